@@ -24,6 +24,10 @@ public static unsafe class BinaryLinear
     {
         BinaryArgs.Positive(rows, nameof(rows));
         BinaryArgs.Positive(outFeatures, nameof(outFeatures));
+        BinaryArgs.Positive(wordsPerRow, nameof(wordsPerRow));
+        BinaryArgs.Length(input, BinaryArgs.Product("input", rows, wordsPerRow), nameof(input), $"(rows={rows}, words={wordsPerRow})");
+        BinaryArgs.Length(weights, BinaryArgs.Product("weights", outFeatures, wordsPerRow), nameof(weights),
+            $"(outFeatures={outFeatures}, words={wordsPerRow})");
         BinaryArgs.Length(scale, outFeatures, nameof(scale), $"(outFeatures={outFeatures})");
         BinaryArgs.Length(offset, outFeatures, nameof(offset), $"(outFeatures={outFeatures})");
         BinaryArgs.Length(logits, BinaryArgs.Product("logits", rows, outFeatures), nameof(logits), $"(rows={rows}, outFeatures={outFeatures})");

@@ -8,8 +8,9 @@ namespace Ddnn.Kernels.Binary;
 /// <remarks>
 /// Exact for every float32 x against <see cref="BatchNormSign.IsNonNegative"/>: the threshold is found by binary
 /// search over all floats in order, on the same float32 expression (monotone in x, see <see cref="SignThreshold"/>).
-/// NaN inputs map to −1 on both sides. The only documented difference: with gamma = 0 and infinite x, the float
-/// expression gives 0·∞ = NaN (−1) while the fold keeps the constant sign(beta).
+/// NaN inputs map to −1 on both sides. The only documented difference: with gamma = 0 and x so large that
+/// (x − mean) / sqrt(var + eps) overflows to ±∞ (or x infinite), the float expression gives 0·∞ = NaN (−1) while the
+/// fold keeps the constant sign(beta).
 /// </remarks>
 public readonly record struct FloatSignThreshold(float Threshold, bool Flip) : ISignTest<float>
 {

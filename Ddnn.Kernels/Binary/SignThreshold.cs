@@ -14,6 +14,8 @@ namespace Ddnn.Kernels.Binary;
 /// with float evaluation for every int accumulator, including values where rounding decides the exact boundary
 /// (where the closed-form threshold would differ by one). It can differ from a float pipeline that evaluates BN
 /// differently (e.g. multiplies by a precomputed 1/sqrt, or uses FMA) exactly at such boundaries.
+/// With gamma = 0 the result is the constant sign(beta) evaluated at acc = 0 (the float expression is ±0 + beta for
+/// every finite intermediate).
 /// </remarks>
 public readonly record struct SignThreshold(int Threshold, SignThresholdMode Mode) : ISignTest<int>
 {
