@@ -13,6 +13,9 @@ public static unsafe class BinaryGemm
     /// <summary>Columns of C handled together so the B rows of a block stay in L1 while every A row passes over them.</summary>
     private const int ColumnBlock = 64;
 
+    /// <summary>Rows of at most this many words use the register-tiled scalar kernel even on vector paths.</summary>
+    internal const int ShortRowWords = 16;
+
     /// <summary>
     /// C = K − 2·popcount(A XOR Bᵀ) for A <c>(m, WordsFor(bits))</c>, B <c>(n, WordsFor(bits))</c>, C <c>(m, n)</c>.
     /// </summary>
@@ -78,17 +81,42 @@ public static unsafe class BinaryGemm
     private static void RunColumns<TCounter>(ulong* a, int m, ulong* b, int start, int end, int words, int bits, int* c,
         int ldc) where TCounter : struct, IXorPopCounter
     {
+        // Short rows (3x3 conv patches of up to a few hundred channels) are dominated by per-dot overhead and the
+        // horizontal sums of the vector counters; the register-tiled popcnt kernel wins there on every path.
+        var tiled = typeof(TCounter) == typeof(ScalarXorPopCounter) || words <= ShortRowWords;
         for (var j0 = start; j0 < end; j0 += ColumnBlock)
         {
             var j1 = Math.Min(end, j0 + ColumnBlock);
-            var row = a;
-            var cRow = c;
-            for (var i = 0; i < m; i++, row += words, cRow += ldc)
+            var i = 0;
+            if (tiled)
             {
-                var col = b + (long)j0 * words;
-                for (var j = j0; j < j1; j++, col += words)
-                    cRow[j] = bits - 2 * (int)TCounter.Count(row, col, words);
+                for (; i + 2 <= m; i += 2)
+                {
+                    var j = j0;
+                    for (; j + 4 <= j1; j += 4)
+                        ScalarTile.Count2x4(a + (long)i * words, b + (long)j * words, words, bits, c + (long)i * ldc + j, ldc);
+                    DotRange<ScalarXorPopCounter>(a, i, i + 2, b, j, j1, words, bits, c, ldc);
+                }
+                DotRange<ScalarXorPopCounter>(a, i, m, b, j0, j1, words, bits, c, ldc);
             }
+            else
+            {
+                DotRange<TCounter>(a, 0, m, b, j0, j1, words, bits, c, ldc);
+            }
+        }
+    }
+
+    /// <summary>One dot per output for rows [i0, i1) and columns [j0, j1).</summary>
+    private static void DotRange<TCounter>(ulong* a, int i0, int i1, ulong* b, int j0, int j1, int words, int bits, int* c,
+        int ldc) where TCounter : struct, IXorPopCounter
+    {
+        for (var i = i0; i < i1; i++)
+        {
+            var row = a + (long)i * words;
+            var cRow = c + (long)i * ldc;
+            var col = b + (long)j0 * words;
+            for (var j = j0; j < j1; j++, col += words)
+                cRow[j] = bits - 2 * (int)TCounter.Count(row, col, words);
         }
     }
 }
