@@ -1,0 +1,65 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+public class BinaryConv2dTests
+{
+    /// <summary>(C, H, W, Cout, kH, kW, stride, padding) covering 3x3 s1 p1, strides, no padding, rectangular kernels.</summary>
+    public static TheoryData<int, int, int, int, int, int, int, int> Shapes() => new()
+    {
+        { 1, 5, 7, 3, 3, 3, 1, 1 },
+        { 63, 6, 5, 4, 3, 3, 1, 1 },
+        { 64, 7, 7, 5, 3, 3, 2, 1 },
+        { 65, 5, 6, 3, 3, 3, 1, 0 },
+        { 130, 4, 5, 2, 3, 3, 1, 2 },
+        { 3, 9, 8, 7, 5, 5, 2, 2 },
+        { 65, 3, 8, 3, 1, 3, 3, 0 },
+        { 17, 6, 4, 66, 2, 3, 1, 1 },
+        { 2, 1, 1, 2, 3, 3, 1, 1 },
+        { 64, 16, 16, 32, 3, 3, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EqualsFloatConvOnTheSameSignsOnEveryPath(int c, int h, int w, int cout, int kh, int kw, int stride, int pad)
+    {
+        var g = new BinaryConvGeometry(2, c, h, w, cout, kh, kw, stride, pad);
+        var random = new Random(c * 1000 + h * 10 + w);
+        var input = BinaryReference.RandomSigns(random, g.InputLength);
+        var weights = BinaryReference.RandomSigns(random, cout * c * kh * kw);
+        var expected = BinaryReference.Conv(input, weights, null, g);
+
+        var packedInput = new ulong[g.PackedInputLength];
+        var packedWeights = new ulong[g.PackedWeightsLength];
+        BitPacking.PackNchw(input, g.Batch, c, h, w, packedInput);
+        BitPacking.PackConvWeights(weights, cout, c, kh, kw, packedWeights);
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new int[g.OutputLength];
+            using (KernelDispatch.Use(path))
+                BinaryConv2d.Forward(packedInput, packedWeights, g, output);
+            for (var i = 0; i < output.Length; i++)
+                Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]}, float conv gives {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void BadInputsAreRejectedWithShapes()
+    {
+        var g = new BinaryConvGeometry(1, 65, 4, 4, 3, 3, 3, 1, 1);
+        var error = Assert.Throws<ArgumentException>(() =>
+            BinaryConv2d.Forward(new ulong[g.PackedInputLength - 1], new ulong[g.PackedWeightsLength], g, new int[g.OutputLength]));
+        Assert.Equal("input", error.ParamName);
+        Assert.Contains("words=2", error.Message);
+        error = Assert.Throws<ArgumentException>(() =>
+            BinaryConv2d.Forward(new ulong[g.PackedInputLength], new ulong[g.PackedWeightsLength + 1], g, new int[g.OutputLength]));
+        Assert.Equal("weights", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() =>
+            BinaryConv2d.Forward(new ulong[g.PackedInputLength], new ulong[g.PackedWeightsLength], g, new int[3]));
+        Assert.Equal("output", error.ParamName);
+        Assert.Throws<ArgumentException>("geometry", () => BinaryConv2d.Forward([], [], default, []));
+        Assert.Throws<ArgumentOutOfRangeException>("padding", () => new BinaryConvGeometry(1, 1, 4, 4, 1, 3, 3, 1, 3));
+        Assert.Throws<ArgumentOutOfRangeException>("stride", () => new BinaryConvGeometry(1, 1, 4, 4, 1, 3, 3, 0, 1));
+        Assert.Throws<ArgumentException>("kernelH", () => new BinaryConvGeometry(1, 1, 2, 4, 1, 5, 3, 1, 1));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Numerics;
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+public class BinaryDotTests
+{
+    public static TheoryData<KernelPath> Paths()
+    {
+        var data = new TheoryData<KernelPath>();
+        foreach (var path in KernelDispatch.Supported) data.Add(path);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void XorPopCountMatchesNaiveCountForEveryLength(KernelPath path)
+    {
+        var random = new Random(11);
+        for (var words = 0; words <= 150; words++)
+        {
+            // Offset by one word so the SIMD paths also see unaligned starts.
+            var a = BinaryReference.RandomWords(random, words + 1);
+            var b = BinaryReference.RandomWords(random, words + 1);
+            long expected = 0;
+            for (var i = 1; i <= words; i++) expected += BitOperations.PopCount(a[i] ^ b[i]);
+            using (KernelDispatch.Use(path))
+                Assert.Equal(expected, BinaryDot.XorPopCount(a.AsSpan(1), b.AsSpan(1)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void DotEqualsFloatDotOfSigns(KernelPath path)
+    {
+        var random = new Random(12);
+        for (var bits = 1; bits <= 300; bits++)
+        {
+            var x = BinaryReference.RandomFloats(random, bits);
+            var y = BinaryReference.RandomFloats(random, bits);
+            var px = new ulong[BitPacking.WordsFor(bits)];
+            var py = new ulong[px.Length];
+            BitPacking.PackRows(x, 1, bits, px);
+            BitPacking.PackRows(y, 1, bits, py);
+            long expected = 0;
+            for (var i = 0; i < bits; i++) expected += (long)(BinaryReference.Sign(x[i]) * BinaryReference.Sign(y[i]));
+            using (KernelDispatch.Use(path))
+                Assert.Equal(expected, BinaryDot.Dot(px, py, bits));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void AllBitsDifferingOverLongRunsDoNotOverflowNarrowAccumulators(KernelPath path)
+    {
+        // 2^17 + 64·5 + 7 bits: byte and 16-bit lane sums would wrap; the answer must be exactly -K.
+        const int bits = (1 << 17) + 64 * 5 + 7;
+        var words = BitPacking.WordsFor(bits);
+        var a = new ulong[words];
+        var b = new ulong[words];
+        Array.Fill(a, ulong.MaxValue);
+        a[^1] = (1UL << (bits % 64)) - 1;
+        using (KernelDispatch.Use(path))
+        {
+            Assert.Equal(bits, BinaryDot.XorPopCount(a, b));
+            Assert.Equal(-bits, BinaryDot.Dot(a, b, bits));
+        }
+    }
+
+    [Fact]
+    public void MismatchedSpansAreRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BinaryDot.XorPopCount(new ulong[3], new ulong[4]));
+        Assert.Equal("b", error.ParamName);
+        Assert.Contains("3", error.Message);
+        error = Assert.Throws<ArgumentException>(() => BinaryDot.Dot(new ulong[2], new ulong[2], 129));
+        Assert.Equal("a", error.ParamName);
+    }
+}

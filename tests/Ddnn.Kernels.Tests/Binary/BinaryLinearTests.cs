@@ -1,0 +1,71 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+public class BinaryLinearTests
+{
+    [Fact]
+    public void PackedFeatureMapTimesPackedWeightsEqualsFloatLinearOnSigns()
+    {
+        var random = new Random(41);
+        const int batch = 3, channels = 70, height = 3, width = 2, outFeatures = 5;
+        var features = channels * height * width;
+        var input = BinaryReference.RandomFloats(random, batch * features);
+        var latent = BinaryReference.RandomFloats(random, outFeatures * features);
+        var scale = BinaryReference.RandomFloats(random, outFeatures);
+        var offset = BinaryReference.RandomFloats(random, outFeatures);
+
+        var wordsPerRow = height * width * BitPacking.WordsFor(channels);
+        var packedInput = new ulong[batch * wordsPerRow];
+        var packedWeights = new ulong[outFeatures * wordsPerRow];
+        BitPacking.PackNchw(input, batch, channels, height, width, packedInput);
+        BitPacking.PackConvWeights(latent, outFeatures, channels, height, width, packedWeights);
+
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var logits = new float[batch * outFeatures];
+            using (KernelDispatch.Use(path))
+                BinaryLinear.Forward(packedInput, batch, packedWeights, outFeatures, wordsPerRow, features, scale, offset, logits);
+            for (var r = 0; r < batch; r++)
+            for (var o = 0; o < outFeatures; o++)
+            {
+                var acc = 0;
+                for (var f = 0; f < features; f++)
+                    acc += (int)(BinaryReference.Sign(input[r * features + f]) * BinaryReference.Sign(latent[o * features + f]));
+                Assert.Equal(acc * scale[o] + offset[o], logits[r * outFeatures + o]);
+            }
+        }
+    }
+
+    [Fact]
+    public void FoldedBatchNormMatchesFloatBatchNormClosely()
+    {
+        var random = new Random(42);
+        var bn = BinaryReference.RandomBatchNorm(random, 9, 50f);
+        var scale = new float[9];
+        var offset = new float[9];
+        BinaryLinear.FoldBatchNorm(bn.Bias, bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, scale, offset);
+        for (var o = 0; o < 9; o++)
+        for (var acc = -200; acc <= 200; acc += 7)
+        {
+            var reference = ((float)acc + bn.Bias[o] - bn.Mean[o]) / MathF.Sqrt(bn.Variance[o] + bn.Epsilon) * bn.Gamma[o] + bn.Beta[o];
+            var folded = acc * scale[o] + offset[o];
+            Assert.True(Math.Abs(reference - folded) <= 1e-5f * (1 + Math.Abs(reference) + Math.Abs(acc * scale[o])),
+                $"feature {o}, acc {acc}: folded {folded:R} vs float {reference:R}");
+        }
+    }
+
+    [Fact]
+    public void BadShapesAreRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            BinaryLinear.Forward(new ulong[4], 2, new ulong[6], 3, 2, 100, new float[2], new float[3], new float[6]));
+        Assert.Equal("scale", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() =>
+            BinaryLinear.Forward(new ulong[4], 2, new ulong[5], 3, 2, 100, new float[3], new float[3], new float[6]));
+        Assert.Equal("weights", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() =>
+            BinaryLinear.FoldBatchNorm(new float[2], new float[2], new float[2], new float[2], new float[2], 2e-5f, new float[2], new float[1]));
+        Assert.Equal("offset", error.ParamName);
+    }
+}

@@ -1,0 +1,55 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+public class FirstLayerConv2dTests
+{
+    public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
+    {
+        { 3, 9, 11, 5, 3, 1, 1 },
+        { 1, 5, 4, 2, 3, 2, 1 },
+        { 65, 4, 5, 3, 3, 1, 0 },
+        { 2, 7, 6, 4, 5, 3, 2 },
+        { 3, 32, 17, 16, 3, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EqualsFloatConvWithSignWeightsOnEveryPath(int c, int h, int w, int cout, int k, int stride, int pad)
+    {
+        var g = new BinaryConvGeometry(2, c, h, w, cout, k, k, stride, pad);
+        var random = new Random(c + h * 31 + w * 7);
+        var latent = BinaryReference.RandomFloats(random, cout * c * k * k);
+        var signs = latent.Select(BinaryReference.Sign).ToArray();
+        var packedWeights = new ulong[g.PackedWeightsLength];
+        BitPacking.PackConvWeights(latent, cout, c, k, k, packedWeights);
+        var bias = BinaryReference.RandomFloats(random, cout);
+
+        // Dyadic inputs: exact for any summation order. Non-dyadic: exact because the documented order matches the oracle.
+        foreach (var input in new[] { BinaryReference.RandomDyadic(random, g.InputLength), BinaryReference.RandomFloats(random, g.InputLength, 3f) })
+        {
+            var expected = BinaryReference.Conv(input, signs, bias, g);
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new float[g.OutputLength];
+                using (KernelDispatch.Use(path))
+                    FirstLayerConv2d.Forward(input, packedWeights, bias, g, output);
+                for (var i = 0; i < output.Length; i++)
+                    Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]:R}, float conv gives {expected[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void BadInputsAreRejected()
+    {
+        var g = new BinaryConvGeometry(1, 3, 4, 4, 2, 3, 3, 1, 1);
+        var error = Assert.Throws<ArgumentException>(() =>
+            FirstLayerConv2d.Forward(new float[47], new ulong[g.PackedWeightsLength], new float[2], g, new float[g.OutputLength]));
+        Assert.Equal("input", error.ParamName);
+        Assert.Contains("C=3, H=4, W=4", error.Message);
+        error = Assert.Throws<ArgumentException>(() =>
+            FirstLayerConv2d.Forward(new float[48], new ulong[g.PackedWeightsLength], new float[3], g, new float[g.OutputLength]));
+        Assert.Equal("bias", error.ParamName);
+    }
+}
