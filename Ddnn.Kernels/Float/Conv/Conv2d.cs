@@ -1,0 +1,109 @@
+namespace Ddnn.Kernels;
+
+/// <summary>
+/// 2-d cross-correlation with zero padding over NCHW input, weight (Cout, Cin, kH, kW), lowered per image to
+/// im2col + GEMM on the active kernel path. Workspaces are per-thread and reused.
+/// </summary>
+public static unsafe class Conv2d
+{
+    [ThreadStatic] private static float[]? _colSlot;
+
+    /// <summary>y = conv(x, weight) + bias[o] (bias empty = none). y is overwritten.</summary>
+    public static void Forward(in Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> y)
+    {
+        s.EnsureValid(nameof(s));
+        Check.Length(x.Length, s.InputLength, nameof(x));
+        Check.Length(weight.Length, s.WeightLength, nameof(weight));
+        Check.OptionalLength(bias.Length, s.OutChannels, nameof(bias));
+        Check.Length(y.Length, s.OutputLength, nameof(y));
+
+        var path = KernelDispatch.Active;
+        int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
+        long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
+        var direct = IsPointwise(s);
+        var col = direct ? null : Scratch.Floats(ref _colSlot, (long)patch * pixels);
+        fixed (float* px = x, pw = weight, pb = bias, py = y)
+        {
+            for (var n = 0; n < s.Batch; n++)
+            {
+                var image = px + n * inImage;
+                var output = py + n * outImage;
+                if (!direct) Im2Col.Lower(s, image, col);
+                if (!bias.IsEmpty)
+                    for (var o = 0; o < cout; o++) ElementWiseKernels.Fill(output + (long)o * pixels, pixels, pb[o]);
+                GemmCore.Multiply(path, false, false, cout, pixels, patch, pw, patch, direct ? image : col, pixels,
+                    output, pixels, accumulate: !bias.IsEmpty, bias: null, maxThreads: 1);
+            }
+        }
+    }
+
+    /// <summary>dx = the adjoint of <see cref="Forward"/> with respect to x, applied to dy. dx is overwritten.</summary>
+    public static void BackwardInput(in Conv2dShape s, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx)
+    {
+        s.EnsureValid(nameof(s));
+        Check.Length(dy.Length, s.OutputLength, nameof(dy));
+        Check.Length(weight.Length, s.WeightLength, nameof(weight));
+        Check.Length(dx.Length, s.InputLength, nameof(dx));
+
+        var path = KernelDispatch.Active;
+        int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
+        long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
+        var direct = IsPointwise(s);
+        var col = direct ? null : Scratch.Floats(ref _colSlot, (long)patch * pixels);
+        fixed (float* pdy = dy, pw = weight, pdx = dx)
+        {
+            for (var n = 0; n < s.Batch; n++)
+            {
+                var image = pdx + n * inImage;
+                GemmCore.Multiply(path, true, false, patch, pixels, cout, pw, patch, pdy + n * outImage, pixels,
+                    direct ? image : col, pixels, accumulate: false, bias: null, maxThreads: 1);
+                if (direct) continue;
+                new Span<float>(image, (int)inImage).Clear();
+                Im2Col.ScatterAdd(s, col, image);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dweight = Σ_n dy_n · im2col(x_n)ᵀ and dbias[o] = Σ dy[:, o] (dbias empty = skip); both overwritten unless
+    /// <paramref name="accumulate"/>, in which case they are added to.
+    /// </summary>
+    public static void BackwardWeight(in Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+        Span<float> dweight, Span<float> dbias, bool accumulate = false)
+    {
+        s.EnsureValid(nameof(s));
+        Check.Length(x.Length, s.InputLength, nameof(x));
+        Check.Length(dy.Length, s.OutputLength, nameof(dy));
+        Check.Length(dweight.Length, s.WeightLength, nameof(dweight));
+        Check.OptionalLength(dbias.Length, s.OutChannels, nameof(dbias));
+
+        var path = KernelDispatch.Active;
+        int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
+        long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
+        var direct = IsPointwise(s);
+        var col = direct ? null : Scratch.Floats(ref _colSlot, (long)patch * pixels);
+        fixed (float* px = x, pdy = dy, pdw = dweight, pdb = dbias)
+        {
+            for (var n = 0; n < s.Batch; n++)
+            {
+                var image = px + n * inImage;
+                if (!direct) Im2Col.Lower(s, image, col);
+                GemmCore.Multiply(path, false, true, cout, patch, pixels, pdy + n * outImage, pixels,
+                    direct ? image : col, pixels, pdw, patch, accumulate: accumulate || n > 0, bias: null, maxThreads: 1);
+            }
+
+            if (dbias.IsEmpty) return;
+            for (var o = 0; o < cout; o++)
+            {
+                double total = 0;
+                for (var n = 0; n < s.Batch; n++) total += Reduce.SumDouble(path, pdy + n * outImage + (long)o * pixels, pixels);
+                pdb[o] = accumulate ? pdb[o] + (float)total : (float)total;
+            }
+        }
+    }
+
+    /// <summary>A 1×1, stride-1, unpadded convolution needs no lowering: the image already is the patch matrix.</summary>
+    private static bool IsPointwise(in Conv2dShape s) =>
+        s.KernelH == 1 && s.KernelW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
+}

@@ -1,0 +1,56 @@
+namespace Ddnn.Kernels;
+
+/// <summary>Softmax cross-entropy over a rows×cols logits matrix with integer labels, PyTorch weighted-mean semantics.</summary>
+public static class CrossEntropy
+{
+    /// <summary>
+    /// loss = Σ_i w_i·CE_i / Σ_i w_i over rows whose label ≠ ignoreLabel (rowWeights empty = all 1).
+    /// When dlogits is non-empty it receives w_i·(softmax − onehot)/Σw, zero on ignored rows (d loss / d logits for
+    /// an upstream gradient of 1; scale it by the real upstream gradient). If every row is ignored (or Σw = 0)
+    /// the loss is 0 and dlogits is 0, where PyTorch would give NaN.
+    /// </summary>
+    /// <exception cref="ArgumentException">A label other than ignoreLabel lies outside [0, cols); the message names the row.</exception>
+    public static float Forward(int rows, int cols, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int ignoreLabel,
+        ReadOnlySpan<float> rowWeights, Span<float> dlogits)
+    {
+        Softmax.CheckMatrix(rows, cols, logits.Length, nameof(logits));
+        Check.Length(labels.Length, rows, nameof(labels));
+        Check.OptionalLength(rowWeights.Length, rows, nameof(rowWeights));
+        Check.OptionalLength(dlogits.Length, Check.Product(rows, cols), nameof(dlogits));
+
+        double weightSum = 0, lossSum = 0;
+        for (var i = 0; i < rows; i++)
+        {
+            var label = labels[i];
+            if (label == ignoreLabel) continue;
+            if ((uint)label >= (uint)cols)
+                throw new ArgumentException(
+                    $"labels[{i}] = {label} is outside [0, {cols}) and is not the ignore label {ignoreLabel}.", nameof(labels));
+            var w = rowWeights.IsEmpty ? 1.0 : rowWeights[i];
+            var row = logits.Slice(i * cols, cols);
+            var max = Softmax.RowMax(row);
+            var logSum = max + Softmax.LogSumExpShifted(row, max);
+            lossSum += w * (logSum - row[label]);
+            weightSum += w;
+        }
+
+        var loss = weightSum == 0 ? 0f : (float)(lossSum / weightSum);
+        if (dlogits.IsEmpty) return loss;
+
+        dlogits.Clear();
+        if (weightSum == 0) return loss;
+        for (var i = 0; i < rows; i++)
+        {
+            var label = labels[i];
+            if (label == ignoreLabel) continue;
+            var factor = (rowWeights.IsEmpty ? 1.0 : rowWeights[i]) / weightSum;
+            var row = logits.Slice(i * cols, cols);
+            var max = Softmax.RowMax(row);
+            var logSum = max + Softmax.LogSumExpShifted(row, max);
+            var d = dlogits.Slice(i * cols, cols);
+            for (var j = 0; j < cols; j++)
+                d[j] = (float)(factor * (Math.Exp(row[j] - logSum) - (j == label ? 1.0 : 0.0)));
+        }
+        return loss;
+    }
+}
