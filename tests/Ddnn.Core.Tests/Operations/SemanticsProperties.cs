@@ -2,7 +2,7 @@ using Ddnn.Core;
 using Ddnn.Core.Randomness;
 using FsCheck.Xunit;
 
-namespace Ddnn.Core.Tests.Ops;
+namespace Ddnn.Core.Tests.Operations;
 
 /// <summary>Non-differentiable rules (STEs), masked device aggregation and BN eval, checked against their definitions.</summary>
 public class SemanticsProperties
@@ -23,7 +23,7 @@ public class SemanticsProperties
         var x = TestTensors.Leaf(SpecialValues(rng, n), n);
         var g = new float[n];
         for (var i = 0; i < n; i++) g[i] = (float)(rng.NextDouble() * 2 - 1);
-        var y = Core.Ops.Sign(x);
+        var y = Ops.Sign(x);
         Autograd.Backward(y, g);
         for (var i = 0; i < n; i++)
         {
@@ -40,7 +40,7 @@ public class SemanticsProperties
         var w = TestTensors.Leaf(SpecialValues(rng, n), n);
         var g = new float[n];
         for (var i = 0; i < n; i++) g[i] = (float)(rng.NextDouble() * 2 - 1);
-        var y = Core.Ops.BinarizeWeights(w);
+        var y = Ops.BinarizeWeights(w);
         Autograd.Backward(y, g);
         for (var i = 0; i < n; i++)
         {
@@ -52,7 +52,7 @@ public class SemanticsProperties
     [Fact]
     public void SignOfNegativeZeroIsPlusOne()
     {
-        var y = Core.Ops.Sign(Tensor.FromValues([-0f, 0f], 2));
+        var y = Ops.Sign(Tensor.FromValues([-0f, 0f], 2));
         Assert.Equal([1f, 1f], y.ToArray());
     }
 
@@ -67,11 +67,11 @@ public class SemanticsProperties
         for (var b = 0; b < n; b++)
             for (var i = 0; i < d; i++) mask.Set(b, i, rng.NextInt(3) != 0);
         mask.SetDevice(0, rng.NextInt(2) == 0);
-        var stacked = Core.Ops.Stack(parts);
+        var stacked = Ops.Stack(parts);
         var argmax = new int[n * f];
-        var max = Core.Ops.MaxOverDevices(stacked, mask, argmax);
-        var mean = Core.Ops.MeanOverDevices(stacked, mask);
-        var cat = Core.Ops.MaskedConcat(parts, mask);
+        var max = Ops.MaxOverDevices(stacked, mask, argmax);
+        var mean = Ops.MeanOverDevices(stacked, mask);
+        var cat = Ops.MaskedConcat(parts, mask);
         for (var b = 0; b < n; b++)
         {
             var count = mask.CountPresent(b);
@@ -112,7 +112,7 @@ public class SemanticsProperties
         var c = TestTensors.Leaf([2f, 5f], 1, 2);
         var mask = new DeviceMask(1, 3);
         mask.Set(0, 0, false);
-        var y = Core.Ops.MaxOverDevices(Core.Ops.Stack([a, b, c]), mask);
+        var y = Ops.MaxOverDevices(Ops.Stack([a, b, c]), mask);
         Autograd.Backward(y, [1f, 1f]);
         Assert.False(a.HasGrad && (a.Grad[0] != 0 || a.Grad[1] != 0));
         Assert.Equal([1f, 1f], b.Grad.ToArray());
@@ -132,7 +132,7 @@ public class SemanticsProperties
         for (var i = 0; i < c; i++) var_.Data[i] = 0.1f + (float)rng.NextDouble() * 2;
         mean.RequiresGrad = false;
         var before = (mean.ToArray(), var_.ToArray());
-        var y = Core.Ops.BatchNorm(x, gamma, beta, mean, var_, training: false);
+        var y = Ops.BatchNorm(x, gamma, beta, mean, var_, training: false);
         for (var b = 0; b < n; b++)
             for (var ch = 0; ch < c; ch++)
                 for (var s = 0; s < hw; s++)

@@ -1,6 +1,6 @@
 using Ddnn.Core;
 
-namespace Ddnn.Core.Tests.Autograd;
+namespace Ddnn.Core.Tests.Recording;
 
 /// <summary>Graph recording, accumulation, no-grad mode and pooled storage.</summary>
 public class AutogradTests
@@ -9,8 +9,8 @@ public class AutogradTests
     public void TensorUsedTwiceAccumulatesGradients()
     {
         var x = TestTensors.Leaf([1f, -2f, 3f], 3);
-        var y = Core.Ops.Sum(Core.Ops.Add(Core.Ops.Mul(x, x), x));
-        Core.Autograd.Backward(y);
+        var y = Ops.Sum(Ops.Add(Ops.Mul(x, x), x));
+        Autograd.Backward(y);
         Assert.Equal([3f, -3f, 7f], x.Grad.ToArray());
     }
 
@@ -19,12 +19,12 @@ public class AutogradTests
     {
         var p = new Parameter(2);
         p.Span.Fill(1.5f);
-        Core.Autograd.Backward(Core.Ops.Sum(Core.Ops.MulScalar(p, 2f)));
-        Core.Autograd.Backward(Core.Ops.Sum(Core.Ops.MulScalar(p, 2f)));
+        Autograd.Backward(Ops.Sum(Ops.MulScalar(p, 2f)));
+        Autograd.Backward(Ops.Sum(Ops.MulScalar(p, 2f)));
         Assert.Equal([4f, 4f], p.Grad.ToArray());
         p.ZeroGrad();
         Assert.False(p.HasGrad);
-        Core.Autograd.Backward(Core.Ops.Sum(p));
+        Autograd.Backward(Ops.Sum(p));
         Assert.Equal([1f, 1f], p.Grad.ToArray());
     }
 
@@ -33,21 +33,21 @@ public class AutogradTests
     {
         var p = new Parameter(3);
         Tensor y;
-        using (Core.Autograd.NoGrad())
+        using (Autograd.NoGrad())
         {
-            Assert.False(Core.Autograd.IsGradEnabled);
-            y = Core.Ops.Sum(Core.Ops.Relu(p));
+            Assert.False(Autograd.IsGradEnabled);
+            y = Ops.Sum(Ops.Relu(p));
         }
-        Assert.True(Core.Autograd.IsGradEnabled);
+        Assert.True(Autograd.IsGradEnabled);
         Assert.False(y.RequiresGrad);
         Assert.Null(y.Creator);
-        Assert.Throws<InvalidOperationException>(() => Core.Autograd.Backward(y));
+        Assert.Throws<InvalidOperationException>(() => Autograd.Backward(y));
     }
 
     [Fact]
     public void OpsOnConstantsRecordNothing()
     {
-        var y = Core.Ops.Add(Tensor.Zeros(2), Tensor.Zeros(2));
+        var y = Ops.Add(Tensor.Zeros(2), Tensor.Zeros(2));
         Assert.Null(y.Creator);
     }
 
@@ -55,7 +55,7 @@ public class AutogradTests
     public void BackwardNeedsAScalar()
     {
         var p = new Parameter(2);
-        var ex = Assert.Throws<ArgumentException>(() => Core.Autograd.Backward(Core.Ops.Relu(p)));
+        var ex = Assert.Throws<ArgumentException>(() => Autograd.Backward(Ops.Relu(p)));
         Assert.Contains("scalar", ex.Message);
     }
 
@@ -63,10 +63,10 @@ public class AutogradTests
     public void DiamondGraphRunsEachNodeOnceAfterAllConsumers()
     {
         var x = TestTensors.Leaf([2f], 1);
-        var a = Core.Ops.MulScalar(x, 3f);
-        var b = Core.Ops.Mul(a, a);
-        var c = Core.Ops.Add(b, a);
-        Core.Autograd.Backward(Core.Ops.Sum(c));
+        var a = Ops.MulScalar(x, 3f);
+        var b = Ops.Mul(a, a);
+        var c = Ops.Add(b, a);
+        Autograd.Backward(Ops.Sum(c));
         // c = 9x² + 3x -> dc/dx = 18x + 3 = 39
         Assert.Equal(39f, x.Grad[0]);
     }
@@ -79,12 +79,12 @@ public class AutogradTests
         using (graph.Activate())
         {
             Assert.Same(graph, Graph.Current);
-            first = Core.Ops.Relu(Tensor.Zeros(4, 4)).Data;
+            first = Ops.Relu(Tensor.Zeros(4, 4)).Data;
         }
         Assert.Null(Graph.Current);
         graph.Release();
         using (graph.Activate())
-            Assert.Same(first, Core.Ops.Relu(Tensor.Zeros(4, 4)).Data);
+            Assert.Same(first, Ops.Relu(Tensor.Zeros(4, 4)).Data);
         Assert.Equal(1, graph.Generation);
     }
 
@@ -99,8 +99,8 @@ public class AutogradTests
         {
             using (graph.Activate())
             {
-                var loss = Core.Ops.Mean(Core.Ops.Relu(Core.Ops.Linear(x, p, null)));
-                Core.Autograd.Backward(loss);
+                var loss = Ops.Mean(Ops.Relu(Ops.Linear(x, p, null)));
+                Autograd.Backward(loss);
                 if (step == 0) rentedFirst = graph.RentedFloatCount;
                 else Assert.Equal(rentedFirst, graph.RentedFloatCount);
             }
