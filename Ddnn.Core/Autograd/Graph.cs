@@ -1,0 +1,91 @@
+namespace Ddnn.Core;
+
+/// <summary>
+/// The storage of one forward/backward pass. While active on a thread (<see cref="Activate"/>), every op
+/// result, intermediate gradient and op workspace is rented from it by exact size; <see cref="Release"/>
+/// takes everything back at once, so a training loop that reuses one graph reaches a steady state with no
+/// large allocations. Tensors rented from a graph must not be used after its release.
+/// </summary>
+public sealed class Graph
+{
+    [ThreadStatic] private static Graph? _current;
+
+    private readonly Dictionary<int, Stack<float[]>> _freeFloats = new();
+    private readonly Dictionary<int, Stack<int[]>> _freeInts = new();
+    private readonly List<float[]> _rentedFloats = new();
+    private readonly List<int[]> _rentedInts = new();
+
+    /// <summary>The graph active on this thread, or null (ops then allocate on the heap).</summary>
+    public static Graph? Current => _current;
+
+    /// <summary>Incremented by every <see cref="Release"/>; tensors remember the generation they were rented in.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>Number of float values currently handed out (diagnostics).</summary>
+    public long RentedFloatCount { get; private set; }
+
+    /// <summary>Makes this graph the current one on this thread until the returned scope is disposed.</summary>
+    public Scope Activate()
+    {
+        var previous = _current;
+        _current = this;
+        return new Scope(previous);
+    }
+
+    /// <summary>Returns every rented buffer to the pool. Tensors from this pass become invalid.</summary>
+    public void Release()
+    {
+        foreach (var a in _rentedFloats) Pool(_freeFloats, a.Length).Push(a);
+        foreach (var a in _rentedInts) Pool(_freeInts, a.Length).Push(a);
+        _rentedFloats.Clear();
+        _rentedInts.Clear();
+        RentedFloatCount = 0;
+        Generation++;
+    }
+
+    /// <summary>A float buffer of exactly <paramref name="length"/> values; contents are undefined.</summary>
+    public float[] Rent(int length)
+    {
+        var pool = Pool(_freeFloats, length);
+        var a = pool.Count > 0 ? pool.Pop() : new float[length];
+        _rentedFloats.Add(a);
+        RentedFloatCount += length;
+        return a;
+    }
+
+    /// <summary>An int buffer of exactly <paramref name="length"/> values; contents are undefined.</summary>
+    public int[] RentInts(int length)
+    {
+        var pool = Pool(_freeInts, length);
+        var a = pool.Count > 0 ? pool.Pop() : new int[length];
+        _rentedInts.Add(a);
+        return a;
+    }
+
+    /// <summary>A float buffer from the current graph, or a new heap array when none is active.</summary>
+    internal static float[] RentCurrent(int length) => _current is { } g ? g.Rent(length) : new float[length];
+
+    /// <summary>An int buffer from the current graph, or a new heap array when none is active.</summary>
+    internal static int[] RentCurrentInts(int length) => _current is { } g ? g.RentInts(length) : new int[length];
+
+    private static Stack<T[]> Pool<T>(Dictionary<int, Stack<T[]>> pools, int length)
+    {
+        if (!pools.TryGetValue(length, out var s))
+        {
+            s = new Stack<T[]>();
+            pools.Add(length, s);
+        }
+        return s;
+    }
+
+    /// <summary>Restores the previously active graph when disposed.</summary>
+    public readonly struct Scope : IDisposable
+    {
+        private readonly Graph? _previous;
+
+        internal Scope(Graph? previous) => _previous = previous;
+
+        /// <inheritdoc />
+        public void Dispose() => _current = _previous;
+    }
+}

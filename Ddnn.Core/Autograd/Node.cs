@@ -1,0 +1,31 @@
+namespace Ddnn.Core;
+
+/// <summary>
+/// One recorded op application: its inputs, its output and the backward rule that turns the output's
+/// gradient into gradient contributions for the inputs that require one.
+/// </summary>
+public abstract class Node
+{
+    private Tensor[] _inputs = [];
+
+    /// <summary>The tensors the op read.</summary>
+    public ReadOnlySpan<Tensor> Inputs => _inputs;
+
+    /// <summary>The tensor the op produced.</summary>
+    public Tensor Output { get; private set; } = null!;
+
+    /// <summary>Short op name for messages.</summary>
+    public abstract string OpName { get; }
+
+    /// <summary>Adds this node's input gradients given <see cref="Output"/>'s gradient.</summary>
+    protected internal abstract void Backward();
+
+    /// <summary>Links an already-built node into the graph.</summary>
+    internal static void Attach(Node node, Tensor output, params Tensor[] inputs)
+    {
+        node._inputs = inputs;
+        node.Output = output;
+        output.Creator = node;
+        output.RequiresGrad = true;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+
+namespace Ddnn.Core;
+
+/// <summary>
+/// A float32 tensor: a shape plus contiguous row-major storage, an optional gradient and the node that
+/// produced it. Tensors made by ops while a <see cref="Graph"/> is active borrow their storage from that
+/// graph and stay valid until <see cref="Graph.Release"/>; parameters and buffers own their storage.
+/// </summary>
+public class Tensor
+{
+    private float[]? _grad;
+    private bool _hasGrad;
+    private readonly Graph? _owner;
+    private readonly int _ownerGeneration;
+
+    /// <summary>Wraps <paramref name="data"/> (not copied) with the given shape.</summary>
+    public Tensor(float[] data, params int[] shape) : this(data, shape, null) { }
+
+    internal Tensor(float[] data, int[] shape, Graph? owner)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        var length = ShapeUtil.Volume(shape, nameof(shape));
+        if (data.Length != length)
+            throw new ArgumentException($"data has {data.Length} values but shape {ShapeUtil.Format(shape)} needs {length}.", nameof(data));
+        Data = data;
+        Shape = shape;
+        _owner = owner;
+        _ownerGeneration = owner?.Generation ?? 0;
+    }
+
+    /// <summary>A zero-filled tensor with its own storage.</summary>
+    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.Volume(shape, nameof(shape))], (int[])shape.Clone());
+
+    /// <summary>A tensor holding a copy of <paramref name="values"/>.</summary>
+    public static Tensor FromValues(ReadOnlySpan<float> values, params int[] shape)
+    {
+        var t = Zeros(shape);
+        if (values.Length != t.Length)
+            throw new ArgumentException($"{values.Length} values given for shape {ShapeUtil.Format(shape)} ({t.Length}).", nameof(values));
+        values.CopyTo(t.Data);
+        return t;
+    }
+
+    /// <summary>A tensor of the given shape whose storage comes from the active graph (or the heap); contents are undefined.</summary>
+    public static Tensor Uninitialized(params int[] shape)
+    {
+        var graph = Graph.Current;
+        var length = ShapeUtil.Volume(shape, nameof(shape));
+        return new Tensor(graph is null ? new float[length] : graph.Rent(length), shape, graph);
+    }
+
+    /// <summary>Storage, exactly <see cref="Length"/> values in row-major order.</summary>
+    public float[] Data { get; }
+
+    /// <summary>Dimensions, outermost first. Do not modify.</summary>
+    public int[] Shape { get; }
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Shape.Length;
+
+    /// <summary>Number of values.</summary>
+    public int Length => Data.Length;
+
+    /// <summary>The values as a span.</summary>
+    public Span<float> Span => Data;
+
+    /// <summary>True when gradients flow into this tensor (parameters, and op results depending on them).</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The op that produced this tensor while recording, or null for leaves.</summary>
+    public Node? Creator { get; internal set; }
+
+    /// <summary>True once a gradient has been written since the last <see cref="ZeroGrad"/>.</summary>
+    public bool HasGrad => _hasGrad;
+
+    /// <summary>The accumulated gradient (same shape), or an empty span when none has been written.</summary>
+    public Span<float> Grad => _hasGrad ? _grad : Span<float>.Empty;
+
+    /// <summary>Forgets the gradient; the next backward pass overwrites instead of accumulating.</summary>
+    public void ZeroGrad() => _hasGrad = false;
+
+    /// <summary>Size of dimension <paramref name="axis"/> (negative counts from the end).</summary>
+    public int Dim(int axis) => Shape[axis < 0 ? Shape.Length + axis : axis];
+
+    /// <summary>Shape as "(a,b,c)" for messages.</summary>
+    public string ShapeText => ShapeUtil.Format(Shape);
+
+    internal int VisitStamp;
+
+    /// <summary>
+    /// A span to write this tensor's gradient contribution into: the gradient itself when none exists yet
+    /// (<paramref name="scratch"/> null), else a scratch buffer that <see cref="CommitGrad"/> adds in.
+    /// </summary>
+    internal Span<float> BeginGrad(out float[]? scratch)
+    {
+        if (!_hasGrad)
+        {
+            _grad ??= AllocateGrad();
+            scratch = null;
+            return _grad;
+        }
+        scratch = RentScratch();
+        return scratch;
+    }
+
+    /// <summary>Finishes <see cref="BeginGrad"/>: marks the gradient written, or adds the scratch contribution.</summary>
+    internal void CommitGrad(float[]? scratch)
+    {
+        if (scratch is null) { _hasGrad = true; return; }
+        Kernels.ElementWise.Add(_grad, scratch, _grad);
+    }
+
+    /// <summary>Adds <paramref name="contribution"/> to the gradient (copying when there is none yet).</summary>
+    internal void AccumulateGrad(ReadOnlySpan<float> contribution)
+    {
+        if (!_hasGrad)
+        {
+            _grad ??= AllocateGrad();
+            contribution.CopyTo(_grad);
+            _hasGrad = true;
+            return;
+        }
+        Kernels.ElementWise.Add(_grad, contribution, _grad);
+    }
+
+    /// <summary>
+    /// Gradient storage for kernels with an accumulate flag: <paramref name="accumulate"/> is true when a
+    /// gradient already exists and must be added to; the gradient counts as written afterwards.
+    /// </summary>
+    internal Span<float> GradForKernel(out bool accumulate)
+    {
+        accumulate = _hasGrad;
+        _grad ??= AllocateGrad();
+        _hasGrad = true;
+        return _grad;
+    }
+
+    /// <summary>Makes sure a gradient exists, zero-filling it if none has been written.</summary>
+    internal Span<float> GradZeroedIfAbsent()
+    {
+        if (!_hasGrad)
+        {
+            _grad ??= AllocateGrad();
+            Array.Clear(_grad);
+            _hasGrad = true;
+        }
+        return _grad;
+    }
+
+    /// <summary>Gradient storage for writing when the caller will fill every element.</summary>
+    internal Span<float> GradStorageForOverwrite()
+    {
+        _grad ??= AllocateGrad();
+        _hasGrad = true;
+        return _grad;
+    }
+
+    /// <summary>Sets the gradient to <paramref name="value"/> everywhere (the seed of a backward pass).</summary>
+    internal void SeedGrad(float value)
+    {
+        _grad ??= AllocateGrad();
+        Array.Fill(_grad, value);
+        _hasGrad = true;
+    }
+
+    private float[] AllocateGrad() => _owner is not null && _owner.Generation == _ownerGeneration ? _owner.Rent(Length) : new float[Length];
+
+    private float[] RentScratch() => Graph.RentCurrent(Length);
+
+    /// <summary>Copies the values into a new array.</summary>
+    public float[] ToArray() => (float[])Data.Clone();
+
+    /// <inheritdoc />
+    public override string ToString() => $"Tensor{ShapeText}";
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool SameShape(Tensor other) => ShapeUtil.Equal(Shape, other.Shape);
+}

@@ -1,0 +1,125 @@
+namespace Ddnn.Core;
+
+public static partial class Ops
+{
+    /// <summary>Same values with a new shape of equal volume; shares storage with <paramref name="x"/>.</summary>
+    public static Tensor Reshape(Tensor x, params int[] shape)
+    {
+        OpCheck.NotNull("reshape", x, nameof(x));
+        ArgumentNullException.ThrowIfNull(shape);
+        var length = ShapeUtil.Volume(shape, nameof(shape));
+        if (length != x.Length)
+            throw new ArgumentException($"reshape: input {x.ShapeText} has {x.Length} values but shape {ShapeUtil.Format(shape)} needs {length}.", nameof(shape));
+        var y = new Tensor(x.Data, (int[])shape.Clone(), Graph.Current);
+        if (Autograd.ShouldRecord(x)) Node.Attach(new IdentityNode("reshape"), y, x);
+        return y;
+    }
+
+    /// <summary>Flattens every dimension after the first: (N, ...) -> (N, prod(...)), in C order.</summary>
+    public static Tensor Flatten(Tensor x)
+    {
+        OpCheck.NotNull("flatten", x, nameof(x));
+        if (x.Rank < 1) throw new ArgumentException($"flatten: input {x.ShapeText} needs a batch dimension.", nameof(x));
+        return Reshape(x, x.Shape[0], ShapeUtil.Inner(x.Shape, 1));
+    }
+
+    /// <summary>Concatenates tensors (N, C_i, ...) with equal trailing dimensions along axis 1 (channels).</summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> parts) => ConcatCore("concat", parts, null, stack: false);
+
+    /// <summary>
+    /// Concatenates along axis 1 under a per-sample mask of present parts: an absent part's slot holds zeros
+    /// (neither +1 nor -1) for that sample and receives no gradient. Part i is device i of the mask.
+    /// </summary>
+    public static Tensor MaskedConcat(IReadOnlyList<Tensor> parts, DeviceMask? mask) => ConcatCore("masked_concat", parts, mask, stack: false);
+
+    /// <summary>Stacks equally shaped tensors (N, ...) into (N, D, ...), D = number of parts (the device axis).</summary>
+    public static Tensor Stack(IReadOnlyList<Tensor> parts) => ConcatCore("stack", parts, null, stack: true);
+
+    private static Tensor ConcatCore(string op, IReadOnlyList<Tensor> parts, DeviceMask? mask, bool stack)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException($"{op}: needs at least one tensor.", nameof(parts));
+        var first = parts[0];
+        OpCheck.NotNull(op, first, "parts[0]");
+        var minRank = stack ? 1 : 2;
+        if (first.Rank < minRank) throw new ArgumentException($"{op}: parts[0] {first.ShapeText} must have rank >= {minRank}.", nameof(parts));
+        var batch = first.Shape[0];
+        var trailingFrom = stack ? 1 : 2;
+        var inner = new int[parts.Count];
+        var total = 0;
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var p = parts[i];
+            OpCheck.NotNull(op, p, $"parts[{i}]");
+            var compatible = p.Rank == first.Rank && p.Shape[0] == batch &&
+                             ShapeUtil.Equal(p.Shape.AsSpan(trailingFrom), first.Shape.AsSpan(trailingFrom));
+            if (!compatible)
+                throw new ArgumentException(stack
+                    ? $"{op}: parts[{i}] {p.ShapeText} differs from parts[0] {first.ShapeText}; stacked tensors must have the same shape."
+                    : $"{op}: parts[{i}] {p.ShapeText} does not match parts[0] {first.ShapeText} outside axis 1.", nameof(parts));
+            inner[i] = p.Length / Math.Max(batch, 1);
+            total += inner[i];
+        }
+        if (mask is not null && (mask.Batch != batch || mask.Devices != parts.Count))
+            throw new ArgumentException($"{op}: mask is {mask.Batch}x{mask.Devices} (samples x devices) but there are {parts.Count} parts of batch {batch}.", nameof(mask));
+
+        int[] shape;
+        if (stack)
+        {
+            shape = new int[first.Rank + 1];
+            shape[0] = batch;
+            shape[1] = parts.Count;
+            first.Shape.AsSpan(1).CopyTo(shape.AsSpan(2));
+        }
+        else
+        {
+            shape = (int[])first.Shape.Clone();
+            shape[1] = 0;
+            for (var i = 0; i < parts.Count; i++) shape[1] += parts[i].Shape[1];
+        }
+        var y = Tensor.Uninitialized(shape);
+        var dst = y.Data.AsSpan();
+        for (var b = 0; b < batch; b++)
+        {
+            var offset = b * total;
+            for (var i = 0; i < parts.Count; i++)
+            {
+                var slot = dst.Slice(offset, inner[i]);
+                if (mask is null || mask.IsPresent(b, i)) parts[i].Data.AsSpan(b * inner[i], inner[i]).CopyTo(slot);
+                else slot.Clear();
+                offset += inner[i];
+            }
+        }
+        var inputs = new Tensor[parts.Count];
+        for (var i = 0; i < inputs.Length; i++) inputs[i] = parts[i];
+        if (Autograd.ShouldRecord(inputs)) Node.Attach(new ConcatNode(op, batch, inner, total, mask), y, inputs);
+        return y;
+    }
+
+    private sealed class ConcatNode(string name, int batch, int[] inner, int total, DeviceMask? mask) : Node
+    {
+        public override string OpName => name;
+
+        protected internal override void Backward()
+        {
+            ReadOnlySpan<float> g = Output.Grad;
+            var offset = 0;
+            for (var i = 0; i < Inputs.Length; i++)
+            {
+                var part = Inputs[i];
+                if (part.RequiresGrad)
+                {
+                    var dst = part.BeginGrad(out var scratch);
+                    for (var b = 0; b < batch; b++)
+                    {
+                        var slot = dst.Slice(b * inner[i], inner[i]);
+                        if (mask is null || mask.IsPresent(b, i)) g.Slice(b * total + offset, inner[i]).CopyTo(slot);
+                        else slot.Clear();
+                    }
+                    part.CommitGrad(scratch);
+                }
+                offset += inner[i];
+            }
+        }
+    }
+}

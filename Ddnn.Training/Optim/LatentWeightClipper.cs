@@ -1,0 +1,16 @@
+using Ddnn.Core;
+using Ddnn.Kernels;
+
+namespace Ddnn.Training.Optim;
+
+/// <summary>Clips latent binary weights to [-1, 1] (BinaryConnect), leaving every other parameter alone.</summary>
+public static class LatentWeightClipper
+{
+    /// <summary>Clamps each parameter with <see cref="Parameter.IsBinaryLatent"/> to [-1, 1] in place.</summary>
+    public static void Clip(IEnumerable<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var p in parameters)
+            if (p.IsBinaryLatent) ElementWise.Clip(p.Data, -1f, 1f, p.Data);
+    }
+}
