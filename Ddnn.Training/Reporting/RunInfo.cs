@@ -1,0 +1,63 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ddnn.Training.Reporting;
+
+/// <summary>What produced a results folder: command line, seed, dataset, threads, software versions and timings (run.json).</summary>
+public sealed record RunInfo
+{
+    public required IReadOnlyList<string> CommandLine { get; init; }
+    public required long Seed { get; init; }
+    public required string Dataset { get; init; }
+    public required int Threads { get; init; }
+    public DateTimeOffset StartedUtc { get; init; }
+    public IReadOnlyDictionary<string, string> Versions { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Wall-clock seconds per named phase or study, in the order they ran.</summary>
+    public IReadOnlyList<PhaseTiming> Timings { get; init; } = [];
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Versions every run records: ddnn's assembly version, the .NET runtime, the OS and the processor count.</summary>
+    public static SortedDictionary<string, string> DefaultVersions()
+    {
+        var assembly = typeof(RunInfo).Assembly;
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                      ?? assembly.GetName().Version?.ToString() ?? "unknown";
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ddnn"] = version,
+            ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["architecture"] = RuntimeInformation.ProcessArchitecture.ToString(),
+            ["processors"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <exception cref="InvalidDataException">The JSON is not a run description; the message names <paramref name="source"/>.</exception>
+    public static RunInfo FromJson(string json, string source = "run.json")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonSerializer.Deserialize<RunInfo>(json, Options)
+                   ?? throw new InvalidDataException($"{source}: holds null instead of a run description");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not a valid run description: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>How long one named phase (a study, data loading, training) took.</summary>
+public sealed record PhaseTiming(string Name, double Seconds);
