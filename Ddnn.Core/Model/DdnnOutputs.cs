@@ -1,0 +1,34 @@
+namespace Ddnn.Core.Model;
+
+/// <summary>Everything one DDNN forward pass produces: every exit's logits and the devices' feature maps.</summary>
+public sealed class DdnnOutputs
+{
+    public DdnnOutputs(IReadOnlyList<Tensor> deviceLogits, Tensor? localLogits, IReadOnlyList<Tensor> edgeLogits,
+        Tensor cloudLogits, IReadOnlyList<Tensor> deviceFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(deviceLogits);
+        ArgumentNullException.ThrowIfNull(edgeLogits);
+        ArgumentNullException.ThrowIfNull(cloudLogits);
+        ArgumentNullException.ThrowIfNull(deviceFeatures);
+        DeviceLogits = deviceLogits;
+        LocalLogits = localLogits;
+        EdgeLogits = edgeLogits;
+        CloudLogits = cloudLogits;
+        DeviceFeatures = deviceFeatures;
+    }
+
+    /// <summary>Each device exit's logits (batch × classes), device 0 first.</summary>
+    public IReadOnlyList<Tensor> DeviceLogits { get; }
+
+    /// <summary>The local aggregator's logits, or null when the model has no local exit.</summary>
+    public Tensor? LocalLogits { get; }
+
+    /// <summary>Each edge exit's logits, edge 0 first (empty without edges).</summary>
+    public IReadOnlyList<Tensor> EdgeLogits { get; }
+
+    /// <summary>The cloud exit's logits.</summary>
+    public Tensor CloudLogits { get; }
+
+    /// <summary>Each device's last-block output (batch × f × h × w): ±1 for binary models; what a device sends upward.</summary>
+    public IReadOnlyList<Tensor> DeviceFeatures { get; }
+}
