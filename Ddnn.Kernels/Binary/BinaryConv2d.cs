@@ -62,6 +62,7 @@ public static unsafe class BinaryConv2d
         private readonly ulong[] _patches;
         private readonly int[] _tapPopCounts;
         private readonly ulong[] _weights;
+        private readonly ulong[]? _interleaved;
         private readonly KernelPath _path = KernelDispatch.Active;
 
         public Workspace(BinaryConvGeometry geometry, ReadOnlySpan<ulong> weights)
@@ -70,6 +71,9 @@ public static unsafe class BinaryConv2d
             _patches = ArrayPool<ulong>.Shared.Rent(geometry.OutHeight * geometry.OutWidth * geometry.Taps * geometry.WordsPerPixel);
             _tapPopCounts = ArrayPool<int>.Shared.Rent(geometry.OutChannels * geometry.Taps);
             _weights = ArrayPool<ulong>.Shared.Rent(weights.Length);
+            if (_path == KernelPath.Avx2)
+                _interleaved = ArrayPool<ulong>.Shared.Rent(
+                    InterleavedAvx2Gemm.InterleavedLength(geometry.OutHeight * geometry.OutWidth, geometry.Taps * geometry.WordsPerPixel));
             weights.CopyTo(_weights);
             var words = geometry.WordsPerPixel;
             for (var t = 0; t < geometry.OutChannels * geometry.Taps; t++)
@@ -89,7 +93,19 @@ public static unsafe class BinaryConv2d
             fixed (ulong* weights = _weights)
             {
                 Im2Col(image, patches);
-                BinaryGemm.Run(weights, _g.OutChannels, patches, pixels, rowWords, _g.Taps * _g.InChannels, output, pixels, _path);
+                var bits = _g.Taps * _g.InChannels;
+                if (_interleaved is null)
+                {
+                    BinaryGemm.Run(weights, _g.OutChannels, patches, pixels, rowWords, bits, output, pixels, _path);
+                }
+                else
+                {
+                    fixed (ulong* interleaved = _interleaved)
+                    {
+                        InterleavedAvx2Gemm.Interleave(patches, pixels, rowWords, interleaved);
+                        InterleavedAvx2Gemm.Run(weights, _g.OutChannels, interleaved, pixels, rowWords, bits, output, pixels);
+                    }
+                }
             }
             CorrectPaddedTaps(output);
         }
@@ -157,6 +173,7 @@ public static unsafe class BinaryConv2d
             ArrayPool<ulong>.Shared.Return(_patches);
             ArrayPool<int>.Shared.Return(_tapPopCounts);
             ArrayPool<ulong>.Shared.Return(_weights);
+            if (_interleaved is not null) ArrayPool<ulong>.Shared.Return(_interleaved);
         }
     }
 }

@@ -37,6 +37,8 @@ public readonly record struct BinaryConvGeometry
         Padding = padding;
         BinaryArgs.Product("output", batch, outChannels, OutHeight, OutWidth);
         BinaryArgs.Product("input", batch, inChannels, height, width);
+        BinaryArgs.Product("kernel taps x input channels (the accumulator range)", kernelH, kernelW, inChannels);
+        BinaryArgs.Product("packed patches of one image", OutHeight, OutWidth, kernelH, kernelW, WordsPerPixel + 1);
     }
 
     /// <summary>Images in the batch (N).</summary>

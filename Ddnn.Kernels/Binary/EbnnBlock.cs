@@ -88,7 +88,10 @@ public static unsafe class EbnnBlock
             $"(N={conv.Batch}, Hp={pool.OutputSize(conv.OutHeight)}, Wp={pool.OutputSize(conv.OutWidth)}, words={BitPacking.WordsFor(conv.OutChannels)})");
     }
 
-    /// <summary>Max over each window of the pre-activations <c>(N, Cout, Ho, Wo)</c>, then the channel's sign test.</summary>
+    /// <summary>
+    /// Max over each window of the pre-activations <c>(N, Cout, Ho, Wo)</c> (separable: row maxima, then column maxima),
+    /// then the channel's test, reduced to lower ≤ max ≤ upper.
+    /// </summary>
     private static void PoolSign<T, TTest>(ReadOnlySpan<T> pre, BinaryConvGeometry conv, PoolGeometry pool,
         ReadOnlySpan<TTest> tests, Span<ulong> output)
         where T : unmanaged, IComparisonOperators<T, T, bool>
@@ -97,32 +100,48 @@ public static unsafe class EbnnBlock
         int ho = conv.OutHeight, wo = conv.OutWidth, k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo), words = BitPacking.WordsFor(conv.OutChannels);
         output.Clear();
-        for (var n = 0; n < conv.Batch; n++)
-        for (var co = 0; co < conv.OutChannels; co++)
+        var buffer = ArrayPool<T>.Shared.Rent(ho * wp);
+        try
         {
-            var plane = pre.Slice((n * conv.OutChannels + co) * ho * wo, ho * wo);
-            var test = tests[co];
-            var word = co >> 6;
-            var bit = 1UL << (co & 63);
-            var outImage = output.Slice(n * hp * wp * words, hp * wp * words);
-            for (var py = 0; py < hp; py++)
+            var rowMax = buffer.AsSpan(0, ho * wp);
+            for (var n = 0; n < conv.Batch; n++)
+            for (var co = 0; co < conv.OutChannels; co++)
             {
-                var y0 = Math.Max(0, py * s - p);
-                var y1 = Math.Min(ho, py * s - p + k);
-                for (var px = 0; px < wp; px++)
+                var plane = pre.Slice((n * conv.OutChannels + co) * ho * wo, ho * wo);
+                for (var y = 0; y < ho; y++)
                 {
-                    var x0 = Math.Max(0, px * s - p);
-                    var x1 = Math.Min(wo, px * s - p + k);
-                    var max = plane[y0 * wo + x0];
-                    for (var y = y0; y < y1; y++)
-                    for (var x = x0; x < x1; x++)
+                    var row = plane.Slice(y * wo, wo);
+                    for (var px = 0; px < wp; px++)
                     {
-                        var v = plane[y * wo + x];
-                        if (v > max) max = v;
+                        var x0 = Math.Max(0, px * s - p);
+                        var x1 = Math.Min(wo, px * s - p + k);
+                        var max = row[x0];
+                        for (var x = x0 + 1; x < x1; x++)
+                            if (row[x] > max) max = row[x];
+                        rowMax[y * wp + px] = max;
                     }
-                    if (test.Fires(max)) outImage[(py * wp + px) * words + word] |= bit;
+                }
+                T lower = tests[co].Lower, upper = tests[co].Upper;
+                var word = co >> 6;
+                var bit = 1UL << (co & 63);
+                var outImage = output.Slice(n * hp * wp * words, hp * wp * words);
+                for (var py = 0; py < hp; py++)
+                {
+                    var y0 = Math.Max(0, py * s - p);
+                    var y1 = Math.Min(ho, py * s - p + k);
+                    for (var px = 0; px < wp; px++)
+                    {
+                        var max = rowMax[y0 * wp + px];
+                        for (var y = y0 + 1; y < y1; y++)
+                            if (rowMax[y * wp + px] > max) max = rowMax[y * wp + px];
+                        if (max >= lower && max <= upper) outImage[(py * wp + px) * words + word] |= bit;
+                    }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(buffer);
         }
     }
 }

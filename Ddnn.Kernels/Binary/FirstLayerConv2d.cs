@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace Ddnn.Kernels.Binary;
@@ -8,8 +9,9 @@ namespace Ddnn.Kernels.Binary;
 /// </summary>
 /// <remarks>
 /// Summation order, identical on every kernel path: each output starts at +0, then adds ±x for input channel ci
-/// ascending, kernel row ky ascending, kernel column kx ascending (padded taps skipped), and finally adds the bias
-/// once. SIMD paths only vectorise across neighbouring outputs, never change that order, so results are bit-identical
+/// ascending, kernel row ky ascending, kernel column kx ascending, and finally adds the bias once. Padded taps add
+/// ±0, which leaves every partial sum unchanged (a sum that starts at +0 never becomes −0 in round-to-nearest), so
+/// the result equals skipping them. SIMD paths only vectorise across neighbouring outputs, never change that order, so results are bit-identical
 /// across paths and equal a float conv that sums in the same order; with dyadic inputs whose partial sums are exact
 /// they equal any float conv.
 /// </remarks>
@@ -45,87 +47,149 @@ public static unsafe class FirstLayerConv2d
     /// <summary>All images and output channels; independent (image, channel) planes are split across threads.</summary>
     internal static void Run(float* input, ulong* weights, float* bias, BinaryConvGeometry g, float* output, KernelPath path)
     {
-        var planes = g.Batch * g.OutChannels;
-        var work = (long)g.OutputLength * g.Taps * g.InChannels;
-        var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, planes), Math.Max(1, work / MinTapsPerThread));
-        var planeLength = g.OutHeight * g.OutWidth;
-        var imageLength = g.InChannels * g.Height * g.Width;
-        if (parts <= 1)
+        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
+        var paddedLength = BinaryArgs.Product("zero-padded input", g.Batch, g.InChannels, paddedH, paddedW);
+        var tapCount = g.InChannels * g.Taps;
+        var padded = ArrayPool<float>.Shared.Rent(paddedLength);
+        var signs = ArrayPool<uint>.Shared.Rent(g.OutChannels * tapCount);
+        try
         {
-            for (var p = 0; p < planes; p++)
-                Plane(input + (long)(p / g.OutChannels) * imageLength, weights, bias, g, p % g.OutChannels,
-                    output + (long)p * planeLength, path);
-            return;
-        }
-        nint pin = (nint)input, pw = (nint)weights, pb = (nint)bias, pout = (nint)output;
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-        {
-            var end = (int)((long)planes * (part + 1) / parts);
-            for (var p = (int)((long)planes * part / parts); p < end; p++)
-                Plane((float*)pin + (long)(p / g.OutChannels) * imageLength, (ulong*)pw, (float*)pb, g, p % g.OutChannels,
-                    (float*)pout + (long)p * planeLength, path);
-        });
-    }
-
-    /// <summary>One output plane <c>(Ho, Wo)</c> of channel <paramref name="co"/> for one image <c>(C, H, W)</c>.</summary>
-    internal static void Plane(float* image, ulong* weights, float* bias, BinaryConvGeometry g, int co, float* plane,
-        KernelPath path)
-    {
-        int ho = g.OutHeight, wo = g.OutWidth, s = g.Stride, pad = g.Padding, words = g.WordsPerPixel;
-        new Span<float>(plane, ho * wo).Clear();
-        for (var ci = 0; ci < g.InChannels; ci++)
-        {
-            var channel = image + (long)ci * g.Height * g.Width;
-            for (var ky = 0; ky < g.KernelH; ky++)
-            for (var kx = 0; kx < g.KernelW; kx++)
+            fixed (float* pp = padded)
+            fixed (uint* ps = signs)
             {
-                var tap = weights + ((long)(co * g.KernelH + ky) * g.KernelW + kx) * words;
-                var positive = ((tap[ci >> 6] >> (ci & 63)) & 1UL) != 0;
-                // Outputs whose column ox*s - pad + kx falls inside the input.
-                var oxStart = Math.Max(0, (pad - kx + s - 1) / s);
-                var lastColumn = g.Width - 1 + pad - kx;
-                var oxEnd = lastColumn < 0 ? 0 : Math.Min(wo, lastColumn / s + 1);
-                if (oxEnd <= oxStart) continue;
-                for (var oy = 0; oy < ho; oy++)
+                ZeroPad(input, g, pp);
+                SignMasks(weights, g, ps);
+                var planes = g.Batch * g.OutChannels;
+                var work = (long)g.OutputLength * tapCount;
+                var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, planes), Math.Max(1, work / MinTapsPerThread));
+                var planeLength = g.OutHeight * g.OutWidth;
+                var imageLength = g.InChannels * paddedH * paddedW;
+                nint pin = (nint)pp, pm = (nint)ps, pb = (nint)bias, pout = (nint)output;
+                void Planes(int first, int end)
                 {
-                    var iy = oy * s - pad + ky;
-                    if (iy < 0 || iy >= g.Height) continue;
-                    var src = channel + (long)iy * g.Width + oxStart * s - pad + kx;
-                    var dst = plane + oy * wo + oxStart;
-                    var count = oxEnd - oxStart;
-                    if (s == 1) AddRow(dst, src, count, positive, path);
-                    else if (positive) for (var i = 0; i < count; i++) dst[i] += src[i * s];
-                    else for (var i = 0; i < count; i++) dst[i] -= src[i * s];
+                    for (var p = first; p < end; p++)
+                    {
+                        var co = p % g.OutChannels;
+                        Plane((float*)pin + (long)(p / g.OutChannels) * imageLength, (uint*)pm + (long)co * tapCount,
+                            ((float*)pb)[co], g, (float*)pout + (long)p * planeLength, path);
+                    }
                 }
+                if (parts <= 1) Planes(0, planes);
+                else
+                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+                        part => Planes((int)((long)planes * part / parts), (int)((long)planes * (part + 1) / parts)));
             }
         }
-        var b = bias[co];
-        for (var i = 0; i < ho * wo; i++) plane[i] += b;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+            ArrayPool<uint>.Shared.Return(signs);
+        }
     }
 
-    /// <summary>dst[i] ±= src[i]; element-wise, so every path rounds identically.</summary>
-    private static void AddRow(float* dst, float* src, int count, bool positive, KernelPath path)
+    /// <summary>Copies the input into <c>(N, C, H + 2p, W + 2p)</c> with zero borders, so every tap is a plain load.</summary>
+    private static void ZeroPad(float* input, BinaryConvGeometry g, float* padded)
     {
-        var i = 0;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
+        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
+        new Span<float>(padded, g.Batch * g.InChannels * paddedH * paddedW).Clear();
+        for (var plane = 0; plane < g.Batch * g.InChannels; plane++)
+        for (var y = 0; y < g.Height; y++)
+            new ReadOnlySpan<float>(input + ((long)plane * g.Height + y) * g.Width, g.Width)
+                .CopyTo(new Span<float>(padded + ((long)plane * paddedH + y + g.Padding) * paddedW + g.Padding, g.Width));
+    }
+
+    /// <summary>Per output channel and tap (ci, ky, kx order): 0 for a +1 weight, the float sign bit for −1.</summary>
+    private static void SignMasks(ulong* weights, BinaryConvGeometry g, uint* masks)
+    {
+        var words = g.WordsPerPixel;
+        for (var co = 0; co < g.OutChannels; co++)
+        for (var ci = 0; ci < g.InChannels; ci++)
+        for (var t = 0; t < g.Taps; t++)
         {
-            for (; i <= count - 8; i += 8)
+            var bit = (weights[((long)co * g.Taps + t) * words + (ci >> 6)] >> (ci & 63)) & 1UL;
+            masks[((long)co * g.InChannels + ci) * g.Taps + t] = bit != 0 ? 0u : 0x8000_0000u;
+        }
+    }
+
+    /// <summary>
+    /// One output plane <c>(Ho, Wo)</c> from one zero-padded image <c>(C, H + 2p, W + 2p)</c>: output rows are
+    /// register-blocked in chunks while the taps run in (ci, ky, kx) order; padded taps add ±0, which leaves every
+    /// partial sum unchanged.
+    /// </summary>
+    private static void Plane(float* image, uint* signs, float bias, BinaryConvGeometry g, float* plane, KernelPath path)
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, s = g.Stride, kh = g.KernelH, kw = g.KernelW;
+        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
+        var channelLength = paddedH * paddedW;
+        var vectorWidth = s != 1 ? 0
+            : path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated ? 8
+            : path != KernelPath.Scalar && Vector128.IsHardwareAccelerated ? 4
+            : 0;
+        for (var oy = 0; oy < ho; oy++)
+        {
+            var row = plane + oy * wo;
+            var top = image + (long)oy * s * paddedW;
+            var ox = 0;
+            if (vectorWidth == 8)
+                for (; ox + 32 <= wo; ox += 32) Chunk256(top + ox, signs, g.InChannels, kh, kw, channelLength, paddedW, bias, row + ox);
+            if (vectorWidth >= 4)
+                for (; ox + 4 <= wo; ox += 4) Chunk128(top + ox, signs, g.InChannels, kh, kw, channelLength, paddedW, bias, row + ox);
+            for (; ox < wo; ox++)
             {
-                var d = Vector256.Load(dst + i);
-                var x = Vector256.Load(src + i);
-                (positive ? d + x : d - x).Store(dst + i);
+                var sum = 0f;
+                var sign = signs;
+                for (var ci = 0; ci < g.InChannels; ci++)
+                for (var ky = 0; ky < kh; ky++)
+                {
+                    var src = top + (long)ci * channelLength + ky * paddedW + ox * s;
+                    for (var kx = 0; kx < kw; kx++, sign++)
+                        sum += BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(src[kx]) ^ *sign);
+                }
+                row[ox] = sum + bias;
             }
         }
-        if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
+    }
+
+    /// <summary>32 neighbouring outputs of a stride-1 row in four 256-bit accumulators.</summary>
+    private static void Chunk256(float* top, uint* signs, int channels, int kh, int kw, int channelLength, int paddedW,
+        float bias, float* dst)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var sign = signs;
+        for (var ci = 0; ci < channels; ci++)
+        for (var ky = 0; ky < kh; ky++)
         {
-            for (; i <= count - 4; i += 4)
+            var src = top + (long)ci * channelLength + ky * paddedW;
+            for (var kx = 0; kx < kw; kx++, sign++)
             {
-                var d = Vector128.Load(dst + i);
-                var x = Vector128.Load(src + i);
-                (positive ? d + x : d - x).Store(dst + i);
+                var m = Vector256.Create(*sign).AsSingle();
+                var p = src + kx;
+                a0 += Vector256.Load(p) ^ m;
+                a1 += Vector256.Load(p + 8) ^ m;
+                a2 += Vector256.Load(p + 16) ^ m;
+                a3 += Vector256.Load(p + 24) ^ m;
             }
         }
-        if (positive) for (; i < count; i++) dst[i] += src[i];
-        else for (; i < count; i++) dst[i] -= src[i];
+        var b = Vector256.Create(bias);
+        (a0 + b).Store(dst);
+        (a1 + b).Store(dst + 8);
+        (a2 + b).Store(dst + 16);
+        (a3 + b).Store(dst + 24);
+    }
+
+    /// <summary>4 neighbouring outputs of a stride-1 row in one 128-bit accumulator.</summary>
+    private static void Chunk128(float* top, uint* signs, int channels, int kh, int kw, int channelLength, int paddedW,
+        float bias, float* dst)
+    {
+        Vector128<float> acc = default;
+        var sign = signs;
+        for (var ci = 0; ci < channels; ci++)
+        for (var ky = 0; ky < kh; ky++)
+        {
+            var src = top + (long)ci * channelLength + ky * paddedW;
+            for (var kx = 0; kx < kw; kx++, sign++)
+                acc += Vector128.Load(src + kx) ^ Vector128.Create(*sign).AsSingle();
+        }
+        (acc + Vector128.Create(bias)).Store(dst);
     }
 }

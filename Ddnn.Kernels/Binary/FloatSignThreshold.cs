@@ -17,6 +17,12 @@ public readonly record struct FloatSignThreshold(float Threshold, bool Flip) : I
     /// <summary>True when <paramref name="x"/> (conv output including bias) maps to +1.</summary>
     public bool Fires(float x) => Flip ? x <= Threshold : x >= Threshold;
 
+    /// <summary>Smallest firing value; NaN (never fires) when the threshold is NaN.</summary>
+    float ISignTest<float>.Lower => Flip ? (float.IsNaN(Threshold) ? float.NaN : float.NegativeInfinity) : Threshold;
+
+    /// <summary>Largest firing value; with no flip every non-NaN value up to +∞ fires.</summary>
+    float ISignTest<float>.Upper => Flip ? Threshold : float.PositiveInfinity;
+
     /// <summary>Folds eval batch norm of one channel into a threshold on the float pre-activation x.</summary>
     public static FloatSignThreshold Fold(float gamma, float beta, float mean, float variance,
         float epsilon = BatchNormSign.DefaultEpsilon) => Fold(0, gamma, beta, mean, variance, epsilon);

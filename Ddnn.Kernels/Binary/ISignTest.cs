@@ -1,7 +1,14 @@
 namespace Ddnn.Kernels.Binary;
 
-/// <summary>A per-channel test mapping a pre-activation value to a sign bit, so pooling code is shared by int and float.</summary>
-internal interface ISignTest<in T>
+/// <summary>
+/// A per-channel test mapping a pre-activation value v to +1 exactly when Lower ≤ v ≤ Upper, so pooling code is shared
+/// by int accumulators and float pre-activations.
+/// </summary>
+internal interface ISignTest<T>
 {
-    bool Fires(T value);
+    /// <summary>Smallest value that fires (inclusive).</summary>
+    T Lower { get; }
+
+    /// <summary>Largest value that fires (inclusive).</summary>
+    T Upper { get; }
 }

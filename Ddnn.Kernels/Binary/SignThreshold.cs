@@ -19,16 +19,16 @@ namespace Ddnn.Kernels.Binary;
 /// </remarks>
 public readonly record struct SignThreshold(int Threshold, SignThresholdMode Mode) : ISignTest<int>
 {
-    /// <summary>Smallest accumulator that fires (inclusive).</summary>
-    internal int Lower => Mode switch
+    /// <summary>Smallest accumulator that maps to +1 (inclusive); with <see cref="Upper"/>, +1 ⇔ Lower ≤ acc ≤ Upper.</summary>
+    public int Lower => Mode switch
     {
         SignThresholdMode.AtLeast => Threshold,
         SignThresholdMode.AtMost or SignThresholdMode.AlwaysPlus => int.MinValue,
         _ => int.MaxValue,
     };
 
-    /// <summary>Largest accumulator that fires (inclusive); below <see cref="Lower"/> when nothing fires.</summary>
-    internal int Upper => Mode switch
+    /// <summary>Largest accumulator that maps to +1 (inclusive); below <see cref="Lower"/> when nothing fires.</summary>
+    public int Upper => Mode switch
     {
         SignThresholdMode.AtMost => Threshold,
         SignThresholdMode.AtLeast or SignThresholdMode.AlwaysPlus => int.MaxValue,

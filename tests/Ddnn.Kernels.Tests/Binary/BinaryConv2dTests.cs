@@ -17,6 +17,7 @@ public class BinaryConv2dTests
         { 17, 6, 4, 66, 2, 3, 1, 1 },
         { 2, 1, 1, 2, 3, 3, 1, 1 },
         { 64, 16, 16, 32, 3, 3, 1, 1 },
+        { 300, 4, 5, 3, 3, 3, 1, 1 },
     };
 
     [Theory]
@@ -40,6 +41,29 @@ public class BinaryConv2dTests
                 BinaryConv2d.Forward(packedInput, packedWeights, g, output);
             for (var i = 0; i < output.Length; i++)
                 Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]}, float conv gives {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void AllDifferingSignsGiveMinusValidTapsTimesChannelsWithoutOverflow()
+    {
+        // 9 taps x 10 words: byte-lane counters would wrap without periodic widening.
+        var g = new BinaryConvGeometry(1, 640, 5, 6, 3, 3, 3, 1, 1);
+        var input = new ulong[g.PackedInputLength];
+        Array.Fill(input, ulong.MaxValue);
+        var weights = new ulong[g.PackedWeightsLength];
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new int[g.OutputLength];
+            using (KernelDispatch.Use(path))
+                BinaryConv2d.Forward(input, weights, g, output);
+            for (var co = 0; co < 3; co++)
+            for (var oy = 0; oy < 5; oy++)
+            for (var ox = 0; ox < 6; ox++)
+            {
+                var validTaps = (Math.Min(oy + 1, 4) - Math.Max(oy - 1, 0) + 1) * (Math.Min(ox + 1, 5) - Math.Max(ox - 1, 0) + 1);
+                Assert.Equal(-validTaps * 640, output[(co * 5 + oy) * 6 + ox]);
+            }
         }
     }
 
