@@ -3,14 +3,73 @@ namespace Ddnn.Kernels;
 /// <summary>Pointer-level GEMM entry used by the public API and by other kernels (conv); picks the path and threads.</summary>
 internal static unsafe class GemmCore
 {
+    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
+    internal const long ParallelThreshold = 1L << 21;
+
     /// <summary>
     /// C = op(A)·op(B) [+ C] [+ bias]. <paramref name="lda"/>/<paramref name="ldb"/> are the row strides of A and B
-    /// as stored (so for a transposed A, lda ≥ m). Runs on at most <paramref name="maxThreads"/> threads.
+    /// as stored (so for a transposed A, lda ≥ m). Large products are split into at most
+    /// <paramref name="maxThreads"/> contiguous row (or column) ranges; every element is computed the same way
+    /// whatever the split, so results do not depend on the thread count.
     /// </summary>
     public static void Multiply(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, int maxThreads)
     {
         if (m == 0 || n == 0) return;
-        GemmScalar.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+        var parts = PartCount(m, n, k, maxThreads);
+        if (parts <= 1)
+        {
+            Single(path, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+            return;
+        }
+
+        var splitRows = m >= n;
+        var unit = splitRows ? 4 : 24; // whole micro-tiles per part on every path
+        var total = splitRows ? m : n;
+        var chunk = (total + parts - 1) / parts;
+        chunk = (chunk + unit - 1) / unit * unit;
+        parts = (total + chunk - 1) / chunk;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c, pbias = (nint)bias;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            var start = part * chunk;
+            var count = Math.Min(chunk, total - start);
+            float* a0 = (float*)pa, b0 = (float*)pb, c0 = (float*)pc, bias0 = (float*)pbias;
+            if (splitRows)
+            {
+                var aPart = transposeA ? a0 + start : a0 + (long)start * lda;
+                Single(path, transposeA, transposeB, count, n, k, aPart, lda, b0, ldb, c0 + (long)start * ldc, ldc,
+                    accumulate, bias0);
+            }
+            else
+            {
+                var bPart = transposeB ? b0 + (long)start * ldb : b0 + start;
+                Single(path, transposeA, transposeB, m, count, k, a0, lda, bPart, ldb, c0 + start, ldc,
+                    accumulate, bias0 == null ? null : bias0 + start);
+            }
+        });
+    }
+
+    private static int PartCount(int m, int n, int k, int maxThreads)
+    {
+        if (maxThreads <= 1 || (long)m * n * Math.Max(k, 1) < ParallelThreshold) return 1;
+        return Math.Min(maxThreads, Math.Max(m, n) / 24 + 1);
+    }
+
+    private static void Single(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+    {
+        switch (path)
+        {
+            case KernelPath.Avx2:
+                GemmPacked.Multiply<MicroKernelAvx2>(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+                break;
+            case KernelPath.Vector128:
+                GemmPacked.Multiply<MicroKernelVector128>(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+                break;
+            default:
+                GemmScalar.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+                break;
+        }
     }
 }

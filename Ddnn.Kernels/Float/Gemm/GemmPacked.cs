@@ -1,0 +1,184 @@
+using System.Runtime.CompilerServices;
+
+namespace Ddnn.Kernels;
+
+/// <summary>
+/// Blocked, packed GEMM (Goto/BLIS loop nest) around a register-blocked micro-kernel. Packing absorbs the
+/// transposes and zero-pads edge strips; edge tiles are computed into a local tile and merged. Each C element is
+/// accumulated over k in order inside each KC block, independent of any thread split.
+/// </summary>
+internal static unsafe class GemmPacked
+{
+    internal const int KC = 256;
+    internal const int MC = 128;
+    internal const int NC = 3072;
+
+    [ThreadStatic] private static float[]? _packASlot;
+    [ThreadStatic] private static float[]? _packBSlot;
+
+    public static void Multiply<TKernel>(bool transposeA, bool transposeB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        where TKernel : struct, IMicroKernel
+    {
+        if (k == 0)
+        {
+            FinishEmptyProduct(m, n, c, ldc, accumulate, bias);
+            return;
+        }
+
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        var kcMax = Math.Min(KC, k);
+        var packA = Scratch.Floats(ref _packASlot, (long)RoundUp(Math.Min(MC, m), mr) * kcMax);
+        var packB = Scratch.Floats(ref _packBSlot, (long)RoundUp(Math.Min(NC, n), nr) * kcMax);
+        var tile = stackalloc float[TKernel.Mr * TKernel.Nr];
+
+        for (var jc = 0; jc < n; jc += NC)
+        {
+            var nc = Math.Min(NC, n - jc);
+            for (var pc = 0; pc < k; pc += KC)
+            {
+                var kc = Math.Min(KC, k - pc);
+                PackB(transposeB, b, ldb, pc, jc, kc, nc, nr, packB);
+                var loadC = accumulate || pc > 0;
+                var blockBias = pc == 0 && bias != null ? bias + jc : null;
+                for (var ic = 0; ic < m; ic += MC)
+                {
+                    var mc = Math.Min(MC, m - ic);
+                    PackA(transposeA, a, lda, ic, pc, mc, kc, mr, packA);
+                    for (var jr = 0; jr < nc; jr += nr)
+                    {
+                        var nrEff = Math.Min(nr, nc - jr);
+                        var bStrip = packB + (long)jr * kc;
+                        var stripBias = blockBias != null ? blockBias + jr : null;
+                        for (var ir = 0; ir < mc; ir += mr)
+                        {
+                            var mrEff = Math.Min(mr, mc - ir);
+                            var cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                            var aStrip = packA + (long)ir * kc;
+                            if (mrEff == mr && nrEff == nr)
+                            {
+                                TKernel.Run(kc, aStrip, bStrip, cTile, ldc, loadC, stripBias);
+                            }
+                            else
+                            {
+                                TKernel.Run(kc, aStrip, bStrip, tile, nr, false, null);
+                                MergeTile(tile, nr, cTile, ldc, mrEff, nrEff, loadC, stripBias);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C = (accumulate ? C : 0) + bias when k = 0 (the product is empty).</summary>
+    private static void FinishEmptyProduct(int m, int n, float* c, int ldc, bool accumulate, float* bias)
+    {
+        for (var i = 0; i < m; i++)
+        {
+            var row = c + (long)i * ldc;
+            for (var j = 0; j < n; j++)
+            {
+                var v = accumulate ? row[j] : 0f;
+                row[j] = bias != null ? v + bias[j] : v;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MergeTile(float* tile, int ldt, float* c, int ldc, int rows, int cols, bool loadC, float* bias)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            var src = tile + r * ldt;
+            var dst = c + (long)r * ldc;
+            for (var j = 0; j < cols; j++)
+            {
+                var v = loadC ? src[j] + dst[j] : src[j];
+                dst[j] = bias != null ? v + bias[j] : v;
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into Mr-row strips, each kc×Mr, zero-padding the last strip.</summary>
+    private static void PackA(bool transposed, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst)
+    {
+        for (var ir = 0; ir < mc; ir += mr)
+        {
+            var rows = Math.Min(mr, mc - ir);
+            if (transposed)
+            {
+                // A stored k×m: column p of op(A) is contiguous in row p of A.
+                var src = a + (long)pc * lda + ic + ir;
+                for (var p = 0; p < kc; p++, src += lda, dst += mr)
+                {
+                    var r = 0;
+                    for (; r < rows; r++) dst[r] = src[r];
+                    for (; r < mr; r++) dst[r] = 0;
+                }
+            }
+            else
+            {
+                var r = 0;
+                for (; r < rows; r++)
+                {
+                    var src = a + (long)(ic + ir + r) * lda + pc;
+                    var d = dst + r;
+                    for (var p = 0; p < kc; p++, d += mr) *d = src[p];
+                }
+                for (; r < mr; r++)
+                {
+                    var d = dst + r;
+                    for (var p = 0; p < kc; p++, d += mr) *d = 0;
+                }
+                dst += (long)kc * mr;
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into Nr-column strips, each kc×Nr, zero-padding the last strip.</summary>
+    private static void PackB(bool transposed, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dst)
+    {
+        for (var jr = 0; jr < nc; jr += nr)
+        {
+            var cols = Math.Min(nr, nc - jr);
+            if (!transposed)
+            {
+                var src = b + (long)pc * ldb + jc + jr;
+                if (cols == nr)
+                {
+                    for (var p = 0; p < kc; p++, src += ldb, dst += nr)
+                        Unsafe.CopyBlockUnaligned(dst, src, (uint)(nr * sizeof(float)));
+                }
+                else
+                {
+                    for (var p = 0; p < kc; p++, src += ldb, dst += nr)
+                    {
+                        var j = 0;
+                        for (; j < cols; j++) dst[j] = src[j];
+                        for (; j < nr; j++) dst[j] = 0;
+                    }
+                }
+            }
+            else
+            {
+                // B stored n×k: row j of B is column j of op(B).
+                var j = 0;
+                for (; j < cols; j++)
+                {
+                    var src = b + (long)(jc + jr + j) * ldb + pc;
+                    var d = dst + j;
+                    for (var p = 0; p < kc; p++, d += nr) *d = src[p];
+                }
+                for (; j < nr; j++)
+                {
+                    var d = dst + j;
+                    for (var p = 0; p < kc; p++, d += nr) *d = 0;
+                }
+                dst += (long)kc * nr;
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

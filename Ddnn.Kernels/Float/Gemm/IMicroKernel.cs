@@ -1,0 +1,16 @@
+namespace Ddnn.Kernels;
+
+/// <summary>
+/// A register-blocked GEMM micro-kernel: an Mr×Nr tile of C from packed A (kc×Mr, row p holds the Mr values of
+/// column p) and packed B (kc×Nr). Implementations are structs so generic code specialises per kernel.
+/// </summary>
+internal unsafe interface IMicroKernel
+{
+    static abstract int Mr { get; }
+    static abstract int Nr { get; }
+
+    /// <summary>
+    /// c[r, j] = Σ_p a[p, r]·b[p, j], then + c[r, j] when <paramref name="loadC"/>, then + bias[j] when bias is not null.
+    /// </summary>
+    static abstract void Run(int kc, float* a, float* b, float* c, int ldc, bool loadC, float* bias);
+}
