@@ -42,8 +42,8 @@ public static class PlotWriter
         var xRange = plot.XRange();
         if (plot.HasSecondary && plot.Layout == LinePlotLayout.StackedPanels)
         {
-            var top = NewPlot(plot.Title, xLabel: null, plot.YLabel);
-            var bottom = NewPlot(title: null, plot.XLabel, plot.SecondaryYLabel!);
+            using var top = NewPlot(plot.Title, xLabel: null, plot.YLabel);
+            using var bottom = NewPlot(title: null, plot.XLabel, plot.SecondaryYLabel!);
             var index = 0;
             AddLines(top, plot.On(YAxisSide.Primary), ref index, yAxis: null);
             AddLines(bottom, plot.On(YAxisSide.Secondary), ref index, yAxis: null);
@@ -60,7 +60,7 @@ public static class PlotWriter
             });
         }
 
-        var single = NewPlot(plot.Title, plot.XLabel, plot.YLabel);
+        using var single = NewPlot(plot.Title, plot.XLabel, plot.YLabel);
         var next = 0;
         AddLines(single, plot.On(YAxisSide.Primary), ref next, yAxis: null);
         var primary = plot.YRange(YAxisSide.Primary);
@@ -82,7 +82,7 @@ public static class PlotWriter
     public static byte[] Render(BarChart chart)
     {
         ArgumentNullException.ThrowIfNull(chart);
-        var plot = NewPlot(chart.Title, xLabel: null, chart.YLabel);
+        using var plot = NewPlot(chart.Title, xLabel: null, chart.YLabel);
         var labelled = ValueLabelsFit(chart);
         for (var g = 0; g < chart.Groups.Count; g++)
         {
@@ -132,7 +132,7 @@ public static class PlotWriter
     public static byte[] Render(ScatterPlot plot)
     {
         ArgumentNullException.ThrowIfNull(plot);
-        var figure = NewPlot(plot.Title, plot.XLabel, plot.YLabel);
+        using var figure = NewPlot(plot.Title, plot.XLabel, plot.YLabel);
         for (var s = 0; s < plot.Series.Count; s++)
         {
             var series = plot.Series[s];

@@ -1,7 +1,7 @@
 namespace Ddnn.Training.Reporting.Plots;
 
 /// <summary>
-/// Points per series, optionally joined in x order and labelled (e.g. bytes per device vs accuracy, one point per
+/// Points per series, optionally joined in the order given and labelled (e.g. bytes per device vs accuracy, one point per
 /// configuration), with an optional log-scaled x axis for quantities spanning decades such as bytes.
 /// </summary>
 public sealed class ScatterPlot

@@ -187,6 +187,18 @@ public class ResultsFolderTests
     }
 
     [Fact]
+    public void AManifestEntryPointingOutsideTheFolderIsRejected()
+    {
+        using var temp = new TempFolder();
+        var root = temp.Combine("out");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, ResultsFolder.ManifestFileName),
+            "{\"studies\":[{\"id\":\"../../etc\",\"completedUtc\":\"2026-01-01T00:00:00Z\",\"seconds\":1,\"files\":[]}]}");
+        var error = Assert.Throws<InvalidDataException>(() => ResultsFolder.Open(root, force: true));
+        Assert.Contains("valid study id", error.Message);
+    }
+
+    [Fact]
     public void RunInfoAndReportAreWrittenBesideTheStudies()
     {
         using var temp = new TempFolder();
