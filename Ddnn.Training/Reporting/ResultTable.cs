@@ -74,7 +74,7 @@ public sealed class ResultTable
     /// </summary>
     public string ToConsoleString()
     {
-        var cells = DisplayCells();
+        var cells = DisplayCells(singleLine: true);
         var widths = new int[Columns.Count];
         for (var c = 0; c < Columns.Count; c++)
         {
@@ -109,19 +109,19 @@ public sealed class ResultTable
         text.Append("| ").AppendJoin(" | ", Columns.Select(c => MarkdownText.Cell(c.Label))).Append(" |\n");
         text.Append('|').AppendJoin('|', Columns.Select(c => c.Alignment == ColumnAlignment.Right ? " ---: " : " :--- "))
             .Append("|\n");
-        foreach (var row in DisplayCells())
+        foreach (var row in DisplayCells(singleLine: false))
             text.Append("| ").AppendJoin(" | ", row.Select(MarkdownText.Cell)).Append(" |\n");
         if (!string.IsNullOrEmpty(Footnote)) text.Append('\n').Append(MarkdownText.Paragraph(Footnote)).Append('\n');
         return text.ToString();
     }
 
-    private List<string[]> DisplayCells()
+    private List<string[]> DisplayCells(bool singleLine)
     {
         var cells = new List<string[]>(_rows.Count);
         foreach (var row in _rows)
         {
             var shown = new string[row.Length];
-            for (var c = 0; c < row.Length; c++) shown[c] = OneLine(Columns[c].Display(row[c]));
+            for (var c = 0; c < row.Length; c++) shown[c] = singleLine ? OneLine(Columns[c].Display(row[c])) : Columns[c].Display(row[c]);
             cells.Add(shown);
         }
         return cells;

@@ -141,11 +141,15 @@ public sealed class ResultsFolder
     public static string ValidateStudyId(string id)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
-        if (id.Length > 100 || id[0] == '.' || !id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
+        if (!IsValidStudyId(id))
             throw new ArgumentException(
                 $"study id '{id}' must be 1-100 lowercase letters, digits, '-', '_' or '.', not starting with '.'", nameof(id));
         return id;
     }
+
+    private static bool IsValidStudyId(string id) =>
+        id.Length is > 0 and <= 100 && id[0] != '.' &&
+        id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.');
 
     // AtomicFile's temporary files start with '.' and end with ".tmp"; a crash inside a study may leave one behind.
     private static bool IsTemporaryName(string relativePath)
@@ -189,8 +193,13 @@ public sealed class ResultsFolder
             throw new InvalidDataException($"{path}: malformed results manifest ({e.Message}); delete it or choose another --out", e);
         }
         if (manifest?.Studies is null) throw new InvalidDataException($"{path}: results manifest has no 'studies' list");
+        foreach (var study in manifest.Studies)
+        {
+            if (study?.Id is null || !IsValidStudyId(study.Id) || study.Files is null)
+                throw new InvalidDataException($"{path}: results manifest has an entry without a valid study id and file list");
+        }
         // A study folder deleted by hand since is no longer complete.
-        return manifest.Studies.Where(s => s?.Id is not null && Directory.Exists(Path.Combine(root, s.Id))).ToList();
+        return manifest.Studies.Where(s => Directory.Exists(Path.Combine(root, s.Id))).ToList();
     }
 
     private static void DeleteQuietly(string directory)
