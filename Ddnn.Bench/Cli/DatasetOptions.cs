@@ -1,0 +1,63 @@
+using Ddnn.Training.Cli;
+using Ddnn.Training.Data;
+
+namespace Ddnn.Bench.Cli;
+
+/// <summary>The --dataset option family shared by every verb that loads data, and its translation to load options.</summary>
+public static class DatasetOptions
+{
+    public static CliOption Dataset { get; } =
+        CliOption.String("dataset", "synthetic", "data set: " + DatasetSource.Syntax, valueName: "source");
+
+    public static CliOption Seed { get; } =
+        CliOption.Int("seed", 1, "seed of the synthetic scene generator", min: 0);
+
+    public static CliOption TrainCount { get; } =
+        CliOption.Int("train-samples", new SyntheticSceneOptions().TrainCount, "synthetic: training samples", min: 0);
+
+    public static CliOption ValidationCount { get; } =
+        CliOption.Int("validation-samples", new SyntheticSceneOptions().ValidationCount, "synthetic: validation samples", min: 0);
+
+    public static CliOption TestCount { get; } =
+        CliOption.Int("test-samples", new SyntheticSceneOptions().TestCount, "synthetic: test samples", min: 0);
+
+    public static CliOption MaxSamples { get; } =
+        CliOption.Int("max-samples", null, "fmnist: keep only the first n samples of each split (quick runs)", min: 1);
+
+    /// <summary>Parses --dataset and builds the load options; warns on stderr about options the chosen source ignores.</summary>
+    public static (DatasetSource Source, DatasetLoadOptions Options) Read(CliArguments arguments, CliContext context)
+    {
+        string text = arguments.GetString(Dataset.Name);
+        DatasetSource source;
+        try
+        {
+            source = DatasetSource.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliUsageException.BadValue(Dataset.Name, text, e.Message.Replace(" (Parameter 'text')", "", StringComparison.Ordinal));
+        }
+
+        var options = new DatasetLoadOptions
+        {
+            Synthetic = new SyntheticSceneOptions
+            {
+                Seed = (ulong)arguments.GetInt(Seed.Name),
+                TrainCount = arguments.GetInt(TrainCount.Name),
+                ValidationCount = arguments.GetInt(ValidationCount.Name),
+                TestCount = arguments.GetInt(TestCount.Name),
+            },
+            FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = arguments.GetOptionalInt(MaxSamples.Name) },
+        };
+
+        string[] syntheticOnly = [Seed.Name, TrainCount.Name, ValidationCount.Name, TestCount.Name];
+        foreach (string name in syntheticOnly)
+        {
+            if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(name))
+                context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
+        }
+        if (source.Kind != DatasetKind.FashionMnist && arguments.IsSet(MaxSamples.Name))
+            context.Error.WriteLine($"note: --{MaxSamples.Name} applies only to fmnist; ignored for {source}");
+        return (source, options);
+    }
+}

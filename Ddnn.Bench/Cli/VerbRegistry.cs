@@ -1,0 +1,13 @@
+using Ddnn.Bench.Cli.Verbs;
+using Ddnn.Training.Cli;
+
+namespace Ddnn.Bench.Cli;
+
+/// <summary>Every verb of <c>ddnn</c>. Adding a verb: one class in Cli/Verbs implementing <see cref="ICliVerb"/> plus one line here.</summary>
+public static class VerbRegistry
+{
+    public static IReadOnlyList<ICliVerb> All() =>
+    [
+        new DataVerb(),
+    ];
+}
