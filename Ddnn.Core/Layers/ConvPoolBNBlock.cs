@@ -6,13 +6,14 @@ namespace Ddnn.Core.Layers;
 /// </summary>
 public abstract class ConvPoolBNBlock : Layer
 {
-    private protected ConvPoolBNBlock(int inChannels, int outChannels, bool binary, int poolKernel, int poolStride, int poolPadding)
+    private protected ConvPoolBNBlock(int inChannels, int outChannels, bool binary, int poolKernel, int poolStride, int poolPadding,
+        float bnEps, float bnMomentum)
     {
         if (poolKernel < 1) throw new ArgumentOutOfRangeException(nameof(poolKernel), poolKernel, "must be at least 1.");
         if (poolStride < 1) throw new ArgumentOutOfRangeException(nameof(poolStride), poolStride, "must be at least 1.");
         if (poolPadding < 0 || 2 * poolPadding > poolKernel) throw new ArgumentOutOfRangeException(nameof(poolPadding), poolPadding, "must be in [0, poolKernel/2].");
         Conv = RegisterModule("conv", new Conv2d(inChannels, outChannels, 3, 1, 1, bias: true, binaryWeights: binary));
-        BN = RegisterModule("bn", new BatchNorm2d(outChannels));
+        BN = RegisterModule("bn", new BatchNorm2d(outChannels, bnEps, bnMomentum));
         PoolKernel = poolKernel;
         PoolStride = poolStride;
         PoolPadding = poolPadding;
@@ -57,16 +58,19 @@ public abstract class ConvPoolBNBlock : Layer
 /// First device block (float input): conv 3x3 s1 p1 with binary weights sign(W) + float bias -> max-pool
 /// (k3 s2 p1 by default) -> BatchNorm2d -> sign (STE). Output is a ±1 bit map.
 /// </summary>
-public sealed class ConvPoolBNSign(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1)
-    : ConvPoolBNBlock(inChannels, outChannels, binary: true, poolKernel, poolStride, poolPadding);
+public sealed class ConvPoolBNSign(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1,
+    float bnEps = BatchNormBase.DefaultEps, float bnMomentum = BatchNormBase.DefaultMomentum)
+    : ConvPoolBNBlock(inChannels, outChannels, binary: true, poolKernel, poolStride, poolPadding, bnEps, bnMomentum);
 
 /// <summary>
 /// Block over ±1 input (later device layers, the cloud): the same computation as <see cref="ConvPoolBNSign"/>;
 /// the cloud uses pool k3 s1 p1 to keep the spatial size.
 /// </summary>
-public sealed class BinaryConvPoolBNSign(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1)
-    : ConvPoolBNBlock(inChannels, outChannels, binary: true, poolKernel, poolStride, poolPadding);
+public sealed class BinaryConvPoolBNSign(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1,
+    float bnEps = BatchNormBase.DefaultEps, float bnMomentum = BatchNormBase.DefaultMomentum)
+    : ConvPoolBNBlock(inChannels, outChannels, binary: true, poolKernel, poolStride, poolPadding, bnEps, bnMomentum);
 
 /// <summary>Float counterpart of the eBNN conv blocks: float weights, ReLU instead of sign.</summary>
-public sealed class ConvPoolBNRelu(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1)
-    : ConvPoolBNBlock(inChannels, outChannels, binary: false, poolKernel, poolStride, poolPadding);
+public sealed class ConvPoolBNRelu(int inChannels, int outChannels, int poolKernel = 3, int poolStride = 2, int poolPadding = 1,
+    float bnEps = BatchNormBase.DefaultEps, float bnMomentum = BatchNormBase.DefaultMomentum)
+    : ConvPoolBNBlock(inChannels, outChannels, binary: false, poolKernel, poolStride, poolPadding, bnEps, bnMomentum);

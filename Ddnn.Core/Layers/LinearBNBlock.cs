@@ -5,10 +5,10 @@ namespace Ddnn.Core.Layers;
 /// </summary>
 public abstract class LinearBNBlock : Layer
 {
-    private protected LinearBNBlock(int inFeatures, int classes, bool binary)
+    private protected LinearBNBlock(int inFeatures, int classes, bool binary, float bnEps, float bnMomentum)
     {
         FC = RegisterModule("fc", new Linear(inFeatures, classes, bias: true, binaryWeights: binary));
-        BN = RegisterModule("bn", new BatchNorm1d(classes));
+        BN = RegisterModule("bn", new BatchNorm1d(classes, bnEps, bnMomentum));
         IsBinary = binary;
     }
 
@@ -35,7 +35,9 @@ public abstract class LinearBNBlock : Layer
 }
 
 /// <summary>Binary exit: binary-weight linear + float bias -> BatchNorm1d -> logits.</summary>
-public sealed class BinaryLinearBN(int inFeatures, int classes) : LinearBNBlock(inFeatures, classes, binary: true);
+public sealed class BinaryLinearBN(int inFeatures, int classes, float bnEps = BatchNormBase.DefaultEps, float bnMomentum = BatchNormBase.DefaultMomentum)
+    : LinearBNBlock(inFeatures, classes, binary: true, bnEps, bnMomentum);
 
 /// <summary>Float exit: float-weight linear + bias -> BatchNorm1d -> logits.</summary>
-public sealed class LinearBN(int inFeatures, int classes) : LinearBNBlock(inFeatures, classes, binary: false);
+public sealed class LinearBN(int inFeatures, int classes, float bnEps = BatchNormBase.DefaultEps, float bnMomentum = BatchNormBase.DefaultMomentum)
+    : LinearBNBlock(inFeatures, classes, binary: false, bnEps, bnMomentum);

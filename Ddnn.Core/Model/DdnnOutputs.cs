@@ -15,7 +15,16 @@ public sealed class DdnnOutputs
         EdgeLogits = edgeLogits;
         CloudLogits = cloudLogits;
         DeviceFeatures = deviceFeatures;
+        var exits = new List<Tensor>(deviceLogits.Count + edgeLogits.Count + 2);
+        exits.AddRange(deviceLogits);
+        if (localLogits is not null) exits.Add(localLogits);
+        exits.AddRange(edgeLogits);
+        exits.Add(cloudLogits);
+        Exits = exits;
     }
+
+    /// <summary>Every exit's logits in the model's ExitNames order: devices, local (if any), edges, cloud.</summary>
+    public IReadOnlyList<Tensor> Exits { get; }
 
     /// <summary>Each device exit's logits (batch × classes), device 0 first.</summary>
     public IReadOnlyList<Tensor> DeviceLogits { get; }
