@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Ddnn.Core;
+using Ddnn.Core.Layers;
 using Ddnn.Core.Model;
 using Ddnn.Core.State;
 using Ddnn.Training.Optim;
