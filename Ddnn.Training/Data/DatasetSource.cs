@@ -73,14 +73,14 @@ public sealed record DatasetSource
     }
 
     /// <summary>Loads the train / validation / test splits.</summary>
-    public DataSplits Load(DatasetLoadOptions? options = null)
+    public DataSplits Load(DatasetLoadOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DatasetLoadOptions();
         RequireExists();
         return Kind switch
         {
-            DatasetKind.Synthetic => SyntheticSceneGenerator.Generate(options.Synthetic),
-            DatasetKind.FashionMnist => MultiViewFashionMnist.Load(options.FashionMnist with { Directory = Path! }),
+            DatasetKind.Synthetic => SyntheticSceneGenerator.Generate(options.Synthetic, cancellation),
+            DatasetKind.FashionMnist => MultiViewFashionMnist.Load(options.FashionMnist with { Directory = Path! }, cancellation),
             _ => MvmcDataset.Load(Path!, options.Mvmc),
         };
     }

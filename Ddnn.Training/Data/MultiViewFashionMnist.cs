@@ -34,7 +34,7 @@ public static class MultiViewFashionMnist
         && File.Exists(Path.Combine(directory, TestImagesFile)) && File.Exists(Path.Combine(directory, TestLabelsFile));
 
     /// <summary>Loads train (first images of the training file), validation (its last <see cref="FashionMnistOptions.ValidationCount"/>) and test (t10k).</summary>
-    public static DataSplits Load(FashionMnistOptions? options = null)
+    public static DataSplits Load(FashionMnistOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new FashionMnistOptions();
         options.Validate();
@@ -42,7 +42,9 @@ public static class MultiViewFashionMnist
             throw new DirectoryNotFoundException($"Fashion-MNIST directory not found: {options.Directory} (install the Debian package dataset-fashion-mnist or pass fmnist:<dir>)");
 
         var (trainImages, trainLabels, trainCount) = ReadPair(options.Directory, TrainImagesFile, TrainLabelsFile);
+        cancellation.ThrowIfCancellationRequested();
         var (testImages, testLabels, testCount) = ReadPair(options.Directory, TestImagesFile, TestLabelsFile);
+        cancellation.ThrowIfCancellationRequested();
         if (trainCount <= options.ValidationCount)
             throw new InvalidDataException(
                 $"{Path.Combine(options.Directory, TrainImagesFile)}: {trainCount} images, need more than the {options.ValidationCount} reserved for validation");
@@ -50,9 +52,9 @@ public static class MultiViewFashionMnist
         int trainPart = trainCount - options.ValidationCount;
         int cap = options.MaxSamplesPerSplit ?? int.MaxValue;
         return new DataSplits(
-            Build("fmnist/train", trainImages, trainLabels, 0, Math.Min(trainPart, cap)),
-            Build("fmnist/validation", trainImages, trainLabels, trainPart, Math.Min(options.ValidationCount, cap)),
-            Build("fmnist/test", testImages, testLabels, 0, Math.Min(testCount, cap)));
+            Build("fmnist/train", trainImages, trainLabels, 0, Math.Min(trainPart, cap), cancellation),
+            Build("fmnist/validation", trainImages, trainLabels, trainPart, Math.Min(options.ValidationCount, cap), cancellation),
+            Build("fmnist/test", testImages, testLabels, 0, Math.Min(testCount, cap), cancellation));
     }
 
     /// <summary>Cuts one 28×28 byte image into the 6 views, written as [d][16][16] floats into <paramref name="views"/>.</summary>
@@ -117,14 +119,14 @@ public static class MultiViewFashionMnist
         return (pixels, labels, count);
     }
 
-    private static MultiViewDataset Build(string name, byte[] images, byte[] sourceLabels, int start, int count)
+    private static MultiViewDataset Build(string name, byte[] images, byte[] sourceLabels, int start, int count, CancellationToken cancellation)
     {
         const int pixels = SourceSize * SourceSize;
         const int sampleSize = Devices * ViewSize * ViewSize;
         var data = new float[(long)count * sampleSize];
         var labels = new int[count];
         var viewLabels = new int[count * Devices];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = KernelParallelism.MaxThreads };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = KernelParallelism.MaxThreads, CancellationToken = cancellation };
         int chunk = Math.Max(1, (count + 63) / 64);
         Parallel.For(0, (count + chunk - 1) / chunk, parallel, part =>
         {

@@ -35,15 +35,15 @@ public static class SyntheticSceneGenerator
     private const ulong TrainStream = 1, ValidationStream = 2, TestStream = 3, CameraStream = 0xCA3E5A;
 
     /// <summary>Generates the train, validation and test splits.</summary>
-    public static DataSplits Generate(SyntheticSceneOptions options)
+    public static DataSplits Generate(SyntheticSceneOptions options, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var cameras = CreateCameras(options);
         return new DataSplits(
-            GenerateSplit(options, cameras, TrainStream, options.TrainCount, "synthetic/train"),
-            GenerateSplit(options, cameras, ValidationStream, options.ValidationCount, "synthetic/validation"),
-            GenerateSplit(options, cameras, TestStream, options.TestCount, "synthetic/test"));
+            GenerateSplit(options, cameras, TrainStream, options.TrainCount, "synthetic/train", cancellation),
+            GenerateSplit(options, cameras, ValidationStream, options.ValidationCount, "synthetic/validation", cancellation),
+            GenerateSplit(options, cameras, TestStream, options.TestCount, "synthetic/test", cancellation));
     }
 
     /// <summary>Raw-offload bytes per device per sample: 8-bit RGB of one view.</summary>
@@ -54,7 +54,7 @@ public static class SyntheticSceneGenerator
         return Channels * options.ImageSize * options.ImageSize;
     }
 
-    private static MultiViewDataset GenerateSplit(SyntheticSceneOptions options, Camera[] cameras, ulong stream, int count, string name)
+    private static MultiViewDataset GenerateSplit(SyntheticSceneOptions options, Camera[] cameras, ulong stream, int count, string name, CancellationToken cancellation)
     {
         int size = options.ImageSize;
         int devices = options.Devices;
@@ -64,7 +64,7 @@ public static class SyntheticSceneGenerator
         var viewLabels = new int[count * devices];
         ulong splitSeed = DeterministicRandom.DeriveSeed(options.Seed, stream);
 
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = KernelParallelism.MaxThreads };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = KernelParallelism.MaxThreads, CancellationToken = cancellation };
         Parallel.For(0, count, parallel, i =>
         {
             var random = new DeterministicRandom(DeterministicRandom.DeriveSeed(splitSeed, (ulong)i));

@@ -87,7 +87,8 @@ public sealed class ProgressTask : IDisposable
         return line.ToString();
     }
 
-    internal static string FormatDuration(TimeSpan span)
+    /// <summary>Compact duration: "12.3s", "2m05s", "3h07m".</summary>
+    public static string FormatDuration(TimeSpan span)
     {
         var inv = CultureInfo.InvariantCulture;
         if (span.TotalSeconds < 60)

@@ -27,7 +27,7 @@ public sealed class DataVerb : ICliVerb
         var (source, loadOptions) = DatasetOptions.Read(arguments, context);
         var stopwatch = Stopwatch.StartNew();
         context.Cancellation.ThrowIfCancellationRequested();
-        var splits = source.Load(loadOptions);
+        var splits = source.Load(loadOptions, context.Cancellation);
         stopwatch.Stop();
         context.Cancellation.ThrowIfCancellationRequested();
         Print(context.Out, source, splits, stopwatch.Elapsed);

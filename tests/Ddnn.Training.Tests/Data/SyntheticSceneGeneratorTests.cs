@@ -116,4 +116,12 @@ public class SyntheticSceneGeneratorTests
         e = Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticSceneGenerator.Generate(Small with { ImageSize = 4 }));
         Assert.Contains("ImageSize", e.Message);
     }
+
+    [Fact]
+    public void Cancelled_generation_throws_operation_cancelled()
+    {
+        using var source = new CancellationTokenSource();
+        source.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => SyntheticSceneGenerator.Generate(Small, source.Token));
+    }
 }
