@@ -53,6 +53,28 @@ public sealed class Adam : Optimizer
     /// <summary>Second moment of parameter <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> SecondMoment(int index) => _v[index];
 
+    /// <summary>Steps taken so far for parameter <paramref name="index"/> (its bias-correction counter).</summary>
+    public int StepsOf(int index) => _steps[index];
+
+    /// <summary>
+    /// Restores parameter <paramref name="index"/>'s moments and step counter, e.g. from a training checkpoint, so
+    /// that the next <see cref="Optimizer.Step"/> continues exactly where the saved run left off.
+    /// </summary>
+    public void RestoreState(int index, ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment, int steps)
+    {
+        if ((uint)index >= (uint)Parameters.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"must be in [0, {Parameters.Count}).");
+        var length = Parameters[index].Length;
+        if (firstMoment.Length != length)
+            throw new ArgumentException($"first moment of parameter #{index} has {firstMoment.Length} values, expected {length}.", nameof(firstMoment));
+        if (secondMoment.Length != length)
+            throw new ArgumentException($"second moment of parameter #{index} has {secondMoment.Length} values, expected {length}.", nameof(secondMoment));
+        if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "must be non-negative.");
+        firstMoment.CopyTo(_m[index]);
+        secondMoment.CopyTo(_v[index]);
+        _steps[index] = steps;
+    }
+
     private protected override void Update(int index, Parameter parameter, ReadOnlySpan<float> gradient)
     {
         // Each parameter counts its own steps, as PyTorch's per-parameter state does.

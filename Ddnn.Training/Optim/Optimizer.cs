@@ -30,6 +30,13 @@ public abstract class Optimizer
     /// <summary>Number of steps taken.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>Sets <see cref="StepCount"/> when resuming from a checkpoint.</summary>
+    public void RestoreStepCount(int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        StepCount = steps;
+    }
+
     /// <summary>
     /// Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch with
     /// set_to_none), then clips latent binary weights if enabled.
