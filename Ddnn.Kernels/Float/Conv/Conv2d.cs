@@ -29,7 +29,7 @@ public static unsafe class Conv2d
             {
                 var image = px + n * inImage;
                 var output = py + n * outImage;
-                if (!direct) Im2Col.Lower(s, image, col);
+                if (!direct) Lower(s, image, col);
                 if (!bias.IsEmpty)
                     for (var o = 0; o < cout; o++) ElementWiseKernels.Fill(output + (long)o * pixels, pixels, pb[o]);
                 GemmCore.Multiply(path, false, false, cout, pixels, patch, pw, patch, direct ? image : col, pixels,
@@ -59,8 +59,15 @@ public static unsafe class Conv2d
                 GemmCore.Multiply(path, true, false, patch, pixels, cout, pw, patch, pdy + n * outImage, pixels,
                     direct ? image : col, pixels, accumulate: false, bias: null, maxThreads: 1);
                 if (direct) continue;
-                new Span<float>(image, (int)inImage).Clear();
-                Im2Col.ScatterAdd(s, col, image);
+                if (UsesStrideOnePath(s))
+                {
+                    Im2Col.ScatterStrideOne(s, col, image);
+                }
+                else
+                {
+                    new Span<float>(image, (int)inImage).Clear();
+                    Im2Col.ScatterAdd(s, col, image);
+                }
             }
         }
     }
@@ -88,7 +95,7 @@ public static unsafe class Conv2d
             for (var n = 0; n < s.Batch; n++)
             {
                 var image = px + n * inImage;
-                if (!direct) Im2Col.Lower(s, image, col);
+                if (!direct) Lower(s, image, col);
                 GemmCore.Multiply(path, false, true, cout, patch, pixels, pdy + n * outImage, pixels,
                     direct ? image : col, pixels, pdw, patch, accumulate: accumulate || n > 0, bias: null, maxThreads: 1);
             }
@@ -102,6 +109,16 @@ public static unsafe class Conv2d
             }
         }
     }
+
+    private static void Lower(in Conv2dShape s, float* image, float* col)
+    {
+        if (UsesStrideOnePath(s)) Im2Col.LowerStrideOne(s, image, col);
+        else Im2Col.Lower(s, image, col);
+    }
+
+    /// <summary>Small stride-1 planes go through a padded copy; the padded image must stay small (it is per thread).</summary>
+    private static bool UsesStrideOnePath(in Conv2dShape s) =>
+        s.StrideH == 1 && s.StrideW == 1 && (long)(s.Height + 2 * s.PadH) * (s.Width + 2 * s.PadW) * s.InChannels <= 1 << 20;
 
     /// <summary>A 1×1, stride-1, unpadded convolution needs no lowering: the image already is the patch matrix.</summary>
     private static bool IsPointwise(in Conv2dShape s) =>

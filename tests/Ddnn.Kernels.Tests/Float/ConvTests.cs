@@ -20,6 +20,8 @@ public class ConvTests
         yield return new Conv2dShape(1, 2, 4, 4, 3, 3, 3, 1); // stride > overlap
         yield return new Conv2dShape(1, 30, 5, 5, 29, 3, 1, 1); // patch 270 > one K block
         yield return new Conv2dShape(1, 1, 1, 1, 1, 1, 1, 0);
+        yield return new Conv2dShape(2, 3, 6, 7, 4, 3, 3, 1, 1, 0, 1); // stride 1, padding only along W
+        yield return new Conv2dShape(2, 2, 5, 6, 3, 2, 3, 1, 1, 1, 0); // stride 1, padding only along H, even kernel
         yield return new Conv2dShape(1, 2, 3, 3, 2, 3, 1, 2); // padding larger than half the kernel
     }
 
