@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 
 namespace Ddnn.Kernels;
@@ -183,11 +184,19 @@ internal static unsafe class GemmPacked
             {
                 // B stored n×k: row j of B is column j of op(B).
                 var j = 0;
+                var p0 = 0;
+                if (Avx.IsSupported && cols == nr && nr % 8 == 0)
+                {
+                    // whole 8×8 blocks by AVX transposes (exact data movement), the k tail below
+                    for (; p0 <= kc - 8; p0 += 8)
+                        for (var j8 = 0; j8 < nr; j8 += 8)
+                            Transpose8x8.Run(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, dst + (long)p0 * nr + j8, nr);
+                }
                 for (; j < cols; j++)
                 {
                     var src = b + (long)(jc + jr + j) * ldb + pc;
-                    var d = dst + j;
-                    for (var p = 0; p < kc; p++, d += nr) *d = src[p];
+                    var d = dst + (long)p0 * nr + j;
+                    for (var p = p0; p < kc; p++, d += nr) *d = src[p];
                 }
                 for (; j < nr; j++)
                 {
