@@ -7,6 +7,18 @@ namespace Ddnn.Kernels;
 public static unsafe class Conv2d
 {
     [ThreadStatic] private static float[]? _colSlot;
+    [ThreadStatic] private static float[]? _packedWeightSlot;
+
+    /// <summary>
+    /// op(W) packed once per call for the per-image products when the path and depth allow, else null.
+    /// </summary>
+    private static float* PackWeight(KernelPath path, bool transpose, float* weight, int m, int k, int ldw)
+    {
+        if (!GemmCore.CanPrepackA(path, k)) return null;
+        var packed = Scratch.Floats(ref _packedWeightSlot, GemmPacked.PackedALength(m, k));
+        GemmPacked.PackWholeA(transpose, weight, ldw, m, k, packed);
+        return packed;
+    }
 
     /// <summary>y = conv(x, weight) + bias[o] (bias empty = none). y is overwritten.</summary>
     public static void Forward(in Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
@@ -25,6 +37,7 @@ public static unsafe class Conv2d
         var col = direct ? null : Scratch.Floats(ref _colSlot, (long)patch * pixels);
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
+            var packedW = PackWeight(path, false, pw, cout, patch, patch);
             for (var n = 0; n < s.Batch; n++)
             {
                 var image = px + n * inImage;
@@ -32,8 +45,12 @@ public static unsafe class Conv2d
                 if (!direct) Lower(s, image, col);
                 if (!bias.IsEmpty)
                     for (var o = 0; o < cout; o++) ElementWiseKernels.Fill(output + (long)o * pixels, pixels, pb[o]);
-                GemmCore.Multiply(path, false, false, cout, pixels, patch, pw, patch, direct ? image : col, pixels,
-                    output, pixels, accumulate: !bias.IsEmpty, bias: null, maxThreads: 1);
+                if (packedW != null)
+                    GemmCore.MultiplyPrepackedA(path, false, cout, pixels, patch, packedW, direct ? image : col, pixels,
+                        output, pixels, accumulate: !bias.IsEmpty);
+                else
+                    GemmCore.Multiply(path, false, false, cout, pixels, patch, pw, patch, direct ? image : col, pixels,
+                        output, pixels, accumulate: !bias.IsEmpty, bias: null, maxThreads: 1);
             }
         }
     }
@@ -53,11 +70,16 @@ public static unsafe class Conv2d
         var col = direct ? null : Scratch.Floats(ref _colSlot, (long)patch * pixels);
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
+            var packedWt = PackWeight(path, true, pw, patch, cout, patch);
             for (var n = 0; n < s.Batch; n++)
             {
                 var image = pdx + n * inImage;
-                GemmCore.Multiply(path, true, false, patch, pixels, cout, pw, patch, pdy + n * outImage, pixels,
-                    direct ? image : col, pixels, accumulate: false, bias: null, maxThreads: 1);
+                if (packedWt != null)
+                    GemmCore.MultiplyPrepackedA(path, false, patch, pixels, cout, packedWt, pdy + n * outImage, pixels,
+                        direct ? image : col, pixels, accumulate: false);
+                else
+                    GemmCore.Multiply(path, true, false, patch, pixels, cout, pw, patch, pdy + n * outImage, pixels,
+                        direct ? image : col, pixels, accumulate: false, bias: null, maxThreads: 1);
                 if (direct) continue;
                 if (UsesStrideOnePath(s))
                 {
