@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 
@@ -175,6 +176,7 @@ internal static unsafe class GemmPacked
                     for (var p = 0; p < kc; p++, src += ldb, dst += nr)
                     {
                         var j = 0;
+                        for (; j <= cols - 4; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j);
                         for (; j < cols; j++) dst[j] = src[j];
                         for (; j < nr; j++) dst[j] = 0;
                     }
