@@ -90,7 +90,8 @@ public sealed class DdnnModel : Module
     /// </summary>
     /// <param name="activations">When given, receives intermediate tensors by name: "{block}.pool" (max-pooled conv
     /// output before BN) and "{block}.feat" (block output) for every block ("dev{d}", "dev{d}.block{k}", "edge{e}.block{k}",
-    /// "cloud{k}"), and "{exit}.fc_out" (linear output before BN) for "dev{d}.exit", "local_exit", "edge{e}.exit", "cloud_exit".</param>
+    /// "cloud{k}"), "{exit}.fc_out" (linear output before BN) for "dev{d}.exit", "local_exit", "edge{e}.exit", "cloud_exit",
+    /// and the fused inputs "edge{e}.in" and "cloud.in" (after aggregation, before the first block).</param>
     public DdnnOutputs Forward(Tensor views, DeviceMask? present = null, IDictionary<string, Tensor>? activations = null)
     {
         CheckInput(views, present);
@@ -131,6 +132,7 @@ public sealed class DdnnModel : Module
             cloudInput = DdnnBlocks.Fuse(Config.CloudAggregator, edgeMaps, EdgeMask(present));
         }
 
+        if (activations is not null) activations["cloud.in"] = cloudInput;
         var x = cloudInput;
         for (var k = 0; k < _cloudBlocks.Length; k++) x = DdnnBlocks.Run(_cloudBlocks[k], x, $"cloud{k}", activations);
         var cloud = DdnnBlocks.RunExit(CloudExit, x, "cloud_exit", activations);

@@ -46,10 +46,12 @@ public sealed class EdgeSection : Module
     /// <summary>
     /// Fuses <paramref name="deviceFeatures"/> (this edge's devices, in <see cref="EdgeConfig.Devices"/> order) under
     /// <paramref name="present"/> (samples × this edge's devices) and runs the blocks; returns the map sent upward.
+    /// The fused input is recorded as "<paramref name="name"/>.in", the blocks as "<paramref name="name"/>.block{k}.pool" / ".feat".
     /// </summary>
     public Tensor Features(IReadOnlyList<Tensor> deviceFeatures, DeviceMask? present, string name, IDictionary<string, Tensor>? activations = null)
     {
         var x = DdnnBlocks.Fuse(Config.Aggregator, deviceFeatures, present);
+        if (activations is not null) activations[name + ".in"] = x;
         for (var k = 0; k < _blocks.Length; k++) x = DdnnBlocks.Run(_blocks[k], x, $"{name}.block{k}", activations);
         return x;
     }
