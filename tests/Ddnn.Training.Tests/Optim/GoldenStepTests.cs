@@ -1,70 +1,65 @@
-using System.Text.Json;
 using Ddnn.Core;
+using Ddnn.Core.Model;
 using Ddnn.TestSupport;
 using Ddnn.Training.Optim;
 
 namespace Ddnn.Training.Tests.Optim;
 
 /// <summary>
-/// One full MP-CC DDNN training step against ddnn_step.json: forward (activations, bits, logits, losses),
-/// backward (every gradient, with the null-gradient rule), BN buffers, Adam + clamp, and the eval forward.
+/// One full MP-CC DDNN training step of <see cref="DdnnModel"/> against ddnn_step.json, with the model built by the
+/// builder and by a JSON configuration file: forward (activations, bits, logits, losses), backward (every gradient,
+/// with the null-gradient rule), BN buffers, Adam + clamp, the eval forward, and a model-file round trip.
 /// </summary>
 public class GoldenStepTests
 {
     private const double NullGradient = 1e-12;
-    private static JsonElement Root => GoldenFile.Step;
 
-    private static Dictionary<string, GoldenTensor> Section(params string[] path)
-    {
-        var e = Root;
-        foreach (var p in path) e = e.GetProperty(p);
-        return GoldenFile.Tensors(e);
-    }
+    public static TheoryData<string> Sources() => GoldenStep.ConfigSources();
 
-    private static (GoldenStepModel Model, GoldenStepModel.Outputs Out) TrainForward()
+    private static (DdnnModel Model, GoldenStep.Run Run) TrainForward(string source)
     {
-        var model = new GoldenStepModel();
-        model.Load(Section("params_before"));
-        model.Load(Section("buffers_before"));
+        var model = GoldenStep.Model(source, "params_before", "buffers_before");
         model.Train();
-        var inputs = Section("inputs");
-        var o = model.Forward(inputs["x"].ToFloat(), inputs["x"].Shape[0], inputs["labels"].ToInt());
-        return (model, o);
+        return (model, GoldenStep.Forward(model, GoldenStep.Labels()));
     }
 
-    [Fact]
-    public void TrainingForwardMatchesActivationsBitsLogitsAndLosses()
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void TrainingForwardMatchesActivationsBitsLogitsAndLosses(string source)
     {
-        var (_, o) = TrainForward();
-        foreach (var (name, g) in Section("train", "activations"))
+        var (_, o) = TrainForward(source);
+        foreach (var (name, g) in GoldenStep.Section("train", "activations"))
         {
-            var actual = o.Activations[name];
-            Assert.Equal(g.Shape, actual.Shape);
+            Assert.True(o.Activations.TryGetValue(name, out var actual), $"no activation '{name}'");
+            Assert.Equal(g.Shape, actual!.Shape);
             if (name.EndsWith(".pool", StringComparison.Ordinal) || name.EndsWith(".feat", StringComparison.Ordinal))
                 Approx.Exact(g.ToFloat(), actual.Span, name);
             else
                 Approx.EqualScaled(g.Data, actual.Span, 1e-5, what: name);
         }
-        foreach (var (name, g) in Section("train", "outputs"))
+        for (var d = 0; d < 6; d++) Assert.Same(o.Activations[$"dev{d}.feat"], o.Outputs.DeviceFeatures[d]);
+        foreach (var (name, g) in GoldenStep.Section("train", "outputs"))
         {
             if (name == "local.argmax_device") Assert.Equal(g.ToInt(), o.LocalArgmax);
             else Approx.EqualScaled(g.Data, o.Logits[name].Span, 1e-5, what: name);
         }
-        foreach (var (name, g) in Section("train", "losses"))
+        foreach (var (name, g) in GoldenStep.Section("train", "losses"))
         {
-            var actual = name == "total" ? o.Total : o.Losses[name];
+            var actual = name == "total" ? o.Total! : o.Losses[name];
             Approx.EqualScaled(g.Data, actual.Span, 1e-5, what: "loss " + name);
         }
     }
 
-    [Fact]
-    public void BackwardBuffersAdamAndClampMatch()
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void BackwardBuffersAdamAndClampMatch(string source)
     {
-        var (model, o) = TrainForward();
-        Autograd.Backward(o.Total);
-        var tensors = model.ByFileName();
-        var grads = Section("grads");
+        var (model, o) = TrainForward(source);
+        Autograd.Backward(o.Total!);
+        var tensors = GoldenStep.ByName(model);
+        var grads = GoldenStep.Section("grads");
         Assert.Equal(60, grads.Count);
+        Assert.Equal(60, model.Parameters().Count);
         foreach (var (name, g) in grads)
         {
             var t = (Parameter)tensors[name];
@@ -79,16 +74,15 @@ public class GoldenStepTests
                 Assert.True(err <= tol, $"grad {name}[{i}]: expected {expected:R}, got {actual[i]:R} (tol {tol:E2})");
             }
         }
-        foreach (var (name, g) in Section("buffers_after"))
+        foreach (var (name, g) in GoldenStep.Section("buffers_after"))
             Approx.EqualScaled(g.Data, tensors[name].Span, 1e-5, what: name);
 
-        var config = Root.GetProperty("config");
-        var latent = config.GetProperty("binary_latent_weights").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
-        foreach (var nameParam in model.NamedParameters())
-            Assert.Equal(latent.Contains(GoldenStepModel.FileName(nameParam.Name)), nameParam.Parameter.IsBinaryLatent);
+        var latent = GoldenStep.Root.GetProperty("config").GetProperty("binary_latent_weights").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
+        foreach (var p in model.NamedParameters())
+            Assert.Equal(latent.Contains(p.Name), p.Parameter.IsBinaryLatent);
         var adam = new Adam(model.Parameters(), 1e-3f, 0.9f, 0.999f, 1e-8f, clipLatentWeights: true);
         adam.Step();
-        foreach (var (name, g) in Section("params_after"))
+        foreach (var (name, g) in GoldenStep.Section("params_after"))
         {
             var actual = tensors[name].Span;
             var gradRef = grads[name].Data;
@@ -107,28 +101,51 @@ public class GoldenStepTests
         using (Autograd.NoGrad()) CheckEval(model, 0, 1e-3);
     }
 
-    [Fact]
-    public void EvalForwardFromFileStateMatches()
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void EvalForwardFromFileStateMatches(string source)
     {
-        var model = new GoldenStepModel();
-        model.Load(Section("params_after"));
-        model.Load(Section("buffers_after"));
+        var model = GoldenStep.Model(source, "params_after", "buffers_after");
         model.Eval();
         using (Autograd.NoGrad()) CheckEval(model, 1e-5, 0);
         // Evaluation leaves the running statistics untouched.
-        var tensors = model.ByFileName();
-        foreach (var (name, g) in Section("buffers_after"))
+        var tensors = GoldenStep.ByName(model);
+        foreach (var (name, g) in GoldenStep.Section("buffers_after"))
             Approx.Exact(g.ToFloat(), tensors[name].Span, name);
     }
 
-    private static void CheckEval(GoldenStepModel model, double relative, double absolute)
+    [Fact]
+    public void ModelFileRoundTripGivesABitIdenticalEvalForward()
     {
-        var inputs = Section("inputs");
-        var o = model.Forward(inputs["x"].ToFloat(), inputs["x"].Shape[0], null);
-        foreach (var (name, g) in Section("eval", "activations"))
+        var model = GoldenStep.Model(GoldenStep.FromJsonFile, "params_after", "buffers_after");
+        model.Eval();
+        var path = Path.Combine(Path.GetTempPath(), $"ddnn-golden-{Guid.NewGuid():N}.ddnn");
+        try
+        {
+            DdnnModelFile.Save(model, path);
+            var loaded = DdnnModelFile.Load(path);
+            Assert.Equal(DdnnConfigJson.Serialize(model.Config), DdnnConfigJson.Serialize(loaded.Config));
+            loaded.Eval();
+            using var _ = Autograd.NoGrad();
+            var before = GoldenStep.Forward(model, null);
+            var after = GoldenStep.Forward(loaded, null);
+            foreach (var (name, t) in before.Logits) Approx.Exact(t.Span, after.Logits[name].Span, name);
+            foreach (var (name, t) in before.Activations) Approx.Exact(t.Span, after.Activations[name].Span, name);
+            CheckEval(loaded, 1e-5, 0);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void CheckEval(DdnnModel model, double relative, double absolute)
+    {
+        var o = GoldenStep.Forward(model, null);
+        foreach (var (name, g) in GoldenStep.Section("eval", "activations"))
             Approx.Exact(g.ToFloat(), o.Activations[name].Span, "eval " + name);
         var eta = Ops.NormalizedEntropy(o.Logits["local.logits"]);
-        foreach (var (name, g) in Section("eval", "outputs"))
+        foreach (var (name, g) in GoldenStep.Section("eval", "outputs"))
         {
             switch (name)
             {
