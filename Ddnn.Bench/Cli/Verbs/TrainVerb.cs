@@ -59,8 +59,11 @@ public sealed class TrainVerb : ICliVerb
         DdnnTrainer trainer;
         if (resume)
         {
+            var savedThreads = TrainingCheckpoint.Load(checkpointPath).Threads;
             trainer = DdnnTrainer.Resume(checkpointPath, splits.Train, splits.Validation, arguments.IsSet(Epochs.Name) ? arguments.GetInt(Epochs.Name) : null);
             CheckResumeOptions(arguments, trainer.Options);
+            if (savedThreads != threads)
+                context.Error.WriteLine($"note: the checkpoint was trained with {savedThreads} threads and this run uses {threads}; the continuation is bit-identical only with the same count");
             log.WriteLine($"resuming after epoch {trainer.CompletedEpochs} of {trainer.Options.Epochs}");
         }
         else
@@ -126,7 +129,12 @@ public sealed class TrainVerb : ICliVerb
 
     private static void WriteMetrics(string path, DdnnTrainer trainer, int threads, EvaluationReport report)
     {
-        var options = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+        var options = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        };
         var metrics = new
         {
             training = new
