@@ -31,10 +31,13 @@ public abstract record CalibrationTarget
         throw new FormatException($"calibration target '{text}' must be drop:<fraction or %> (e.g. drop:1%) or bytes:<per device> (e.g. bytes:40)");
     }
 
-    public override string ToString() => this switch
+    // Sealed so the derived records do not synthesize their own ToString over this readable one.
+    public sealed override string ToString() => this switch
     {
-        AccuracyDrop d => $"accuracy drop <= {d.MaxDrop * 100:0.##} points",
-        ByteBudget b => $"<= {b.MaxBytesPerDevice:0.##} bytes per device",
+        AccuracyDrop d => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"accuracy at most {d.MaxDrop * 100:0.##} points below cloud-only, fewest bytes"),
+        ByteBudget b => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"at most {b.MaxBytesPerDevice:0.##} bytes per device, best accuracy"),
         _ => GetType().Name,
     };
 }

@@ -81,3 +81,13 @@ public class ThresholdCalibratorTests
             Assert.Throws<FormatException>(() => CalibrationTarget.Parse(bad));
     }
 }
+
+public class CalibrationTargetTextTests
+{
+    [Fact]
+    public void TargetsDescribeThemselvesReadably()
+    {
+        Assert.Equal("accuracy at most 1 points below cloud-only, fewest bytes", CalibrationTarget.Parse("drop:1%").ToString());
+        Assert.Equal("at most 40 bytes per device, best accuracy", CalibrationTarget.Parse("bytes:40").ToString());
+    }
+}
