@@ -9,5 +9,6 @@ public static class VerbRegistry
     public static IReadOnlyList<ICliVerb> All() =>
     [
         new DataVerb(),
+        new BenchVerb(),
     ];
 }
