@@ -22,10 +22,12 @@ public sealed class BenchVerb : ICliVerb
         "which benchmarks to run (may also be given as the first word after 'bench')");
     private static readonly CliOption Quick = CliOption.Flag("quick", "short BenchmarkDotNet job: a smoke test, not a measurement");
     private static readonly CliOption Out = CliOption.String("out", "results/bench", "folder for bench.csv and bench.md", "dir");
+    private static readonly CliOption Profile = CliOption.Flag("profile",
+        "instead of BenchmarkDotNet, print a Stopwatch breakdown of the training step (phases and conv kernels) at 1 and 2 threads");
 
     public string Name => VerbName;
     public string Summary => "run the kernel and training benchmarks and print rates, ceilings, ratios and targets";
-    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out];
+    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile];
 
     /// <summary>
     /// Rewrites <c>bench &lt;suite&gt; ...</c> into <c>bench --suite &lt;suite&gt; ...</c>, since the option parser takes
@@ -48,6 +50,8 @@ public sealed class BenchVerb : ICliVerb
         if (File.Exists(outDir)) throw new CliUsageException($"--out '{outDir}' is a file, not a folder");
 
         var loadBefore = LoadAverage.OneMinute();
+        if (arguments.GetFlag(Profile.Name))
+            return RunProfile(quick, outDir, loadBefore, context);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ddnn bench {suite.ToString().ToLowerInvariant()}{(quick ? " --quick" : "")}: 1-minute load average {LoadAverage.Describe(loadBefore)}"));
         var measurements = RunSuite(suite, quick, context);
@@ -67,6 +71,29 @@ public sealed class BenchVerb : ICliVerb
         CsvFile.Write(Path.Combine(outDir, CsvFileName), table);
         AtomicFile.WriteAllText(Path.Combine(outDir, MarkdownFileName), $"## {table.Title}\n\n{table.ToMarkdown()}");
         context.Out.WriteLine($"wrote {Path.Combine(outDir, CsvFileName)} and {MarkdownFileName}");
+        return CliApp.ExitSuccess;
+    }
+
+    private static int RunProfile(bool quick, string outDir, double? loadBefore, CliContext context)
+    {
+        var steps = quick ? 5 : 40;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ddnn bench --profile: {steps} timed steps per thread count, 1-minute load average {LoadAverage.Describe(loadBefore)}"));
+        Directory.CreateDirectory(outDir);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var footnote = string.Create(CultureInfo.InvariantCulture,
+                $"Stopwatch medians, kernel path {KernelDispatch.Active}, 1-minute load average {LoadAverage.Describe(LoadAverage.OneMinute())}.");
+            var tables = TrainingProfile.Run(threads, steps, footnote);
+            for (var i = 0; i < tables.Count; i++)
+            {
+                context.Out.WriteLine();
+                context.Out.Write(tables[i].ToConsoleString());
+                CsvFile.Write(Path.Combine(outDir, string.Create(CultureInfo.InvariantCulture, $"profile-{threads}t-{i + 1}.csv")), tables[i]);
+            }
+        }
+        context.Out.WriteLine($"wrote profile-*.csv into {outDir}");
         return CliApp.ExitSuccess;
     }
 
