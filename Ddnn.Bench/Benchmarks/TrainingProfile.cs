@@ -53,47 +53,60 @@ public static class TrainingProfile
         string[] names = ["zero grad", "forward (model)", "joint loss (8 exits)", "backward", "Adam + latent clip", "graph release", "whole step"];
         var times = new double[names.Length][];
         for (var p = 0; p < names.Length; p++) times[p] = new double[steps];
-        var allocated = new long[steps];
+        var allocated = new double[names.Length][];
+        for (var p = 0; p < names.Length; p++) allocated[p] = new double[steps];
         var marks = new long[names.Length];
+        var bytes = new long[names.Length];
         for (var s = -WarmupSteps; s < steps; s++)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             var start = Stopwatch.GetTimestamp();
             optimizer.ZeroGrad();
             marks[0] = Stopwatch.GetTimestamp();
+            bytes[0] = GC.GetAllocatedBytesForCurrentThread();
             using (graph.Activate())
             {
                 var outputs = model.Forward(views);
                 marks[1] = Stopwatch.GetTimestamp();
+            bytes[1] = GC.GetAllocatedBytesForCurrentThread();
                 var total = loss.Compute(outputs, labels, viewLabels, null, default);
                 marks[2] = Stopwatch.GetTimestamp();
+            bytes[2] = GC.GetAllocatedBytesForCurrentThread();
                 Autograd.Backward(total);
                 marks[3] = Stopwatch.GetTimestamp();
+            bytes[3] = GC.GetAllocatedBytesForCurrentThread();
             }
             optimizer.Step();
             marks[4] = Stopwatch.GetTimestamp();
+            bytes[4] = GC.GetAllocatedBytesForCurrentThread();
             graph.Release();
             marks[5] = Stopwatch.GetTimestamp();
+            bytes[5] = GC.GetAllocatedBytesForCurrentThread();
             marks[6] = marks[5];
+            bytes[6] = bytes[5];
             if (s < 0) continue;
-            allocated[s] = GC.GetAllocatedBytesForCurrentThread() - before;
             var previous = start;
+            var previousBytes = before;
             for (var p = 0; p < names.Length - 1; p++)
             {
                 times[p][s] = Stopwatch.GetElapsedTime(previous, marks[p]).TotalMicroseconds;
+                allocated[p][s] = bytes[p] - previousBytes;
                 previous = marks[p];
+                previousBytes = bytes[p];
             }
             times[^1][s] = Stopwatch.GetElapsedTime(start, marks[^1]).TotalMicroseconds;
+            allocated[^1][s] = bytes[^1] - before;
         }
 
         var whole = Median(times[^1]);
         var table = new ResultTable($"training step phases, batch {batch}, {threads} thread(s), median of {steps} steps",
         [
-            ResultColumn.Text("phase"), ResultColumn.Number("median", "F0", "µs"), ResultColumn.Number("share", "P0"),
+            ResultColumn.Text("phase"), ResultColumn.Number("median", "F0", "µs"), ResultColumn.Number("share", "F2"),
+            ResultColumn.Number("allocated", "F0", "B, this thread"),
         ], footnote + string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $" Whole step {batch / (whole * 1e-6):F0} samples/s; median allocation {Median(allocated.Select(a => (double)a).ToArray()):F0} bytes per step (this thread)."));
+            $" Whole step {batch / (whole * 1e-6):F0} samples/s. Phase medians come from different steps, so they need not add up."));
         for (var p = 0; p < names.Length; p++)
-            table.AddRow(names[p], Median(times[p]), Median(times[p]) / whole);
+            table.AddRow(names[p], Median(times[p]), Median(times[p]) / whole, Median(allocated[p]));
         return table;
     }
 
