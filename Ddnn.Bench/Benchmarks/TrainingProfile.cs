@@ -129,6 +129,7 @@ public static class TrainingProfile
         [
             ResultColumn.Text("layer"), ResultColumn.Text("pass"), ResultColumn.Number("calls/step"),
             ResultColumn.Number("median", "F0", "µs"), ResultColumn.Number("per step", "F0", "µs"), ResultColumn.Number("GFLOP/s", "F1"),
+            ResultColumn.Number("allocated", "F0", "B/call"),
         ], footnote);
         foreach (var (name, s, count, inputGrad) in layers)
         {
@@ -143,8 +144,8 @@ public static class TrainingProfile
             var flops = 2.0 * s.OutputLength * s.InChannels * s.KernelH * s.KernelW;
             void Add(string pass, Action run)
             {
-                var median = MedianTime(run, steps);
-                table.AddRow(name, pass, count, median, median * count, flops / (median * 1e3));
+                var (median, allocated) = MedianTime(run, steps);
+                table.AddRow(name, pass, count, median, median * count, flops / (median * 1e3), allocated);
             }
             Add("forward", () => Conv2d.Forward(in s, x, w, b, y));
             if (inputGrad) Add("backward input", () => Conv2d.BackwardInput(in s, dy, w, dx));
@@ -153,9 +154,13 @@ public static class TrainingProfile
         return table;
     }
 
-    private static double MedianTime(Action run, int repeats)
+    /// <summary>Median time in µs and the bytes one call allocates on this thread (after warm-up).</summary>
+    private static (double Median, long Allocated) MedianTime(Action run, int repeats)
     {
         for (var i = 0; i < WarmupSteps; i++) run();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        run();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         var times = new double[repeats];
         for (var i = 0; i < repeats; i++)
         {
@@ -163,7 +168,7 @@ public static class TrainingProfile
             run();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
-        return Median(times);
+        return (Median(times), allocated);
     }
 
     private static double Median(double[] values)
