@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace Ddnn.Kernels.Binary;
 /// conv weights are <c>(Cout, kH, kW, WordsFor(Cin))</c>;
 /// GEMM operands are rows, <c>(rows, WordsFor(K))</c>.
 /// </remarks>
-public static class BitPacking
+public static unsafe class BitPacking
 {
     /// <summary>Number of 64-bit words that hold <paramref name="bits"/> bits: ceil(bits / 64).</summary>
     public static int WordsFor(int bits)
@@ -23,7 +25,7 @@ public static class BitPacking
     }
 
     /// <summary>The sign bit of one value: 1 for x ≥ 0 (including −0.0), 0 for x &lt; 0 and NaN.</summary>
-    public static ulong SignBit(float x) => x >= 0f ? 1UL : 0UL;
+    public static ulong SignBit(float x) => Unsafe.BitCast<bool, byte>(x >= 0f);
 
     /// <summary>
     /// Packs a float NCHW tensor <c>(batch, channels, height, width)</c> into NHWC-packed words
@@ -38,19 +40,38 @@ public static class BitPacking
         BinaryArgs.Length(packed, BinaryArgs.Product("packed", batch, height, width, words), nameof(packed),
             $"(N={batch}, H={height}, W={width}, words={words})");
 
-        packed.Clear();
         var plane = height * width;
-        for (var n = 0; n < batch; n++)
+        fixed (float* pin = input)
+        fixed (ulong* pout = packed)
+            for (var n = 0; n < batch; n++)
+                PackImage(pin + (long)n * channels * plane, channels, plane, pout + (long)n * plane * words);
+    }
+
+    /// <summary>Pixels packed together: one 64-byte line of each channel plane per block.</summary>
+    internal const int PixelBlock = 16;
+
+    /// <summary>
+    /// One image <c>(C, plane)</c> to <c>(plane, words)</c>, in blocks of <see cref="PixelBlock"/> pixels: the block's
+    /// words are built in a small local array while each channel plane is read sequentially (reading 64 planes in
+    /// lock-step instead would alias in L1 when the plane size is a multiple of 4 KB).
+    /// </summary>
+    private static unsafe void PackImage(float* image, int channels, int plane, ulong* packed)
+    {
+        var words = WordsFor(channels);
+        var block = stackalloc ulong[PixelBlock];
+        for (var p0 = 0; p0 < plane; p0 += PixelBlock)
         {
-            var image = input.Slice(n * channels * plane, channels * plane);
-            var outImage = packed.Slice(n * plane * words, plane * words);
-            for (var c = 0; c < channels; c++)
+            var pixels = Math.Min(PixelBlock, plane - p0);
+            for (var w = 0; w < words; w++)
             {
-                var source = image.Slice(c * plane, plane);
-                var word = c >> 6;
-                var shift = c & 63;
-                for (var p = 0; p < plane; p++)
-                    outImage[p * words + word] |= SignBit(source[p]) << shift;
+                new Span<ulong>(block, PixelBlock).Clear();
+                var count = Math.Min(64, channels - (w << 6));
+                for (var b = 0; b < count; b++)
+                {
+                    var src = image + ((long)((w << 6) + b) * plane + p0);
+                    for (var i = 0; i < pixels; i++) block[i] |= SignBit(src[i]) << b;
+                }
+                for (var i = 0; i < pixels; i++) packed[(long)(p0 + i) * words + w] = block[i];
             }
         }
     }

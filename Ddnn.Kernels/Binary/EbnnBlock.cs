@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -89,52 +91,47 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>
-    /// Max over each window of the pre-activations <c>(N, Cout, Ho, Wo)</c> (separable: row maxima, then column maxima),
-    /// then the channel's test, reduced to lower ≤ max ≤ upper.
+    /// Max over each window of the pre-activations <c>(N, Cout, Ho, Wo)</c>, then the channel's test, reduced to
+    /// lower ≤ max ≤ upper. Column maxima of the window rows are taken a whole row at a time (vectorised on the SIMD
+    /// paths), then each window's maximum across its columns. <c>T.Max</c> propagates NaN (−1), like a float max-pool.
     /// </summary>
     private static void PoolSign<T, TTest>(ReadOnlySpan<T> pre, BinaryConvGeometry conv, PoolGeometry pool,
         ReadOnlySpan<TTest> tests, Span<ulong> output)
-        where T : unmanaged, IComparisonOperators<T, T, bool>
+        where T : unmanaged, INumber<T>
         where TTest : ISignTest<T>
     {
         int ho = conv.OutHeight, wo = conv.OutWidth, k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo), words = BitPacking.WordsFor(conv.OutChannels);
+        var vectorised = KernelDispatch.Active != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
         output.Clear();
-        var buffer = ArrayPool<T>.Shared.Rent(ho * wp);
+        var buffer = ArrayPool<T>.Shared.Rent(wo);
         try
         {
-            var rowMax = buffer.AsSpan(0, ho * wp);
+            var columnMax = buffer.AsSpan(0, wo);
             for (var n = 0; n < conv.Batch; n++)
             for (var co = 0; co < conv.OutChannels; co++)
             {
                 var plane = pre.Slice((n * conv.OutChannels + co) * ho * wo, ho * wo);
-                for (var y = 0; y < ho; y++)
-                {
-                    var row = plane.Slice(y * wo, wo);
-                    for (var px = 0; px < wp; px++)
-                    {
-                        var x0 = Math.Max(0, px * s - p);
-                        var x1 = Math.Min(wo, px * s - p + k);
-                        var max = row[x0];
-                        for (var x = x0 + 1; x < x1; x++)
-                            if (row[x] > max) max = row[x];
-                        rowMax[y * wp + px] = max;
-                    }
-                }
                 T lower = tests[co].Lower, upper = tests[co].Upper;
                 var word = co >> 6;
-                var bit = 1UL << (co & 63);
+                var shift = co & 63;
                 var outImage = output.Slice(n * hp * wp * words, hp * wp * words);
                 for (var py = 0; py < hp; py++)
                 {
                     var y0 = Math.Max(0, py * s - p);
                     var y1 = Math.Min(ho, py * s - p + k);
+                    plane.Slice(y0 * wo, wo).CopyTo(columnMax);
+                    for (var y = y0 + 1; y < y1; y++)
+                        MaxInto(columnMax, plane.Slice(y * wo, wo), vectorised);
                     for (var px = 0; px < wp; px++)
                     {
-                        var max = rowMax[y0 * wp + px];
-                        for (var y = y0 + 1; y < y1; y++)
-                            if (rowMax[y * wp + px] > max) max = rowMax[y * wp + px];
-                        if (max >= lower && max <= upper) outImage[(py * wp + px) * words + word] |= bit;
+                        var x0 = Math.Max(0, px * s - p);
+                        var x1 = Math.Min(wo, px * s - p + k);
+                        var max = columnMax[x0];
+                        for (var x = x0 + 1; x < x1; x++)
+                            max = T.Max(max, columnMax[x]);
+                        var fires = (max >= lower) & (max <= upper);
+                        outImage[(py * wp + px) * words + word] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
                     }
                 }
             }
@@ -143,5 +140,18 @@ public static unsafe class EbnnBlock
         {
             ArrayPool<T>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>dst[i] = max(dst[i], src[i]); exact on every path.</summary>
+    private static void MaxInto<T>(Span<T> dst, ReadOnlySpan<T> src, bool vectorised) where T : unmanaged, INumber<T>
+    {
+        var i = 0;
+        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            for (; i + Vector256<T>.Count <= dst.Length; i += Vector256<T>.Count)
+                Vector256.Max(Vector256.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector256.Create(src.Slice(i))).CopyTo(dst.Slice(i));
+        if (vectorised && Vector128<T>.IsSupported)
+            for (; i + Vector128<T>.Count <= dst.Length; i += Vector128<T>.Count)
+                Vector128.Max(Vector128.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector128.Create(src.Slice(i))).CopyTo(dst.Slice(i));
+        for (; i < dst.Length; i++) dst[i] = T.Max(dst[i], src[i]);
     }
 }

@@ -41,6 +41,14 @@ public readonly record struct FloatSignThreshold(float Threshold, bool Flip) : I
             thresholds[c] = Fold(c, gamma[c], beta[c], mean[c], variance[c], epsilon);
     }
 
+    /// <summary>
+    /// Thresholds float pre-activations <c>(batch, channels, height, width)</c> (conv output including bias) into
+    /// NHWC-packed sign bits <c>(batch, height, width, WordsFor(channels))</c> with one threshold per channel.
+    /// </summary>
+    public static void Apply(ReadOnlySpan<float> values, int batch, int channels, int height, int width,
+        ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> packed) =>
+        ThresholdPacking.Apply(values, batch, channels, height, width, thresholds, packed, nameof(values));
+
     private static FloatSignThreshold Fold(int channel, float gamma, float beta, float mean, float variance, float epsilon)
     {
         BatchNormSign.Validate(channel, gamma, beta, mean, variance, epsilon);

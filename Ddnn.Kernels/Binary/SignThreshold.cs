@@ -68,38 +68,8 @@ public readonly record struct SignThreshold(int Threshold, SignThresholdMode Mod
     /// <c>(batch, height, width, WordsFor(channels))</c> with one threshold per channel.
     /// </summary>
     public static void Apply(ReadOnlySpan<int> accumulators, int batch, int channels, int height, int width,
-        ReadOnlySpan<SignThreshold> thresholds, Span<ulong> packed)
-    {
-        BinaryArgs.Positive(batch, nameof(batch));
-        BinaryArgs.Positive(channels, nameof(channels));
-        BinaryArgs.Positive(height, nameof(height));
-        BinaryArgs.Positive(width, nameof(width));
-        var words = BitPacking.WordsFor(channels);
-        BinaryArgs.Length(accumulators, BinaryArgs.Product("accumulators", batch, channels, height, width), nameof(accumulators),
-            $"({batch}, {channels}, {height}, {width})");
-        BinaryArgs.Length(thresholds, channels, nameof(thresholds), $"(channels={channels})");
-        BinaryArgs.Length(packed, BinaryArgs.Product("packed", batch, height, width, words), nameof(packed),
-            $"(N={batch}, H={height}, W={width}, words={words})");
-
-        packed.Clear();
-        var plane = height * width;
-        for (var n = 0; n < batch; n++)
-        {
-            var outImage = packed.Slice(n * plane * words, plane * words);
-            for (var c = 0; c < channels; c++)
-            {
-                var source = accumulators.Slice((n * channels + c) * plane, plane);
-                int lower = thresholds[c].Lower, upper = thresholds[c].Upper;
-                var word = c >> 6;
-                var shift = c & 63;
-                for (var p = 0; p < plane; p++)
-                {
-                    var a = source[p];
-                    outImage[p * words + word] |= (a >= lower && a <= upper ? 1UL : 0UL) << shift;
-                }
-            }
-        }
-    }
+        ReadOnlySpan<SignThreshold> thresholds, Span<ulong> packed) =>
+        ThresholdPacking.Apply(accumulators, batch, channels, height, width, thresholds, packed, nameof(accumulators));
 
     private static SignThreshold Fold(int channel, float bias, float gamma, float beta, float mean, float variance, float epsilon)
     {

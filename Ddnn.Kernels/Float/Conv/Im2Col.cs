@@ -17,7 +17,7 @@ internal static unsafe class Im2Col
     /// </summary>
     public static void LowerStrideOne(in Conv2dShape s, float* image, float* col)
     {
-        int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
+        int oh = s.OutHeight, ow = s.OutWidth;
         var padded = PadImage(s, image, out var pw, out var planeSize);
         for (var c = 0; c < s.InChannels; c++)
         {

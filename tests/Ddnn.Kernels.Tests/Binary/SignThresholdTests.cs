@@ -86,6 +86,30 @@ public class SignThresholdTests
     }
 
     [Fact]
+    public void FloatApplyPacksPerChannelBitsIncludingConstantAndNaNCases()
+    {
+        var random = new Random(34);
+        const int batch = 2, channels = 66, height = 2, width = 3;
+        var values = BinaryReference.RandomFloats(random, batch * channels * height * width, 4f);
+        values[5] = float.NaN;
+        var thresholds = new FloatSignThreshold[channels];
+        for (var c = 0; c < channels; c++)
+            thresholds[c] = (c % 4) switch
+            {
+                0 => new FloatSignThreshold((float)random.NextDouble() - 0.5f, false),
+                1 => new FloatSignThreshold((float)random.NextDouble() - 0.5f, true),
+                2 => new FloatSignThreshold(float.NaN, c % 8 == 2),
+                _ => new FloatSignThreshold(float.NegativeInfinity, false),
+            };
+        var packed = new ulong[batch * height * width * 2];
+        FloatSignThreshold.Apply(values, batch, channels, height, width, thresholds, packed);
+        var unpacked = new float[values.Length];
+        BitPacking.UnpackToNchw(packed, batch, channels, height, width, unpacked);
+        for (var i = 0; i < values.Length; i++)
+            Assert.Equal(thresholds[i / (height * width) % channels].Fires(values[i]) ? 1f : -1f, unpacked[i]);
+    }
+
+    [Fact]
     public void BadParametersAreRejected()
     {
         Assert.Throws<ArgumentException>("variance", () => SignThreshold.Fold(0f, 1f, 0f, 0f, -1f));

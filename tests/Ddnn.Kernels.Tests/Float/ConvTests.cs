@@ -59,6 +59,29 @@ public class ConvTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void ImageSplitAcrossThreadsIsBitwiseIdentical(KernelPath path)
+    {
+        var s = new Conv2dShape(16, 16, 8, 8, 16, 3, 1, 1); // above the parallel threshold
+        var x = TestData.Uniform((int)s.InputLength, 1);
+        var w = TestData.Uniform((int)s.WeightLength, 2);
+        var bias = TestData.Uniform(s.OutChannels, 3);
+        var dy = TestData.Uniform((int)s.OutputLength, 4);
+        (float[] Y, float[] Dx) Run(int threads) => TestData.On(path, threads, () =>
+        {
+            var y = new float[s.OutputLength];
+            var dx = new float[s.InputLength];
+            Conv2d.Forward(s, x, w, bias, y);
+            Conv2d.BackwardInput(s, dy, w, dx);
+            return (y, dx);
+        });
+        var one = Run(1);
+        var two = Run(2);
+        Approx.Exact(one.Y, two.Y, "y, 1 vs 2 threads");
+        Approx.Exact(one.Dx, two.Dx, "dx, 1 vs 2 threads");
+    }
+
     [Fact]
     public void WeightGradientMatchesFiniteDifferences()
     {
