@@ -19,6 +19,7 @@ public sealed class DdnnModel : Module
     private readonly DeviceSection[] _devices;
     private readonly EdgeSection[] _edges;
     private readonly ConvPoolBNBlock[] _cloudBlocks;
+    private readonly string[] _cloudBlockNames;
     private readonly string[] _exitNames;
     private readonly float[] _exitWeights;
 
@@ -39,9 +40,11 @@ public sealed class DdnnModel : Module
 
         var (channels, size) = CloudInput(config, _edges);
         _cloudBlocks = new ConvPoolBNBlock[config.CloudFilters.Count];
+        _cloudBlockNames = new string[_cloudBlocks.Length];
         for (var k = 0; k < _cloudBlocks.Length; k++)
         {
-            _cloudBlocks[k] = RegisterModule($"cloud{k}", DdnnBlocks.Conv(config, channels, config.CloudFilters[k], config.CloudPool, floatInput: false));
+            _cloudBlockNames[k] = $"cloud{k}";
+            _cloudBlocks[k] = RegisterModule(_cloudBlockNames[k], DdnnBlocks.Conv(config, channels, config.CloudFilters[k], config.CloudPool, floatInput: false));
             channels = config.CloudFilters[k];
             size = DdnnBlocks.Pooled(size, config.CloudPool, $"cloud block {k}");
         }
@@ -90,7 +93,8 @@ public sealed class DdnnModel : Module
     /// </summary>
     /// <param name="activations">When given, receives intermediate tensors by name: "{block}.pool" (max-pooled conv
     /// output before BN) and "{block}.feat" (block output) for every block ("dev{d}", "dev{d}.block{k}", "edge{e}.block{k}",
-    /// "cloud{k}"), and "{exit}.fc_out" (linear output before BN) for "dev{d}.exit", "local_exit", "edge{e}.exit", "cloud_exit".</param>
+    /// "cloud{k}"), "{exit}.fc_out" (linear output before BN) for "dev{d}.exit", "local_exit", "edge{e}.exit", "cloud_exit",
+    /// and the fused inputs "edge{e}.in" and "cloud.in" (after aggregation, before the first block).</param>
     public DdnnOutputs Forward(Tensor views, DeviceMask? present = null, IDictionary<string, Tensor>? activations = null)
     {
         CheckInput(views, present);
@@ -98,9 +102,9 @@ public sealed class DdnnModel : Module
         var deviceLogits = new Tensor[_devices.Length];
         for (var d = 0; d < _devices.Length; d++)
         {
-            var name = $"dev{d}";
-            features[d] = _devices[d].Features(Ops.SelectDevice(views, d), name, activations);
-            deviceLogits[d] = DdnnBlocks.RunExit(_devices[d].Exit, features[d], name + ".exit", activations);
+            var device = _devices[d];
+            features[d] = device.Features(Ops.Select(views, d), activations);
+            deviceLogits[d] = DdnnBlocks.RunExit(device.Exit, features[d], device.ExitName, activations);
         }
 
         var local = Config.LocalAggregator switch
@@ -124,15 +128,15 @@ public sealed class DdnnModel : Module
                 var owned = _edges[e].Config.Devices;
                 var parts = new Tensor[owned.Count];
                 for (var i = 0; i < parts.Length; i++) parts[i] = features[owned[i]];
-                var name = $"edge{e}";
-                edgeMaps[e] = _edges[e].Features(parts, SubMask(present, owned), name, activations);
-                edgeLogits[e] = DdnnBlocks.RunExit(_edges[e].Exit, edgeMaps[e], name + ".exit", activations);
+                edgeMaps[e] = _edges[e].Features(parts, SubMask(present, owned), activations);
+                edgeLogits[e] = DdnnBlocks.RunExit(_edges[e].Exit, edgeMaps[e], _edges[e].ExitName, activations);
             }
             cloudInput = DdnnBlocks.Fuse(Config.CloudAggregator, edgeMaps, EdgeMask(present));
         }
 
+        if (activations is not null) activations["cloud.in"] = cloudInput;
         var x = cloudInput;
-        for (var k = 0; k < _cloudBlocks.Length; k++) x = DdnnBlocks.Run(_cloudBlocks[k], x, $"cloud{k}", activations);
+        for (var k = 0; k < _cloudBlocks.Length; k++) x = DdnnBlocks.Run(_cloudBlocks[k], x, _cloudBlockNames[k], activations);
         var cloud = DdnnBlocks.RunExit(CloudExit, x, "cloud_exit", activations);
         return new DdnnOutputs(deviceLogits, local, edgeLogits, cloud, features);
     }

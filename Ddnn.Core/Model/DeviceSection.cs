@@ -10,16 +10,20 @@ namespace Ddnn.Core.Model;
 public sealed class DeviceSection : Module
 {
     private readonly ConvPoolBNBlock[] _blocks;
+    private readonly string[] _blockNames;
 
     internal DeviceSection(DdnnConfig config, int device)
     {
+        Name = $"dev{device}";
         _blocks = new ConvPoolBNBlock[config.DeviceFilters.Count];
+        _blockNames = new string[_blocks.Length];
         var channels = config.InputChannels;
         var size = (config.InputHeight, config.InputWidth);
         for (var k = 0; k < _blocks.Length; k++)
         {
             var block = DdnnBlocks.Conv(config, channels, config.DeviceFilters[k], config.DevicePool, floatInput: k == 0);
             _blocks[k] = block;
+            _blockNames[k] = k == 0 ? Name : $"{Name}.block{k}";
             if (k == 0)
             {
                 // The block object itself stays unregistered; only its parts carry names and mode.
@@ -36,7 +40,14 @@ public sealed class DeviceSection : Module
         OutputChannels = channels;
         OutputSize = size;
         Exit = RegisterModule("exit", DdnnBlocks.Exit(config, DdnnBlocks.Features(channels, size)));
+        ExitName = Name + ".exit";
     }
+
+    /// <summary>The section's name in the model, "dev{d}" (the prefix of its parameter names).</summary>
+    public string Name { get; }
+
+    /// <summary>"dev{d}.exit", the exit's name prefix.</summary>
+    public string ExitName { get; }
 
     /// <summary>The device blocks, first (float input) first.</summary>
     public IReadOnlyList<ConvPoolBNBlock> Blocks => _blocks;
@@ -51,13 +62,14 @@ public sealed class DeviceSection : Module
     public (int Height, int Width) OutputSize { get; }
 
     /// <summary>
-    /// Runs the blocks on one device's input (N, C, H, W). Activations are recorded as "<paramref name="name"/>.pool"
-    /// / ".feat" for block 0 and "<paramref name="name"/>.block{k}.pool" / ".feat" for later blocks.
+    /// Runs the blocks on one device's input (N, C, H, W). Activations are recorded as "dev{d}.pool" / ".feat" for
+    /// block 0 and "dev{d}.block{k}.pool" / ".feat" for later blocks.
     /// </summary>
-    public Tensor Features(Tensor x, string name, IDictionary<string, Tensor>? activations = null)
+    public Tensor Features(Tensor x, IDictionary<string, Tensor>? activations = null)
     {
+        ArgumentNullException.ThrowIfNull(x);
         for (var k = 0; k < _blocks.Length; k++)
-            x = DdnnBlocks.Run(_blocks[k], x, k == 0 ? name : $"{name}.block{k}", activations);
+            x = DdnnBlocks.Run(_blocks[k], x, _blockNames[k], activations);
         return x;
     }
 }
