@@ -1,4 +1,5 @@
 using Ddnn.Bench.Cli;
+using Ddnn.Bench.Cli.Verbs;
 using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
@@ -23,7 +24,7 @@ public static class Program
         {
             var app = new CliApp("ddnn", "Distributed Deep Neural Networks over devices, edge and cloud", VerbRegistry.All());
             bool interactive = ProgressReporter.IsInteractive(Console.IsOutputRedirected);
-            return app.Run(args, Console.Out, Console.Error, cancellation.Token, interactive);
+            return app.Run(BenchVerb.AcceptPositionalSuite(args), Console.Out, Console.Error, cancellation.Token, interactive);
         }
         finally
         {

@@ -11,5 +11,6 @@ public static class VerbRegistry
         new DataVerb(),
         new TrainVerb(),
         new EvalVerb(),
+        new BenchVerb(),
     ];
 }
