@@ -143,7 +143,7 @@ public sealed class DdnnTrainer
         var stopwatch = Stopwatch.StartNew();
         using var task = progress?.Start($"epoch {epoch + 1}/{Options.Epochs}", _train.Count, "samples");
         string? detail = null;
-        var detailAt = TimeSpan.MinValue;
+        var detailAt = TimeSpan.FromSeconds(-1); // not MinValue: Elapsed - MinValue overflows
         Model.Train();
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
