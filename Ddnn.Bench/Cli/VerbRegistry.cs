@@ -11,5 +11,8 @@ public static class VerbRegistry
         new DataVerb(),
         new TrainVerb(),
         new EvalVerb(),
+        new SweepVerb(),
+        new CalibrateVerb(),
+        new PaperVerb(),
     ];
 }
