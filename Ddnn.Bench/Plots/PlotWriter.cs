@@ -40,7 +40,7 @@ public sealed class PlotWriter : IPlotRenderer
             case BarChart bars: DrawBars(plot, bars); break;
             default: throw new ArgumentException($"plot kind {description.GetType().Name} is not supported", nameof(description));
         }
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Bottom);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 

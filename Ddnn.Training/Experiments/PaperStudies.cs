@@ -89,7 +89,7 @@ public static class PaperStudies
                 section.AddReference(string.Create(Inv, $"T={t:0.0#}: local exit"), 100 * localExit, 100 * nearest.LocalExitFraction, "F1", "%");
                 section.AddReference(string.Create(Inv, $"T={t:0.0#}: overall accuracy"), 100 * overall, 100 * nearest.Accuracy, "F1", "%");
             }
-            section.AddNote(string.Create(Inv, $"Threshold calibrated on validation ({model.Calibrated.Validation.Target}): T = {model.Calibrated.Threshold:0.###}, giving {Pct(model.Calibrated.Test.LocalExitFraction)} local exits and {Pct(model.Calibrated.Test.Accuracy)} overall on test (cloud-only {Pct(model.CloudAccuracy)})."));
+            section.AddNote(string.Create(Inv, $"Threshold calibrated on validation ({TargetText(model.Calibrated.Validation.Target)}): T = {model.Calibrated.Threshold:0.###}, giving {Pct(model.Calibrated.Test.LocalExitFraction)} local exits and {Pct(model.Calibrated.Test.Accuracy)} overall on test (cloud-only {Pct(model.CloudAccuracy)})."));
         });
     }
 
@@ -197,12 +197,14 @@ public static class PaperStudies
             new BarSeries("device dropout", dropoutRows.Select(r => 100 * r.Overall).ToArray()),
         ]);
         double MeanMissing(IReadOnlyList<AbsentAccuracy> rows) => rows.Skip(1).Average(r => r.Overall);
+        double MeanCost(IReadOnlyList<AbsentAccuracy> rows) => rows[0].Overall - MeanMissing(rows);
         double WorstDrop(IReadOnlyList<AbsentAccuracy> rows) => rows[0].Overall - rows.Skip(1).Min(r => r.Overall);
         var plainWorst = WorstDrop(plainRows);
         var graceful = new Finding("accuracy degrades gracefully when one device is missing", plainWorst <= 0.10,
             string.Create(Inv, $"without dropout the worst missing device costs {100 * plainWorst:F1} points overall (mean {100 * (plainRows[0].Overall - MeanMissing(plainRows)):F1}); with dropout worst {100 * WorstDrop(dropoutRows):F1} points; criterion: worst drop ≤ 10 points"));
-        var better = new Finding("device-dropout training makes a missing device cost less", MeanMissing(dropoutRows) >= MeanMissing(plainRows),
-            string.Create(Inv, $"mean overall accuracy with one device missing: {Pct(MeanMissing(dropoutRows))} with dropout vs {Pct(MeanMissing(plainRows))} without"));
+        // "Cost" is against the same model with every device present: dropout is about robustness, not about accuracy.
+        var better = new Finding("device-dropout training makes a missing device cost less", MeanCost(dropoutRows) <= MeanCost(plainRows),
+            string.Create(Inv, $"a missing device costs {100 * MeanCost(dropoutRows):F1} points of overall accuracy on average with dropout vs {100 * MeanCost(plainRows):F1} without (with one device missing: {Pct(MeanMissing(dropoutRows))} vs {Pct(MeanMissing(plainRows))}; all present: {Pct(dropoutRows[0].Overall)} vs {Pct(plainRows[0].Overall)})"));
         var worstCloud = plainRows.Skip(1).Min(r => r.Cloud);
         return new StudyOutput(MissingId, "One device missing at inference", table, plot, [graceful, better], section =>
         {
@@ -257,7 +259,7 @@ public static class PaperStudies
         [
             ResultColumn.Text("scheme"), ResultColumn.Number("bytes/device", "F1"), ResultColumn.Number("reduction vs raw", "F1", "x"),
             ResultColumn.Number("local exit", "F1", "%"), ResultColumn.Number("accuracy", "F1", "%"),
-        ], string.Create(Inv, $"T = {c.Threshold:0.###} calibrated on validation ({c.Validation.Target})"));
+        ], string.Create(Inv, $"T = {c.Threshold:0.###} calibrated on validation ({TargetText(c.Validation.Target)})"));
         var raw = c.Test.RawOffloadBytesPerDevice;
         table.AddRow("raw offload (8-bit input)", raw, 1.0, 0.0, null);
         table.AddRow("DDNN, all samples to the cloud", c.CloudOnlyBytesPerDevice, raw / c.CloudOnlyBytesPerDevice, 0.0, 100 * c.TestCloudAccuracy);
@@ -286,6 +288,14 @@ public static class PaperStudies
             section.AddNote(string.Create(Inv, $"Our raw input is {c.Test.RawOffloadBytesPerDevice:F0} bytes per device ({model.Config.InputChannels}x{model.Config.InputHeight}x{model.Config.InputWidth} at 8 bits); the paper's T = 0.8 is replaced by the T calibrated on validation."));
         });
     }
+
+    /// <summary>A calibration target in words (derived records print their fields instead of the base record's text).</summary>
+    public static string TargetText(CalibrationTarget target) => target switch
+    {
+        CalibrationTarget.AccuracyDrop d => string.Create(Inv, $"accuracy at most {d.MaxDrop * 100:0.##} points below cloud-only, most local exits"),
+        CalibrationTarget.ByteBudget b => string.Create(Inv, $"at most {b.MaxBytesPerDevice:0.##} bytes per device, best accuracy"),
+        _ => target.GetType().Name,
+    };
 
     /// <summary>The base config with another local and cloud aggregator.</summary>
     public static DdnnConfig WithScheme(DdnnConfig config, Aggregation local, Aggregation cloud) =>

@@ -28,7 +28,7 @@ public sealed class CalibrateVerb : ICliVerb
         var inv = CultureInfo.InvariantCulture;
         context.Out.WriteLine();
         context.Out.WriteLine(string.Create(inv,
-            $"target: {v.Target}{(v.TargetMet ? "" : " (NOT met on validation: closest threshold shown)")}"));
+            $"target: {PaperStudies.TargetText(v.Target)}{(v.TargetMet ? "" : " (NOT met on validation: closest threshold shown)")}"));
         context.Out.WriteLine(string.Create(inv,
             $"chosen on validation: T = {string.Join("/", v.Thresholds.Select(t => t.ToString("0.###", inv)))}: {100 * v.LocalExitFraction:F1}% local exits, accuracy {100 * v.Accuracy:F1}% (cloud-only {100 * v.CloudOnlyAccuracy:F1}%), {v.BytesPerDevice:F1} bytes per device"));
         context.Out.WriteLine();

@@ -17,14 +17,14 @@ namespace Ddnn.Bench.Cli.Verbs;
 public sealed class PaperVerb : ICliVerb
 {
     /// <summary>Sample counts and epochs of a run: the quick default or the full-size version.</summary>
-    public sealed record Preset(int TrainSamples, int ValidationSamples, int TestSamples, int? FmnistLimit, int Epochs);
+    public sealed record Preset(int TrainSamples, int ValidationSamples, int TestSamples, int ImageSize, int? FmnistLimit, int Epochs);
 
     /// <summary>Measured to finish in a few minutes on 2 cores (18 trainings).</summary>
-    public static Preset Quick { get; } = new(1200, 400, 600, 2000, 8);
+    public static Preset Quick { get; } = new(1000, 400, 600, 32, 2000, 6);
 
     /// <summary>The data set's full size (synthetic: its default splits) and paper-scale epochs.</summary>
     public static Preset Full { get; } = new(new SyntheticSceneOptions().TrainCount, new SyntheticSceneOptions().ValidationCount,
-        new SyntheticSceneOptions().TestCount, null, 20);
+        new SyntheticSceneOptions().TestCount, new SyntheticSceneOptions().ImageSize, null, 20);
 
     private static readonly CliOption FullOption = CliOption.Flag("full", $"full-size run: synthetic {Full.TrainSamples}/{Full.ValidationSamples}/{Full.TestSamples} samples, all of fmnist, {Full.Epochs} epochs");
     private static readonly CliOption Seed = CliOption.Int("seed", 1, "seed of the synthetic data and of every model's initialization, batch order and dropout", min: 0);
@@ -32,6 +32,7 @@ public sealed class PaperVerb : ICliVerb
     private static readonly CliOption ValidationSamples = CliOption.Int("validation-samples", null, $"synthetic: validation samples (default {Quick.ValidationSamples}, --full {Full.ValidationSamples})", min: 1);
     private static readonly CliOption TestSamples = CliOption.Int("test-samples", null, $"synthetic: test samples (default {Quick.TestSamples}, --full {Full.TestSamples})", min: 1);
     private static readonly CliOption Limit = CliOption.Int("limit", null, $"fmnist/mvmc: at most n samples per split (default {Quick.FmnistLimit} for fmnist, none with --full)", min: 1);
+    private static readonly CliOption ImageSize = CliOption.Int("image-size", null, $"synthetic: side of each camera view in pixels (default {Quick.ImageSize}, --full {Full.ImageSize})", min: 8, max: 512);
     private static readonly CliOption Epochs = CliOption.Int("epochs", null, $"training epochs of every model (default {Quick.Epochs}, --full {Full.Epochs})", min: 1);
     private static readonly CliOption Batch = CliOption.Int("batch", 32, "mini-batch size", min: 1);
     private static readonly CliOption Dropout = CliOption.Float("dropout", 0.25, "device-dropout probability of the missing-device study's second model", min: 0.01, max: 0.99);
@@ -43,7 +44,7 @@ public sealed class PaperVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        DatasetOptions.Dataset, FullOption, Seed, TrainSamples, ValidationSamples, TestSamples, Limit, Epochs, Batch, Dropout, Step,
+        DatasetOptions.Dataset, FullOption, Seed, TrainSamples, ValidationSamples, TestSamples, ImageSize, Limit, Epochs, Batch, Dropout, Step,
         ExperimentOptions.Target, ExperimentOptions.Threads, Out, SweepVerb.Force,
     ];
 
@@ -62,7 +63,8 @@ public sealed class PaperVerb : ICliVerb
         var timings = new List<PhaseTiming> { new("load data", clock.Elapsed.TotalSeconds) };
         var settings = new PaperSettings
         {
-            BaseConfig = PaperConfigs.For(source.Kind),
+            // The paper's model for the data set, at the data's view size (the synthetic views may be resized).
+            BaseConfig = (PaperConfigs.For(source.Kind) with { InputHeight = splits.Train.Height, InputWidth = splits.Train.Width }).Validate(),
             Epochs = arguments.GetOptionalInt(Epochs.Name) ?? preset.Epochs,
             BatchSize = arguments.GetInt(Batch.Name),
             Seed = seed,
@@ -133,7 +135,7 @@ public sealed class PaperVerb : ICliVerb
 
     private static DataSplits LoadData(CliArguments arguments, CliContext context, DatasetSource source, Preset preset, ulong seed)
     {
-        foreach (var option in new[] { TrainSamples, ValidationSamples, TestSamples })
+        foreach (var option in new[] { TrainSamples, ValidationSamples, TestSamples, ImageSize })
             if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(option.Name))
                 context.Error.WriteLine($"note: --{option.Name} applies only to the synthetic data set; ignored for {source}");
         var limit = arguments.GetOptionalInt(Limit.Name) ?? (source.Kind == DatasetKind.FashionMnist ? preset.FmnistLimit : null);
@@ -145,6 +147,7 @@ public sealed class PaperVerb : ICliVerb
                 TrainCount = arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples,
                 ValidationCount = arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples,
                 TestCount = arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples,
+                ImageSize = arguments.GetOptionalInt(ImageSize.Name) ?? preset.ImageSize,
             },
             FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = limit },
         };
