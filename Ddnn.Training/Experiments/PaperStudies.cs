@@ -129,11 +129,11 @@ public static class PaperStudies
             new PlotSeries("local", n, runs.Select(r => 100 * r.LocalAccuracy).ToArray()),
         ]);
         var overall = runs.Select(r => r.Calibrated.Test.Accuracy).ToArray();
-        var worstStep = 0.0;
-        for (var i = 1; i < overall.Length; i++) worstStep = Math.Min(worstStep, overall[i] - overall[i - 1]);
         var rise = overall[^1] - overall[0];
-        var finding = new Finding("accuracy rises with the number of devices", runs.Count > 1 && rise > 0.05 && worstStep >= -0.03,
-            string.Create(Inv, $"overall accuracy {string.Join(" → ", overall.Select(Pct))}: {100 * rise:+0.0;-0.0} points from 1 to {runs[^1].Config.Devices} devices, largest single drop {100 * -worstStep:F1} points; criterion: rise > 5 points and no drop > 3 points"));
+        // A trend, not a strictly monotone sequence: a few hundred test samples carry about ±2 points of sampling noise.
+        var rho = SpearmanRankCorrelation(n, overall);
+        var finding = new Finding("accuracy rises with the number of devices", runs.Count > 2 && rise > 0.05 && rho >= 0.8,
+            string.Create(Inv, $"overall accuracy {string.Join(" → ", overall.Select(Pct))}: {100 * rise:+0.0;-0.0} points from 1 to {runs[^1].Config.Devices} devices, Spearman rank correlation {rho:F2}; criterion: rise > 5 points and rank correlation ≥ 0.8"));
         return new StudyOutput(DevicesId, "Number of devices", table, plot, [finding], section =>
         {
             section.SetClaim("Accuracy rises with the number of end devices: .58 .80 .88 .96 .99 .99 overall for 1..6 MVMC cameras.");
@@ -287,6 +287,39 @@ public static class PaperStudies
             section.AddReference("overall accuracy", 100 * PaperReference.OperatingAccuracy, 100 * c.Test.Accuracy, "F1", "%");
             section.AddNote(string.Create(Inv, $"Our raw input is {c.Test.RawOffloadBytesPerDevice:F0} bytes per device ({model.Config.InputChannels}x{model.Config.InputHeight}x{model.Config.InputWidth} at 8 bits); the paper's T = 0.8 is replaced by the T calibrated on validation."));
         });
+    }
+
+    /// <summary>Spearman's rank correlation of two equally long series (ties get their mean rank).</summary>
+    public static double SpearmanRankCorrelation(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Count != y.Count) throw new ArgumentException($"{x.Count} x values but {y.Count} y values", nameof(y));
+        if (x.Count < 2) return double.NaN;
+        var rx = Ranks(x);
+        var ry = Ranks(y);
+        double mx = rx.Average(), my = ry.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (var i = 0; i < rx.Length; i++)
+        {
+            sxy += (rx[i] - mx) * (ry[i] - my);
+            sxx += (rx[i] - mx) * (rx[i] - mx);
+            syy += (ry[i] - my) * (ry[i] - my);
+        }
+        return sxx == 0 || syy == 0 ? 0 : sxy / Math.Sqrt(sxx * syy);
+    }
+
+    private static double[] Ranks(IReadOnlyList<double> values)
+    {
+        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
+        var ranks = new double[values.Count];
+        for (var i = 0; i < order.Length;)
+        {
+            var j = i;
+            while (j + 1 < order.Length && values[order[j + 1]] == values[order[i]]) j++;
+            for (var k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
+            i = j + 1;
+        }
+        return ranks;
     }
 
     /// <summary>A calibration target in words (derived records print their fields instead of the base record's text).</summary>

@@ -165,3 +165,19 @@ public class PaperStudiesTests
         public void Write(PlotDescription plot, string path) => File.WriteAllText(path, plot.Title);
     }
 }
+
+public class SpearmanTests
+{
+    [Fact]
+    public void RankCorrelationOfKnownSeries()
+    {
+        double[] n = [1, 2, 3, 4, 5, 6];
+        Assert.Equal(1.0, PaperStudies.SpearmanRankCorrelation(n, [1, 2, 3, 4, 5, 6]), 12);
+        Assert.Equal(-1.0, PaperStudies.SpearmanRankCorrelation(n, [6, 5, 4, 3, 2, 1]), 12);
+        // One swapped pair: 1 - 6·2 / (6·35).
+        Assert.Equal(1 - 12.0 / 210, PaperStudies.SpearmanRankCorrelation(n, [44, 55, 51, 56, 61, 63]), 12);
+        // Ties take their mean rank.
+        Assert.Equal(PaperStudies.SpearmanRankCorrelation([1, 2, 3], [1, 2.5, 2.5]), PaperStudies.SpearmanRankCorrelation([1, 2, 3], [10, 20, 20]), 12);
+        Assert.Throws<ArgumentException>(() => PaperStudies.SpearmanRankCorrelation(n, [1, 2]));
+    }
+}
