@@ -28,8 +28,9 @@ public static class Autograd
     }
 
     /// <summary>
-    /// Back-propagates from the scalar <paramref name="loss"/> (gradient 1), accumulating into the
-    /// gradients of every tensor it depends on that requires one (parameters included).
+    /// Back-propagates from the scalar <paramref name="loss"/> (gradient 1). Leaf tensors (parameters) accumulate
+    /// into their gradients across calls until <see cref="Tensor.ZeroGrad"/>; intermediate results get fresh
+    /// gradients on every call, so running backward twice over one graph adds the leaf gradients twice.
     /// </summary>
     public static void Backward(Tensor loss)
     {
@@ -47,8 +48,10 @@ public static class Autograd
             throw new ArgumentException($"backward: gradient has {gradient.Length} values but output {output.ShapeText} has {output.Length}.", nameof(gradient));
         if (!output.RequiresGrad)
             throw new InvalidOperationException($"backward: output {output.ShapeText} does not require a gradient (nothing was recorded; inside NoGrad, or no parameter involved).");
-        output.AccumulateGrad(gradient);
         var order = TopologicalOrder(output);
+        // Intermediate gradients belong to this pass only; leaves (parameters) keep accumulating across passes.
+        foreach (var node in order) node.Output.ZeroGrad();
+        output.AccumulateGrad(gradient);
         for (var i = order.Count - 1; i >= 0; i--)
         {
             var node = order[i];

@@ -169,6 +169,13 @@ public class Tensor
 
     private float[] RentScratch() => Graph.RentCurrent(Length);
 
+    /// <summary>The single value of a one-element tensor (e.g. a loss).</summary>
+    public float Item()
+    {
+        if (Length != 1) throw new InvalidOperationException($"Item() needs a one-element tensor but this one has shape {ShapeText}.");
+        return Data[0];
+    }
+
     /// <summary>Copies the values into a new array.</summary>
     public float[] ToArray() => (float[])Data.Clone();
 

@@ -103,7 +103,7 @@ public sealed class DdnnModel : Module
         for (var d = 0; d < _devices.Length; d++)
         {
             var device = _devices[d];
-            features[d] = device.Features(Ops.SelectDevice(views, d), activations);
+            features[d] = device.Features(Ops.Select(views, d), activations);
             deviceLogits[d] = DdnnBlocks.RunExit(device.Exit, features[d], device.ExitName, activations);
         }
 

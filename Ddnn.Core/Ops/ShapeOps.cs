@@ -23,6 +23,45 @@ public static partial class Ops
         return Reshape(x, x.Shape[0], ShapeUtil.Inner(x.Shape, 1));
     }
 
+    /// <summary>
+    /// Slice <paramref name="index"/> of axis 1: (N, D, ...) -> (N, ...), e.g. one device's view of a
+    /// multi-view batch. Copies; the gradient flows back into that slice only.
+    /// </summary>
+    public static Tensor Select(Tensor x, int index)
+    {
+        OpCheck.NotNull("select", x, nameof(x));
+        if (x.Rank < 2) throw new ArgumentException($"select: input {x.ShapeText} must have rank >= 2 (N, D, ...).", nameof(x));
+        int batch = x.Shape[0], count = x.Shape[1];
+        if ((uint)index >= (uint)count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"select: index must be in [0, {count}) for input {x.ShapeText}.");
+        var inner = ShapeUtil.Inner(x.Shape, 2);
+        var shape = new int[x.Rank - 1];
+        shape[0] = batch;
+        x.Shape.AsSpan(2).CopyTo(shape.AsSpan(1));
+        var y = Tensor.Uninitialized(shape);
+        for (var b = 0; b < batch; b++)
+            x.Data.AsSpan((b * count + index) * inner, inner).CopyTo(y.Data.AsSpan(b * inner, inner));
+        if (Autograd.ShouldRecord(x)) Node.Attach(new SelectNode(batch, count, inner, index), y, x);
+        return y;
+    }
+
+    private sealed class SelectNode(int batch, int count, int inner, int index) : Node
+    {
+        public override string OpName => "select";
+
+        protected internal override void Backward()
+        {
+            var x = Inputs[0];
+            ReadOnlySpan<float> g = Output.Grad;
+            var dx = x.GradZeroedIfAbsent();
+            for (var b = 0; b < batch; b++)
+            {
+                var slot = dx.Slice((b * count + index) * inner, inner);
+                Kernels.ElementWise.Add(slot, g.Slice(b * inner, inner), slot);
+            }
+        }
+    }
+
     /// <summary>Concatenates tensors (N, C_i, ...) with equal trailing dimensions along axis 1 (channels).</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> parts) => ConcatCore("concat", parts, null, stack: false);
 

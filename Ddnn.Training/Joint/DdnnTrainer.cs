@@ -143,7 +143,7 @@ public sealed class DdnnTrainer
         var stopwatch = Stopwatch.StartNew();
         using var task = progress?.Start($"epoch {epoch + 1}/{Options.Epochs}", _train.Count, "samples");
         string? detail = null;
-        var detailAt = TimeSpan.FromSeconds(-1); // not MinValue: Elapsed - MinValue overflows
+        var detailAt = TimeSpan.Zero;
         Model.Train();
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
@@ -162,7 +162,7 @@ public sealed class DdnnTrainer
             samples += n;
             if (task is null) return;
             // The loss text is rebuilt at most ten times a second: the reporter never prints more often.
-            if (stopwatch.Elapsed - detailAt >= TimeSpan.FromMilliseconds(100))
+            if (detail is null || stopwatch.Elapsed - detailAt >= TimeSpan.FromMilliseconds(100))
             {
                 detail = LossText(totalSum / samples, lossSums, samples);
                 detailAt = stopwatch.Elapsed;

@@ -29,7 +29,7 @@ public sealed class TrainingStep(Optimizer optimizer)
             {
                 var lossTensor = forward();
                 Autograd.Backward(lossTensor);
-                loss = lossTensor.Data[0];
+                loss = lossTensor.Item();
             }
             Optimizer.Step();
         }

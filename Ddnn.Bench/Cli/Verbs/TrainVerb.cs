@@ -50,6 +50,9 @@ public sealed class TrainVerb : ICliVerb
         if (!resume && File.Exists(checkpointPath))
             throw new CliUsageException($"--out {outDir} already holds a run ({CheckpointFile}); pass --resume to continue it or choose another directory");
 
+        // A resumed run's options are checked before the (possibly slow) data load.
+        var saved = resume ? TrainingCheckpoint.Load(checkpointPath) : null;
+        if (saved is not null) CheckResumeOptions(arguments, saved.Options);
         var (source, splits) = ExperimentOptions.LoadData(arguments, context);
         Directory.CreateDirectory(outDir);
         using var logFile = new StreamWriter(Path.Combine(outDir, LogFile), append: true);
@@ -59,11 +62,9 @@ public sealed class TrainVerb : ICliVerb
         DdnnTrainer trainer;
         if (resume)
         {
-            var savedThreads = TrainingCheckpoint.Load(checkpointPath).Threads;
             trainer = DdnnTrainer.Resume(checkpointPath, splits.Train, splits.Validation, arguments.IsSet(Epochs.Name) ? arguments.GetInt(Epochs.Name) : null);
-            CheckResumeOptions(arguments, trainer.Options);
-            if (savedThreads != threads)
-                context.Error.WriteLine($"note: the checkpoint was trained with {savedThreads} threads and this run uses {threads}; the continuation is bit-identical only with the same count");
+            if (saved!.Threads != threads)
+                context.Error.WriteLine($"note: the checkpoint was trained with {saved.Threads} threads and this run uses {threads}; the continuation is bit-identical only with the same count");
             log.WriteLine($"resuming after epoch {trainer.CompletedEpochs} of {trainer.Options.Epochs}");
         }
         else

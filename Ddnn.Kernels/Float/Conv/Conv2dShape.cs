@@ -23,10 +23,10 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int Height,
     public int PadW { get; } = PadFits(PadW, Width, KernelW, nameof(PadW));
 
     /// <summary>floor((H + 2·padH − kH) / strideH) + 1.</summary>
-    public int OutHeight => (Height + 2 * PadH - KernelH) / StrideH + 1;
+    public int OutHeight => StrideH <= 0 ? 0 : (Height + 2 * PadH - KernelH) / StrideH + 1;
 
     /// <summary>floor((W + 2·padW − kW) / strideW) + 1.</summary>
-    public int OutWidth => (Width + 2 * PadW - KernelW) / StrideW + 1;
+    public int OutWidth => StrideW <= 0 ? 0 : (Width + 2 * PadW - KernelW) / StrideW + 1;
 
     /// <summary>N·Cin·H·W.</summary>
     public long InputLength => (long)Batch * InChannels * Height * Width;
@@ -45,7 +45,7 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int Height,
     {
         if (Batch <= 0 || InChannels <= 0 || OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0
             || Height <= 0 || Width <= 0)
-            throw new ArgumentException($"{parameter} is not a valid convolution shape: {this}.", parameter);
+            throw new ArgumentException($"{parameter} is not a valid convolution shape (default-initialised?); construct it with the Conv2dShape constructor.", parameter);
     }
 
     private static int PadFits(int pad, int size, int kernel, string parameter)

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Ddnn.Kernels;
 
 /// <summary>
@@ -6,6 +9,95 @@ namespace Ddnn.Kernels;
 /// </summary>
 internal static unsafe class Im2Col
 {
+    [ThreadStatic] private static float[]? _paddedSlot;
+
+    /// <summary>
+    /// Stride-1 lowering through a zero-bordered copy of the image: every patch-matrix row segment is then one
+    /// branch-free contiguous copy. Used for small planes, where per-row bounds logic would dominate.
+    /// </summary>
+    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col)
+    {
+        int oh = s.OutHeight, ow = s.OutWidth;
+        var padded = PadImage(s, image, out var pw, out var planeSize);
+        for (var c = 0; c < s.InChannels; c++)
+        {
+            var plane = padded + (long)c * planeSize;
+            for (var u = 0; u < s.KernelH; u++)
+            for (var v = 0; v < s.KernelW; v++)
+            {
+                var src = plane + (long)u * pw + v;
+                for (var y = 0; y < oh; y++, col += ow, src += pw) CopyFloats(col, src, ow);
+            }
+        }
+    }
+
+    /// <summary>image = the stride-1 patch matrix scattered back (adjoint of <see cref="LowerStrideOne"/>); overwrites image.</summary>
+    public static void ScatterStrideOne(in Conv2dShape s, float* col, float* image)
+    {
+        int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
+        var ph = h + 2 * s.PadH;
+        var pw = w + 2 * s.PadW;
+        long planeSize = (long)ph * pw;
+        var padded = Scratch.Floats(ref _paddedSlot, planeSize * s.InChannels);
+        new Span<float>(padded, checked((int)(planeSize * s.InChannels))).Clear();
+        for (var c = 0; c < s.InChannels; c++)
+        {
+            var plane = padded + c * planeSize;
+            for (var u = 0; u < s.KernelH; u++)
+            for (var v = 0; v < s.KernelW; v++)
+            {
+                var dst = plane + (long)u * pw + v;
+                for (var y = 0; y < oh; y++, col += ow, dst += pw) AddFloats(dst, col, ow);
+            }
+            var outPlane = image + (long)c * h * w;
+            for (var iy = 0; iy < h; iy++)
+                CopyFloats(outPlane + iy * w, plane + (long)(iy + s.PadH) * pw + s.PadW, w);
+        }
+    }
+
+    private static float* PadImage(in Conv2dShape s, float* image, out int pw, out long planeSize)
+    {
+        int h = s.Height, w = s.Width;
+        var ph = h + 2 * s.PadH;
+        pw = w + 2 * s.PadW;
+        planeSize = (long)ph * pw;
+        var padded = Scratch.Floats(ref _paddedSlot, planeSize * s.InChannels);
+        for (var c = 0; c < s.InChannels; c++)
+        {
+            var plane = padded + c * planeSize;
+            new Span<float>(plane, s.PadH * pw).Clear();
+            for (var iy = 0; iy < h; iy++)
+            {
+                var row = plane + (long)(iy + s.PadH) * pw + s.PadW;
+                new Span<float>(row - s.PadW, s.PadW).Clear();
+                CopyFloats(row, image + (long)(c * h + iy) * w, w);
+                new Span<float>(row + w, s.PadW).Clear();
+            }
+            new Span<float>(plane + (long)(h + s.PadH) * pw, s.PadH * pw).Clear();
+        }
+        return padded;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyFloats(float* dst, float* src, int n)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
+        for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] = src[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddFloats(float* dst, float* src, int n)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(dst + i) + Vector128.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] += src[i];
+    }
+
     public static void Lower(in Conv2dShape s, float* image, float* col)
     {
         int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;

@@ -6,8 +6,5 @@ internal static unsafe class ElementWiseKernels
     public static void AddInPlace(float* dst, float* x, long n) =>
         ElementWiseLoop.Run(KernelDispatch.Active, new AddOperator(), dst, x, dst, n);
 
-    public static void Affine(float* x, float* dst, long n, float scale, float shift) =>
-        ElementWiseLoop.Run(KernelDispatch.Active, new AffineOperator(scale, shift), x, dst, n);
-
     public static void Fill(float* dst, long n, float value) => new Span<float>(dst, checked((int)n)).Fill(value);
 }

@@ -121,6 +121,49 @@ public static unsafe class Reduce
         return total;
     }
 
+    /// <summary>Σ (x − mean)², in double.</summary>
+    internal static double SquaredDeviationDouble(KernelPath path, float* x, long n, double mean)
+    {
+        long i = 0;
+        double total = 0;
+        if (path == KernelPath.Avx2 && n >= 8)
+        {
+            var m = Vector256.Create(mean);
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var d0 = Vector256.WidenLower(v) - m;
+                var d1 = Vector256.WidenUpper(v) - m;
+                acc0 += d0 * d0;
+                acc1 += d1 * d1;
+            }
+            total = Vector256.Sum(acc0 + acc1);
+        }
+        else if (path != KernelPath.Scalar && n >= 4)
+        {
+            var m = Vector128.Create(mean);
+            var acc0 = Vector128<double>.Zero;
+            var acc1 = Vector128<double>.Zero;
+            for (; i <= n - 4; i += 4)
+            {
+                var v = Vector128.Load(x + i);
+                var d0 = Vector128.WidenLower(v) - m;
+                var d1 = Vector128.WidenUpper(v) - m;
+                acc0 += d0 * d0;
+                acc1 += d1 * d1;
+            }
+            total = Vector128.Sum(acc0 + acc1);
+        }
+        for (; i < n; i++)
+        {
+            var d = x[i] - mean;
+            total += d * d;
+        }
+        return total;
+    }
+
     internal static float MaxOf(KernelPath path, float* x, long n)
     {
         long i = 0;

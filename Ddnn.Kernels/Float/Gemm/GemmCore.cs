@@ -50,6 +50,23 @@ internal static unsafe class GemmCore
         });
     }
 
+    /// <summary>
+    /// Single-thread C = op(A)·op(B) [+ C] on a SIMD path with A already packed by <see cref="GemmPacked.PackWholeA"/>
+    /// (requires k ≤ <see cref="GemmPacked.KC"/>).
+    /// </summary>
+    public static void MultiplyPrepackedA(KernelPath path, bool transposeB, int m, int n, int k, float* packedA,
+        float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        if (path == KernelPath.Avx2)
+            GemmPacked.Multiply<MicroKernelAvx2>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
+        else
+            GemmPacked.Multiply<MicroKernelVector128>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
+    }
+
+    /// <summary>True when <see cref="MultiplyPrepackedA"/> applies to this path and depth.</summary>
+    public static bool CanPrepackA(KernelPath path, int k) =>
+        path != KernelPath.Scalar && k >= 1 && k <= GemmPacked.KC;
+
     private static int PartCount(int m, int n, int k, int maxThreads)
     {
         if (maxThreads <= 1 || (long)m * n * Math.Max(k, 1) < ParallelThreshold) return 1;
@@ -59,6 +76,11 @@ internal static unsafe class GemmCore
     private static void Single(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
+        if (path != KernelPath.Scalar && GemmDot.Suits(transposeA, transposeB, m, n, k))
+        {
+            GemmDot.Multiply(path, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+            return;
+        }
         switch (path)
         {
             case KernelPath.Avx2:

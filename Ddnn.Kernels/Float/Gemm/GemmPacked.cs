@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 
 namespace Ddnn.Kernels;
@@ -17,7 +19,7 @@ internal static unsafe class GemmPacked
     [ThreadStatic] private static float[]? _packBSlot;
 
     public static void Multiply<TKernel>(bool transposeA, bool transposeB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, float* prepackedA = null)
         where TKernel : struct, IMicroKernel
     {
         if (k == 0)
@@ -27,8 +29,10 @@ internal static unsafe class GemmPacked
         }
 
         int mr = TKernel.Mr, nr = TKernel.Nr;
+        if (prepackedA != null && (mr != SharedMr || k > KC))
+            throw new InvalidOperationException($"pre-packed A needs Mr = {SharedMr} and k <= {KC}.");
         var kcMax = Math.Min(KC, k);
-        var packA = Scratch.Floats(ref _packASlot, (long)RoundUp(Math.Min(MC, m), mr) * kcMax);
+        var packA = prepackedA != null ? null : Scratch.Floats(ref _packASlot, (long)RoundUp(Math.Min(MC, m), mr) * kcMax);
         var packB = Scratch.Floats(ref _packBSlot, (long)RoundUp(Math.Min(NC, n), nr) * kcMax);
         var tile = stackalloc float[TKernel.Mr * TKernel.Nr];
 
@@ -44,7 +48,8 @@ internal static unsafe class GemmPacked
                 for (var ic = 0; ic < m; ic += MC)
                 {
                     var mc = Math.Min(MC, m - ic);
-                    PackA(transposeA, a, lda, ic, pc, mc, kc, mr, packA);
+                    var aBlock = prepackedA != null ? prepackedA + (long)ic * kc : packA;
+                    if (prepackedA == null) PackA(transposeA, a, lda, ic, pc, mc, kc, mr, packA);
                     for (var jr = 0; jr < nc; jr += nr)
                     {
                         var nrEff = Math.Min(nr, nc - jr);
@@ -54,7 +59,7 @@ internal static unsafe class GemmPacked
                         {
                             var mrEff = Math.Min(mr, mc - ir);
                             var cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                            var aStrip = packA + (long)ir * kc;
+                            var aStrip = aBlock + (long)ir * kc;
                             if (mrEff == mr && nrEff == nr)
                             {
                                 TKernel.Run(kc, aStrip, bStrip, cTile, ldc, loadC, stripBias);
@@ -69,6 +74,22 @@ internal static unsafe class GemmPacked
                 }
             }
         }
+    }
+
+    /// <summary>Row-strip height shared by every packed micro-kernel, so one packing of A serves all SIMD paths.</summary>
+    internal const int SharedMr = 4;
+
+    /// <summary>Length of <see cref="PackWholeA"/>'s output.</summary>
+    internal static long PackedALength(int m, int k) => (long)RoundUp(m, SharedMr) * k;
+
+    /// <summary>
+    /// Packs all of op(A) (k ≤ <see cref="KC"/>) once, for reuse across many products with the same A
+    /// (convolution weights across the images of a batch).
+    /// </summary>
+    internal static void PackWholeA(bool transposeA, float* a, int lda, int m, int k, float* dst)
+    {
+        if (k > KC) throw new InvalidOperationException($"whole-A packing needs k <= {KC}, got {k}.");
+        PackA(transposeA, a, lda, 0, 0, m, k, SharedMr, dst);
     }
 
     /// <summary>C = (accumulate ? C : 0) + bias when k = 0 (the product is empty).</summary>
@@ -155,6 +176,7 @@ internal static unsafe class GemmPacked
                     for (var p = 0; p < kc; p++, src += ldb, dst += nr)
                     {
                         var j = 0;
+                        for (; j <= cols - 4; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j);
                         for (; j < cols; j++) dst[j] = src[j];
                         for (; j < nr; j++) dst[j] = 0;
                     }
@@ -164,11 +186,19 @@ internal static unsafe class GemmPacked
             {
                 // B stored n×k: row j of B is column j of op(B).
                 var j = 0;
+                var p0 = 0;
+                if (Avx.IsSupported && cols == nr && nr % 8 == 0)
+                {
+                    // whole 8×8 blocks by AVX transposes (exact data movement), the k tail below
+                    for (; p0 <= kc - 8; p0 += 8)
+                        for (var j8 = 0; j8 < nr; j8 += 8)
+                            Transpose8x8.Run(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, dst + (long)p0 * nr + j8, nr);
+                }
                 for (; j < cols; j++)
                 {
                     var src = b + (long)(jc + jr + j) * ldb + pc;
-                    var d = dst + j;
-                    for (var p = 0; p < kc; p++, d += nr) *d = src[p];
+                    var d = dst + (long)p0 * nr + j;
+                    for (var p = p0; p < kc; p++, d += nr) *d = src[p];
                 }
                 for (; j < nr; j++)
                 {

@@ -36,7 +36,7 @@ public static unsafe class BatchNorm
                 for (var i = 0; i < n; i++) sum += Reduce.SumDouble(path, Plane(px, i, ch, c, spatial), spatial);
                 var mean = sum / count;
                 double squares = 0;
-                for (var i = 0; i < n; i++) squares += SquaredDeviation(Plane(px, i, ch, c, spatial), spatial, mean);
+                for (var i = 0; i < n; i++) squares += Reduce.SquaredDeviationDouble(path, Plane(px, i, ch, c, spatial), spatial, mean);
                 var biased = squares / count;
                 var invStd = 1.0 / Math.Sqrt(biased + eps);
 
@@ -150,17 +150,6 @@ public static unsafe class BatchNorm
     {
         var op = new AffineOperator(scale, shift);
         for (var i = 0; i < n; i++) ElementWiseLoop.Run(path, op, Plane(x, i, ch, c, spatial), Plane(y, i, ch, c, spatial), spatial);
-    }
-
-    private static double SquaredDeviation(float* x, int length, double mean)
-    {
-        double total = 0;
-        for (var j = 0; j < length; j++)
-        {
-            var d = x[j] - mean;
-            total += d * d;
-        }
-        return total;
     }
 
     private static long CheckLayout(int n, int c, int spatial, int length, string parameter)

@@ -14,9 +14,15 @@ public static unsafe class MaxPool2d
         Check.Length(y.Length, s.OutputLength, nameof(y));
         Check.Length(argmax.Length, s.OutputLength, nameof(argmax));
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth;
+        var path = KernelDispatch.Active;
         fixed (float* px = x, py = y)
         fixed (int* pi = argmax)
         {
+            if (MaxPoolVector.Supports(path, s))
+            {
+                MaxPoolVector.Forward(path, s, px, py, pi);
+                return;
+            }
             for (var plane = 0; plane < s.Planes; plane++)
             {
                 var src = px + (long)plane * h * w;

@@ -12,10 +12,10 @@ public readonly record struct Pool2dShape(int Batch, int Channels, int Height, i
     public int Pad { get; } = PadFits(Pad, Kernel, Math.Min(Height, Width));
 
     /// <summary>floor((H + 2·pad − k) / stride) + 1.</summary>
-    public int OutHeight => (Height + 2 * Pad - Kernel) / Stride + 1;
+    public int OutHeight => Stride <= 0 ? 0 : (Height + 2 * Pad - Kernel) / Stride + 1;
 
     /// <summary>floor((W + 2·pad − k) / stride) + 1.</summary>
-    public int OutWidth => (Width + 2 * Pad - Kernel) / Stride + 1;
+    public int OutWidth => Stride <= 0 ? 0 : (Width + 2 * Pad - Kernel) / Stride + 1;
 
     /// <summary>N·C·H·W.</summary>
     public long InputLength => (long)Batch * Channels * Height * Width;
@@ -29,7 +29,7 @@ public readonly record struct Pool2dShape(int Batch, int Channels, int Height, i
     internal void EnsureValid(string parameter)
     {
         if (Batch <= 0 || Channels <= 0 || Height <= 0 || Width <= 0 || Kernel <= 0 || Stride <= 0)
-            throw new ArgumentException($"{parameter} is not a valid pooling shape: {this}.", parameter);
+            throw new ArgumentException($"{parameter} is not a valid pooling shape (default-initialised?); construct it with the Pool2dShape constructor.", parameter);
     }
 
     // PyTorch's rule: pad ≤ kernel/2 keeps at least one real element in every window, so max never sees only padding.

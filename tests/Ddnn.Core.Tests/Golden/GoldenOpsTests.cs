@@ -1,11 +1,17 @@
 using Ddnn.Core;
+using Ddnn.Kernels;
 using Ddnn.TestSupport;
 
 namespace Ddnn.Core.Tests.Golden;
 
-/// <summary>Every ops.json case run through the autograd ops (forward and backward) within the README tolerances.</summary>
+/// <summary>
+/// Every ops.json case run through the autograd ops (forward and backward) within the README tolerances,
+/// on every kernel path this processor supports.
+/// </summary>
+[Collection(KernelPathCollection.Name)]
 public class GoldenOpsTests
 {
+
     private const double Exact = 1e-6;
     private const double Loose = 1e-5;
 
@@ -13,6 +19,12 @@ public class GoldenOpsTests
     [InlineData("conv2d_k3_s1_p1", 1, 1)]
     [InlineData("conv2d_k3_s2_p0", 2, 0)]
     public void Conv2dMatchesTorch(string name, int stride, int padding)
+    {
+        foreach (var path in KernelDispatch.Supported)
+            using (KernelDispatch.Use(path)) Conv2dCase(name, stride, padding);
+    }
+
+    private static void Conv2dCase(string name, int stride, int padding)
     {
         var c = GoldenFile.OpCase(name);
         var x = TestTensors.Leaf(c.Input("x"));
@@ -32,6 +44,12 @@ public class GoldenOpsTests
     [InlineData("max_pool2d_k3_s1_p1", 1)]
     public void MaxPoolMatchesTorchIncludingTies(string name, int stride)
     {
+        foreach (var path in KernelDispatch.Supported)
+            using (KernelDispatch.Use(path)) MaxPoolCase(name, stride);
+    }
+
+    private static void MaxPoolCase(string name, int stride)
+    {
         var c = GoldenFile.OpCase(name);
         var x = TestTensors.Leaf(c.Input("x"));
         var y = Ops.MaxPool2d(x, 3, stride, 1, out var indices);
@@ -47,6 +65,12 @@ public class GoldenOpsTests
     [InlineData("batch_norm1d_train", true)]
     [InlineData("batch_norm1d_eval", false)]
     public void BatchNormMatchesTorch(string name, bool training)
+    {
+        foreach (var path in KernelDispatch.Supported)
+            using (KernelDispatch.Use(path)) BatchNormCase(name, training);
+    }
+
+    private static void BatchNormCase(string name, bool training)
     {
         var c = GoldenFile.OpCase(name);
         var x = TestTensors.Leaf(c.Input("x"));

@@ -121,6 +121,28 @@ public class DdnnModelTests
         for (var i = 0; i < after.Count; i++) Assert.NotEqual(before[i], after[i]);
     }
 
+    [Fact]
+    public void ForwardInsideAReusedGraphIsRepeatableBitForBit()
+    {
+        var config = DdnnBuilder.Devices(3).Input(1, 8, 8).Classes(4).LocalExit(Aggregation.Concat).Edge([0, 1], Aggregation.MaxPool, 4)
+            .Edge([2], Aggregation.Concat).Cloud(Aggregation.Concat, 4).Build();
+        var model = ModelTestData.Randomize(new DdnnModel(config), 5);
+        model.Eval();
+        var views = ModelTestData.Views(config, Batch, 6);
+        var graph = new Graph();
+        float[][]? first = null;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            using (graph.Activate())
+            {
+                var exits = model.Forward(views).Exits.Select(t => t.ToArray()).ToArray();
+                first ??= exits;
+                Assert.Equal(first, exits);
+            }
+            graph.Release();
+        }
+    }
+
     private static DdnnModel TrainStep(string name, DdnnConfig config)
     {
         var model = ModelTestData.Randomize(new DdnnModel(config), 11);

@@ -109,6 +109,9 @@ public class GradientProperties
         GradCheck.Check(t => Ops.MaskedConcat(t, mask), parts, (ulong)seed);
         GradCheck.Check(t => Ops.Concat(t), parts, (ulong)seed);
         GradCheck.Check(t => Ops.Reshape(t[0], f, n), [parts[0]], (ulong)seed);
+        var multiView = GradCheck.Random(rng, 1f, n, d, f, 2);
+        var pick = rng.NextInt(d);
+        GradCheck.Check(t => Ops.Add(Ops.Select(t[0], pick), Ops.Select(t[0], 0)), [multiView], (ulong)seed);
         GradCheck.Check(t => Ops.Sum(t[0]), [parts[1]], (ulong)seed);
         GradCheck.Check(t => Ops.Mean(t[0]), [parts[1]], (ulong)seed);
     }

@@ -50,6 +50,19 @@ public class SemanticsProperties
     }
 
     [Fact]
+    public void ReluAndHardTanhGradientsAtTheKinksFollowPyTorch()
+    {
+        var x = TestTensors.Leaf([-1f, 0f, 0.5f, 1f, 2f], 5);
+        Autograd.Backward(Ops.Sum(Ops.Relu(x)));
+        Assert.Equal([0f, 0f, 1f, 1f, 1f], x.Grad.ToArray());
+        x.ZeroGrad();
+        var y = Ops.HardTanh(x);
+        Assert.Equal([-1f, 0f, 0.5f, 1f, 1f], y.ToArray());
+        Autograd.Backward(Ops.Sum(y));
+        Assert.Equal([0f, 1f, 1f, 0f, 0f], x.Grad.ToArray());
+    }
+
+    [Fact]
     public void SignOfNegativeZeroIsPlusOne()
     {
         var y = Ops.Sign(Tensor.FromValues([-0f, 0f], 2));

@@ -29,6 +29,19 @@ public class AutogradTests
     }
 
     [Fact]
+    public void BackwardTwiceOverOneGraphDoublesLeafGradientsOnly()
+    {
+        var p = new Parameter(2);
+        p.Span.Fill(3f);
+        var hidden = Ops.Mul(p, p);
+        var loss = Ops.Sum(Ops.MulScalar(hidden, 0.5f));
+        Autograd.Backward(loss);
+        Autograd.Backward(loss);
+        Assert.Equal([6f, 6f], p.Grad.ToArray());
+        Assert.Equal([0.5f, 0.5f], hidden.Grad.ToArray());
+    }
+
+    [Fact]
     public void NoGradRecordsNothing()
     {
         var p = new Parameter(3);

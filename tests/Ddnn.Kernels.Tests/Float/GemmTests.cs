@@ -34,7 +34,7 @@ public class GemmTests
     {
         var seed = 1000;
         foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
-        foreach (var (m, n, k) in new[] { (130, 50, 300), (37, 3075, 9), (5, 29, 513), (129, 25, 257) })
+        foreach (var (m, n, k) in new[] { (130, 50, 300), (37, 3075, 9), (5, 29, 513), (129, 25, 257), (130, 10, 300), (3, 7, 1000) })
         {
             Compare(path, ta, tb, m, n, k, accumulate: false, withBias: true, seed++);
             Compare(path, ta, tb, m, n, k, accumulate: true, withBias: false, seed++);
@@ -76,7 +76,12 @@ public class GemmTests
     [MemberData(nameof(AllPaths))]
     public void ThreadCountsGiveReproducibleAndMatchingResults(KernelPath path)
     {
-        const int m = 260, n = 200, k = 96; // above the parallel threshold
+        ThreadCountsAgree(path, 260, 200, 96); // row split
+        ThreadCountsAgree(path, 30, 2500, 40); // column split
+    }
+
+    private static void ThreadCountsAgree(KernelPath path, int m, int n, int k)
+    {
         var a = TestData.Uniform(m * k, 5);
         var b = TestData.Uniform(n * k, 6);
         var bias = TestData.Uniform(n, 7);
@@ -90,7 +95,7 @@ public class GemmTests
         var two = Run(2);
         Approx.Exact(one, Run(1), "1 thread, rerun");
         Approx.Exact(two, Run(2), "2 threads, rerun");
-        Approx.Close(one, two, 1e-5f, 1e-5f, "1 vs 2 threads");
+        Approx.Close(one, two, 1e-5f, 1e-5f, $"{m}x{n}x{k}: 1 vs 2 threads");
     }
 
     [Fact]

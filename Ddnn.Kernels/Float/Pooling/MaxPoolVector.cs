@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ddnn.Kernels;
+
+/// <summary>
+/// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered buffer, then 8 (Avx2) or
+/// 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order
+/// with a strict &gt; (NaN always taken, as libtorch), so values and argmax match the scalar twin exactly.
+/// </summary>
+internal static unsafe class MaxPoolVector
+{
+    [ThreadStatic] private static float[]? _paddedSlot;
+
+    public static bool Supports(KernelPath path, in Pool2dShape s) =>
+        (path == KernelPath.Avx2 || path == KernelPath.Vector128) && (s.Stride == 1 || s.Stride == 2);
+
+    public static void Forward(KernelPath path, in Pool2dShape s, float* x, float* y, int* argmax)
+    {
+        int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
+        var lanes = path == KernelPath.Avx2 ? 8 : 4;
+        var chunks = (ow + lanes - 1) / lanes;
+        // Widest read: the last chunk's window start plus a two-vector load for stride 2.
+        var stride = Math.Max(w + 2 * pad, st * chunks * lanes + k) + 2 * lanes;
+        var rows = h + 2 * pad;
+        var padded = Scratch.Floats(ref _paddedSlot, (long)rows * stride);
+        new Span<float>(padded, rows * stride).Fill(float.NegativeInfinity);
+
+        for (var plane = 0; plane < s.Planes; plane++)
+        {
+            var src = x + (long)plane * h * w;
+            for (var iy = 0; iy < h; iy++)
+                Unsafe.CopyBlockUnaligned(padded + (long)(iy + pad) * stride + pad, src + iy * w, (uint)(w * sizeof(float)));
+            var dst = y + (long)plane * oh * ow;
+            var idx = argmax + (long)plane * oh * ow;
+            for (var oy = 0; oy < oh; oy++)
+            {
+                var y0 = oy * st - pad;
+                int ylo = Math.Max(y0, 0), yhi = Math.Min(y0 + k, h);
+                for (var chunk = 0; chunk < chunks; chunk++)
+                {
+                    var ox0 = chunk * lanes;
+                    var count = Math.Min(lanes, ow - ox0);
+                    if (lanes == 8)
+                        Row8(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
+                    else
+                        Row4(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
+                }
+            }
+        }
+    }
+
+    private static void Row8(float* padded, int stride, int w, int k, int st, int pad, int ylo, int yhi, int ox0,
+        float* dst, int* idx, int count)
+    {
+        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var firstCol = lane * st + Vector256.Create(ox0 * st - pad); // input column of each window's kx = 0
+        var best = Vector256.Create(float.NegativeInfinity);
+        var at = Vector256.Create(ylo * w) + Vector256.Max(firstCol, Vector256<int>.Zero);
+        for (var iy = ylo; iy < yhi; iy++)
+        {
+            var row = padded + (long)(iy + pad) * stride + ox0 * st;
+            var rowIndex = Vector256.Create(iy * w) + firstCol;
+            for (var kx = 0; kx < k; kx++)
+            {
+                Vector256<float> candidate;
+                if (st == 1)
+                {
+                    candidate = Vector256.Load(row + kx);
+                }
+                else
+                {
+                    var even = Avx.Shuffle(Vector256.Load(row + kx), Vector256.Load(row + kx + 8), 0b10_00_10_00);
+                    candidate = Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle();
+                }
+                var take = Vector256.GreaterThan(candidate, best) | ~Vector256.Equals(candidate, candidate);
+                best = Vector256.ConditionalSelect(take, candidate, best);
+                at = Vector256.ConditionalSelect(take.AsInt32(), rowIndex + Vector256.Create(kx), at);
+            }
+        }
+        if (count == 8)
+        {
+            best.Store(dst);
+            at.Store(idx);
+            return;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            dst[i] = best.GetElement(i);
+            idx[i] = at.GetElement(i);
+        }
+    }
+
+    private static void Row4(float* padded, int stride, int w, int k, int st, int pad, int ylo, int yhi, int ox0,
+        float* dst, int* idx, int count)
+    {
+        var lane = Vector128.Create(0, 1, 2, 3);
+        var firstCol = lane * st + Vector128.Create(ox0 * st - pad);
+        var best = Vector128.Create(float.NegativeInfinity);
+        var at = Vector128.Create(ylo * w) + Vector128.Max(firstCol, Vector128<int>.Zero);
+        for (var iy = ylo; iy < yhi; iy++)
+        {
+            var row = padded + (long)(iy + pad) * stride + ox0 * st;
+            var rowIndex = Vector128.Create(iy * w) + firstCol;
+            for (var kx = 0; kx < k; kx++)
+            {
+                var p = row + kx;
+                var candidate = st == 1 ? Vector128.Load(p) : Vector128.Create(p[0], p[2], p[4], p[6]);
+                var take = Vector128.GreaterThan(candidate, best) | ~Vector128.Equals(candidate, candidate);
+                best = Vector128.ConditionalSelect(take, candidate, best);
+                at = Vector128.ConditionalSelect(take.AsInt32(), rowIndex + Vector128.Create(kx), at);
+            }
+        }
+        if (count == 4)
+        {
+            best.Store(dst);
+            at.Store(idx);
+            return;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            dst[i] = best.GetElement(i);
+            idx[i] = at.GetElement(i);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Ddnn.Kernels;
+using Ddnn.TestSupport;
+
+namespace Ddnn.Kernels.Tests.Float;
+
+[Collection(KernelStateCollection.Name)]
+public class ConvTests
+{
+    public static TheoryData<KernelPath> Paths() => TestData.AllPaths();
+
+    private static IEnumerable<Conv2dShape> Shapes()
+    {
+        yield return new Conv2dShape(2, 3, 7, 7, 4, 3, 1, 1);
+        yield return new Conv2dShape(2, 3, 7, 7, 4, 3, 2, 0);
+        yield return new Conv2dShape(1, 1, 16, 16, 4, 3, 1, 1); // device conv
+        yield return new Conv2dShape(2, 5, 8, 8, 6, 3, 1, 1); // cloud-like
+        yield return new Conv2dShape(3, 2, 5, 9, 3, 1, 1, 0); // pointwise
+        yield return new Conv2dShape(1, 2, 6, 11, 5, 2, 3, 2, 1, 1, 0); // rectangular kernel, odd strides
+        yield return new Conv2dShape(2, 3, 9, 6, 2, 5, 2, 2); // 5x5 s2 p2
+        yield return new Conv2dShape(1, 2, 4, 4, 3, 3, 3, 1); // stride > overlap
+        yield return new Conv2dShape(1, 30, 5, 5, 29, 3, 1, 1); // patch 270 > one K block
+        yield return new Conv2dShape(1, 1, 1, 1, 1, 1, 1, 0);
+        yield return new Conv2dShape(2, 3, 6, 7, 4, 3, 3, 1, 1, 0, 1); // stride 1, padding only along W
+        yield return new Conv2dShape(2, 2, 5, 6, 3, 2, 3, 1, 1, 1, 0); // stride 1, padding only along H, even kernel
+        yield return new Conv2dShape(1, 2, 3, 3, 2, 3, 1, 2); // padding larger than half the kernel
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void ForwardAndBothBackwardsMatchTheDirectOracle(KernelPath path)
+    {
+        using var _ = KernelDispatch.Use(path);
+        var seed = 0;
+        foreach (var s in Shapes())
+        {
+            seed++;
+            var x = TestData.Uniform((int)s.InputLength, seed);
+            var w = TestData.Uniform((int)s.WeightLength, seed + 100);
+            var bias = seed % 2 == 0 ? TestData.Uniform(s.OutChannels, seed + 200) : [];
+            var dy = TestData.Uniform((int)s.OutputLength, seed + 300);
+
+            var y = new float[s.OutputLength];
+            Conv2d.Forward(s, x, w, bias, y);
+            Approx.EqualScaled(NaiveOracles.ConvForward(s, x, w, bias), y, 1e-5, 1e-5, $"y {s}");
+
+            var (edx, edw, edb) = NaiveOracles.ConvBackward(s, x, w, dy);
+            var dx = TestData.Uniform((int)s.InputLength, 9); // garbage: must be overwritten
+            Conv2d.BackwardInput(s, dy, w, dx);
+            Approx.EqualScaled(edx, dx, 1e-5, 1e-5, $"dx {s}");
+
+            var dw = TestData.Uniform((int)s.WeightLength, 10);
+            var db = new float[s.OutChannels];
+            Conv2d.BackwardWeight(s, x, dy, dw, db);
+            Approx.EqualScaled(edw, dw, 1e-5, 1e-5, $"dw {s}");
+            Approx.EqualScaled(edb, db, 1e-5, 1e-5, $"db {s}");
+
+            Conv2d.BackwardWeight(s, x, dy, dw, default, accumulate: true);
+            Approx.EqualScaled(edw.Select(v => 2 * v).ToArray(), dw, 1e-5, 1e-5, $"accumulated dw {s}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void ImageSplitAcrossThreadsIsBitwiseIdentical(KernelPath path)
+    {
+        var s = new Conv2dShape(16, 16, 8, 8, 16, 3, 1, 1); // above the parallel threshold
+        var x = TestData.Uniform((int)s.InputLength, 1);
+        var w = TestData.Uniform((int)s.WeightLength, 2);
+        var bias = TestData.Uniform(s.OutChannels, 3);
+        var dy = TestData.Uniform((int)s.OutputLength, 4);
+        (float[] Y, float[] Dx) Run(int threads) => TestData.On(path, threads, () =>
+        {
+            var y = new float[s.OutputLength];
+            var dx = new float[s.InputLength];
+            Conv2d.Forward(s, x, w, bias, y);
+            Conv2d.BackwardInput(s, dy, w, dx);
+            return (y, dx);
+        });
+        var one = Run(1);
+        var two = Run(2);
+        Approx.Exact(one.Y, two.Y, "y, 1 vs 2 threads");
+        Approx.Exact(one.Dx, two.Dx, "dx, 1 vs 2 threads");
+    }
+
+    [Fact]
+    public void WeightGradientMatchesFiniteDifferences()
+    {
+        var s = new Conv2dShape(2, 2, 5, 5, 3, 3, 2, 1);
+        var x = TestData.Uniform((int)s.InputLength, 1);
+        var w = TestData.Uniform((int)s.WeightLength, 2);
+        var dy = TestData.Uniform((int)s.OutputLength, 3);
+        var dw = new float[w.Length];
+        Conv2d.BackwardWeight(s, x, dy, dw, default);
+        var dx = new float[x.Length];
+        Conv2d.BackwardInput(s, dy, w, dx);
+        double Loss(float[] xx, float[] ww)
+        {
+            var y = new float[s.OutputLength];
+            Conv2d.Forward(s, xx, ww, default, y);
+            return y.Select((v, i) => (double)v * dy[i]).Sum();
+        }
+        const float h = 1e-2f; // the loss is linear in w and x, so central differences are exact up to rounding
+        foreach (var i in new[] { 0, 7, w.Length - 1 })
+        {
+            var wp = (float[])w.Clone(); wp[i] += h;
+            var wm = (float[])w.Clone(); wm[i] -= h;
+            Assert.Equal((Loss(x, wp) - Loss(x, wm)) / (2 * h), dw[i], 2e-3);
+        }
+        foreach (var i in new[] { 0, 12, x.Length - 1 })
+        {
+            var xp = (float[])x.Clone(); xp[i] += h;
+            var xm = (float[])x.Clone(); xm[i] -= h;
+            Assert.Equal((Loss(xp, w) - Loss(xm, w)) / (2 * h), dx[i], 2e-3);
+        }
+    }
+
+    [Fact]
+    public void ShapeComputesOutputSizesAndRejectsBadValues()
+    {
+        var s = new Conv2dShape(2, 3, 7, 7, 4, 3, 2, 0);
+        Assert.Equal(3, s.OutHeight);
+        Assert.Equal(3, s.OutWidth);
+        Assert.Equal(2 * 3 * 49, s.InputLength);
+        Assert.Equal(4 * 3 * 9, s.WeightLength);
+        Assert.Equal(2 * 4 * 9, s.OutputLength);
+        Assert.Equal("Batch", Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2dShape(0, 3, 7, 7, 4, 3, 1, 1)).ParamName);
+        Assert.Equal("StrideH", Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2dShape(1, 3, 7, 7, 4, 3, 0, 1)).ParamName);
+        Assert.Equal("PadW", Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2dShape(1, 3, 7, 7, 4, 3, 3, 1, 1, 0, -1)).ParamName);
+        Assert.Equal("PadH", Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2dShape(1, 1, 2, 2, 1, 5, 1, 1)).ParamName);
+    }
+
+    [Fact]
+    public void RejectsMismatchedSpansNamingTheParameter()
+    {
+        var s = new Conv2dShape(1, 2, 4, 4, 3, 3, 1, 1);
+        float[] x = new float[s.InputLength], w = new float[s.WeightLength], y = new float[s.OutputLength];
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => Conv2d.Forward(s, new float[5], w, default, y)).ParamName);
+        Assert.Equal("weight", Assert.Throws<ArgumentException>(() => Conv2d.Forward(s, x, new float[5], default, y)).ParamName);
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Conv2d.Forward(s, x, w, new float[2], y)).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Conv2d.Forward(s, x, w, default, new float[5])).ParamName);
+        Assert.Equal("dx", Assert.Throws<ArgumentException>(() => Conv2d.BackwardInput(s, y, w, new float[5])).ParamName);
+        Assert.Equal("dweight", Assert.Throws<ArgumentException>(() => Conv2d.BackwardWeight(s, x, y, new float[5], default)).ParamName);
+        Assert.Equal("dbias", Assert.Throws<ArgumentException>(() => Conv2d.BackwardWeight(s, x, y, w, new float[5])).ParamName);
+        Assert.Equal("s", Assert.Throws<ArgumentException>(() => Conv2d.Forward(default, x, w, default, y)).ParamName);
+    }
+}
