@@ -76,7 +76,7 @@ public sealed class PlotWriter : IPlotRenderer
                 text.LabelFontSize = 12;
             }
         }
-        plot.Axes.Margins(0.15, 0.15);
+        plot.Axes.Margins(0.3, 0.15); // room for the point labels
     }
 
     private static void DrawBars(Plot plot, BarChart chart)

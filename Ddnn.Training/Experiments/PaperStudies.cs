@@ -235,7 +235,7 @@ public static class PaperStudies
         var finding = new Finding("more filters give more accuracy for more communication and device memory",
             last.Calibrated.Test.Accuracy >= first.Calibrated.Test.Accuracy && last.Ledger.DeviceMemoryBits > first.Ledger.DeviceMemoryBits
             && last.Ledger.FeatureBytesPerDevice > first.Ledger.FeatureBytesPerDevice,
-            string.Create(Inv, $"f={first.Config.DeviceOutputChannels}: {Pct(first.Calibrated.Test.Accuracy)} at {first.Calibrated.Test.BytesPerDevice:F1} bytes, {first.Ledger.DeviceMemoryBits} bits; f={last.Config.DeviceOutputChannels}: {Pct(last.Calibrated.Test.Accuracy)} at {last.Calibrated.Test.BytesPerDevice:F1} bytes, {last.Ledger.DeviceMemoryBits} bits"));
+            string.Create(Inv, $"f={first.Config.DeviceOutputChannels}: {Pct(first.Calibrated.Test.Accuracy)} overall, {first.Ledger.FeatureBytesPerDevice:F1} feature bytes per cloud-bound sample, {first.Ledger.DeviceMemoryBits} bits of device memory; f={last.Config.DeviceOutputChannels}: {Pct(last.Calibrated.Test.Accuracy)}, {last.Ledger.FeatureBytesPerDevice:F1} bytes, {last.Ledger.DeviceMemoryBits} bits (bytes per device at T also depend on how many samples exit locally)"));
         return new StudyOutput(FiltersId, "Filters: communication and device memory", table, plot, [finding], section =>
         {
             section.SetClaim("With two device layers, f = 1 2 4 8 filters give .91 .95 .96 .97 overall accuracy at 14 16 21 30 bytes per device.");
