@@ -73,7 +73,7 @@ public sealed class PaperVerb : ICliVerb
             Target = target,
         };
         var progress = new ProgressReporter(context.Out, context.Interactive);
-        var runner = new PaperRunner(splits, settings, progress, context.Out);
+        var runner = new PaperRunner(splits, settings, progress, context.Interactive ? new FreshLineWriter(context.Out) : context.Out);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"paper: {runner.Plan.Count} models of {settings.Epochs} epochs (batch {settings.BatchSize}, seed {seed}, {threads} threads) -> {folder.Root}"));
 
