@@ -12,5 +12,8 @@ public static class VerbRegistry
         new TrainVerb(),
         new EvalVerb(),
         new BenchVerb(),
+        new SweepVerb(),
+        new CalibrateVerb(),
+        new PaperVerb(),
     ];
 }

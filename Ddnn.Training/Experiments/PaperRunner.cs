@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ddnn.Core.Model;
+using Ddnn.Training.Data;
+using Ddnn.Training.Reporting;
+
+namespace Ddnn.Training.Experiments;
+
+/// <summary>
+/// Trains every model the six studies need and hands each study to the caller as soon as its models are ready: the
+/// base MP-CC model first (threshold sweep, raw offload), then the device-dropout model (missing device), the other
+/// schemes, the other device counts and the other filter counts. The base model is reused wherever a study allows it.
+/// </summary>
+public sealed class PaperRunner
+{
+    private readonly DataSplits _data;
+    private readonly PaperSettings _settings;
+    private readonly ProgressReporter? _progress;
+    private readonly TextWriter? _log;
+    private readonly List<PhaseTiming> _timings = [];
+
+    public PaperRunner(DataSplits data, PaperSettings settings, ProgressReporter? progress = null, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        _data = data;
+        _settings = settings.Validate();
+        var c = settings.BaseConfig;
+        var t = data.Train;
+        if (t.ViewCount != c.Devices || t.Channels != c.InputChannels || t.Height != c.InputHeight || t.Width != c.InputWidth || t.ClassCount != c.Classes)
+            throw new ArgumentException(
+                $"the base model expects {c.Devices} devices of {c.InputChannels}x{c.InputHeight}x{c.InputWidth} and {c.Classes} classes, but {data.SourceName} has {t.ViewCount} views of {t.Channels}x{t.Height}x{t.Width} and {t.ClassCount} classes",
+                nameof(settings));
+        _progress = progress;
+        _log = log;
+        Plan = BuildPlan();
+    }
+
+    /// <summary>One model to train: its name, configuration, device count and device-dropout probability.</summary>
+    public sealed record PlannedModel(string Name, DdnnConfig Config, double DeviceDropout);
+
+    /// <summary>Every model the run trains, in order.</summary>
+    public IReadOnlyList<PlannedModel> Plan { get; }
+
+    /// <summary>Seconds spent per model and study, in order.</summary>
+    public IReadOnlyList<PhaseTiming> Timings => _timings;
+
+    private string BaseScheme => PaperStudies.SchemeName(_settings.BaseConfig);
+
+    private List<PlannedModel> BuildPlan()
+    {
+        var c = _settings.BaseConfig;
+        var plan = new List<PlannedModel>
+        {
+            new(BaseScheme, c, 0),
+            new($"{BaseScheme} + device dropout", c, _settings.DeviceDropout),
+        };
+        foreach (var (local, cloud) in AggregationNames.PaperSchemes)
+        {
+            var config = PaperStudies.WithScheme(c, local, cloud);
+            if (PaperStudies.SchemeName(config) != BaseScheme) plan.Add(new(PaperStudies.SchemeName(config), config, 0));
+        }
+        for (var d = 1; d < c.Devices; d++) plan.Add(new($"{d} device{(d == 1 ? "" : "s")}", PaperStudies.WithDevices(c, d), 0));
+        foreach (var f in _settings.FilterChoices.Distinct().Order())
+            if (f != c.DeviceOutputChannels || c.DeviceFilters.Any(x => x != f))
+                plan.Add(new($"f={f}", PaperStudies.WithFilters(c, f), 0));
+        return plan;
+    }
+
+    /// <summary>Trains the plan and calls <paramref name="onStudy"/> with each of the six studies as soon as it is complete.</summary>
+    public IReadOnlyList<StudyOutput> Run(Action<StudyOutput> onStudy, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(onStudy);
+        var studies = new List<StudyOutput>();
+        void Emit(string name, Func<StudyOutput> build)
+        {
+            var clock = Stopwatch.StartNew();
+            var study = build();
+            onStudy(study);
+            _timings.Add(new PhaseTiming($"study {name}", clock.Elapsed.TotalSeconds));
+            studies.Add(study);
+        }
+
+        var steps = Plan.Sum(p => (long)_settings.Epochs * p.Config.Devices);
+        using var task = _progress?.Start("training models", steps, "device-epochs");
+        long done = 0;
+        var trained = new Dictionary<string, TrainedModel>(StringComparer.Ordinal);
+        for (var i = 0; i < Plan.Count; i++)
+        {
+            var plan = Plan[i];
+            var data = plan.Config.Devices == _data.Train.ViewCount ? _data : ViewSelection.FirstViews(_data, plan.Config.Devices);
+            var before = done;
+            var model = TrainedModel.Train(plan.Name, plan.Config, data, _settings, plan.DeviceDropout, epoch =>
+            {
+                done = before + (long)epoch * plan.Config.Devices;
+                task?.Report(done, $"model {i + 1}/{Plan.Count} {plan.Name}, epoch {epoch}/{_settings.Epochs}");
+            }, cancellation);
+            trained[plan.Name] = model;
+            _timings.Add(new PhaseTiming($"train {plan.Name}", model.TrainSeconds));
+            _log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  [{i + 1}/{Plan.Count}] {plan.Name}: trained in {model.TrainSeconds:F1} s; test local {100 * model.LocalAccuracy:F1}%, cloud {100 * model.CloudAccuracy:F1}%, overall {100 * model.Calibrated.Test.Accuracy:F1}% at T = {model.Calibrated.Threshold:0.###} ({100 * model.Calibrated.Test.LocalExitFraction:F1}% local exits)"));
+
+            if (i == 0)
+            {
+                Emit(PaperStudies.SweepId, () => PaperStudies.Sweep(model, _settings.SweepStep));
+                Emit(PaperStudies.RawOffloadId, () => PaperStudies.RawOffload(model));
+            }
+            else if (i == 1)
+            {
+                var basic = trained[BaseScheme];
+                Emit(PaperStudies.MissingId, () => PaperStudies.MissingDevice(
+                    basic, PaperStudies.WithoutEachDevice(basic, _data.Test, _settings.EvaluationBatch, cancellation),
+                    model, PaperStudies.WithoutEachDevice(model, _data.Test, _settings.EvaluationBatch, cancellation), _settings.DeviceDropout));
+            }
+            if (IsLastOf(i, p => p.Name == BaseScheme || IsScheme(p)))
+                Emit(PaperStudies.SchemesId, () => PaperStudies.Schemes(AggregationNames.PaperSchemes
+                    .Select(s => trained[AggregationNames.SchemeName(s.Local, s.Cloud)]).ToArray(), BaseScheme));
+            if (IsLastOf(i, p => p.Name.EndsWith("device", StringComparison.Ordinal) || p.Name.EndsWith("devices", StringComparison.Ordinal)))
+                Emit(PaperStudies.DevicesId, () => PaperStudies.Devices(Enumerable.Range(1, _settings.BaseConfig.Devices)
+                    .Select(d => d == _settings.BaseConfig.Devices ? trained[BaseScheme] : trained[Plan.First(p => p.Config.Devices == d && p.Name.Contains("device")).Name])
+                    .ToArray()));
+            if (IsLastOf(i, p => p.Name.StartsWith("f=", StringComparison.Ordinal)))
+                Emit(PaperStudies.FiltersId, () => PaperStudies.Filters(_settings.FilterChoices.Distinct().Order()
+                    .Select(f => f == _settings.BaseConfig.DeviceOutputChannels && _settings.BaseConfig.DeviceFilters.All(x => x == f) ? trained[BaseScheme] : trained[$"f={f}"])
+                    .ToArray()));
+        }
+        task?.Complete($"{Plan.Count} models");
+        return studies;
+    }
+
+    private bool IsScheme(PlannedModel p) =>
+        p.DeviceDropout == 0 && p.Config.Devices == _settings.BaseConfig.Devices && p.Config.DeviceFilters.SequenceEqual(_settings.BaseConfig.DeviceFilters)
+        && !p.Name.StartsWith("f=", StringComparison.Ordinal);
+
+    // The study of a group is emitted after the last planned model of the group (or after the base model when the
+    // group has no other model, e.g. a single device or a single filter choice).
+    private bool IsLastOf(int index, Func<PlannedModel, bool> member)
+    {
+        var last = -1;
+        for (var j = 0; j < Plan.Count; j++) if (member(Plan[j])) last = j;
+        return last < 0 ? index == 0 : index == last;
+    }
+}

@@ -1,0 +1,63 @@
+using Ddnn.Core.Inference;
+using Ddnn.Training.Joint;
+using Ddnn.Training.Reporting;
+using Ddnn.Training.Reporting.Plots;
+
+namespace Ddnn.Training.Experiments;
+
+/// <summary>
+/// The paper's threshold sweep: the entropy cascade re-run at T = 0, step, 2·step, ..., 1 over exit scores computed
+/// once, reporting local-exit %, overall accuracy and bytes per device at each T.
+/// </summary>
+public static class ThresholdSweep
+{
+    /// <summary>The thresholds 0, step, ..., 1 (1 always included, no floating-point drift).</summary>
+    public static double[] Grid(double step)
+    {
+        if (!(step > 0 && step <= 1)) throw new ArgumentOutOfRangeException(nameof(step), step, "the sweep step must be in (0, 1].");
+        var count = (int)Math.Ceiling(1 / step - 1e-9);
+        var grid = new double[count + 1];
+        for (var k = 0; k < count; k++) grid[k] = Math.Round(k * step, 10);
+        grid[count] = 1;
+        return grid;
+    }
+
+    /// <summary>One operating point per threshold of <see cref="Grid"/>.</summary>
+    public static IReadOnlyList<OperatingPoint> Run(SplitScores scores, CommunicationLedger ledger, double step)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(ledger);
+        if (!ledger.Config.HasLocalExit) throw new ArgumentException("a threshold sweep needs a model with a local exit", nameof(ledger));
+        return Grid(step).Select(t => OperatingPoint.At(scores, ledger, t)).ToArray();
+    }
+
+    /// <summary>The sweep as a table: T, local exit %, overall accuracy %, bytes per device, reduction vs raw offload.</summary>
+    public static ResultTable Table(IReadOnlyList<OperatingPoint> points, double cloudAccuracy, string title = "Threshold sweep (test split)")
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var table = new ResultTable(title,
+        [
+            ResultColumn.Number("T", "F2"),
+            ResultColumn.Number("local exit", "F1", "%"),
+            ResultColumn.Number("overall acc", "F1", "%"),
+            ResultColumn.Number("bytes/device", "F1"),
+            ResultColumn.Number("vs raw", "F1", "x"),
+        ], $"cloud-only accuracy {100 * cloudAccuracy:F1}%; bytes per device per sample by the paper's formula");
+        foreach (var p in points)
+            table.AddRow(p.Threshold, 100 * p.LocalExitFraction, 100 * p.Accuracy, p.BytesPerDevice, p.ReductionVersusRaw);
+        return table;
+    }
+
+    /// <summary>Local exit % and overall accuracy % against T, bytes per device on the right axis.</summary>
+    public static LinePlot Plot(IReadOnlyList<OperatingPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var t = points.Select(p => p.Threshold).ToArray();
+        return new LinePlot("Threshold sweep", "entropy threshold T", "%",
+        [
+            new PlotSeries("local exit %", t, points.Select(p => 100 * p.LocalExitFraction).ToArray()),
+            new PlotSeries("overall accuracy %", t, points.Select(p => 100 * p.Accuracy).ToArray()),
+            new PlotSeries("bytes per device", t, points.Select(p => p.BytesPerDevice).ToArray(), PlotAxis.Right),
+        ], "bytes per device per sample");
+    }
+}

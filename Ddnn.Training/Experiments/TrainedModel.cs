@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Ddnn.Core.Inference;
+using Ddnn.Core.Model;
+using Ddnn.Training.Data;
+using Ddnn.Training.Joint;
+using Ddnn.Training.Optim;
+
+namespace Ddnn.Training.Experiments;
+
+/// <summary>
+/// A model trained for a study, with its exit scores on validation and test computed once, and the threshold
+/// calibrated on validation evaluated on test.
+/// </summary>
+public sealed class TrainedModel
+{
+    private TrainedModel(string name, DdnnModel model, SplitScores validation, SplitScores test, CalibratedPoint calibrated, double trainSeconds)
+    {
+        Name = name;
+        Model = model;
+        Validation = validation;
+        Test = test;
+        Calibrated = calibrated;
+        TrainSeconds = trainSeconds;
+        Ledger = new CommunicationLedger(model.Config);
+    }
+
+    public string Name { get; }
+    public DdnnModel Model { get; }
+    public DdnnConfig Config => Model.Config;
+    public CommunicationLedger Ledger { get; }
+    public SplitScores Validation { get; }
+    public SplitScores Test { get; }
+    public CalibratedPoint Calibrated { get; }
+    public double TrainSeconds { get; }
+
+    /// <summary>Test accuracy of the local exit (NaN without one).</summary>
+    public double LocalAccuracy => Calibrated.TestLocalAccuracy;
+
+    /// <summary>Test accuracy of the cloud exit.</summary>
+    public double CloudAccuracy => Calibrated.TestCloudAccuracy;
+
+    /// <summary>
+    /// Trains a model of <paramref name="config"/> on <paramref name="data"/> (seeded by <paramref name="settings"/>),
+    /// then scores validation and test and calibrates. <paramref name="onEpoch"/> is called after every epoch.
+    /// </summary>
+    public static TrainedModel Train(string name, DdnnConfig config, DataSplits data, PaperSettings settings, double deviceDropout = 0,
+        Action<int>? onEpoch = null, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        var model = new DdnnModel(config);
+        new Initializer(settings.Seed).Initialize(model);
+        var options = new TrainingOptions
+        {
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            Seed = settings.Seed,
+            DeviceDropout = deviceDropout,
+        };
+        // Validation accuracy per epoch is not needed here; the trainer gets no validation split.
+        var trainer = new DdnnTrainer(model, data.Train, null, options);
+        var clock = Stopwatch.StartNew();
+        while (trainer.CompletedEpochs < options.Epochs)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            trainer.TrainEpoch(null, cancellation);
+            onEpoch?.Invoke(trainer.CompletedEpochs);
+        }
+        clock.Stop();
+        return Evaluate(name, model, data, settings, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Scores an already trained <paramref name="model"/> and calibrates it on validation.</summary>
+    public static TrainedModel Evaluate(string name, DdnnModel model, DataSplits data, PaperSettings settings, double trainSeconds = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (data.Validation.Count == 0) throw new ArgumentException($"the validation split of {data.SourceName} is empty; thresholds cannot be calibrated", nameof(data));
+        if (data.Test.Count == 0) throw new ArgumentException($"the test split of {data.SourceName} is empty", nameof(data));
+        var evaluator = new DdnnEvaluator(model, settings.EvaluationBatch);
+        var validation = evaluator.Score(data.Validation);
+        var test = evaluator.Score(data.Test);
+        var calibrated = CalibratedPoint.Calibrate(validation, test, new CommunicationLedger(model.Config), settings.Target);
+        return new TrainedModel(name, model, validation, test, calibrated, trainSeconds);
+    }
+
+    /// <summary>Test scores with <paramref name="device"/> absent for every sample.</summary>
+    public SplitScores TestWithout(MultiViewDataset test, int device, int batch) => new DdnnEvaluator(Model, batch).Score(test, device);
+}
