@@ -5,7 +5,8 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// Lowers one image to its patch matrix (Cin·kH·kW rows × OH·OW columns) and scatters such a matrix back.
-/// Row r = (c, u, v) holds x[c, oh·s − p + u, ow·s − p + v] (zero outside the image).
+/// Row r = (c, u, v) holds x[c, oh·s − p + u, ow·s − p + v] (zero outside the image). Lowering takes the row
+/// stride of the patch matrix, so several images can be lowered side by side into one wider matrix.
 /// </summary>
 internal static unsafe class Im2Col
 {
@@ -15,7 +16,7 @@ internal static unsafe class Im2Col
     /// Stride-1 lowering through a zero-bordered copy of the image: every patch-matrix row segment is then one
     /// branch-free contiguous copy. Used for small planes, where per-row bounds logic would dominate.
     /// </summary>
-    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col)
+    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col, long ldCol)
     {
         int oh = s.OutHeight, ow = s.OutWidth;
         var padded = PadImage(s, image, out var pw, out var planeSize);
@@ -23,10 +24,11 @@ internal static unsafe class Im2Col
         {
             var plane = padded + (long)c * planeSize;
             for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
+            for (var v = 0; v < s.KernelW; v++, col += ldCol)
             {
                 var src = plane + (long)u * pw + v;
-                for (var y = 0; y < oh; y++, col += ow, src += pw) CopyFloats(col, src, ow);
+                var dst = col;
+                for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow);
             }
         }
     }
@@ -98,16 +100,17 @@ internal static unsafe class Im2Col
         for (; i < n; i++) dst[i] += src[i];
     }
 
-    public static void Lower(in Conv2dShape s, float* image, float* col)
+    public static void Lower(in Conv2dShape s, float* image, float* rows, long ldCol)
     {
         int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = image + (long)c * h * w;
             for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
+            for (var v = 0; v < s.KernelW; v++, rows += ldCol)
             {
                 ValidColumns(v - s.PadW, s.StrideW, w, ow, out var lo, out var hi);
+                var col = rows;
                 for (var y = 0; y < oh; y++, col += ow)
                 {
                     var iy = y * s.StrideH - s.PadH + u;
