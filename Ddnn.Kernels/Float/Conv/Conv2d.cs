@@ -12,7 +12,7 @@ public static unsafe class Conv2d
     internal const int ChunkColumnBudget = 1 << 16;
 
     /// <summary>Below this many multiply-adds per pass a second thread costs more than it saves.</summary>
-    internal const long ParallelThreshold = 1L << 20;
+    internal const long ParallelThreshold = 1L << 22;
 
     [ThreadStatic] private static float[]? _colSlot;
     [ThreadStatic] private static float[]? _productSlot;
