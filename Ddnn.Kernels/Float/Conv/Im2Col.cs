@@ -28,7 +28,16 @@ internal static unsafe class Im2Col
             {
                 var src = plane + (long)u * pw + v;
                 var dst = col;
-                for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow);
+                if (ow % 8 == 0 && Vector256.IsHardwareAccelerated)
+                {
+                    // Rows of whole vectors (the 8- and 16-wide planes of the DDNN): no tail logic per row.
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw)
+                        for (var x = 0; x < ow; x += 8) Vector256.Store(Vector256.Load(src + x), dst + x);
+                }
+                else
+                {
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow);
+                }
             }
         }
     }
