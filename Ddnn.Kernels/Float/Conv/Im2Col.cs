@@ -42,30 +42,6 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>image = the stride-1 patch matrix scattered back (adjoint of <see cref="LowerStrideOne"/>); overwrites image.</summary>
-    public static void ScatterStrideOne(in Conv2dShape s, float* col, float* image)
-    {
-        int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
-        var ph = h + 2 * s.PadH;
-        var pw = w + 2 * s.PadW;
-        long planeSize = (long)ph * pw;
-        var padded = Scratch.Floats(ref _paddedSlot, planeSize * s.InChannels);
-        new Span<float>(padded, checked((int)(planeSize * s.InChannels))).Clear();
-        for (var c = 0; c < s.InChannels; c++)
-        {
-            var plane = padded + c * planeSize;
-            for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
-            {
-                var dst = plane + (long)u * pw + v;
-                for (var y = 0; y < oh; y++, col += ow, dst += pw) AddFloats(dst, col, ow);
-            }
-            var outPlane = image + (long)c * h * w;
-            for (var iy = 0; iy < h; iy++)
-                CopyFloats(outPlane + iy * w, plane + (long)(iy + s.PadH) * pw + s.PadW, w);
-        }
-    }
-
     private static float* PadImage(in Conv2dShape s, float* image, out int pw, out long planeSize)
     {
         int h = s.Height, w = s.Width;
@@ -97,16 +73,6 @@ internal static unsafe class Im2Col
             for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
         for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(src + i), dst + i);
         for (; i < n; i++) dst[i] = src[i];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddFloats(float* dst, float* src, int n)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
-        for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(dst + i) + Vector128.Load(src + i), dst + i);
-        for (; i < n; i++) dst[i] += src[i];
     }
 
     public static void Lower(in Conv2dShape s, float* image, float* rows, long ldCol)
