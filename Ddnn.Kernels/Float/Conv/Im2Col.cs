@@ -5,7 +5,8 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// Lowers one image to its patch matrix (Cin·kH·kW rows × OH·OW columns) and scatters such a matrix back.
-/// Row r = (c, u, v) holds x[c, oh·s − p + u, ow·s − p + v] (zero outside the image).
+/// Row r = (c, u, v) holds x[c, oh·s − p + u, ow·s − p + v] (zero outside the image). Lowering takes the row
+/// stride of the patch matrix, so several images can be lowered side by side into one wider matrix.
 /// </summary>
 internal static unsafe class Im2Col
 {
@@ -15,7 +16,7 @@ internal static unsafe class Im2Col
     /// Stride-1 lowering through a zero-bordered copy of the image: every patch-matrix row segment is then one
     /// branch-free contiguous copy. Used for small planes, where per-row bounds logic would dominate.
     /// </summary>
-    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col)
+    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col, long ldCol)
     {
         int oh = s.OutHeight, ow = s.OutWidth;
         var padded = PadImage(s, image, out var pw, out var planeSize);
@@ -23,35 +24,21 @@ internal static unsafe class Im2Col
         {
             var plane = padded + (long)c * planeSize;
             for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
+            for (var v = 0; v < s.KernelW; v++, col += ldCol)
             {
                 var src = plane + (long)u * pw + v;
-                for (var y = 0; y < oh; y++, col += ow, src += pw) CopyFloats(col, src, ow);
+                var dst = col;
+                if (ow % 8 == 0 && Vector256.IsHardwareAccelerated)
+                {
+                    // Rows of whole vectors (the 8- and 16-wide planes of the DDNN): no tail logic per row.
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw)
+                        for (var x = 0; x < ow; x += 8) Vector256.Store(Vector256.Load(src + x), dst + x);
+                }
+                else
+                {
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow);
+                }
             }
-        }
-    }
-
-    /// <summary>image = the stride-1 patch matrix scattered back (adjoint of <see cref="LowerStrideOne"/>); overwrites image.</summary>
-    public static void ScatterStrideOne(in Conv2dShape s, float* col, float* image)
-    {
-        int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
-        var ph = h + 2 * s.PadH;
-        var pw = w + 2 * s.PadW;
-        long planeSize = (long)ph * pw;
-        var padded = Scratch.Floats(ref _paddedSlot, planeSize * s.InChannels);
-        new Span<float>(padded, checked((int)(planeSize * s.InChannels))).Clear();
-        for (var c = 0; c < s.InChannels; c++)
-        {
-            var plane = padded + c * planeSize;
-            for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
-            {
-                var dst = plane + (long)u * pw + v;
-                for (var y = 0; y < oh; y++, col += ow, dst += pw) AddFloats(dst, col, ow);
-            }
-            var outPlane = image + (long)c * h * w;
-            for (var iy = 0; iy < h; iy++)
-                CopyFloats(outPlane + iy * w, plane + (long)(iy + s.PadH) * pw + s.PadW, w);
         }
     }
 
@@ -88,26 +75,17 @@ internal static unsafe class Im2Col
         for (; i < n; i++) dst[i] = src[i];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddFloats(float* dst, float* src, int n)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
-        for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(dst + i) + Vector128.Load(src + i), dst + i);
-        for (; i < n; i++) dst[i] += src[i];
-    }
-
-    public static void Lower(in Conv2dShape s, float* image, float* col)
+    public static void Lower(in Conv2dShape s, float* image, float* rows, long ldCol)
     {
         int oh = s.OutHeight, ow = s.OutWidth, h = s.Height, w = s.Width;
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = image + (long)c * h * w;
             for (var u = 0; u < s.KernelH; u++)
-            for (var v = 0; v < s.KernelW; v++)
+            for (var v = 0; v < s.KernelW; v++, rows += ldCol)
             {
                 ValidColumns(v - s.PadW, s.StrideW, w, ow, out var lo, out var hi);
+                var col = rows;
                 for (var y = 0; y < oh; y++, col += ow)
                 {
                     var iy = y * s.StrideH - s.PadH + u;

@@ -166,7 +166,13 @@ internal static unsafe class GemmPacked
             if (!transposed)
             {
                 var src = b + (long)pc * ldb + jc + jr;
-                if (cols == nr)
+                if (cols == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
+                {
+                    // Whole-strip rows by vector moves: a short variable-size block copy costs a call per row.
+                    for (var p = 0; p < kc; p++, src += ldb, dst += nr)
+                        for (var j = 0; j < nr; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
+                }
+                else if (cols == nr)
                 {
                     for (var p = 0; p < kc; p++, src += ldb, dst += nr)
                         Unsafe.CopyBlockUnaligned(dst, src, (uint)(nr * sizeof(float)));

@@ -23,6 +23,10 @@ public class ConvTests
         yield return new Conv2dShape(2, 3, 6, 7, 4, 3, 3, 1, 1, 0, 1); // stride 1, padding only along W
         yield return new Conv2dShape(2, 2, 5, 6, 3, 2, 3, 1, 1, 1, 0); // stride 1, padding only along H, even kernel
         yield return new Conv2dShape(1, 2, 3, 3, 2, 3, 1, 2); // padding larger than half the kernel
+        yield return new Conv2dShape(17, 16, 8, 8, 5, 3, 1, 1); // several image chunks and a short last one
+        yield return new Conv2dShape(2, 6, 5, 7, 4, 3, 1, 2); // input gradient as a transposed conv with zero padding
+        yield return new Conv2dShape(2, 4, 6, 5, 3, 2, 3, 1, 1, 1, 0); // transposed conv, even kernel, one-sided padding
+        yield return new Conv2dShape(2, 4, 4, 4, 3, 1, 1, 1); // padding beyond the kernel: scatter form
     }
 
     [Theory]
@@ -63,7 +67,7 @@ public class ConvTests
     [MemberData(nameof(Paths))]
     public void ImageSplitAcrossThreadsIsBitwiseIdentical(KernelPath path)
     {
-        var s = new Conv2dShape(16, 16, 8, 8, 16, 3, 1, 1); // above the parallel threshold
+        var s = new Conv2dShape(32, 16, 8, 8, 16, 3, 1, 1); // above the parallel threshold
         var x = TestData.Uniform((int)s.InputLength, 1);
         var w = TestData.Uniform((int)s.WeightLength, 2);
         var bias = TestData.Uniform(s.OutChannels, 3);
@@ -80,6 +84,65 @@ public class ConvTests
         var two = Run(2);
         Approx.Exact(one.Y, two.Y, "y, 1 vs 2 threads");
         Approx.Exact(one.Dx, two.Dx, "dx, 1 vs 2 threads");
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void BatchedLoweringEqualsImageByImage(KernelPath path)
+    {
+        using var _ = KernelDispatch.Use(path);
+        var s = new Conv2dShape(19, 16, 8, 8, 7, 3, 1, 1); // several chunks of images per GEMM
+        var single = new Conv2dShape(1, 16, 8, 8, 7, 3, 1, 1);
+        var x = TestData.Uniform((int)s.InputLength, 1);
+        var w = TestData.Uniform((int)s.WeightLength, 2);
+        var bias = TestData.Uniform(s.OutChannels, 3);
+        var dy = TestData.Uniform((int)s.OutputLength, 4);
+        var y = new float[s.OutputLength];
+        var dx = new float[s.InputLength];
+        Conv2d.Forward(s, x, w, bias, y);
+        Conv2d.BackwardInput(s, dy, w, dx);
+        var inImage = (int)single.InputLength;
+        var outImage = (int)single.OutputLength;
+        for (var n = 0; n < s.Batch; n++)
+        {
+            var yn = new float[outImage];
+            Conv2d.Forward(single, x.AsSpan(n * inImage, inImage), w, bias, yn);
+            Approx.Exact(yn, y.AsSpan(n * outImage, outImage), $"y of image {n}");
+            var dxn = new float[inImage];
+            Conv2d.BackwardInput(single, dy.AsSpan(n * outImage, outImage), w, dxn);
+            Approx.Exact(dxn, dx.AsSpan(n * inImage, inImage), $"dx of image {n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void WeightGradientIsRepeatablePerThreadCountAndAgreesAcrossCounts(KernelPath path)
+    {
+        var s = new Conv2dShape(48, 16, 8, 8, 16, 3, 1, 1); // above the parallel threshold
+        var x = TestData.Uniform((int)s.InputLength, 1);
+        var dy = TestData.Uniform((int)s.OutputLength, 2);
+        var start = TestData.Uniform((int)s.WeightLength, 3);
+        (float[] Dw, float[] Accumulated, float[] Db) Run(int threads) => TestData.On(path, threads, () =>
+        {
+            var dw = new float[s.WeightLength];
+            var db = new float[s.OutChannels];
+            Conv2d.BackwardWeight(s, x, dy, dw, db);
+            var accumulated = (float[])start.Clone();
+            Conv2d.BackwardWeight(s, x, dy, accumulated, default, accumulate: true);
+            return (dw, accumulated, db);
+        });
+        var one = Run(1);
+        var two = Run(2);
+        var twoAgain = Run(2);
+        Approx.Exact(two.Dw, twoAgain.Dw, "dw, 2 threads, run twice");
+        Approx.Exact(two.Accumulated, twoAgain.Accumulated, "accumulated dw, 2 threads, run twice");
+        Approx.Exact(one.Db, two.Db, "db, 1 vs 2 threads");
+        var (_, expected, _) = NaiveOracles.ConvBackward(s, x, TestData.Uniform((int)s.WeightLength, 4), dy);
+        Approx.EqualScaled(expected, one.Dw, 1e-5, 1e-5, "dw, 1 thread");
+        Approx.EqualScaled(expected, two.Dw, 1e-5, 1e-5, "dw, 2 threads");
+        Approx.EqualScaled(one.Dw.Select(v => (double)v).ToArray(), two.Dw, 1e-5, 1e-5, "dw, 1 vs 2 threads");
+        var expectedAccumulated = expected.Select((v, i) => v + start[i]).ToArray();
+        Approx.EqualScaled(expectedAccumulated, two.Accumulated, 1e-5, 1e-5, "accumulated dw, 2 threads");
     }
 
     [Fact]
