@@ -18,6 +18,9 @@ public enum WireMessageKind : byte
 
     /// <summary>Local aggregator → cloud (or edges): the sample did not exit locally; carries the present-device bitmap.</summary>
     CloudRequest = 4,
+
+    /// <summary>Cloud → local aggregator: the cloud's prediction (uint16 class).</summary>
+    CloudAnswer = 5,
 }
 
 /// <summary>The 6-byte header of every message: kind, sender (device or edge index), sample id (uint32 LE).</summary>
@@ -47,7 +50,7 @@ public static class WireMessage
     {
         if (message.Length < HeaderBytes) throw new InvalidDataException($"message of {message.Length} bytes is shorter than the {HeaderBytes}-byte header.");
         var kind = (WireMessageKind)message[0];
-        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.CloudRequest) throw new InvalidDataException($"unknown message kind {message[0]}.");
+        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.CloudAnswer) throw new InvalidDataException($"unknown message kind {message[0]}.");
         return new WireHeader(kind, message[1], BinaryPrimitives.ReadUInt32LittleEndian(message[2..]));
     }
 
@@ -162,6 +165,28 @@ public static class WireMessage
         for (var d = 0; d < present.Length; d++) present[d] = ((message[HeaderBytes + (d >> 3)] >> (d & 7)) & 1) != 0;
         if (present.Length % 8 != 0 && message[^1] >> (present.Length % 8) != 0) throw new InvalidDataException("cloud request has padding bits set.");
         return header;
+    }
+
+    /// <summary>Exact size of a cloud answer.</summary>
+    public const int AnswerBytes = HeaderBytes + 2;
+
+    /// <summary>Writes the cloud's answer (predicted class); returns its length.</summary>
+    public static int WriteAnswer(uint sample, int prediction, Span<byte> destination)
+    {
+        if (prediction is < 0 or > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(prediction), prediction, "must fit in 16 bits.");
+        Fit(destination, AnswerBytes);
+        WriteHeader(destination, new WireHeader(WireMessageKind.CloudAnswer, 0, sample));
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[HeaderBytes..], (ushort)prediction);
+        return AnswerBytes;
+    }
+
+    /// <summary>Reads a cloud answer; returns the predicted class.</summary>
+    public static int ReadAnswer(ReadOnlySpan<byte> message, out WireHeader header)
+    {
+        header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.CloudAnswer) throw new InvalidDataException($"expected a cloud answer, got {header.Kind}.");
+        ExactLength(message, AnswerBytes, header.Kind);
+        return BinaryPrimitives.ReadUInt16LittleEndian(message[HeaderBytes..]);
     }
 
     private static void WriteHeader(Span<byte> destination, WireHeader header)

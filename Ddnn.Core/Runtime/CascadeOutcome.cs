@@ -1,0 +1,51 @@
+namespace Ddnn.Core.Runtime;
+
+/// <summary>Where a sample's answer came from.</summary>
+public enum ExitTier
+{
+    /// <summary>The local aggregator's exit was confident enough.</summary>
+    Local,
+
+    /// <summary>The cloud answered.</summary>
+    Cloud,
+
+    /// <summary>The cloud did not answer in time and the local exit answered instead (flagged degraded).</summary>
+    LocalFallback,
+
+    /// <summary>No tier could answer (no device reached any tier in time).</summary>
+    None,
+}
+
+/// <summary>The result of one sample through the cascade runtime.</summary>
+public sealed record CascadeOutcome
+{
+    public required long Sample { get; init; }
+    public required ExitTier Tier { get; init; }
+
+    /// <summary>The predicted class, or −1 when <see cref="Tier"/> is <see cref="ExitTier.None"/>.</summary>
+    public required int Prediction { get; init; }
+
+    /// <summary>True when the answer is not the one the healthy cascade would give by design (cloud unreachable).</summary>
+    public bool Degraded => Tier is ExitTier.LocalFallback or ExitTier.None;
+
+    /// <summary>Simulated time from sensing to the answer, in milliseconds.</summary>
+    public required double LatencyMs { get; init; }
+
+    /// <summary>Local exit prediction and normalized entropy (−1 and NaN when no device reached the aggregator).</summary>
+    public required int LocalPrediction { get; init; }
+    public required float LocalEntropy { get; init; }
+
+    /// <summary>Cloud prediction (−1 when the cloud did not run).</summary>
+    public required int CloudPrediction { get; init; }
+
+    /// <summary>Devices whose scores reached the local aggregator in time.</summary>
+    public required bool[] PresentAtLocal { get; init; }
+
+    /// <summary>Devices whose features reached the cloud in time (all false when the cloud was not asked).</summary>
+    public required bool[] PresentAtCloud { get; init; }
+
+    /// <summary>Bytes sent (lost messages included) on each kind of link for this sample.</summary>
+    public required long DeviceToLocalBytes { get; init; }
+    public required long DeviceToCloudBytes { get; init; }
+    public required long LocalToCloudBytes { get; init; }
+}
