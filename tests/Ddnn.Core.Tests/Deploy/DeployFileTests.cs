@@ -149,6 +149,26 @@ public sealed class DeployFileTests : IDisposable
     }
 
     [Fact]
+    public void LoaderOpensCheckpointsWholeFilesAndPartitionDirectories()
+    {
+        var (model, deployed, bytes) = Small.Value;
+        var checkpoint = Path.Combine(_dir, "trained.ddnn");
+        DdnnModelFile.Save(model, checkpoint);
+        var partitions = Directory.CreateDirectory(Path.Combine(_dir, "parts")).FullName;
+        foreach (var id in PartitionId.AllOf(deployed)) DeployFile.SavePartition(deployed, id, Path.Combine(partitions, id + DeployedModelLoader.Extension));
+        var whole = Path.Combine(_dir, "whole.ddnnp");
+        File.WriteAllBytes(whole, bytes);
+        foreach (var path in new[] { checkpoint, partitions, whole })
+        {
+            var loaded = DeployedModelLoader.Load(path);
+            Assert.Equal(bytes, DeployFile.Serialize(loaded, PartitionId.AllOf(loaded)));
+        }
+        var junk = Path.Combine(_dir, "junk.bin");
+        File.WriteAllBytes(junk, new byte[64]);
+        Assert.Contains("neither a DDNN checkpoint", Assert.Throws<InvalidDataException>(() => DeployedModelLoader.Load(junk)).Message);
+    }
+
+    [Fact]
     public void MissingFileIsReported() =>
         Assert.Throws<FileNotFoundException>(() => DeployFile.Load(Path.Combine(_dir, "absent.ddnnp")));
 
