@@ -9,5 +9,7 @@ public static class VerbRegistry
     public static IReadOnlyList<ICliVerb> All() =>
     [
         new DataVerb(),
+        new ExportVerb(),
+        new InferVerb(),
     ];
 }
