@@ -35,7 +35,7 @@ public static class DatasetOptions
         }
         catch (ArgumentException e)
         {
-            throw CliUsageException.BadValue(Dataset.Name, text, e.Message.Replace(" (Parameter 'text')", "", StringComparison.Ordinal));
+            throw CliUsageException.BadValue(Dataset.Name, text, CliApp.DescribeError(e));
         }
 
         var options = new DatasetLoadOptions

@@ -9,6 +9,8 @@ public static class VerbRegistry
     public static IReadOnlyList<ICliVerb> All() =>
     [
         new DataVerb(),
+        new TrainVerb(),
+        new EvalVerb(),
         new ExportVerb(),
         new InferVerb(),
     ];

@@ -129,7 +129,7 @@ public sealed class CliApp
         }
         catch (Exception e)
         {
-            error.WriteLine($"{prefix}: {Describe(e)}");
+            error.WriteLine($"{prefix}: {DescribeError(e)}");
             if (debug)
                 error.WriteLine(e);
             return ExitFailure;
@@ -176,7 +176,8 @@ public sealed class CliApp
         return text.ToString();
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>The one-line text shown for a failure: the message (without ArgumentException's parameter suffix), or type and message for unexpected exception types.</summary>
+    public static string DescribeError(Exception e) => e switch
     {
         ArgumentException { ParamName: { } name } argument => argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
         ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException

@@ -11,7 +11,7 @@ namespace Ddnn.Training.Data;
 /// Every sample draws from its own random stream derived from (seed, split, index), so the output
 /// does not depend on the thread count and changing one split's size leaves the others unchanged.
 /// Geometry uses only +, −, ×, ÷ and sqrt (all exactly rounded by IEEE 754) and the noise is an
-/// Irwin–Hall sum, so no libm transcendental enters and the bytes are identical on every machine.
+/// Irwin–Hall (triangular) sum, so no libm transcendental enters and the bytes are identical on every machine.
 /// Views in which the object is out of frame, too small, or fully occluded are all zeros with
 /// per-view label <see cref="MultiViewDataset.NotVisible"/>; every sample has at least one visible view.
 /// </remarks>
@@ -243,8 +243,13 @@ public static class SyntheticSceneGenerator
         {
             float cast = c == 0 ? camera.Cast.R : c == 1 ? camera.Cast.G : camera.Cast.B;
             Span<float> channel = view.Slice(c * plane, plane);
-            for (int i = 0; i < channel.Length; i++)
-                channel[i] = Math.Clamp(channel[i] * gain + cast + sigma * random.NextApproxGaussian(), 0f, 1f);
+            for (int i = 0; i < channel.Length; i += 2)
+            {
+                var (first, second) = random.NextTriangularPair();
+                channel[i] = Math.Clamp(channel[i] * gain + cast + sigma * first, 0f, 1f);
+                if (i + 1 < channel.Length)
+                    channel[i + 1] = Math.Clamp(channel[i + 1] * gain + cast + sigma * second, 0f, 1f);
+            }
         }
     }
 

@@ -39,6 +39,12 @@ public sealed class DdnnTrainer
     private Tensor? _fullViews, _tailViews;
     private DeviceMask? _fullMask, _tailMask;
 
+    // The batch the cached forward delegate works on (a delegate allocated once instead of a closure per batch).
+    private readonly Func<Tensor> _forward;
+    private Tensor? _batchViews;
+    private DeviceMask? _batchMask;
+    private int _batchCount;
+
     /// <summary>A fresh run; <paramref name="model"/> should already be initialized (e.g. by <see cref="Initializer"/>).</summary>
     public DdnnTrainer(DdnnModel model, MultiViewDataset train, MultiViewDataset? validation, TrainingOptions options)
     {
@@ -64,6 +70,7 @@ public sealed class DdnnTrainer
         _labels = new int[batch];
         _viewLabels = new int[batch * config.Devices];
         _exitLosses = new float[Layout.Count];
+        _forward = ForwardLoss;
     }
 
     public DdnnModel Model { get; }
@@ -135,6 +142,8 @@ public sealed class DdnnTrainer
         var samples = 0;
         var stopwatch = Stopwatch.StartNew();
         using var task = progress?.Start($"epoch {epoch + 1}/{Options.Epochs}", _train.Count, "samples");
+        string? detail = null;
+        var detailAt = TimeSpan.Zero;
         Model.Train();
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
@@ -144,14 +153,21 @@ public sealed class DdnnTrainer
             _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
             _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
             _dropout?.Apply(mask!, epoch, batchIndex);
-            var loss = _step.Run(() => _loss.Compute(Model.Forward(views, mask), _labels.AsSpan(0, n),
-                _viewLabels.AsSpan(0, n * Model.Config.Devices), mask, _exitLosses));
+            (_batchViews, _batchMask, _batchCount) = (views, mask, n);
+            var loss = _step.Run(_forward);
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"training diverged: the loss of epoch {epoch + 1}, batch {batchIndex + 1} is {loss}; lower the learning rate.");
             totalSum += (double)loss * n;
             for (var e = 0; e < exits; e++) lossSums[e] += (double)_exitLosses[e] * n;
             samples += n;
-            task?.Report(samples, LossText(totalSum / samples, lossSums, samples));
+            if (task is null) return;
+            // The loss text is rebuilt at most ten times a second: the reporter never prints more often.
+            if (detail is null || stopwatch.Elapsed - detailAt >= TimeSpan.FromMilliseconds(100))
+            {
+                detail = LossText(totalSum / samples, lossSums, samples);
+                detailAt = stopwatch.Elapsed;
+            }
+            task.Report(samples, detail);
         });
         stopwatch.Stop();
         var seconds = stopwatch.Elapsed.TotalSeconds;
@@ -193,6 +209,14 @@ public sealed class DdnnTrainer
         for (var e = 0; e < accuracy.Length; e++)
             text.Append(CultureInfo.InvariantCulture, $"{(e > 0 ? " " : "")}{Layout.Names[e]} {100 * accuracy[e]:0.0}");
         return text.Append(')').ToString();
+    }
+
+    private Tensor ForwardLoss()
+    {
+        var n = _batchCount;
+        var devices = Model.Config.Devices;
+        return _loss.Compute(Model.Forward(_batchViews!, _batchMask), _labels.AsSpan(0, n), _viewLabels.AsSpan(0, n * devices),
+            _batchMask, _exitLosses);
     }
 
     private (Tensor Views, DeviceMask? Mask) BatchBuffers(int n)

@@ -70,7 +70,7 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
         }
 
         var calibration = ThresholdCalibrator.Calibrate(val.CascadeLevels, val.Labels, ledger, target);
-        var calibrationSummary = new CalibrationSummary(target.ToString(), calibration.Thresholds, calibration.Accuracy,
+        var calibrationSummary = new CalibrationSummary(Describe(target), calibration.Thresholds, calibration.Accuracy,
             calibration.CloudOnlyAccuracy, calibration.BytesPerDevice, calibration.LocalExitFraction, calibration.TargetMet);
         var cascade = Summarize(tst, calibration.Thresholds, ledger);
 
@@ -90,6 +90,14 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
         }
         return new EvaluationReport(dataset, validation.Count, test.Count, exits, calibrationSummary, cascade, absent.ToArray());
     }
+
+    // Derived records synthesize their own ToString, which hides CalibrationTarget's readable one.
+    private static string Describe(CalibrationTarget target) => target switch
+    {
+        CalibrationTarget.AccuracyDrop d => string.Create(CultureInfo.InvariantCulture, $"accuracy at most {d.MaxDrop * 100:0.##} points below cloud-only, fewest bytes"),
+        CalibrationTarget.ByteBudget b => string.Create(CultureInfo.InvariantCulture, $"at most {b.MaxBytesPerDevice:0.##} bytes per device, best accuracy"),
+        _ => target.GetType().Name,
+    };
 
     private static CascadeSummary Summarize(SplitScores scores, double[] thresholds, CommunicationLedger ledger)
     {

@@ -68,6 +68,25 @@ public class DeterministicRandomTests
     }
 
     [Fact]
+    public void Triangular_pair_has_zero_mean_unit_variance_and_is_uncorrelated()
+    {
+        var random = new DeterministicRandom(9);
+        double sumA = 0, sumB = 0, sumAA = 0, sumBB = 0, sumAB = 0;
+        const int n = 100_000;
+        for (int i = 0; i < n; i++)
+        {
+            var (a, b) = random.NextTriangularPair();
+            Assert.InRange(a, -2.45f, 2.45f);
+            sumA += a; sumB += b; sumAA += a * a; sumBB += b * b; sumAB += a * b;
+        }
+        Assert.InRange(sumA / n, -0.02, 0.02);
+        Assert.InRange(sumB / n, -0.02, 0.02);
+        Assert.InRange(sumAA / n, 0.97, 1.03);
+        Assert.InRange(sumBB / n, 0.97, 1.03);
+        Assert.InRange(sumAB / n, -0.02, 0.02);
+    }
+
+    [Fact]
     public void Shuffle_is_a_seeded_permutation()
     {
         int[] a = Enumerable.Range(0, 50).ToArray();

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ddnn.Kernels;
+using Ddnn.Training.Calibration;
+using Ddnn.Training.Cli;
+using Ddnn.Training.Data;
+
+namespace Ddnn.Bench.Cli;
+
+/// <summary>Options shared by the train and eval verbs: data (with a sample cap), threads, batch and calibration target.</summary>
+public static class ExperimentOptions
+{
+    public static CliOption DataSeed { get; } =
+        CliOption.Int("data-seed", 1, "seed of the synthetic scene generator (the data, not the training)", min: 0);
+
+    public static CliOption Limit { get; } =
+        CliOption.Int("limit", null, "keep at most n samples of each split (quick runs)", min: 1);
+
+    public static CliOption Threads { get; } =
+        CliOption.Int("threads", null, $"kernel threads (default: all {Environment.ProcessorCount} cores); results are reproducible per thread count", min: 1);
+
+    public static CliOption Batch { get; } = CliOption.Int("batch", 128, "mini-batch size", min: 1);
+
+    public static CliOption Target { get; } =
+        CliOption.String("target", "drop:1%", "threshold calibration target on validation: drop:<points>% (accuracy drop vs cloud) or bytes:<n> (per device)", valueName: "drop:p%|bytes:n");
+
+    /// <summary>The data options every verb that loads data declares.</summary>
+    public static IReadOnlyList<CliOption> DataOptions { get; } =
+        [DatasetOptions.Dataset, DataSeed, DatasetOptions.TrainCount, DatasetOptions.ValidationCount, DatasetOptions.TestCount, Limit];
+
+    /// <summary>Parses --dataset, loads the three splits (capped by --limit) and prints a one-line summary.</summary>
+    public static (DatasetSource Source, DataSplits Splits) LoadData(CliArguments arguments, CliContext context)
+    {
+        var text = arguments.GetString(DatasetOptions.Dataset.Name);
+        DatasetSource source;
+        try
+        {
+            source = DatasetSource.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliUsageException.BadValue(DatasetOptions.Dataset.Name, text, e.Message.Replace(" (Parameter 'text')", "", StringComparison.Ordinal));
+        }
+        var limit = arguments.GetOptionalInt(Limit.Name);
+        int Cap(int n) => limit is { } l ? Math.Min(n, l) : n;
+        var options = new DatasetLoadOptions
+        {
+            Synthetic = new SyntheticSceneOptions
+            {
+                Seed = (ulong)arguments.GetInt(DataSeed.Name),
+                TrainCount = Cap(arguments.GetInt(DatasetOptions.TrainCount.Name)),
+                ValidationCount = Cap(arguments.GetInt(DatasetOptions.ValidationCount.Name)),
+                TestCount = Cap(arguments.GetInt(DatasetOptions.TestCount.Name)),
+            },
+            FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = limit },
+        };
+        foreach (var name in new[] { DataSeed.Name, DatasetOptions.TrainCount.Name, DatasetOptions.ValidationCount.Name, DatasetOptions.TestCount.Name })
+            if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(name))
+                context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
+
+        var stopwatch = Stopwatch.StartNew();
+        var splits = source.Load(options, context.Cancellation);
+        if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
+            splits = new DataSplits(Head(splits.Train, cap), Head(splits.Validation, cap), Head(splits.Test, cap));
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"data {source}: train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of {splits.Train.ViewCount}x{splits.Train.Channels}x{splits.Train.Height}x{splits.Train.Width} ({stopwatch.Elapsed.TotalSeconds:0.0} s)"));
+        return (source, splits);
+    }
+
+    private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);
+
+    /// <summary>Sets <see cref="KernelParallelism.MaxThreads"/> from --threads and returns it.</summary>
+    public static int ApplyThreads(CliArguments arguments)
+    {
+        if (arguments.GetOptionalInt(Threads.Name) is { } threads) KernelParallelism.MaxThreads = threads;
+        return KernelParallelism.MaxThreads;
+    }
+
+    public static CalibrationTarget ReadTarget(CliArguments arguments)
+    {
+        var text = arguments.GetString(Target.Name);
+        try
+        {
+            return CalibrationTarget.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw CliUsageException.BadValue(Target.Name, text, e.Message);
+        }
+    }
+}
