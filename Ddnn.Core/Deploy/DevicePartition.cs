@@ -64,6 +64,21 @@ public sealed class DevicePartition
     }
 
     /// <summary>
+    /// Parameter bits stored tight (weights 1 bit, thresholds and float values 32 bits), comparable to the paper's count
+    /// (which keeps BN's four floats per channel where the export keeps one threshold). The kernel layout
+    /// (<see cref="ParameterBytes"/>) pads every pixel's channels to 64-bit words, which costs more when f is small.
+    /// </summary>
+    public long TightParameterBits
+    {
+        get
+        {
+            var bits = Exit.TightBits;
+            foreach (var b in Blocks) bits += b.TightBits;
+            return bits;
+        }
+    }
+
+    /// <summary>
     /// Peak working bytes of one sample: the largest step, a block (its input — the float sample for block 0 —,
     /// kernel scratch and output alive together) or the exit (map and logits).
     /// </summary>

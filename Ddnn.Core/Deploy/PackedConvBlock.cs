@@ -91,6 +91,9 @@ public sealed class PackedConvBlock
     /// <summary>Bytes of parameters as stored: packed weights, thresholds (4 bytes each) or bias + float thresholds.</summary>
     public long ParameterBytes => Weights.Length * 8L + (FloatInput ? OutChannels * 8L : OutChannels * 4L);
 
+    /// <summary>Bits of the parameters stored tight: one per weight, 32 per threshold (and per bias for float input).</summary>
+    public long TightBits => (long)OutChannels * InChannels * 9 + (FloatInput ? 64L : 32L) * OutChannels;
+
     /// <summary>Peak scratch bytes of one run beyond input and output (conv accumulators, and for float input the padded copy).</summary>
     public long ScratchBytes => FloatInput
         ? 4L * _conv.OutputLength + 4L * InChannels * (Height + 2) * (Width + 2) + 4L * OutChannels * InChannels * 9

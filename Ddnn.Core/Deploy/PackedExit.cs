@@ -64,6 +64,9 @@ public sealed class PackedExit
     /// <summary>Bytes of parameters: packed weights, bias, BN scale and shift.</summary>
     public long ParameterBytes => Weights.Length * 8L + Classes * 12L;
 
+    /// <summary>Bits of the parameters stored tight: one per weight, 96 per class (bias, BN scale and shift).</summary>
+    public long TightBits => (long)Classes * Features + 96L * Classes;
+
     /// <summary>Logits from a packed ±1 map <c>(Height, Width, WordsFor(Channels))</c>.</summary>
     public void Run(ReadOnlySpan<ulong> map, Span<float> logits)
     {

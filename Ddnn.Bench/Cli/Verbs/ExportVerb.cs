@@ -35,27 +35,29 @@ public sealed class ExportVerb : ICliVerb
         }
         Directory.CreateDirectory(outDir);
         var inv = CultureInfo.InvariantCulture;
-        var table = new TextTable("partition", "file", "file bytes", "parameter bytes", "paper bits", "peak working bytes");
+        var table = new TextTable("partition", "file", "file bytes", "parameter bytes", "tight bits", "paper bits", "peak working bytes");
         var paperBits = new CommunicationLedger(model.Config).DeviceMemoryBits;
         foreach (var id in PartitionId.AllOf(deployed))
         {
             var path = Path.Combine(outDir, id + DeployedModelLoader.Extension);
             DeployFile.SavePartition(deployed, id, path);
-            var (parameters, paper, peak) = id.Kind switch
+            var (parameters, tight, paper, peak) = id.Kind switch
             {
-                PartitionKind.Device => (deployed.Devices[id.Index].ParameterBytes, paperBits.ToString(inv), deployed.Devices[id.Index].PeakWorkingBytes.ToString(inv)),
-                PartitionKind.Local => (deployed.Local!.ParameterBytes, "-", "-"),
-                PartitionKind.Edge => (deployed.Edges[id.Index].ParameterBytes, "-", "-"),
-                _ => (deployed.Cloud.ParameterBytes, "-", "-"),
+                PartitionKind.Device => (deployed.Devices[id.Index].ParameterBytes, deployed.Devices[id.Index].TightParameterBits.ToString(inv),
+                    paperBits.ToString(inv), deployed.Devices[id.Index].PeakWorkingBytes.ToString(inv)),
+                PartitionKind.Local => (deployed.Local!.ParameterBytes, "-", "-", "-"),
+                PartitionKind.Edge => (deployed.Edges[id.Index].ParameterBytes, "-", "-", "-"),
+                _ => (deployed.Cloud.ParameterBytes, "-", "-", "-"),
             };
-            table.AddRow(id.ToString(), Path.GetFileName(path), new FileInfo(path).Length.ToString(inv), parameters.ToString(inv), paper, peak);
+            table.AddRow(id.ToString(), Path.GetFileName(path), new FileInfo(path).Length.ToString(inv), parameters.ToString(inv), tight, paper, peak);
         }
         var whole = Path.Combine(outDir, DeployedModelLoader.WholeModelFile);
         DeployFile.Save(deployed, whole);
-        table.AddRow("whole model", DeployedModelLoader.WholeModelFile, new FileInfo(whole).Length.ToString(inv), "-", "-", "-");
+        table.AddRow("whole model", DeployedModelLoader.WholeModelFile, new FileInfo(whole).Length.ToString(inv), "-", "-", "-", "-");
         context.Out.WriteLine($"exported {modelPath} ({model.Config.Devices} devices, {model.Config.Classes} classes) to {outDir}");
         table.Write(context.Out);
-        context.Out.WriteLine("paper bits: the paper's device memory count (binary weights 1 bit, float parameters 32 bits).");
+        context.Out.WriteLine("parameter bytes: as stored for the kernels (channels padded to 64-bit words per pixel); tight bits: 1 per weight,");
+        context.Out.WriteLine("32 per threshold or float; paper bits: the paper's count (binary weights 1 bit, bias and 4 BN floats 32 bits each).");
         return CliApp.ExitSuccess;
     }
 }

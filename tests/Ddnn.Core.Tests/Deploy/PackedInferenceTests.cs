@@ -2,11 +2,13 @@ using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 using Ddnn.Core.Tests.Model;
+using Ddnn.Kernels;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Core.Tests.Deploy;
 
-/// <summary>Packed partitions against the training graph in eval mode, sample by sample.</summary>
+/// <summary>Packed partitions against the training graph in eval mode, sample by sample, on every kernel path.</summary>
+[Collection(KernelPathCollection.Name)]
 public class PackedInferenceTests
 {
     private const int Samples = 24;
@@ -15,7 +17,12 @@ public class PackedInferenceTests
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void AllPresentMatchesTheGraph(string name, DdnnBuilder builder) => CheckAgainstGraph(name, builder, masked: false);
+    public void AllPresentMatchesTheGraphOnEveryKernelPath(string name, DdnnBuilder builder)
+    {
+        foreach (var path in KernelDispatch.Supported)
+            using (KernelDispatch.Use(path))
+                CheckAgainstGraph($"{name} [{path}]", builder, masked: false);
+    }
 
     [Theory]
     [MemberData(nameof(Configs))]
@@ -46,6 +53,8 @@ public class PackedInferenceTests
         // Packed: 4x1x9 weight bits in 4 words, 4 int thresholds, 10x(8x8 pixels, 1 word) exit words, 10 x (bias, scale, shift).
         Assert.Equal(4 * 9 * 8 + 4 * 8 + 10 * 64 * 8 + 10 * 12, device.ParameterBytes);
         Assert.Equal(4 * 9 + 5 * 32 * 4 + 10 * 256 + 5 * 32 * 10, paperBits);
+        // Tight: 36 weight bits + 4 x (float bias, float threshold), 10 x 256 exit bits + 10 x 96 (folding drops BN's four floats per channel).
+        Assert.Equal(4 * 9 + 64 * 4 + 10 * 256 + 96 * 10, device.TightParameterBits);
         Assert.True(device.PeakWorkingBytes > 4 * 256, "the float input alone is 1 KiB");
     }
 
