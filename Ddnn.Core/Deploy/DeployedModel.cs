@@ -98,16 +98,9 @@ public sealed class DeployedModel
                 var input = new ulong[]?[owned.Count];
                 for (var k = 0; k < owned.Count; k++) input[k] = Present(owned[k]) ? features[owned[k]] : null;
                 var logits = new float[Config.Classes];
-                if (input.Any(x => x is not null))
-                {
-                    Edges[e].Run(input, logits);
-                    cloudInputs[e] = Edges[e].Features.ToArray();
-                }
-                else
-                {
-                    // An edge with no device present sends nothing; its exit has no input (NaN logits mark it).
-                    logits.AsSpan().Fill(float.NaN);
-                }
+                Edges[e].Run(input, logits);
+                // An edge with no device present still has an exit (over zeros) but counts as absent for the cloud.
+                cloudInputs[e] = input.Any(x => x is not null) ? Edges[e].Features.ToArray() : null;
                 exits.Add(logits);
             }
         }

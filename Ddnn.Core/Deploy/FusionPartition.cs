@@ -92,7 +92,10 @@ public sealed class FusionPartition
     /// <summary>Packed words of input <paramref name="i"/>.</summary>
     public int InputWords(int i) => Height * Width * BitPacking.WordsFor(InputChannels[i]);
 
-    /// <summary>Fuses the inputs (null = absent; at least one present), runs the blocks and writes the exit logits.</summary>
+    /// <summary>
+    /// Fuses the inputs (null = absent), runs the blocks and writes the exit logits. With no input present the fused
+    /// map is all zeros, as in the training graph (an edge whose devices are all absent still computes its exit).
+    /// </summary>
     public void Run(IReadOnlyList<ulong[]?> inputs, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(inputs);
@@ -106,12 +109,12 @@ public sealed class FusionPartition
                 throw new ArgumentException($"{Name} input {i} has {input.Length} words, expected {InputWords(i)}.", nameof(inputs));
             present++;
         }
-        if (present == 0) throw new ArgumentException($"{Name} needs at least one present input.", nameof(inputs));
-
         var pixels = Height * Width;
         if (Aggregator == Aggregation.AveragePool)
         {
-            FeatureFusion.Mean(inputs, FusedChannels, pixels, _mean);
+            // With no input present the graph's mean is all zeros.
+            if (present == 0) _mean.AsSpan().Clear();
+            else FeatureFusion.Mean(inputs, FusedChannels, pixels, _mean);
             if (Blocks.Length == 0) { Exit.Run(_mean.AsSpan(), logits); return; }
             Blocks[0].Run(_mean.AsSpan(), _outputs[0]);
         }
@@ -119,7 +122,13 @@ public sealed class FusionPartition
         {
             var zeros = false;
             if (Aggregator == Aggregation.Concat) zeros = FeatureFusion.Concat(inputs, InputChannels, pixels, _plus, _minus);
-            else FeatureFusion.Max(inputs, _plus);
+            else if (present > 0) FeatureFusion.Max(inputs, _plus);
+            else
+            {
+                // With no input present the graph's max is all zeros: every channel is a zero slot.
+                FeatureFusion.Concat(new ulong[]?[] { null }, [FusedChannels], pixels, _plus, _minus);
+                zeros = true;
+            }
             if (Blocks.Length == 0)
             {
                 if (zeros) Exit.RunWithZeros(_plus, _minus, logits);

@@ -21,12 +21,31 @@ public class PackedInferenceTests
     {
         foreach (var path in KernelDispatch.Supported)
             using (KernelDispatch.Use(path))
-                CheckAgainstGraph($"{name} [{path}]", builder, masked: false);
+                CheckAgainstGraph($"{name} [{path}]", builder, _ => null);
     }
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void AbsentDevicesMatchTheGraph(string name, DdnnBuilder builder) => CheckAgainstGraph(name, builder, masked: true);
+    public void AbsentDevicesMatchTheGraph(string name, DdnnBuilder builder) =>
+        CheckAgainstGraph(name, builder, config => DeployTestModels.RandomMask(config, Samples, 42));
+
+    [Theory]
+    [InlineData(Aggregation.Concat)]
+    [InlineData(Aggregation.MaxPool)]
+    [InlineData(Aggregation.AveragePool)]
+    public void EdgeWithAllItsDevicesAbsentMatchesTheGraph(Aggregation aggregation)
+    {
+        var builder = DdnnBuilder.Devices(4).Input(1, 8, 8).Classes(3).DeviceBlocks(4).NoLocalExit()
+            .Edge([0, 1], aggregation, 5).Edge([2, 3], Aggregation.Concat, 5).Cloud(Aggregation.Concat, 4);
+        CheckAgainstGraph($"edge {aggregation.ToShortName()}", builder, config =>
+        {
+            var mask = new DeviceMask(Samples, config.Devices);
+            for (var s = 0; s < Samples; s++)
+                for (var d = 0; d < config.Devices; d++)
+                    mask.Set(s, d, s % 3 == 0 || d >= 2 ? true : s % 3 == 1 && d == 1);
+            return mask;
+        });
+    }
 
     [Fact]
     public void FloatModelsAreRefusedWithAClearError()
@@ -58,13 +77,13 @@ public class PackedInferenceTests
         Assert.True(device.PeakWorkingBytes > 4 * 256, "the float input alone is 1 KiB");
     }
 
-    private static void CheckAgainstGraph(string name, DdnnBuilder builder, bool masked)
+    private static void CheckAgainstGraph(string name, DdnnBuilder builder, Func<DdnnConfig, DeviceMask?> makeMask)
     {
         var model = DeployTestModels.Create(builder, 40);
         var config = model.Config;
         var deployed = DdnnExporter.Export(model);
         var views = ModelTestData.Views(config, Samples, 41);
-        var mask = masked ? DeployTestModels.RandomMask(config, Samples, 42) : null;
+        var mask = makeMask(config);
         DdnnOutputs graph;
         using (Autograd.NoGrad()) graph = model.Forward(views, mask);
         var graphScores = DdnnScoring.ScoreAll(model, graph);
