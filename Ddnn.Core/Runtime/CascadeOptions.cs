@@ -11,7 +11,20 @@ public sealed record CascadeOptions
     /// <summary>How class scores travel from the devices to the local aggregator.</summary>
     public ScoreEncoding Scores { get; init; } = ScoreEncoding.Float32;
 
+    /// <summary>With edges: the edge level (mean softmax of the edges that answered) exits when its normalized entropy is below this.</summary>
+    public double EdgeThreshold { get; init; } = 0.8;
+
     public LinkSpec DeviceToLocal { get; init; } = LinkSpec.DefaultDeviceToLocal;
+
+    /// <summary>Device → its edge (feature maps), models with edges.</summary>
+    public LinkSpec DeviceToEdge { get; init; } = LinkSpec.DefaultDeviceToEdge;
+
+    /// <summary>Edge → local aggregator (the edge's class scores), models with edges.</summary>
+    public LinkSpec EdgeToLocal { get; init; } = LinkSpec.DefaultEdgeToLocal;
+
+    /// <summary>Edge → cloud (the edge's feature map), models with edges.</summary>
+    public LinkSpec EdgeToCloud { get; init; } = LinkSpec.DefaultEdgeToCloud;
+    /// <summary>Device → cloud (feature maps), models without edges.</summary>
     public LinkSpec DeviceToCloud { get; init; } = LinkSpec.DefaultDeviceToCloud;
     public LinkSpec LocalToCloud { get; init; } = LinkSpec.DefaultLocalToCloud;
 

@@ -38,6 +38,15 @@ public sealed record LinkSpec
     /// <summary>Device → edge or cloud: a WAN uplink (20 ms, 1 MB/s, 100 ms timeout).</summary>
     public static LinkSpec DefaultDeviceToCloud { get; } = new(20, 1_000_000, 0, 100);
 
+    /// <summary>Device → edge: a local network (5 ms, 1 MB/s, 50 ms timeout).</summary>
+    public static LinkSpec DefaultDeviceToEdge { get; } = new(5, 1_000_000, 0, 50);
+
+    /// <summary>Edge → local aggregator, class scores (5 ms, 1 MB/s, 50 ms timeout).</summary>
+    public static LinkSpec DefaultEdgeToLocal { get; } = new(5, 1_000_000, 0, 50);
+
+    /// <summary>Edge → cloud: a WAN uplink (20 ms, 10 MB/s, 100 ms timeout).</summary>
+    public static LinkSpec DefaultEdgeToCloud { get; } = new(20, 10_000_000, 0, 100);
+
     /// <summary>Local aggregator ↔ cloud, request and answer round trip (20 ms, 10 MB/s, 250 ms timeout).</summary>
     public static LinkSpec DefaultLocalToCloud { get; } = new(20, 10_000_000, 0, 250);
 }

@@ -157,11 +157,4 @@ public class CascadeRuntimeTests
         Assert.Equal(ExitTier.Local, outcome.Tier);
     }
 
-    [Fact]
-    public void ModelsWithEdgesAreRefusedClearly()
-    {
-        var model = DdnnExporter.Export(DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(4)
-            .Edge([0, 1], Aggregation.Concat, 4).Cloud(Aggregation.Concat, 4), 3));
-        Assert.Contains("edge", Assert.Throws<NotSupportedException>(() => new CascadeRuntime(model)).Message);
-    }
 }
