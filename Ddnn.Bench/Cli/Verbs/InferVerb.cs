@@ -10,7 +10,7 @@ using Ddnn.Training.Reporting;
 namespace Ddnn.Bench.Cli.Verbs;
 
 /// <summary>
-/// <c>ddnn infer</c>: runs the packed cascade runtime (devices, local aggregator, cloud over simulated links) on a data
+/// <c>ddnn infer</c>: runs the packed cascade runtime (devices, local aggregator, edges, cloud over simulated links) on a data
 /// split or one sample and prints per-tier exits, latency and bytes.
 /// </summary>
 public sealed class InferVerb : ICliVerb
@@ -19,6 +19,7 @@ public sealed class InferVerb : ICliVerb
     private static readonly CliOption SplitOption = CliOption.Enum("split", "test", ["train", "validation", "test"], "data split to run");
     private static readonly CliOption SampleOption = CliOption.Int("sample", null, "run only this sample of the split and print every tier", min: 0);
     private static readonly CliOption ThresholdOption = CliOption.Float("threshold", 0.8, "local exit when normalized entropy < T", min: 0);
+    private static readonly CliOption EdgeThresholdOption = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
     private static readonly CliOption ScoresOption = CliOption.Enum("scores", "f32", ["f32", "u8"], "encoding of the class scores devices send");
     private static readonly CliOption LossOption = CliOption.Float("loss", 0, "probability that any message is lost", min: 0, max: 1);
     private static readonly CliOption LinkSeedOption = CliOption.Int("link-seed", 1, "seed of the message-loss draws", min: 0);
@@ -31,7 +32,7 @@ public sealed class InferVerb : ICliVerb
     public IReadOnlyList<CliOption> Options { get; } =
     [
         ModelOption, DatasetOptions.Dataset, DatasetOptions.Seed, DatasetOptions.TrainCount, DatasetOptions.ValidationCount,
-        DatasetOptions.TestCount, DatasetOptions.MaxSamples, SplitOption, SampleOption, ThresholdOption, ScoresOption, LossOption,
+        DatasetOptions.TestCount, DatasetOptions.MaxSamples, SplitOption, SampleOption, ThresholdOption, EdgeThresholdOption, ScoresOption, LossOption,
         LinkSeedOption, DropDeviceOption, CloudDownOption,
     ];
 
@@ -63,6 +64,7 @@ public sealed class InferVerb : ICliVerb
         var options = new CascadeOptions
         {
             LocalThreshold = arguments.GetFloat(ThresholdOption.Name),
+            EdgeThreshold = arguments.GetFloat(EdgeThresholdOption.Name),
             Scores = arguments.GetEnum(ScoresOption.Name) == "u8" ? ScoreEncoding.UInt8 : ScoreEncoding.Float32,
             Seed = (ulong)arguments.GetInt(LinkSeedOption.Name),
             Faults = faults,
@@ -70,15 +72,7 @@ public sealed class InferVerb : ICliVerb
             DeviceToCloud = WithLoss(LinkSpec.DefaultDeviceToCloud, loss),
             LocalToCloud = WithLoss(LinkSpec.DefaultLocalToCloud, loss),
         };
-        CascadeRuntime runtime;
-        try
-        {
-            runtime = new CascadeRuntime(model, options);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new CliUsageException(e.Message, e);
-        }
+        var runtime = new CascadeRuntime(model, options);
 
         if (arguments.GetOptionalInt(SampleOption.Name) is { } sample)
         {
@@ -122,9 +116,11 @@ public sealed class InferVerb : ICliVerb
             .AddRow("prediction", o.Prediction.ToString(inv))
             .AddRow("latency", o.LatencyMs.ToString("0.000 ms", inv))
             .AddRow("devices at local", Flags(o.PresentAtLocal))
-            .AddRow("devices at cloud", Flags(o.PresentAtCloud))
+            .AddRow("devices at edge/cloud", Flags(o.PresentAtCloud))
             .AddRow("bytes device->local", o.DeviceToLocalBytes.ToString(inv))
-            .AddRow("bytes device->cloud", o.DeviceToCloudBytes.ToString(inv))
+            .AddRow("edge level", o.EdgePrediction < 0 ? "-" : string.Create(inv, $"{o.EdgePrediction} (entropy {o.EdgeEntropy:0.0000}, edges answered {Flags(o.EdgesAnswered)})"))
+            .AddRow("bytes device->edge/cloud", o.DeviceToCloudBytes.ToString(inv))
+            .AddRow("bytes edges->local/cloud", o.EdgeBytes.ToString(inv))
             .AddRow("bytes local<->cloud", o.LocalToCloudBytes.ToString(inv))
             .Write(output, "  ");
     }
@@ -137,7 +133,7 @@ public sealed class InferVerb : ICliVerb
         var tiers = new int[Enum.GetValues<ExitTier>().Length];
         int correct = 0;
         double latency = 0;
-        long deviceBytes = 0, cloudLinkBytes = 0;
+        long deviceBytes = 0, cloudLinkBytes = 0, edgeBytes = 0;
         var stopwatch = Stopwatch.StartNew();
         for (var s = 0; s < split.Count; s++)
         {
@@ -148,6 +144,7 @@ public sealed class InferVerb : ICliVerb
             latency += o.LatencyMs;
             deviceBytes += o.DeviceToLocalBytes + o.DeviceToCloudBytes;
             cloudLinkBytes += o.LocalToCloudBytes;
+            edgeBytes += o.EdgeBytes;
         }
         stopwatch.Stop();
         var n = Math.Max(split.Count, 1);
@@ -162,8 +159,9 @@ public sealed class InferVerb : ICliVerb
             .AddRow("threshold T", options.LocalThreshold.ToString(inv))
             .AddRow("accuracy", (correct / (double)n).ToString("0.0000", inv))
             .AddRow("local exits", (localFraction * 100).ToString("0.00", inv) + " %")
+            .AddRow("edge exits", (tiers[(int)ExitTier.Edge] * 100.0 / n).ToString("0.00", inv) + " %")
             .AddRow("cloud exits", (tiers[(int)ExitTier.Cloud] * 100.0 / n).ToString("0.00", inv) + " %")
-            .AddRow("degraded (local fallback / none)", $"{tiers[(int)ExitTier.LocalFallback]} / {tiers[(int)ExitTier.None]}")
+            .AddRow("degraded (local / edge fallback / none)", $"{tiers[(int)ExitTier.LocalFallback]} / {tiers[(int)ExitTier.EdgeFallback]} / {tiers[(int)ExitTier.None]}")
             .AddRow("mean simulated latency", (latency / n).ToString("0.000", inv) + " ms")
             .AddRow("bytes per device per sample (real messages)", perDevice.ToString("0.00", inv))
             .AddRow("  ledger from message sizes at this l", wire.BytesPerDevice(localFraction).ToString("0.00", inv))
@@ -171,6 +169,7 @@ public sealed class InferVerb : ICliVerb
             .AddRow("  raw offload", paper.RawOffloadBytesPerDevice.ToString("0", inv))
             .AddRow("  reduction vs raw", (paper.RawOffloadBytesPerDevice / perDevice).ToString("0.0", inv) + "x")
             .AddRow("bytes local<->cloud per sample", (cloudLinkBytes / (double)n).ToString("0.00", inv))
+            .AddRow("bytes from edges per sample", (edgeBytes / (double)n).ToString("0.00", inv))
             .AddRow("wall time (all tiers, in process)", string.Create(inv, $"{stopwatch.Elapsed.TotalMilliseconds:0} ms, {split.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9):0} samples/s"))
             .Write(context.Out);
     }
