@@ -15,5 +15,7 @@ public static class VerbRegistry
         new SweepVerb(),
         new CalibrateVerb(),
         new PaperVerb(),
+        new ExportVerb(),
+        new InferVerb(),
     ];
 }

@@ -1,0 +1,115 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Core.Deploy;
+
+/// <summary>
+/// An end device's exported program: its blocks (the first on float input, the rest on packed bits) and its exit.
+/// One sample per <see cref="Run"/>; the feature map it would send upward stays in <see cref="Features"/> until the
+/// next run. Holds scratch buffers: one thread at a time.
+/// </summary>
+public sealed class DevicePartition
+{
+    private readonly ulong[][] _outputs;
+
+    /// <summary>Creates the partition; the blocks must chain (each block's output is the next block's input).</summary>
+    public DevicePartition(int index, PackedConvBlock[] blocks, PackedExit exit)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentNullException.ThrowIfNull(exit);
+        if (blocks.Length == 0) throw new ArgumentException("a device partition needs at least one block.", nameof(blocks));
+        if (!blocks[0].FloatInput) throw new ArgumentException("a device's first block must read the float sensor input.", nameof(blocks));
+        for (var k = 1; k < blocks.Length; k++)
+        {
+            var (prev, next) = (blocks[k - 1], blocks[k]);
+            if (next.FloatInput || next.InChannels != prev.OutChannels || next.Height != prev.OutHeight || next.Width != prev.OutWidth)
+                throw new ArgumentException($"device {index} block {k} reads {(next.FloatInput ? "floats" : "bits")} ({next.InChannels}, {next.Height}, {next.Width}) but block {k - 1} outputs bits ({prev.OutChannels}, {prev.OutHeight}, {prev.OutWidth}).", nameof(blocks));
+        }
+        var last = blocks[^1];
+        if (exit.Channels != last.OutChannels || exit.Height != last.OutHeight || exit.Width != last.OutWidth)
+            throw new ArgumentException($"device {index} exit reads ({exit.Channels}, {exit.Height}, {exit.Width}) but the last block outputs ({last.OutChannels}, {last.OutHeight}, {last.OutWidth}).", nameof(exit));
+        Index = index;
+        Blocks = blocks;
+        Exit = exit;
+        _outputs = new ulong[blocks.Length][];
+        for (var k = 0; k < blocks.Length; k++) _outputs[k] = new ulong[blocks[k].OutputWords];
+    }
+
+    /// <summary>Device index in the model.</summary>
+    public int Index { get; }
+
+    public PackedConvBlock[] Blocks { get; }
+    public PackedExit Exit { get; }
+
+    /// <summary>Float input length C·H·W of one sample.</summary>
+    public int InputLength => Blocks[0].InChannels * Blocks[0].Height * Blocks[0].Width;
+
+    /// <summary>Channels f of the feature map sent upward.</summary>
+    public int FeatureChannels => Blocks[^1].OutChannels;
+
+    /// <summary>Height and width of the feature map sent upward.</summary>
+    public (int Height, int Width) FeatureSize => (Blocks[^1].OutHeight, Blocks[^1].OutWidth);
+
+    /// <summary>The packed feature map of the last run, <c>(H, W, WordsFor(f))</c>.</summary>
+    public ReadOnlySpan<ulong> Features => _outputs[^1];
+
+    /// <summary>Parameter bytes as stored (packed weights, thresholds, float bias and BN of the exit).</summary>
+    public long ParameterBytes
+    {
+        get
+        {
+            var bytes = Exit.ParameterBytes;
+            foreach (var b in Blocks) bytes += b.ParameterBytes;
+            return bytes;
+        }
+    }
+
+    /// <summary>
+    /// Parameter bits stored tight (weights 1 bit, thresholds and float values 32 bits), comparable to the paper's count
+    /// (which keeps BN's four floats per channel where the export keeps one threshold). The kernel layout
+    /// (<see cref="ParameterBytes"/>) pads every pixel's channels to 64-bit words, which costs more when f is small.
+    /// </summary>
+    public long TightParameterBits
+    {
+        get
+        {
+            var bits = Exit.TightBits;
+            foreach (var b in Blocks) bits += b.TightBits;
+            return bits;
+        }
+    }
+
+    /// <summary>
+    /// Peak working bytes of one sample: the largest step, a block (its input — the float sample for block 0 —,
+    /// kernel scratch and output alive together) or the exit (map and logits).
+    /// </summary>
+    public long PeakWorkingBytes
+    {
+        get
+        {
+            long peak = 0;
+            for (var k = 0; k < Blocks.Length; k++)
+            {
+                var b = Blocks[k];
+                var input = k == 0 ? 4L * InputLength : 8L * b.InputWords;
+                peak = Math.Max(peak, input + b.ScratchBytes + 8L * b.OutputWords);
+            }
+            return Math.Max(peak, 8L * Exit.RowWords + 4L * Exit.Classes);
+        }
+    }
+
+    /// <summary>Runs one sample (float NCHW <c>(C, H, W)</c>) and writes the exit logits.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> logits)
+    {
+        if (input.Length != InputLength)
+            throw new ArgumentException($"device {Index} input has {input.Length} values, expected {InputLength} (C·H·W).", nameof(input));
+        Blocks[0].Run(input, _outputs[0]);
+        for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(_outputs[k - 1], _outputs[k]);
+        Exit.Run(_outputs[^1], logits);
+    }
+
+    /// <summary>Bytes of the packed feature map on the wire: ceil(f·H·W / 8).</summary>
+    public int FeatureWireBytes => (FeatureChannels * FeatureSize.Height * FeatureSize.Width + 7) / 8;
+
+    /// <summary>Words per pixel of the feature map.</summary>
+    internal int FeatureWordsPerPixel => BitPacking.WordsFor(FeatureChannels);
+}

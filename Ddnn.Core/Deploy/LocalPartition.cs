@@ -1,0 +1,84 @@
+using Ddnn.Core.Model;
+
+namespace Ddnn.Core.Deploy;
+
+/// <summary>
+/// The local aggregator: fuses the device exits' logits (MP: max, AP: mean over the present devices; CC: concatenation
+/// with zeros for absent devices, then its own exit) into the local exit's logits.
+/// </summary>
+public sealed class LocalPartition
+{
+    private readonly float[] _concat;
+
+    /// <summary>Creates the aggregator; <paramref name="exit"/> is required for CC and must be null otherwise.</summary>
+    public LocalPartition(Aggregation aggregator, int devices, int classes, PackedExit? exit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        if ((aggregator == Aggregation.Concat) != (exit is not null))
+            throw new ArgumentException($"a {aggregator.ToShortName()} local aggregator {(exit is null ? "needs" : "has no")} exit.", nameof(exit));
+        if (exit is not null && (exit.Features != devices * classes || exit.Classes != classes))
+            throw new ArgumentException($"the CC local exit must read {devices}x{classes} logits and give {classes}, got {exit.Features} -> {exit.Classes}.", nameof(exit));
+        Aggregator = aggregator;
+        Devices = devices;
+        Classes = classes;
+        Exit = exit;
+        _concat = new float[devices * classes];
+    }
+
+    public Aggregation Aggregator { get; }
+    public int Devices { get; }
+    public int Classes { get; }
+
+    /// <summary>The CC exit, or null for MP/AP.</summary>
+    public PackedExit? Exit { get; }
+
+    /// <summary>Parameter bytes (only CC has parameters).</summary>
+    public long ParameterBytes => Exit?.ParameterBytes ?? 0;
+
+    /// <summary>Fuses the devices' logits (null = absent; at least one present) into <paramref name="logits"/>.</summary>
+    public void Run(IReadOnlyList<float[]?> deviceLogits, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(deviceLogits);
+        if (deviceLogits.Count != Devices) throw new ArgumentException($"local aggregator expects {Devices} devices, got {deviceLogits.Count}.", nameof(deviceLogits));
+        if (logits.Length != Classes) throw new ArgumentException($"logits span has {logits.Length} slots, expected {Classes}.", nameof(logits));
+        var present = 0;
+        foreach (var l in deviceLogits)
+        {
+            if (l is null) continue;
+            if (l.Length != Classes) throw new ArgumentException($"device logits have {l.Length} values, expected {Classes}.", nameof(deviceLogits));
+            present++;
+        }
+        if (present == 0) throw new ArgumentException("the local aggregator needs at least one present device.", nameof(deviceLogits));
+        switch (Aggregator)
+        {
+            case Aggregation.Concat:
+                for (var d = 0; d < Devices; d++)
+                {
+                    var target = _concat.AsSpan(d * Classes, Classes);
+                    if (deviceLogits[d] is { } l) l.CopyTo(target);
+                    else target.Clear();
+                }
+                Exit!.Run(_concat, logits);
+                break;
+            case Aggregation.MaxPool:
+                // First present device, then strictly greater values win, as the graph's max does.
+                var started = false;
+                foreach (var l in deviceLogits)
+                {
+                    if (l is null) continue;
+                    if (!started) { l.CopyTo(logits); started = true; continue; }
+                    for (var j = 0; j < Classes; j++) if (l[j] > logits[j]) logits[j] = l[j];
+                }
+                break;
+            default:
+                logits.Clear();
+                foreach (var l in deviceLogits)
+                    if (l is not null)
+                        for (var j = 0; j < Classes; j++) logits[j] += l[j];
+                var inverse = 1f / present;
+                for (var j = 0; j < Classes; j++) logits[j] *= inverse;
+                break;
+        }
+    }
+}

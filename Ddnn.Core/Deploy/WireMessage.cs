@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using Ddnn.Core.Inference;
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Core.Deploy;
+
+/// <summary>Kinds of messages between tiers (the first byte of every message).</summary>
+public enum WireMessageKind : byte
+{
+    /// <summary>Device → local aggregator: class scores (logits) as float32.</summary>
+    ScoresFloat32 = 1,
+
+    /// <summary>Device → local aggregator: class scores quantized to uint8 (float32 minimum and step, then one byte per class).</summary>
+    ScoresUInt8 = 2,
+
+    /// <summary>Device → edge/cloud, or edge → cloud: a packed ±1 feature map, sent on demand.</summary>
+    Features = 3,
+
+    /// <summary>Local aggregator → cloud (or edges): the sample did not exit locally; carries the present-device bitmap.</summary>
+    CloudRequest = 4,
+
+    /// <summary>Cloud → local aggregator: the cloud's prediction (uint16 class).</summary>
+    CloudAnswer = 5,
+}
+
+/// <summary>The 6-byte header of every message: kind, sender (device or edge index), sample id (uint32 LE).</summary>
+public readonly record struct WireHeader(WireMessageKind Kind, byte Sender, uint Sample);
+
+/// <summary>
+/// Encodes and decodes the messages between tiers with exact sizes, header included. Features travel tight: bit
+/// p·C + c is channel c of pixel p (bit 1 = +1), padded with zero bits to a whole byte.
+/// </summary>
+public static class WireMessage
+{
+    /// <summary>Header bytes of every message.</summary>
+    public const int HeaderBytes = 6;
+
+    /// <summary>Exact size of a scores message for <paramref name="classes"/> classes.</summary>
+    public static int ScoresBytes(int classes, ScoreEncoding encoding) =>
+        HeaderBytes + (encoding == ScoreEncoding.Float32 ? 4 * classes : 8 + classes);
+
+    /// <summary>Exact size of a feature message for a (channels, height, width) ±1 map.</summary>
+    public static int FeaturesBytes(int channels, int height, int width) => HeaderBytes + (channels * height * width + 7) / 8;
+
+    /// <summary>Exact size of a cloud request for <paramref name="devices"/> devices.</summary>
+    public static int RequestBytes(int devices) => HeaderBytes + (devices + 7) / 8;
+
+    /// <summary>Reads and checks the header; the message must be <paramref name="expectedLength"/> bytes of <paramref name="kind"/>.</summary>
+    public static WireHeader ReadHeader(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < HeaderBytes) throw new InvalidDataException($"message of {message.Length} bytes is shorter than the {HeaderBytes}-byte header.");
+        var kind = (WireMessageKind)message[0];
+        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.CloudAnswer) throw new InvalidDataException($"unknown message kind {message[0]}.");
+        return new WireHeader(kind, message[1], BinaryPrimitives.ReadUInt32LittleEndian(message[2..]));
+    }
+
+    /// <summary>Writes a scores message into <paramref name="destination"/>; returns its length.</summary>
+    public static int WriteScores(byte sender, uint sample, ReadOnlySpan<float> logits, ScoreEncoding encoding, Span<byte> destination)
+    {
+        var length = ScoresBytes(logits.Length, encoding);
+        Fit(destination, length);
+        var kind = encoding == ScoreEncoding.Float32 ? WireMessageKind.ScoresFloat32 : WireMessageKind.ScoresUInt8;
+        WriteHeader(destination, new WireHeader(kind, sender, sample));
+        var body = destination[HeaderBytes..length];
+        if (encoding == ScoreEncoding.Float32)
+        {
+            for (var j = 0; j < logits.Length; j++) BinaryPrimitives.WriteSingleLittleEndian(body[(4 * j)..], logits[j]);
+            return length;
+        }
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var v in logits)
+        {
+            if (!float.IsFinite(v)) throw new ArgumentException($"logits must be finite to quantize, got {v}.", nameof(logits));
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+        var step = (max - min) / 255f;
+        BinaryPrimitives.WriteSingleLittleEndian(body, min);
+        BinaryPrimitives.WriteSingleLittleEndian(body[4..], step);
+        for (var j = 0; j < logits.Length; j++)
+            body[8 + j] = step > 0 ? (byte)Math.Clamp(MathF.Round((logits[j] - min) / step), 0f, 255f) : (byte)0;
+        return length;
+    }
+
+    /// <summary>Reads a scores message of <paramref name="logits"/>.Length classes (either encoding).</summary>
+    public static WireHeader ReadScores(ReadOnlySpan<byte> message, Span<float> logits)
+    {
+        var header = ReadHeader(message);
+        var encoding = header.Kind switch
+        {
+            WireMessageKind.ScoresFloat32 => ScoreEncoding.Float32,
+            WireMessageKind.ScoresUInt8 => ScoreEncoding.UInt8,
+            _ => throw new InvalidDataException($"expected a scores message, got {header.Kind}."),
+        };
+        ExactLength(message, ScoresBytes(logits.Length, encoding), header.Kind);
+        var body = message[HeaderBytes..];
+        if (encoding == ScoreEncoding.Float32)
+        {
+            for (var j = 0; j < logits.Length; j++) logits[j] = BinaryPrimitives.ReadSingleLittleEndian(body[(4 * j)..]);
+            return header;
+        }
+        var min = BinaryPrimitives.ReadSingleLittleEndian(body);
+        var step = BinaryPrimitives.ReadSingleLittleEndian(body[4..]);
+        if (!float.IsFinite(min) || !(step >= 0) || !float.IsFinite(step)) throw new InvalidDataException($"uint8 scores have an invalid range (min {min}, step {step}).");
+        for (var j = 0; j < logits.Length; j++) logits[j] = min + body[8 + j] * step;
+        return header;
+    }
+
+    /// <summary>Writes a packed map <c>(H, W, WordsFor(C))</c> as a feature message; returns its length.</summary>
+    public static int WriteFeatures(byte sender, uint sample, ReadOnlySpan<ulong> map, int channels, int height, int width, Span<byte> destination)
+    {
+        var words = BitPacking.WordsFor(channels);
+        if (map.Length != height * width * words)
+            throw new ArgumentException($"map has {map.Length} words, ({height}, {width}, {words}) needs {height * width * words}.", nameof(map));
+        var length = FeaturesBytes(channels, height, width);
+        Fit(destination, length);
+        WriteHeader(destination, new WireHeader(WireMessageKind.Features, sender, sample));
+        var body = destination[HeaderBytes..length];
+        body.Clear();
+        var bit = 0;
+        for (var p = 0; p < height * width; p++)
+        for (var c = 0; c < channels; c++, bit++)
+            if (((map[p * words + (c >> 6)] >> (c & 63)) & 1) != 0) body[bit >> 3] |= (byte)(1 << (bit & 7));
+        return length;
+    }
+
+    /// <summary>Reads a feature message into a packed map <c>(H, W, WordsFor(C))</c>; padding bits must be zero.</summary>
+    public static WireHeader ReadFeatures(ReadOnlySpan<byte> message, int channels, int height, int width, Span<ulong> map)
+    {
+        var header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.Features) throw new InvalidDataException($"expected a feature message, got {header.Kind}.");
+        ExactLength(message, FeaturesBytes(channels, height, width), header.Kind);
+        var words = BitPacking.WordsFor(channels);
+        if (map.Length != height * width * words)
+            throw new ArgumentException($"map has {map.Length} words, ({height}, {width}, {words}) needs {height * width * words}.", nameof(map));
+        var body = message[HeaderBytes..];
+        var bits = channels * height * width;
+        if (bits % 8 != 0 && body[^1] >> (bits % 8) != 0) throw new InvalidDataException("feature message has padding bits set.");
+        map.Clear();
+        var bit = 0;
+        for (var p = 0; p < height * width; p++)
+        for (var c = 0; c < channels; c++, bit++)
+            if (((body[bit >> 3] >> (bit & 7)) & 1) != 0) map[p * words + (c >> 6)] |= 1UL << (c & 63);
+        return header;
+    }
+
+    /// <summary>Writes a cloud request naming the present devices; returns its length.</summary>
+    public static int WriteRequest(byte sender, uint sample, ReadOnlySpan<bool> present, Span<byte> destination)
+    {
+        var length = RequestBytes(present.Length);
+        Fit(destination, length);
+        WriteHeader(destination, new WireHeader(WireMessageKind.CloudRequest, sender, sample));
+        var body = destination[HeaderBytes..length];
+        body.Clear();
+        for (var d = 0; d < present.Length; d++) if (present[d]) body[d >> 3] |= (byte)(1 << (d & 7));
+        return length;
+    }
+
+    /// <summary>Reads a cloud request for <paramref name="present"/>.Length devices.</summary>
+    public static WireHeader ReadRequest(ReadOnlySpan<byte> message, Span<bool> present)
+    {
+        var header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.CloudRequest) throw new InvalidDataException($"expected a cloud request, got {header.Kind}.");
+        ExactLength(message, RequestBytes(present.Length), header.Kind);
+        for (var d = 0; d < present.Length; d++) present[d] = ((message[HeaderBytes + (d >> 3)] >> (d & 7)) & 1) != 0;
+        if (present.Length % 8 != 0 && message[^1] >> (present.Length % 8) != 0) throw new InvalidDataException("cloud request has padding bits set.");
+        return header;
+    }
+
+    /// <summary>Exact size of a cloud answer.</summary>
+    public const int AnswerBytes = HeaderBytes + 2;
+
+    /// <summary>Writes the cloud's answer (predicted class); returns its length.</summary>
+    public static int WriteAnswer(uint sample, int prediction, Span<byte> destination)
+    {
+        if (prediction is < 0 or > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(prediction), prediction, "must fit in 16 bits.");
+        Fit(destination, AnswerBytes);
+        WriteHeader(destination, new WireHeader(WireMessageKind.CloudAnswer, 0, sample));
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[HeaderBytes..], (ushort)prediction);
+        return AnswerBytes;
+    }
+
+    /// <summary>Reads a cloud answer; returns the predicted class.</summary>
+    public static int ReadAnswer(ReadOnlySpan<byte> message, out WireHeader header)
+    {
+        header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.CloudAnswer) throw new InvalidDataException($"expected a cloud answer, got {header.Kind}.");
+        ExactLength(message, AnswerBytes, header.Kind);
+        return BinaryPrimitives.ReadUInt16LittleEndian(message[HeaderBytes..]);
+    }
+
+    private static void WriteHeader(Span<byte> destination, WireHeader header)
+    {
+        destination[0] = (byte)header.Kind;
+        destination[1] = header.Sender;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[2..], header.Sample);
+    }
+
+    private static void Fit(Span<byte> destination, int length)
+    {
+        if (destination.Length < length) throw new ArgumentException($"destination has {destination.Length} bytes, the message needs {length}.", nameof(destination));
+    }
+
+    private static void ExactLength(ReadOnlySpan<byte> message, int expected, WireMessageKind kind)
+    {
+        if (message.Length != expected) throw new InvalidDataException($"{kind} message has {message.Length} bytes, expected exactly {expected}.");
+    }
+}
