@@ -20,11 +20,14 @@ public sealed class SeededRandom
         _s3 = SplitMix64(ref sm);
     }
 
-    /// <summary>A new generator for a named sub-stream, independent of how much this one has been used.</summary>
-    public static SeededRandom Derive(ulong seed, ulong stream)
+    /// <summary>A new generator for sub-stream <paramref name="stream"/>, independent of how much this one has been used.</summary>
+    public static SeededRandom Derive(ulong seed, ulong stream) => new(DeriveSeed(seed, stream));
+
+    /// <summary>The seed of sub-stream <paramref name="stream"/> of <paramref name="seed"/>.</summary>
+    public static ulong DeriveSeed(ulong seed, ulong stream)
     {
-        var sm = seed ^ (stream * 0x9E3779B97F4A7C15UL);
-        return new SeededRandom(SplitMix64(ref sm));
+        var state = seed ^ (stream * 0xD1B54A32D192ED03UL);
+        return SplitMix64(ref state);
     }
 
     /// <summary>One step of SplitMix64 (also used to expand seeds).</summary>
@@ -65,6 +68,47 @@ public sealed class SeededRandom
             var product = Math.BigMul(r, bound, out var low);
             if (low >= threshold) return (int)product;
         }
+    }
+
+    /// <summary>Uniform integer in [<paramref name="min"/>, <paramref name="exclusiveMax"/>).</summary>
+    public int NextInt(int min, int exclusiveMax)
+    {
+        if (exclusiveMax <= min)
+            throw new ArgumentOutOfRangeException(nameof(exclusiveMax), $"empty range [{min}, {exclusiveMax})");
+        return min + NextInt(exclusiveMax - min);
+    }
+
+    /// <summary>Uniform double in [<paramref name="min"/>, <paramref name="max"/>).</summary>
+    public double NextDouble(double min, double max) => min + (max - min) * NextDouble();
+
+    /// <summary>Uniform float in [0, 1) with 24 random bits.</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
+
+    /// <summary>True with probability <paramref name="probabilityTrue"/>.</summary>
+    public bool NextBool(double probabilityTrue) => NextDouble() < probabilityTrue;
+
+    /// <summary>
+    /// Approximately standard normal (Irwin–Hall sum of 4 uniforms, variance 1; tails bounded at ±3.46). Unlike
+    /// <see cref="NextGaussian"/> it uses no log/sin/cos, whose last bits differ between math libraries, so data built
+    /// from it is bit-identical on every platform.
+    /// </summary>
+    public float NextApproxGaussian()
+    {
+        // Four 16-bit uniforms from one draw; their sum has mean 2 and variance 4/12 = 1/3.
+        var r = NextUInt64();
+        float sum = (r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48);
+        const float scale = 1.7320508f / 65536f; // sqrt(3): unit variance
+        return (sum - 2f * 65535f) * scale;
+    }
+
+    /// <summary>Two independent zero-mean, unit-variance triangular variates (each a sum of two 16-bit uniforms) from one draw: cheap, platform-exact noise.</summary>
+    public (float First, float Second) NextTriangularPair()
+    {
+        var r = NextUInt64();
+        const float scale = 2.4494897f / 65536f; // sqrt(6): a sum of two uniforms has variance 2/12
+        var first = (float)(long)((r & 0xFFFF) + ((r >> 16) & 0xFFFF)) - 65535f;
+        var second = (float)(long)(((r >> 32) & 0xFFFF) + (r >> 48)) - 65535f;
+        return (first * scale, second * scale);
     }
 
     /// <summary>Standard normal sample (Box-Muller; the second value of each pair is kept for the next call).</summary>

@@ -1,3 +1,4 @@
+using Ddnn.Core.Randomness;
 namespace Ddnn.Training.Data;
 
 /// <summary>The one object of a synthetic scene: class, footprint and height in world units, heading, position and colours.</summary>
@@ -18,7 +19,7 @@ internal readonly record struct SceneObject(
         [new(0.95f, 0.8f, 0.65f), new(0.8f, 0.6f, 0.45f), new(0.55f, 0.38f, 0.25f), new(0.35f, 0.23f, 0.15f)];
 
     /// <summary>A new object of class <paramref name="label"/> with randomized size and colours (position set later).</summary>
-    public static SceneObject Create(int label, DeterministicRandom random) => label switch
+    public static SceneObject Create(int label, SeededRandom random) => label switch
     {
         SyntheticSceneGenerator.Car => new SceneObject(label,
             Length: random.NextDouble(1.7, 2.4), Width: random.NextDouble(0.85, 1.05), Height: random.NextDouble(0.65, 0.95),
@@ -33,7 +34,7 @@ internal readonly record struct SceneObject(
     };
 
     /// <summary>The same object at a uniformly random position in the scene disk with a uniformly random heading.</summary>
-    public SceneObject PlaceRandomly(DeterministicRandom random)
+    public SceneObject PlaceRandomly(SeededRandom random)
     {
         (double x, double z) = PointInUnitDisk(random);
         double hx, hz;
@@ -50,7 +51,7 @@ internal readonly record struct SceneObject(
     /// <summary>The same object placed at the origin, facing sideways, which every camera looks towards.</summary>
     public SceneObject PlaceAtCentre() => this with { X = 0, Z = 0, HeadingX = 1, HeadingZ = 0 };
 
-    public void Draw(ref ViewCanvas canvas, ScreenBox box, DeterministicRandom random)
+    public void Draw(ref ViewCanvas canvas, ScreenBox box, SeededRandom random)
     {
         switch (Label)
         {
@@ -86,7 +87,7 @@ internal readonly record struct SceneObject(
         }
     }
 
-    private void DrawBus(ref ViewCanvas canvas, ScreenBox b, DeterministicRandom random)
+    private void DrawBus(ref ViewCanvas canvas, ScreenBox b, SeededRandom random)
     {
         double w = b.Width, h = b.Height;
         canvas.FillRect(b.X0, b.Y0, b.X1, b.Y1 - 0.06 * h, Body);
@@ -109,7 +110,7 @@ internal readonly record struct SceneObject(
         }
     }
 
-    private void DrawPerson(ref ViewCanvas canvas, ScreenBox b, DeterministicRandom random)
+    private void DrawPerson(ref ViewCanvas canvas, ScreenBox b, SeededRandom random)
     {
         double w = b.Width, h = b.Height, cx = b.CentreX;
         double headR = Math.Min(0.45 * w, 0.09 * h);
@@ -120,7 +121,7 @@ internal readonly record struct SceneObject(
         canvas.FillRect(cx + 0.04 * w, b.Y0 + 0.56 * h, b.X1 - 0.1 * w, b.Y1, trousers);
     }
 
-    private static (double X, double Z) PointInUnitDisk(DeterministicRandom random)
+    private static (double X, double Z) PointInUnitDisk(SeededRandom random)
     {
         while (true)
         {

@@ -1,3 +1,4 @@
+using Ddnn.Core.Randomness;
 using Ddnn.Kernels;
 
 namespace Ddnn.Training.Data;
@@ -62,12 +63,12 @@ public static class SyntheticSceneGenerator
         var data = new float[(long)count * devices * viewSize];
         var labels = new int[count];
         var viewLabels = new int[count * devices];
-        ulong splitSeed = DeterministicRandom.DeriveSeed(options.Seed, stream);
+        ulong splitSeed = SeededRandom.DeriveSeed(options.Seed, stream);
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = KernelParallelism.MaxThreads, CancellationToken = cancellation };
         Parallel.For(0, count, parallel, i =>
         {
-            var random = new DeterministicRandom(DeterministicRandom.DeriveSeed(splitSeed, (ulong)i));
+            var random = new SeededRandom(SeededRandom.DeriveSeed(splitSeed, (ulong)i));
             labels[i] = RenderSample(random, cameras, size,
                 data.AsSpan(i * devices * viewSize, devices * viewSize),
                 viewLabels.AsSpan(i * devices, devices));
@@ -77,7 +78,7 @@ public static class SyntheticSceneGenerator
 
     private static Camera[] CreateCameras(SyntheticSceneOptions options)
     {
-        var random = new DeterministicRandom(DeterministicRandom.DeriveSeed(options.Seed, CameraStream));
+        var random = new SeededRandom(SeededRandom.DeriveSeed(options.Seed, CameraStream));
         var cameras = new Camera[options.Devices];
         for (int d = 0; d < cameras.Length; d++)
         {
@@ -101,7 +102,7 @@ public static class SyntheticSceneGenerator
         return cameras;
     }
 
-    private static int RenderSample(DeterministicRandom random, Camera[] cameras, int size, Span<float> views, Span<int> viewLabels)
+    private static int RenderSample(SeededRandom random, Camera[] cameras, int size, Span<float> views, Span<int> viewLabels)
     {
         int label = random.NextInt(ClassNames.Count);
         var obj = SceneObject.Create(label, random);
@@ -192,7 +193,7 @@ public static class SyntheticSceneGenerator
         return box;
     }
 
-    private static void DrawClutter(ref ViewCanvas canvas, DeterministicRandom random, double horizon)
+    private static void DrawClutter(ref ViewCanvas canvas, SeededRandom random, double horizon)
     {
         int size = canvas.Size;
         int count = random.NextInt(5);
@@ -225,7 +226,7 @@ public static class SyntheticSceneGenerator
         }
     }
 
-    private static void DrawPartialOccluder(ref ViewCanvas canvas, ScreenBox box, DeterministicRandom random)
+    private static void DrawPartialOccluder(ref ViewCanvas canvas, ScreenBox box, SeededRandom random)
     {
         double width = box.X1 - box.X0;
         double cover = random.NextDouble(0.15, 0.4) * width;
@@ -234,7 +235,7 @@ public static class SyntheticSceneGenerator
         canvas.FillRect(x0, top, x0 + cover, canvas.Size, RandomMutedColor(random));
     }
 
-    private static void ApplySensor(Span<float> view, Camera camera, float illumination, DeterministicRandom random)
+    private static void ApplySensor(Span<float> view, Camera camera, float illumination, SeededRandom random)
     {
         float gain = camera.Gain * illumination;
         float sigma = camera.NoiseSigma;
@@ -253,13 +254,13 @@ public static class SyntheticSceneGenerator
         }
     }
 
-    internal static RgbColor RandomMutedColor(DeterministicRandom random)
+    internal static RgbColor RandomMutedColor(SeededRandom random)
     {
         float grey = (float)random.NextDouble(0.25, 0.65);
         return new RgbColor(grey, grey, grey).Jitter(random, 0.1f);
     }
 
-    internal static RgbColor RandomBrightColor(DeterministicRandom random) => Palette[random.NextInt(Palette.Length)].Jitter(random, 0.1f);
+    internal static RgbColor RandomBrightColor(SeededRandom random) => Palette[random.NextInt(Palette.Length)].Jitter(random, 0.1f);
 
     private static readonly RgbColor[] Palette =
     [

@@ -1,3 +1,4 @@
+using Ddnn.Core.Randomness;
 using Ddnn.Training.Data;
 using FsCheck;
 using FsCheck.Fluent;
@@ -12,7 +13,7 @@ public class MultiViewDatasetPropertyTests
     private static MultiViewDataset Build()
     {
         const int n = 9, d = 3, size = 2 * 3 * 1;
-        var random = new DeterministicRandom(4);
+        var random = new SeededRandom(4);
         var data = new float[n * d * size];
         for (int i = 0; i < data.Length; i++)
             data[i] = random.NextFloat();

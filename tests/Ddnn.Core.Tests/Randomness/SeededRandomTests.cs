@@ -1,25 +1,25 @@
-using Ddnn.Training.Data;
+using Ddnn.Core.Randomness;
 
-namespace Ddnn.Training.Tests.Data;
+namespace Ddnn.Core.Tests.Randomness;
 
-public class DeterministicRandomTests
+public class SeededRandomTests
 {
     [Fact]
     public void SplitMix64_matches_the_reference_sequence()
     {
         // Reference values of SplitMix64 from state 0 (Vigna's splitmix64.c).
         ulong state = 0;
-        Assert.Equal(0xE220A8397B1DCDAFUL, DeterministicRandom.SplitMix64(ref state));
-        Assert.Equal(0x6E789E6AA1B965F4UL, DeterministicRandom.SplitMix64(ref state));
-        Assert.Equal(0x06C45D188009454FUL, DeterministicRandom.SplitMix64(ref state));
+        Assert.Equal(0xE220A8397B1DCDAFUL, SeededRandom.SplitMix64(ref state));
+        Assert.Equal(0x6E789E6AA1B965F4UL, SeededRandom.SplitMix64(ref state));
+        Assert.Equal(0x06C45D188009454FUL, SeededRandom.SplitMix64(ref state));
     }
 
     [Fact]
     public void Same_seed_same_stream_and_different_seed_different_stream()
     {
-        var a = new DeterministicRandom(42);
-        var b = new DeterministicRandom(42);
-        var c = new DeterministicRandom(43);
+        var a = new SeededRandom(42);
+        var b = new SeededRandom(42);
+        var c = new SeededRandom(43);
         bool differs = false;
         for (int i = 0; i < 100; i++)
         {
@@ -33,7 +33,7 @@ public class DeterministicRandomTests
     [Fact]
     public void Bounded_draws_stay_in_range_and_cover_it()
     {
-        var random = new DeterministicRandom(7);
+        var random = new SeededRandom(7);
         var seen = new int[7];
         for (int i = 0; i < 7000; i++)
         {
@@ -53,7 +53,7 @@ public class DeterministicRandomTests
     [Fact]
     public void Approximate_gaussian_has_unit_variance()
     {
-        var random = new DeterministicRandom(3);
+        var random = new SeededRandom(3);
         double sum = 0, sumSquares = 0;
         const int n = 100_000;
         for (int i = 0; i < n; i++)
@@ -70,7 +70,7 @@ public class DeterministicRandomTests
     [Fact]
     public void Triangular_pair_has_zero_mean_unit_variance_and_is_uncorrelated()
     {
-        var random = new DeterministicRandom(9);
+        var random = new SeededRandom(9);
         double sumA = 0, sumB = 0, sumAA = 0, sumBB = 0, sumAB = 0;
         const int n = 100_000;
         for (int i = 0; i < n; i++)
@@ -91,8 +91,8 @@ public class DeterministicRandomTests
     {
         int[] a = Enumerable.Range(0, 50).ToArray();
         int[] b = Enumerable.Range(0, 50).ToArray();
-        new DeterministicRandom(5).Shuffle<int>(a);
-        new DeterministicRandom(5).Shuffle<int>(b);
+        new SeededRandom(5).Shuffle<int>(a);
+        new SeededRandom(5).Shuffle<int>(b);
         Assert.Equal(a, b);
         Assert.NotEqual(Enumerable.Range(0, 50), a);
         Assert.Equal(Enumerable.Range(0, 50), a.Order());
