@@ -25,7 +25,7 @@ public static unsafe class BinaryConv2d
     {
         CheckPacked(input, weights, geometry);
         BinaryArgs.Length(output, geometry.OutputLength, nameof(output),
-            $"(N={geometry.Batch}, Cout={geometry.OutChannels}, Ho={geometry.OutHeight}, Wo={geometry.OutWidth})");
+            "(N={0}, Cout={1}, Ho={2}, Wo={3})", geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
 
         using var workspace = new Workspace(geometry, weights);
         var imageWords = geometry.Height * geometry.Width * geometry.WordsPerPixel;
@@ -41,13 +41,13 @@ public static unsafe class BinaryConv2d
     {
         CheckGeometry(geometry);
         BinaryArgs.Length(input, geometry.PackedInputLength, nameof(input),
-            $"(N={geometry.Batch}, H={geometry.Height}, W={geometry.Width}, words={geometry.WordsPerPixel})");
+            "(N={0}, H={1}, W={2}, words={3})", geometry.Batch, geometry.Height, geometry.Width, geometry.WordsPerPixel);
         CheckWeights(weights, geometry);
     }
 
     internal static void CheckWeights(ReadOnlySpan<ulong> weights, BinaryConvGeometry geometry) =>
         BinaryArgs.Length(weights, geometry.PackedWeightsLength, nameof(weights),
-            $"(Cout={geometry.OutChannels}, kH={geometry.KernelH}, kW={geometry.KernelW}, words={geometry.WordsPerPixel})");
+            "(Cout={0}, kH={1}, kW={2}, words={3})", geometry.OutChannels, geometry.KernelH, geometry.KernelW, geometry.WordsPerPixel);
 
     internal static void CheckGeometry(BinaryConvGeometry geometry)
     {

@@ -55,6 +55,13 @@ internal static unsafe class InterleavedAvx2Gemm
             RunGroups(a, m, interleaved, n, 0, groups, words, bits, c, ldc);
             return;
         }
+        RunParallel(a, m, interleaved, n, groups, words, bits, c, ldc, parts);
+    }
+
+    /// <summary>Kept apart from <see cref="Run"/> so its closure is only allocated when threads are actually used.</summary>
+    private static void RunParallel(ulong* a, int m, ulong* interleaved, int n, int groups, int words, int bits, int* c,
+        int ldc, int parts)
+    {
         nint pa = (nint)a, pb = (nint)interleaved, pc = (nint)c;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
             RunGroups((ulong*)pa, m, (ulong*)pb, n, (int)((long)groups * part / parts), (int)((long)groups * (part + 1) / parts),
