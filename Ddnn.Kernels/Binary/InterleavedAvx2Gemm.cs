@@ -14,7 +14,7 @@ namespace Ddnn.Kernels.Binary;
 internal static unsafe class InterleavedAvx2Gemm
 {
     /// <summary>Words counted in byte lanes before widening: 31 x 8 bits = 248 per byte, below 255.</summary>
-    private const int BlockWords = 31;
+    internal const int BlockWords = 31;
 
     /// <summary>Below this many word-pairs a call stays on one thread.</summary>
     internal const long MinWordPairsPerThread = 1 << 16;
@@ -174,9 +174,10 @@ internal static unsafe class InterleavedAvx2Gemm
 
     /// <summary>Writes bits − 2·count for the (up to) four columns starting at <paramref name="column"/> that exist.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<ulong> counts, int* cRow, int column, int n, int bits)
+    internal static void Store(Vector256<ulong> counts, int* cRow, int column, int n, int bits)
     {
-        var dots = Vector128.Create(bits) - Avx2.PermuteVar8x32(counts.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower() * 2;
+        var counted = Avx2.PermuteVar8x32(counts.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower();
+        var dots = Vector128.Create(bits) - (counted + counted);
         if (column + 4 <= n)
         {
             dots.Store(cRow + column);
