@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>Argument checks shared by the binary kernels; every message names the parameter and the sizes involved.</summary>
@@ -28,13 +31,24 @@ internal static class BinaryArgs
         return (int)product;
     }
 
-    public static void Length<T>(ReadOnlySpan<T> span, int expected, string name, string shape)
+    /// <summary>
+    /// Checks a span length. The shape text is a composite format over <paramref name="dims"/> and is only formatted
+    /// when the check fails, so a valid call allocates nothing.
+    /// </summary>
+    public static void Length<T>(ReadOnlySpan<T> span, int expected, string name, string shapeFormat, params ReadOnlySpan<int> dims)
     {
-        if (span.Length != expected)
-            throw new ArgumentException(
-                $"{name} has {span.Length} elements but shape {shape} needs {expected}.", name);
+        if (span.Length != expected) ThrowLength(span.Length, expected, name, shapeFormat, dims);
     }
 
-    public static void Length<T>(Span<T> span, int expected, string name, string shape) =>
-        Length((ReadOnlySpan<T>)span, expected, name, shape);
+    public static void Length<T>(Span<T> span, int expected, string name, string shapeFormat, params ReadOnlySpan<int> dims) =>
+        Length((ReadOnlySpan<T>)span, expected, name, shapeFormat, dims);
+
+    [DoesNotReturn]
+    private static void ThrowLength(int actual, int expected, string name, string shapeFormat, ReadOnlySpan<int> dims)
+    {
+        var values = new object[dims.Length];
+        for (var i = 0; i < dims.Length; i++) values[i] = dims[i];
+        var shape = string.Format(CultureInfo.InvariantCulture, shapeFormat, values);
+        throw new ArgumentException($"{name} has {actual} elements but shape {shape} needs {expected}.", name);
+    }
 }

@@ -27,8 +27,8 @@ public static unsafe class BinaryDot
     {
         BinaryArgs.Positive(bits, nameof(bits));
         var words = BitPacking.WordsFor(bits);
-        BinaryArgs.Length(a, words, nameof(a), $"({bits} bits = {words} words)");
-        BinaryArgs.Length(b, words, nameof(b), $"({bits} bits = {words} words)");
+        BinaryArgs.Length(a, words, nameof(a), "({0} bits = {1} words)", bits, words);
+        BinaryArgs.Length(b, words, nameof(b), "({0} bits = {1} words)", bits, words);
         return bits - 2 * XorPopCount(a, b);
     }
 

@@ -39,9 +39,9 @@ public static unsafe class BinaryGemm
         if (bits > 64L * wordsPerRow)
             throw new ArgumentOutOfRangeException(nameof(bits), bits,
                 $"bits ({bits}) cannot exceed 64 x wordsPerRow ({wordsPerRow}).");
-        BinaryArgs.Length(a, BinaryArgs.Product("a", m, wordsPerRow), nameof(a), $"(m={m}, words={wordsPerRow})");
-        BinaryArgs.Length(b, BinaryArgs.Product("b", n, wordsPerRow), nameof(b), $"(n={n}, words={wordsPerRow})");
-        BinaryArgs.Length(c, BinaryArgs.Product("c", m, n), nameof(c), $"(m={m}, n={n})");
+        BinaryArgs.Length(a, BinaryArgs.Product("a", m, wordsPerRow), nameof(a), "(m={0}, words={1})", m, wordsPerRow);
+        BinaryArgs.Length(b, BinaryArgs.Product("b", n, wordsPerRow), nameof(b), "(n={0}, words={1})", n, wordsPerRow);
+        BinaryArgs.Length(c, BinaryArgs.Product("c", m, n), nameof(c), "(m={0}, n={1})", m, n);
         fixed (ulong* pa = a)
         fixed (ulong* pb = b)
         fixed (int* pc = c)
@@ -58,6 +58,13 @@ public static unsafe class BinaryGemm
             RunColumns(a, m, b, 0, n, words, bits, c, ldc, path);
             return;
         }
+        RunParallel(a, m, b, n, words, bits, c, ldc, path, parts);
+    }
+
+    /// <summary>Kept apart from <see cref="Run"/> so its closure is only allocated when threads are actually used.</summary>
+    private static void RunParallel(ulong* a, int m, ulong* b, int n, int words, int bits, int* c, int ldc, KernelPath path,
+        int parts)
+    {
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {

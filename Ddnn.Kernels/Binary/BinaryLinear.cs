@@ -25,12 +25,12 @@ public static unsafe class BinaryLinear
         BinaryArgs.Positive(rows, nameof(rows));
         BinaryArgs.Positive(outFeatures, nameof(outFeatures));
         BinaryArgs.Positive(wordsPerRow, nameof(wordsPerRow));
-        BinaryArgs.Length(input, BinaryArgs.Product("input", rows, wordsPerRow), nameof(input), $"(rows={rows}, words={wordsPerRow})");
+        BinaryArgs.Length(input, BinaryArgs.Product("input", rows, wordsPerRow), nameof(input), "(rows={0}, words={1})", rows, wordsPerRow);
         BinaryArgs.Length(weights, BinaryArgs.Product("weights", outFeatures, wordsPerRow), nameof(weights),
-            $"(outFeatures={outFeatures}, words={wordsPerRow})");
-        BinaryArgs.Length(scale, outFeatures, nameof(scale), $"(outFeatures={outFeatures})");
-        BinaryArgs.Length(offset, outFeatures, nameof(offset), $"(outFeatures={outFeatures})");
-        BinaryArgs.Length(logits, BinaryArgs.Product("logits", rows, outFeatures), nameof(logits), $"(rows={rows}, outFeatures={outFeatures})");
+            "(outFeatures={0}, words={1})", outFeatures, wordsPerRow);
+        BinaryArgs.Length(scale, outFeatures, nameof(scale), "(outFeatures={0})", outFeatures);
+        BinaryArgs.Length(offset, outFeatures, nameof(offset), "(outFeatures={0})", outFeatures);
+        BinaryArgs.Length(logits, BinaryArgs.Product("logits", rows, outFeatures), nameof(logits), "(rows={0}, outFeatures={1})", rows, outFeatures);
 
         var buffer = ArrayPool<int>.Shared.Rent(rows * outFeatures);
         try
@@ -61,13 +61,13 @@ public static unsafe class BinaryLinear
         ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, float epsilon, Span<float> scale, Span<float> offset)
     {
         var features = scale.Length;
-        var shape = $"({features} features, the length of scale)";
-        BinaryArgs.Length(bias, features, nameof(bias), shape);
-        BinaryArgs.Length(gamma, features, nameof(gamma), shape);
-        BinaryArgs.Length(beta, features, nameof(beta), shape);
-        BinaryArgs.Length(mean, features, nameof(mean), shape);
-        BinaryArgs.Length(variance, features, nameof(variance), shape);
-        BinaryArgs.Length(offset, features, nameof(offset), shape);
+        const string shape = "({0} features, the length of scale)";
+        BinaryArgs.Length(bias, features, nameof(bias), shape, features);
+        BinaryArgs.Length(gamma, features, nameof(gamma), shape, features);
+        BinaryArgs.Length(beta, features, nameof(beta), shape, features);
+        BinaryArgs.Length(mean, features, nameof(mean), shape, features);
+        BinaryArgs.Length(variance, features, nameof(variance), shape, features);
+        BinaryArgs.Length(offset, features, nameof(offset), shape, features);
         for (var o = 0; o < features; o++)
         {
             if (!float.IsFinite(bias[o]))

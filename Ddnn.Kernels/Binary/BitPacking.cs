@@ -33,47 +33,15 @@ public static unsafe class BitPacking
     /// </summary>
     public static void PackNchw(ReadOnlySpan<float> input, int batch, int channels, int height, int width, Span<ulong> packed)
     {
-        CheckImage(batch, channels, height, width);
-        var words = WordsFor(channels);
-        var shape = $"({batch}, {channels}, {height}, {width})";
-        BinaryArgs.Length(input, BinaryArgs.Product("input", batch, channels, height, width), nameof(input), shape);
-        BinaryArgs.Length(packed, BinaryArgs.Product("packed", batch, height, width, words), nameof(packed),
-            $"(N={batch}, H={height}, W={width}, words={words})");
-
-        var plane = height * width;
-        fixed (float* pin = input)
-        fixed (ulong* pout = packed)
-            for (var n = 0; n < batch; n++)
-                PackImage(pin + (long)n * channels * plane, channels, plane, pout + (long)n * plane * words);
+        var test = new NonNegativeTest();
+        ThresholdPacking.Run(input, batch, channels, height, width, &test, 0, packed, nameof(input));
     }
 
-    /// <summary>Pixels packed together: one 64-byte line of each channel plane per block.</summary>
-    internal const int PixelBlock = 16;
-
-    /// <summary>
-    /// One image <c>(C, plane)</c> to <c>(plane, words)</c>, in blocks of <see cref="PixelBlock"/> pixels: the block's
-    /// words are built in a small local array while each channel plane is read sequentially (reading 64 planes in
-    /// lock-step instead would alias in L1 when the plane size is a multiple of 4 KB).
-    /// </summary>
-    private static unsafe void PackImage(float* image, int channels, int plane, ulong* packed)
+    /// <summary>The sign rule as a range test: 0 ≤ x ≤ +∞ holds for x ≥ 0 (including −0.0) and fails for x &lt; 0 and NaN.</summary>
+    private readonly struct NonNegativeTest : ISignTest<float>
     {
-        var words = WordsFor(channels);
-        var block = stackalloc ulong[PixelBlock];
-        for (var p0 = 0; p0 < plane; p0 += PixelBlock)
-        {
-            var pixels = Math.Min(PixelBlock, plane - p0);
-            for (var w = 0; w < words; w++)
-            {
-                new Span<ulong>(block, PixelBlock).Clear();
-                var count = Math.Min(64, channels - (w << 6));
-                for (var b = 0; b < count; b++)
-                {
-                    var src = image + ((long)((w << 6) + b) * plane + p0);
-                    for (var i = 0; i < pixels; i++) block[i] |= SignBit(src[i]) << b;
-                }
-                for (var i = 0; i < pixels; i++) packed[(long)(p0 + i) * words + w] = block[i];
-            }
-        }
+        public float Lower => 0f;
+        public float Upper => float.PositiveInfinity;
     }
 
     /// <summary>
@@ -84,9 +52,9 @@ public static unsafe class BitPacking
         CheckImage(batch, channels, height, width);
         var words = WordsFor(channels);
         BinaryArgs.Length(packed, BinaryArgs.Product("packed", batch, height, width, words), nameof(packed),
-            $"(N={batch}, H={height}, W={width}, words={words})");
+            "(N={0}, H={1}, W={2}, words={3})", batch, height, width, words);
         BinaryArgs.Length(output, BinaryArgs.Product("output", batch, channels, height, width), nameof(output),
-            $"({batch}, {channels}, {height}, {width})");
+            "({0}, {1}, {2}, {3})", batch, channels, height, width);
 
         var plane = height * width;
         for (var n = 0; n < batch; n++)
@@ -118,9 +86,9 @@ public static unsafe class BitPacking
         BinaryArgs.Positive(kernelW, nameof(kernelW));
         var words = WordsFor(inChannels);
         BinaryArgs.Length(weights, BinaryArgs.Product("weights", outChannels, inChannels, kernelH, kernelW), nameof(weights),
-            $"({outChannels}, {inChannels}, {kernelH}, {kernelW})");
+            "({0}, {1}, {2}, {3})", outChannels, inChannels, kernelH, kernelW);
         BinaryArgs.Length(packed, BinaryArgs.Product("packed", outChannels, kernelH, kernelW, words), nameof(packed),
-            $"(Cout={outChannels}, kH={kernelH}, kW={kernelW}, words={words})");
+            "(Cout={0}, kH={1}, kW={2}, words={3})", outChannels, kernelH, kernelW, words);
 
         packed.Clear();
         var taps = kernelH * kernelW;
@@ -141,8 +109,8 @@ public static unsafe class BitPacking
         BinaryArgs.Positive(rows, nameof(rows));
         BinaryArgs.Positive(bits, nameof(bits));
         var words = WordsFor(bits);
-        BinaryArgs.Length(values, BinaryArgs.Product("values", rows, bits), nameof(values), $"({rows}, {bits})");
-        BinaryArgs.Length(packed, BinaryArgs.Product("packed", rows, words), nameof(packed), $"(rows={rows}, words={words})");
+        BinaryArgs.Length(values, BinaryArgs.Product("values", rows, bits), nameof(values), "({0}, {1})", rows, bits);
+        BinaryArgs.Length(packed, BinaryArgs.Product("packed", rows, words), nameof(packed), "(rows={0}, words={1})", rows, words);
 
         for (var r = 0; r < rows; r++)
         {

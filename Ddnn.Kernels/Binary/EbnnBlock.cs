@@ -87,7 +87,7 @@ public static unsafe class EbnnBlock
                 $"thresholds has {thresholdCount} entries but the conv has {conv.OutChannels} output channels.", "thresholds");
         var length = OutputLength(conv, pool);
         BinaryArgs.Length(output, length, nameof(output),
-            $"(N={conv.Batch}, Hp={pool.OutputSize(conv.OutHeight)}, Wp={pool.OutputSize(conv.OutWidth)}, words={BitPacking.WordsFor(conv.OutChannels)})");
+            "(N={0}, Hp={1}, Wp={2}, words={3})", conv.Batch, pool.OutputSize(conv.OutHeight), pool.OutputSize(conv.OutWidth), BitPacking.WordsFor(conv.OutChannels));
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public static unsafe class FirstLayerConv2d
     {
         CheckInputs(input, weights, bias, geometry);
         BinaryArgs.Length(output, geometry.OutputLength, nameof(output),
-            $"(N={geometry.Batch}, Cout={geometry.OutChannels}, Ho={geometry.OutHeight}, Wo={geometry.OutWidth})");
+            "(N={0}, Cout={1}, Ho={2}, Wo={3})", geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
         fixed (float* pin = input)
         fixed (ulong* pw = weights)
         fixed (float* pb = bias)
@@ -39,9 +39,9 @@ public static unsafe class FirstLayerConv2d
     {
         BinaryConv2d.CheckGeometry(geometry);
         BinaryArgs.Length(input, geometry.InputLength, nameof(input),
-            $"(N={geometry.Batch}, C={geometry.InChannels}, H={geometry.Height}, W={geometry.Width})");
+            "(N={0}, C={1}, H={2}, W={3})", geometry.Batch, geometry.InChannels, geometry.Height, geometry.Width);
         BinaryConv2d.CheckWeights(weights, geometry);
-        BinaryArgs.Length(bias, geometry.OutChannels, nameof(bias), $"(Cout={geometry.OutChannels})");
+        BinaryArgs.Length(bias, geometry.OutChannels, nameof(bias), "(Cout={0})", geometry.OutChannels);
     }
 
     /// <summary>All images and output channels; independent (image, channel) planes are split across threads.</summary>

@@ -32,11 +32,11 @@ public readonly record struct FloatSignThreshold(float Threshold, bool Flip) : I
         ReadOnlySpan<float> variance, float epsilon, Span<FloatSignThreshold> thresholds)
     {
         var channels = thresholds.Length;
-        var shape = $"({channels} channels, the length of thresholds)";
-        BinaryArgs.Length(gamma, channels, nameof(gamma), shape);
-        BinaryArgs.Length(beta, channels, nameof(beta), shape);
-        BinaryArgs.Length(mean, channels, nameof(mean), shape);
-        BinaryArgs.Length(variance, channels, nameof(variance), shape);
+        const string shape = "({0} channels, the length of thresholds)";
+        BinaryArgs.Length(gamma, channels, nameof(gamma), shape, channels);
+        BinaryArgs.Length(beta, channels, nameof(beta), shape, channels);
+        BinaryArgs.Length(mean, channels, nameof(mean), shape, channels);
+        BinaryArgs.Length(variance, channels, nameof(variance), shape, channels);
         for (var c = 0; c < channels; c++)
             thresholds[c] = Fold(c, gamma[c], beta[c], mean[c], variance[c], epsilon);
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -13,10 +14,13 @@ namespace Ddnn.Kernels.Binary;
 internal static unsafe class InterleavedAvx2Gemm
 {
     /// <summary>Words counted in byte lanes before widening: 31 x 8 bits = 248 per byte, below 255.</summary>
-    private const int BlockWords = 31;
+    internal const int BlockWords = 31;
 
     /// <summary>Below this many word-pairs a call stays on one thread.</summary>
-    private const long MinWordPairsPerThread = 1 << 16;
+    internal const long MinWordPairsPerThread = 1 << 16;
+
+    /// <summary>Offset tables up to this many words live on the stack.</summary>
+    private const int MaxStackOffsets = 2048;
 
     /// <summary>Length in words of the interleaved copy of <paramref name="columns"/> rows of <paramref name="words"/> words.</summary>
     public static int InterleavedLength(int columns, int words) => (columns + 3) / 4 * 4 * words;
@@ -47,21 +51,53 @@ internal static unsafe class InterleavedAvx2Gemm
     /// <summary>C[i * ldc + j] = bits − 2·popcount(a_i XOR b_j) for i &lt; m, j &lt; n, with B interleaved.</summary>
     public static void Run(ulong* a, int m, ulong* interleaved, int n, int words, int bits, int* c, int ldc)
     {
+        var rented = words > MaxStackOffsets ? ArrayPool<int>.Shared.Rent(words) : null;
+        try
+        {
+            fixed (int* pooled = rented)
+            {
+                var offsets = rented is null ? stackalloc int[words] : new Span<int>(pooled, words);
+                for (var w = 0; w < words; w++) offsets[w] = 4 * w;
+                fixed (int* poffsets = offsets)
+                    Run(a, m, interleaved, n, poffsets, words, bits, c, ldc);
+            }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    private static void Run(ulong* a, int m, ulong* interleaved, int n, int* offsets, int words, int bits, int* c, int ldc)
+    {
         var groups = (n + 3) / 4;
         var work = (long)m * n * words;
         var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, groups), Math.Max(1, work / MinWordPairsPerThread));
         if (parts <= 1)
         {
-            RunGroups(a, m, interleaved, n, 0, groups, words, bits, c, ldc);
+            RunGroups(a, m, interleaved, 4 * words, offsets, n, 0, groups, words, bits, c, ldc);
             return;
         }
-        nint pa = (nint)a, pb = (nint)interleaved, pc = (nint)c;
+        RunParallel(a, m, interleaved, offsets, n, groups, words, bits, c, ldc, parts);
+    }
+
+    /// <summary>Kept apart from <see cref="Run"/> so its closure is only allocated when threads are actually used.</summary>
+    private static void RunParallel(ulong* a, int m, ulong* interleaved, int* offsets, int n, int groups, int words, int bits,
+        int* c, int ldc, int parts)
+    {
+        nint pa = (nint)a, pb = (nint)interleaved, pc = (nint)c, po = (nint)offsets;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            RunGroups((ulong*)pa, m, (ulong*)pb, n, (int)((long)groups * part / parts), (int)((long)groups * (part + 1) / parts),
+            RunGroups((ulong*)pa, m, (ulong*)pb, 4 * words, (int*)po, n, (int)((long)groups * part / parts), (int)((long)groups * (part + 1) / parts),
                 words, bits, (int*)pc, ldc));
     }
 
-    private static void RunGroups(ulong* a, int m, ulong* interleaved, int n, int g0, int g1, int words, int bits, int* c, int ldc)
+    /// <summary>
+    /// The micro-kernel over column groups [g0, g1): word k of the four columns of group g is the vector at
+    /// <c>b + g · groupStride + offsets[k]</c> (for an interleaved copy offsets[k] = 4k; a direct conv points the offsets
+    /// straight into a word-plane layout of the input, one entry per (tap, word)).
+    /// </summary>
+    internal static void RunGroups(ulong* a, int m, ulong* b, int groupStride, int* offsets, int n, int g0, int g1, int words,
+        int bits, int* c, int ldc)
     {
         var lut = Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
             0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
@@ -69,8 +105,8 @@ internal static unsafe class InterleavedAvx2Gemm
         var g = g0;
         for (; g + 2 <= g1; g += 2)
         {
-            var b0 = interleaved + (long)g * 4 * words;
-            var b1 = b0 + 4 * words;
+            var b0 = b + (long)g * groupStride;
+            var b1 = b0 + groupStride;
             var i = 0;
             for (; i + 2 <= m; i += 2)
             {
@@ -83,8 +119,9 @@ internal static unsafe class InterleavedAvx2Gemm
                     Vector256<byte> c00 = default, c01 = default, c10 = default, c11 = default;
                     for (var w = w0; w < w1; w++)
                     {
-                        var v0 = Avx.LoadVector256(b0 + w * 4);
-                        var v1 = Avx.LoadVector256(b1 + w * 4);
+                        var offset = offsets[w];
+                        var v0 = Avx.LoadVector256(b0 + offset);
+                        var v1 = Avx.LoadVector256(b1 + offset);
                         var x0 = Vector256.Create(a0[w]);
                         var x1 = Vector256.Create(a1[w]);
                         c00 = Avx2.Add(c00, Count(v0 ^ x0, lut, low));
@@ -104,16 +141,16 @@ internal static unsafe class InterleavedAvx2Gemm
             }
             for (; i < m; i++)
             {
-                SingleGroup(a + (long)i * words, b0, words, bits, c + (long)i * ldc, g * 4, n, lut, low);
-                SingleGroup(a + (long)i * words, b1, words, bits, c + (long)i * ldc, g * 4 + 4, n, lut, low);
+                SingleGroup(a + (long)i * words, b0, offsets, words, bits, c + (long)i * ldc, g * 4, n, lut, low);
+                SingleGroup(a + (long)i * words, b1, offsets, words, bits, c + (long)i * ldc, g * 4 + 4, n, lut, low);
             }
         }
         for (; g < g1; g++)
             for (var i = 0; i < m; i++)
-                SingleGroup(a + (long)i * words, interleaved + (long)g * 4 * words, words, bits, c + (long)i * ldc, g * 4, n, lut, low);
+                SingleGroup(a + (long)i * words, b + (long)g * groupStride, offsets, words, bits, c + (long)i * ldc, g * 4, n, lut, low);
     }
 
-    private static void SingleGroup(ulong* row, ulong* group, int words, int bits, int* cRow, int column, int n,
+    private static void SingleGroup(ulong* row, ulong* group, int* offsets, int words, int bits, int* cRow, int column, int n,
         Vector256<byte> lut, Vector256<byte> low)
     {
         Vector256<ulong> sums = default;
@@ -122,7 +159,7 @@ internal static unsafe class InterleavedAvx2Gemm
             var w1 = Math.Min(words, w0 + BlockWords);
             Vector256<byte> counts = default;
             for (var w = w0; w < w1; w++)
-                counts = Avx2.Add(counts, Count(Avx.LoadVector256(group + w * 4) ^ Vector256.Create(row[w]), lut, low));
+                counts = Avx2.Add(counts, Count(Avx.LoadVector256(group + offsets[w]) ^ Vector256.Create(row[w]), lut, low));
             sums = Avx2.Add(sums, Avx2.SumAbsoluteDifferences(counts, Vector256<byte>.Zero).AsUInt64());
         }
         Store(sums, cRow, column, n, bits);
@@ -137,9 +174,10 @@ internal static unsafe class InterleavedAvx2Gemm
 
     /// <summary>Writes bits − 2·count for the (up to) four columns starting at <paramref name="column"/> that exist.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<ulong> counts, int* cRow, int column, int n, int bits)
+    internal static void Store(Vector256<ulong> counts, int* cRow, int column, int n, int bits)
     {
-        var dots = Vector128.Create(bits) - Avx2.PermuteVar8x32(counts.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower() * 2;
+        var counted = Avx2.PermuteVar8x32(counts.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower();
+        var dots = Vector128.Create(bits) - (counted + counted);
         if (column + 4 <= n)
         {
             dots.Store(cRow + column);

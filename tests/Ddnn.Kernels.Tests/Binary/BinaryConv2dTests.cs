@@ -18,6 +18,10 @@ public class BinaryConv2dTests
         { 2, 1, 1, 2, 3, 3, 1, 1 },
         { 64, 16, 16, 32, 3, 3, 1, 1 },
         { 300, 4, 5, 3, 3, 3, 1, 1 },
+        { 64, 9, 33, 64, 3, 3, 1, 1 },
+        { 130, 5, 7, 9, 3, 3, 1, 1 },
+        { 5, 6, 11, 6, 5, 5, 1, 2 },
+        { 300, 4, 5, 6, 3, 3, 1, 1 },
     };
 
     [Theory]
@@ -34,13 +38,22 @@ public class BinaryConv2dTests
         var packedWeights = new ulong[g.PackedWeightsLength];
         BitPacking.PackNchw(input, g.Batch, c, h, w, packedInput);
         BitPacking.PackConvWeights(weights, cout, c, kh, kw, packedWeights);
+        var prepared = new BinaryConvWeights(packedWeights, cout, c, kh, kw);
         foreach (var path in KernelDispatch.Supported)
         {
             var output = new int[g.OutputLength];
+            var outputPrepared = Enumerable.Repeat(int.MinValue, g.OutputLength).ToArray();
             using (KernelDispatch.Use(path))
+            {
                 BinaryConv2d.Forward(packedInput, packedWeights, g, output);
+                BinaryConv2d.Forward(packedInput, prepared, g, outputPrepared);
+            }
             for (var i = 0; i < output.Length; i++)
+            {
                 Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]}, float conv gives {expected[i]}");
+                Assert.True(expected[i] == outputPrepared[i],
+                    $"{g}, path {path}, prepared weights: output[{i}] = {outputPrepared[i]}, float conv gives {expected[i]}");
+            }
         }
     }
 
@@ -82,8 +95,54 @@ public class BinaryConv2dTests
             BinaryConv2d.Forward(new ulong[g.PackedInputLength], new ulong[g.PackedWeightsLength], g, new int[3]));
         Assert.Equal("output", error.ParamName);
         Assert.Throws<ArgumentException>("geometry", () => BinaryConv2d.Forward([], [], default, []));
+        var otherKernel = new BinaryConvWeights(new ulong[3 * 5 * 5 * 2], 3, 65, 5, 5);
+        error = Assert.Throws<ArgumentException>(() =>
+            BinaryConv2d.Forward(new ulong[g.PackedInputLength], otherKernel, g, new int[g.OutputLength]));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Contains("k=5x5", error.Message);
+        Assert.Throws<ArgumentException>("packedWeights", () => new BinaryConvWeights(new ulong[5], 3, 65, 3, 3));
         Assert.Throws<ArgumentOutOfRangeException>("padding", () => new BinaryConvGeometry(1, 1, 4, 4, 1, 3, 3, 1, 3));
         Assert.Throws<ArgumentOutOfRangeException>("stride", () => new BinaryConvGeometry(1, 1, 4, 4, 1, 3, 3, 0, 1));
         Assert.Throws<ArgumentException>("kernelH", () => new BinaryConvGeometry(1, 1, 2, 4, 1, 5, 3, 1, 1));
+    }
+
+    [Fact]
+    public void SingleThreadLayerCallsAllocateNothing()
+    {
+        var g = new BinaryConvGeometry(1, 64, 12, 12, 64, 3, 3, 1, 1);
+        var random = new Random(5);
+        var input = BinaryReference.RandomFloats(random, g.InputLength);
+        var packedWeights = new ulong[g.PackedWeightsLength];
+        BitPacking.PackConvWeights(BinaryReference.RandomSigns(random, 64 * 64 * 9), 64, 64, 3, 3, packedWeights);
+        var prepared = new BinaryConvWeights(packedWeights, 64, 64, 3, 3);
+        var thresholds = new SignThreshold[64];
+        for (var c = 0; c < 64; c++) thresholds[c] = new SignThreshold(c - 32, SignThresholdMode.AtLeast);
+        var packed = new ulong[g.PackedInputLength];
+        var acc = new int[g.OutputLength];
+        var bits = new ulong[g.OutputLength / 64];
+        var threads = KernelParallelism.MaxThreads;
+        KernelParallelism.MaxThreads = 1;
+        try
+        {
+            foreach (var path in KernelDispatch.Supported)
+                using (KernelDispatch.Use(path))
+                {
+                    void Layer()
+                    {
+                        BitPacking.PackNchw(input, 1, 64, 12, 12, packed);
+                        BinaryConv2d.Forward(packed, prepared, g, acc);
+                        BinaryConv2d.Forward(packed, packedWeights, g, acc);
+                        SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
+                    }
+                    Layer();
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    Layer();
+                    Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+                }
+        }
+        finally
+        {
+            KernelParallelism.MaxThreads = threads;
+        }
     }
 }
