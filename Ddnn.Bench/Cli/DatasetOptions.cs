@@ -27,6 +27,20 @@ public static class DatasetOptions
     /// <summary>Parses --dataset and builds the load options; warns on stderr about options the chosen source ignores.</summary>
     public static (DatasetSource Source, DatasetLoadOptions Options) Read(CliArguments arguments, CliContext context)
     {
+        var result = Read(arguments, context, Seed.Name, syntheticCap: null, fashionMnistCap: arguments.GetOptionalInt(MaxSamples.Name));
+        if (result.Source.Kind != DatasetKind.FashionMnist && arguments.IsSet(MaxSamples.Name))
+            context.Error.WriteLine($"note: --{MaxSamples.Name} applies only to fmnist; ignored for {result.Source}");
+        return result;
+    }
+
+    /// <summary>
+    /// Parses --dataset and builds the load options with the synthetic generator's seed read from
+    /// <paramref name="seedOption"/>, the synthetic split sizes capped at <paramref name="syntheticCap"/> and
+    /// MV-FMNIST capped at <paramref name="fashionMnistCap"/>; warns about synthetic-only options set for another source.
+    /// </summary>
+    public static (DatasetSource Source, DatasetLoadOptions Options) Read(CliArguments arguments, CliContext context,
+        string seedOption, int? syntheticCap, int? fashionMnistCap)
+    {
         string text = arguments.GetString(Dataset.Name);
         DatasetSource source;
         try
@@ -38,26 +52,25 @@ public static class DatasetOptions
             throw CliUsageException.BadValue(Dataset.Name, text, CliApp.DescribeError(e));
         }
 
+        int Cap(int n) => syntheticCap is { } cap ? Math.Min(n, cap) : n;
         var options = new DatasetLoadOptions
         {
             Synthetic = new SyntheticSceneOptions
             {
-                Seed = (ulong)arguments.GetInt(Seed.Name),
-                TrainCount = arguments.GetInt(TrainCount.Name),
-                ValidationCount = arguments.GetInt(ValidationCount.Name),
-                TestCount = arguments.GetInt(TestCount.Name),
+                Seed = (ulong)arguments.GetInt(seedOption),
+                TrainCount = Cap(arguments.GetInt(TrainCount.Name)),
+                ValidationCount = Cap(arguments.GetInt(ValidationCount.Name)),
+                TestCount = Cap(arguments.GetInt(TestCount.Name)),
             },
-            FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = arguments.GetOptionalInt(MaxSamples.Name) },
+            FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = fashionMnistCap },
         };
 
-        string[] syntheticOnly = [Seed.Name, TrainCount.Name, ValidationCount.Name, TestCount.Name];
+        string[] syntheticOnly = [seedOption, TrainCount.Name, ValidationCount.Name, TestCount.Name];
         foreach (string name in syntheticOnly)
         {
             if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(name))
                 context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
         }
-        if (source.Kind != DatasetKind.FashionMnist && arguments.IsSet(MaxSamples.Name))
-            context.Error.WriteLine($"note: --{MaxSamples.Name} applies only to fmnist; ignored for {source}");
         return (source, options);
     }
 }

@@ -31,32 +31,8 @@ public static class ExperimentOptions
     /// <summary>Parses --dataset, loads the three splits (capped by --limit) and prints a one-line summary.</summary>
     public static (DatasetSource Source, DataSplits Splits) LoadData(CliArguments arguments, CliContext context)
     {
-        var text = arguments.GetString(DatasetOptions.Dataset.Name);
-        DatasetSource source;
-        try
-        {
-            source = DatasetSource.Parse(text);
-        }
-        catch (ArgumentException e)
-        {
-            throw CliUsageException.BadValue(DatasetOptions.Dataset.Name, text, e.Message.Replace(" (Parameter 'text')", "", StringComparison.Ordinal));
-        }
         var limit = arguments.GetOptionalInt(Limit.Name);
-        int Cap(int n) => limit is { } l ? Math.Min(n, l) : n;
-        var options = new DatasetLoadOptions
-        {
-            Synthetic = new SyntheticSceneOptions
-            {
-                Seed = (ulong)arguments.GetInt(DataSeed.Name),
-                TrainCount = Cap(arguments.GetInt(DatasetOptions.TrainCount.Name)),
-                ValidationCount = Cap(arguments.GetInt(DatasetOptions.ValidationCount.Name)),
-                TestCount = Cap(arguments.GetInt(DatasetOptions.TestCount.Name)),
-            },
-            FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = limit },
-        };
-        foreach (var name in new[] { DataSeed.Name, DatasetOptions.TrainCount.Name, DatasetOptions.ValidationCount.Name, DatasetOptions.TestCount.Name })
-            if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(name))
-                context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
+        var (source, options) = DatasetOptions.Read(arguments, context, DataSeed.Name, syntheticCap: limit, fashionMnistCap: limit);
 
         var stopwatch = Stopwatch.StartNew();
         var splits = source.Load(options, context.Cancellation);
