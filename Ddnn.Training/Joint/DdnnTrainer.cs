@@ -153,6 +153,8 @@ public sealed class DdnnTrainer
             _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
             _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
             _dropout?.Apply(mask!, epoch, batchIndex);
+            var batches = _schedule.BatchesPerEpoch;
+            Optimizer.LearningRate = Options.Schedule.Rate(Options.LearningRate, (long)epoch * batches + batchIndex, (long)Options.Epochs * batches);
             (_batchViews, _batchMask, _batchCount) = (views, mask, n);
             var loss = _step.Run(_forward);
             if (!float.IsFinite(loss))

@@ -1,6 +1,8 @@
+using Ddnn.Training.Optim;
+
 namespace Ddnn.Training.Joint;
 
-/// <summary>How <see cref="DdnnTrainer"/> trains: epochs, batch size, Adam learning rate, seed and device dropout.</summary>
+/// <summary>How <see cref="DdnnTrainer"/> trains: epochs, batch size, Adam learning rate and its schedule, seed and device dropout.</summary>
 public sealed record TrainingOptions
 {
     /// <summary>Total epochs of the run (a resumed run continues up to this many).</summary>
@@ -10,6 +12,9 @@ public sealed record TrainingOptions
 
     /// <summary>Adam learning rate (betas 0.9 / 0.999, eps 1e-8).</summary>
     public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>How the rate changes over the run's steps (its horizon is <see cref="Epochs"/>).</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
 
     /// <summary>Seed of the mini-batch shuffles and the device-dropout draws.</summary>
     public ulong Seed { get; init; } = 1;
@@ -24,6 +29,8 @@ public sealed record TrainingOptions
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch size must be at least 1.");
         if (!(LearningRate > 0) || float.IsInfinity(LearningRate))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "learning rate must be a positive finite number.");
+        if (!Enum.IsDefined(Schedule))
+            throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown learning-rate schedule.");
         if (!(DeviceDropout >= 0 && DeviceDropout <= 1))
             throw new ArgumentOutOfRangeException(nameof(DeviceDropout), DeviceDropout, "device dropout must be in [0, 1].");
         return this;

@@ -1,5 +1,6 @@
 using Ddnn.Kernels;
 using Ddnn.Training.Joint;
+using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
 using Ddnn.Training.Tests.Data;
 
@@ -61,6 +62,32 @@ public class DdnnTrainerTests
         Assert.Equal(straight.History.Select(h => h.ValidationAccuracy), resumed.History.Select(h => h.ValidationAccuracy));
         // The checkpoint written after the resumed epoch records both epochs.
         Assert.Equal(2, DdnnTrainer.Resume(path, TinyRuns.Small.Train, null).CompletedEpochs);
+    }
+
+    [Fact]
+    public void A_cosine_run_stopped_mid_way_resumes_bit_identically_and_differs_from_a_constant_rate()
+    {
+        using var dir = new TempDirectory();
+        var cosine = Options(2) with { Schedule = LearningRateSchedule.Cosine };
+        var data = TinyRuns.Small;
+        DdnnTrainer Cosine() => new(TinyRuns.Model(TinyRuns.Config(data.Train)), data.Train, data.Validation, cosine);
+
+        var straight = Cosine();
+        straight.Run();
+        var path = dir.File("cosine.ckpt");
+        var first = Cosine();
+        first.TrainEpoch();
+        first.Checkpoint().Save(path);
+        var resumed = DdnnTrainer.Resume(path, data.Train, data.Validation);
+        Assert.Equal(LearningRateSchedule.Cosine, resumed.Options.Schedule);
+        resumed.Run();
+        Assert.Equal(TinyRuns.State(straight.Model), TinyRuns.State(resumed.Model));
+
+        var constant = NewTrainer(2);
+        constant.Run();
+        Assert.NotEqual(TinyRuns.State(constant.Model), TinyRuns.State(straight.Model));
+        // The last step of a cosine run (a handful of steps here) uses a rate far below the base rate.
+        Assert.True(straight.Optimizer.LearningRate < 0.1f * cosine.LearningRate, $"last rate {straight.Optimizer.LearningRate}");
     }
 
     [Fact]
