@@ -30,6 +30,7 @@ public sealed class DevicePartition
         Index = index;
         Blocks = blocks;
         Exit = exit;
+        ScoreQuantizer = ScoreQuantizer.For(exit);
         _outputs = new ulong[blocks.Length][];
         for (var k = 0; k < blocks.Length; k++) _outputs[k] = new ulong[blocks[k].OutputWords];
     }
@@ -39,6 +40,9 @@ public sealed class DevicePartition
 
     public PackedConvBlock[] Blocks { get; }
     public PackedExit Exit { get; }
+
+    /// <summary>How this device's exit logits travel as uint8 scores (derived from <see cref="Exit"/>).</summary>
+    public ScoreQuantizer ScoreQuantizer { get; }
 
     /// <summary>Float input length C·H·W of one sample.</summary>
     public int InputLength => Blocks[0].InChannels * Blocks[0].Height * Blocks[0].Width;

@@ -113,7 +113,8 @@ public sealed class PackedExit
         }
     }
 
-    private float Logit(int j, long acc) => Norm[j].Apply((float)acc + Bias[j]);
+    /// <summary>Class <paramref name="j"/>'s logit for an integer accumulator <paramref name="acc"/> (Σ ±1·±1 over the input).</summary>
+    internal float Logit(int j, long acc) => Norm[j].Apply((float)acc + Bias[j]);
 
     private void CheckIo(int mapWords, int logitCount)
     {

@@ -10,7 +10,7 @@ public enum WireMessageKind : byte
     /// <summary>Device → local aggregator: class scores (logits) as float32.</summary>
     ScoresFloat32 = 1,
 
-    /// <summary>Device → local aggregator: class scores quantized to uint8 (float32 minimum and step, then one byte per class).</summary>
+    /// <summary>Device → local aggregator: class scores quantized to uint8, one byte per class over the model's fixed per-class range (<see cref="ScoreQuantizer"/>).</summary>
     ScoresUInt8 = 2,
 
     /// <summary>Device → edge/cloud, or edge → cloud: a packed ±1 feature map, sent on demand.</summary>
@@ -37,7 +37,7 @@ public static class WireMessage
 
     /// <summary>Exact size of a scores message for <paramref name="classes"/> classes.</summary>
     public static int ScoresBytes(int classes, ScoreEncoding encoding) =>
-        HeaderBytes + (encoding == ScoreEncoding.Float32 ? 4 * classes : 8 + classes);
+        HeaderBytes + (encoding == ScoreEncoding.Float32 ? 4 * classes : classes);
 
     /// <summary>Exact size of a feature message for a (channels, height, width) ±1 map.</summary>
     public static int FeaturesBytes(int channels, int height, int width) => HeaderBytes + (channels * height * width + 7) / 8;
@@ -54,36 +54,30 @@ public static class WireMessage
         return new WireHeader(kind, message[1], BinaryPrimitives.ReadUInt32LittleEndian(message[2..]));
     }
 
-    /// <summary>Writes a scores message into <paramref name="destination"/>; returns its length.</summary>
-    public static int WriteScores(byte sender, uint sample, ReadOnlySpan<float> logits, ScoreEncoding encoding, Span<byte> destination)
+    /// <summary>
+    /// Writes a scores message into <paramref name="destination"/>; returns its length. uint8 scores need the sending
+    /// device's <paramref name="quantizer"/>.
+    /// </summary>
+    public static int WriteScores(byte sender, uint sample, ReadOnlySpan<float> logits, ScoreEncoding encoding, ScoreQuantizer? quantizer,
+        Span<byte> destination)
     {
         var length = ScoresBytes(logits.Length, encoding);
         Fit(destination, length);
         var kind = encoding == ScoreEncoding.Float32 ? WireMessageKind.ScoresFloat32 : WireMessageKind.ScoresUInt8;
-        WriteHeader(destination, new WireHeader(kind, sender, sample));
         var body = destination[HeaderBytes..length];
         if (encoding == ScoreEncoding.Float32)
-        {
             for (var j = 0; j < logits.Length; j++) BinaryPrimitives.WriteSingleLittleEndian(body[(4 * j)..], logits[j]);
-            return length;
-        }
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (var v in logits)
-        {
-            if (!float.IsFinite(v)) throw new ArgumentException($"logits must be finite to quantize, got {v}.", nameof(logits));
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
-        var step = (max - min) / 255f;
-        BinaryPrimitives.WriteSingleLittleEndian(body, min);
-        BinaryPrimitives.WriteSingleLittleEndian(body[4..], step);
-        for (var j = 0; j < logits.Length; j++)
-            body[8 + j] = step > 0 ? (byte)Math.Clamp(MathF.Round((logits[j] - min) / step), 0f, 255f) : (byte)0;
+        else
+            RequireQuantizer(quantizer, nameof(quantizer)).Encode(logits, body);
+        WriteHeader(destination, new WireHeader(kind, sender, sample));
         return length;
     }
 
-    /// <summary>Reads a scores message of <paramref name="logits"/>.Length classes (either encoding).</summary>
-    public static WireHeader ReadScores(ReadOnlySpan<byte> message, Span<float> logits)
+    /// <summary>
+    /// Reads a scores message of <paramref name="logits"/>.Length classes (either encoding); uint8 scores are decoded
+    /// with the sender's <paramref name="quantizer"/>.
+    /// </summary>
+    public static WireHeader ReadScores(ReadOnlySpan<byte> message, Span<float> logits, ScoreQuantizer? quantizer)
     {
         var header = ReadHeader(message);
         var encoding = header.Kind switch
@@ -95,16 +89,14 @@ public static class WireMessage
         ExactLength(message, ScoresBytes(logits.Length, encoding), header.Kind);
         var body = message[HeaderBytes..];
         if (encoding == ScoreEncoding.Float32)
-        {
             for (var j = 0; j < logits.Length; j++) logits[j] = BinaryPrimitives.ReadSingleLittleEndian(body[(4 * j)..]);
-            return header;
-        }
-        var min = BinaryPrimitives.ReadSingleLittleEndian(body);
-        var step = BinaryPrimitives.ReadSingleLittleEndian(body[4..]);
-        if (!float.IsFinite(min) || !(step >= 0) || !float.IsFinite(step)) throw new InvalidDataException($"uint8 scores have an invalid range (min {min}, step {step}).");
-        for (var j = 0; j < logits.Length; j++) logits[j] = min + body[8 + j] * step;
+        else
+            RequireQuantizer(quantizer, nameof(quantizer)).Decode(body, logits);
         return header;
     }
+
+    private static ScoreQuantizer RequireQuantizer(ScoreQuantizer? quantizer, string name) =>
+        quantizer ?? throw new ArgumentException("uint8 scores need the sending device's score quantizer.", name);
 
     /// <summary>Writes a packed map <c>(H, W, WordsFor(C))</c> as a feature message; returns its length.</summary>
     public static int WriteFeatures(byte sender, uint sample, ReadOnlySpan<ulong> map, int channels, int height, int width, Span<byte> destination)

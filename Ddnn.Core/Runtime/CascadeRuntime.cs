@@ -118,10 +118,10 @@ public sealed class CascadeRuntime
         for (var d = 0; d < devices; d++)
         {
             if (!s.Alive[d]) { allArrived = false; continue; }
-            var length = WireMessage.WriteScores((byte)d, (uint)s.Sample, _deviceLogits[d], Options.Scores, _buffer);
+            var length = WireMessage.WriteScores((byte)d, (uint)s.Sample, _deviceLogits[d], Options.Scores, _model.Devices[d].ScoreQuantizer, _buffer);
             s.ToLocal += length;
             if (Deliver(link, length, Options.Faults.DeviceDelayMs(d, s.Sample)) is not { } t) { allArrived = false; continue; }
-            WireMessage.ReadScores(_buffer.AsSpan(0, length), _receivedLogits[d]);
+            WireMessage.ReadScores(_buffer.AsSpan(0, length), _receivedLogits[d], _model.Devices[d].ScoreQuantizer);
             s.PresentLocal[d] = true;
             inputs[d] = _receivedLogits[d];
             last = Math.Max(last, t);
@@ -154,10 +154,10 @@ public sealed class CascadeRuntime
             _model.Edges[e].Run(received, _logits);
             _model.Edges[e].Features.CopyTo(_edgeFeatures[e]);
             s.EdgeRan[e] = true;
-            var length = WireMessage.WriteScores((byte)e, (uint)s.Sample, _logits, Inference.ScoreEncoding.Float32, _buffer);
+            var length = WireMessage.WriteScores((byte)e, (uint)s.Sample, _logits, Inference.ScoreEncoding.Float32, null, _buffer);
             s.EdgeBytes += length;
             if (Deliver(scoreLink, length, 0) is not { } t) { allAnswered = false; continue; }
-            WireMessage.ReadScores(_buffer.AsSpan(0, length), _logits);
+            WireMessage.ReadScores(_buffer.AsSpan(0, length), _logits, null);
             Kernels.Softmax.Forward(1, _logits.Length, _logits, _probabilities);
             for (var j = 0; j < _edgeMean.Length; j++) _edgeMean[j] += _probabilities[j];
             s.EdgesAnswered[e] = true;

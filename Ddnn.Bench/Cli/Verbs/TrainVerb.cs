@@ -26,7 +26,7 @@ public sealed class TrainVerb : ICliVerb
     private static readonly CliOption Epochs = CliOption.Int("epochs", 10, "total training epochs", min: 1);
     private static readonly CliOption Out = CliOption.String("out", null, $"run directory: {ModelFile}, {ConfigFile}, {CheckpointFile}, {LogFile}, {MetricsFile} (required)", valueName: "dir");
     private static readonly CliOption LearningRate = CliOption.Float("lr", 1e-3, "Adam learning rate", min: 1e-12, max: 10);
-    private static readonly CliOption Schedule = CliOption.Enum("lr-schedule", "constant", LearningRateSchedules.Names,
+    private static readonly CliOption Schedule = CliOption.Enum("lr-schedule", "cosine", LearningRateSchedules.Names,
         "learning-rate schedule over the run: constant, or cosine decay to zero at the last epoch");
     private static readonly CliOption Dropout = CliOption.Float("dropout", 0, "device dropout: probability that a device is absent for a training sample", min: 0, max: 1);
     private static readonly CliOption Resume = CliOption.Flag("resume", $"continue the run whose {CheckpointFile} is in --out (bit-identical to an uninterrupted run)");

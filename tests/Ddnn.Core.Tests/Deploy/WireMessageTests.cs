@@ -38,39 +38,55 @@ public class WireMessageTests
     {
         if (logits.Length == 0) return;
         var buffer = new byte[WireMessage.ScoresBytes(logits.Length, ScoreEncoding.Float32)];
-        Assert.Equal(6 + 4 * logits.Length, WireMessage.WriteScores(sender, sample, logits, ScoreEncoding.Float32, buffer));
+        Assert.Equal(6 + 4 * logits.Length, WireMessage.WriteScores(sender, sample, logits, ScoreEncoding.Float32, null, buffer));
         var back = new float[logits.Length];
-        Assert.Equal(new WireHeader(WireMessageKind.ScoresFloat32, sender, sample), WireMessage.ReadScores(buffer, back));
+        Assert.Equal(new WireHeader(WireMessageKind.ScoresFloat32, sender, sample), WireMessage.ReadScores(buffer, back, null));
         for (var j = 0; j < logits.Length; j++)
             Assert.Equal(BitConverter.SingleToInt32Bits(logits[j]), BitConverter.SingleToInt32Bits(back[j]));
     }
 
     [Fact]
-    public void UInt8ScoresAreWithinHalfAStepAndKeepTheArgmax()
+    public void UInt8ScoresAreOneBytePerClassWithinHalfAStepOfTheirRange()
     {
         var rng = new SeededRandom(3);
+        var lower = new float[10];
+        var upper = new float[10];
+        for (var j = 0; j < 10; j++)
+        {
+            lower[j] = (float)(rng.NextDouble() * -20);
+            upper[j] = lower[j] + (float)(rng.NextDouble() * 30);
+        }
+        var quantizer = new ScoreQuantizer(lower, upper);
         for (var trial = 0; trial < 200; trial++)
         {
             var logits = new float[10];
-            for (var j = 0; j < logits.Length; j++) logits[j] = (float)(rng.NextDouble() * 20 - 10);
+            for (var j = 0; j < logits.Length; j++) logits[j] = lower[j] + (float)rng.NextDouble() * (upper[j] - lower[j]);
             var buffer = new byte[WireMessage.ScoresBytes(10, ScoreEncoding.UInt8)];
-            Assert.Equal(6 + 8 + 10, WireMessage.WriteScores(0, 1, logits, ScoreEncoding.UInt8, buffer));
+            Assert.Equal(6 + 10, WireMessage.WriteScores(4, 9, logits, ScoreEncoding.UInt8, quantizer, buffer));
             var back = new float[10];
-            WireMessage.ReadScores(buffer, back);
-            var step = (logits.Max() - logits.Min()) / 255f;
-            for (var j = 0; j < 10; j++) Assert.InRange(back[j] - logits[j], -step * 0.5001f - 1e-5f, step * 0.5001f + 1e-5f);
-            Assert.Equal(logits.Max(), back[Array.IndexOf(logits, logits.Max())], 4);
+            Assert.Equal(new WireHeader(WireMessageKind.ScoresUInt8, 4, 9), WireMessage.ReadScores(buffer, back, quantizer));
+            for (var j = 0; j < 10; j++)
+            {
+                var half = (upper[j] - lower[j]) / 510f;
+                Assert.InRange(back[j] - logits[j], -half * 1.001f - 1e-5f, half * 1.001f + 1e-5f);
+            }
         }
+        Assert.Equal((upper[0] - lower[0]) / 510f, new ScoreQuantizer([lower[0], 0], [upper[0], 0]).MaxError, 6);
     }
 
     [Fact]
-    public void ConstantScoresQuantizeToTheirValue()
+    public void UInt8ScoresClampOutOfRangeValuesAndNeedTheQuantizer()
     {
+        var quantizer = new ScoreQuantizer([0f, 1f, 2f], [10f, 1f, 4f]);
         var buffer = new byte[WireMessage.ScoresBytes(3, ScoreEncoding.UInt8)];
-        WireMessage.WriteScores(0, 0, [2.5f, 2.5f, 2.5f], ScoreEncoding.UInt8, buffer);
+        WireMessage.WriteScores(0, 0, [-5f, 1f, 9f], ScoreEncoding.UInt8, quantizer, buffer);
         var back = new float[3];
-        WireMessage.ReadScores(buffer, back);
-        Assert.Equal([2.5f, 2.5f, 2.5f], back);
+        WireMessage.ReadScores(buffer, back, quantizer);
+        Assert.Equal([0f, 1f, 4f], back);
+        Assert.Contains("quantizer", Assert.Throws<ArgumentException>(() => WireMessage.WriteScores(0, 0, [1f, 1f, 1f], ScoreEncoding.UInt8, null, buffer)).Message);
+        Assert.Contains("quantizer", Assert.Throws<ArgumentException>(() => WireMessage.ReadScores(buffer, back, null)).Message);
+        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => WireMessage.WriteScores(0, 0, [float.NaN, 1f, 1f], ScoreEncoding.UInt8, quantizer, buffer)).Message);
+        Assert.Contains("class 1", Assert.Throws<ArgumentException>(() => new ScoreQuantizer([0f, 2f], [1f, 1f])).Message);
     }
 
     [Fact]
@@ -88,8 +104,8 @@ public class WireMessageTests
     public void MalformedMessagesGiveCleanErrors()
     {
         var buffer = new byte[WireMessage.ScoresBytes(3, ScoreEncoding.Float32)];
-        WireMessage.WriteScores(0, 0, [1f, 2f, 3f], ScoreEncoding.Float32, buffer);
-        Assert.Contains("expected exactly", Assert.Throws<InvalidDataException>(() => WireMessage.ReadScores(buffer.AsSpan(0, buffer.Length - 1), new float[3])).Message);
+        WireMessage.WriteScores(0, 0, [1f, 2f, 3f], ScoreEncoding.Float32, null, buffer);
+        Assert.Contains("expected exactly", Assert.Throws<InvalidDataException>(() => WireMessage.ReadScores(buffer.AsSpan(0, buffer.Length - 1), new float[3], null)).Message);
         Assert.Contains("expected a feature message", Assert.Throws<InvalidDataException>(() => WireMessage.ReadFeatures(buffer, 1, 1, 1, new ulong[1])).Message);
         Assert.Throws<InvalidDataException>(() => WireMessage.ReadHeader(buffer.AsSpan(0, 5)));
         buffer[0] = 99;
@@ -106,9 +122,9 @@ public class WireMessageTests
         var config = DdnnBuilder.Devices(6).Input(1, 16, 16).Classes(10).DeviceBlocks(4).LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 16).Build();
         var paper = new CommunicationLedger(config, ScoreEncoding.UInt8);
         var wire = new WireLedger(config, ScoreEncoding.UInt8);
-        Assert.Equal(6 + 8 + 10, wire.ScoreMessageBytes);
+        Assert.Equal(6 + 10, wire.ScoreMessageBytes);
         Assert.Equal(6 + 4 * 64 / 8, wire.FeatureMessageBytes);
-        // Real = formula + one header per message + the uint8 range.
-        Assert.Equal(paper.BytesPerDevice(0.25) + 6 + 8 + 0.75 * 6, wire.BytesPerDevice(0.25), 9);
+        // Real = formula + one header per message.
+        Assert.Equal(paper.BytesPerDevice(0.25) + 6 + 0.75 * 6, wire.BytesPerDevice(0.25), 9);
     }
 }
