@@ -154,6 +154,8 @@ public sealed class InferVerb : ICliVerb
         var paper = new CommunicationLedger(model.Config, options.Scores);
         var wire = new WireLedger(model.Config, options.Scores);
         var perDevice = deviceBytes / (double)n / devices;
+        // Every message on every link, against raw tiles sent without any framing (which favours raw offload).
+        var allLinks = (deviceBytes + cloudLinkBytes + edgeBytes) / (double)n;
         new TextTable("metric", "value")
             .AddRow("samples", split.Count.ToString(inv))
             .AddRow("threshold T", options.LocalThreshold.ToString(inv))
@@ -170,6 +172,8 @@ public sealed class InferVerb : ICliVerb
             .AddRow("  reduction vs raw", (paper.RawOffloadBytesPerDevice / perDevice).ToString("0.0", inv) + "x")
             .AddRow("bytes local<->cloud per sample", (cloudLinkBytes / (double)n).ToString("0.00", inv))
             .AddRow("bytes from edges per sample", (edgeBytes / (double)n).ToString("0.00", inv))
+            .AddRow("all links per sample", allLinks.ToString("0.00", inv))
+            .AddRow("  vs raw offload of every device", (devices * paper.RawOffloadBytesPerDevice / allLinks).ToString("0.0", inv) + "x")
             .AddRow("wall time (all tiers, in process)", string.Create(inv, $"{stopwatch.Elapsed.TotalMilliseconds:0} ms, {split.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9):0} samples/s"))
             .Write(context.Out);
     }
