@@ -3,7 +3,7 @@ using Ddnn.Kernels;
 namespace Ddnn.Bench.Tests;
 
 /// <summary>What one in-process <c>ddnn</c> command line printed and returned.</summary>
-internal sealed record CliResult(int Code, string Out, string Err)
+public sealed record CliResult(int Code, string Out, string Err)
 {
     /// <summary>Stderr as one line (asserting that it is exactly one non-empty line).</summary>
     public string SingleErrorLine()

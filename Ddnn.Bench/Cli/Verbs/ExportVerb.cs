@@ -60,9 +60,9 @@ public sealed class ExportVerb : ICliVerb
         DeployFile.Save(deployed, whole);
         table.AddRow("whole model", DeployedModelLoader.WholeModelFile, new FileInfo(whole).Length, null, null, null, null);
         context.Out.WriteLine($"exported {modelPath} ({model.Config.Devices} devices, {model.Config.Classes} classes) to {outDir}");
+        table.Footnote = "parameter bytes: as stored for the kernels (channels padded to 64-bit words per pixel); tight bits: 1 per weight,\n" +
+            "32 per threshold or float; paper bits: the paper's count (binary weights 1 bit, bias and 4 BN floats 32 bits each).";
         context.Out.Write(table.ToConsoleString());
-        context.Out.WriteLine("parameter bytes: as stored for the kernels (channels padded to 64-bit words per pixel); tight bits: 1 per weight,");
-        context.Out.WriteLine("32 per threshold or float; paper bits: the paper's count (binary weights 1 bit, bias and 4 BN floats 32 bits each).");
         return CliApp.ExitSuccess;
     }
 }
