@@ -22,13 +22,24 @@ public static class Program
         Console.CancelKeyPress += onCancel;
         try
         {
-            var app = new CliApp("ddnn", "Distributed Deep Neural Networks over devices, edge and cloud", VerbRegistry.All());
             bool interactive = ProgressReporter.IsInteractive(Console.IsOutputRedirected);
-            return app.Run(BenchVerb.AcceptPositionalSuite(args), Console.Out, Console.Error, cancellation.Token, interactive);
+            return Run(args, Console.Out, Console.Error, cancellation.Token, interactive);
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>The <c>ddnn</c> application: every verb of <see cref="VerbRegistry"/>.</summary>
+    public static CliApp CreateApp() =>
+        new("ddnn", "Distributed Deep Neural Networks over devices, edge and cloud", VerbRegistry.All());
+
+    /// <summary>
+    /// Runs one <c>ddnn</c> command line in process, writing to <paramref name="output"/> and <paramref name="error"/>;
+    /// returns the exit code. <paramref name="environment"/> reads variables (DDNN_DEBUG); defaults to the process environment.
+    /// </summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellation = default,
+        bool interactive = false, Func<string, string?>? environment = null) =>
+        CreateApp().Run(BenchVerb.AcceptPositionalSuite(args), output, error, cancellation, interactive, environment);
 }

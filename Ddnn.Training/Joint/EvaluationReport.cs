@@ -107,49 +107,58 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 
-    /// <summary>Prints the report as aligned tables.</summary>
+    /// <summary>Prints the report as aligned tables, one blank line after each.</summary>
     public void WriteTables(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var inv = CultureInfo.InvariantCulture;
-        string Pct(double v) => double.IsNaN(v) ? "-" : (100 * v).ToString("0.00", inv);
+        foreach (var table in Tables())
+        {
+            output.Write(table.ToConsoleString());
+            output.WriteLine();
+        }
+    }
 
-        output.WriteLine($"accuracy of each exit (%), {Dataset}: validation {ValidationSamples} samples, test {TestSamples} samples");
-        var exits = new TextTable("exit", "test", "validation", "test, visible views vs view label");
+    /// <summary>The report as tables: exit accuracies, the calibrated cascade, communication and (several devices) device-absent accuracy.</summary>
+    public IReadOnlyList<ResultTable> Tables()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        static double? Pct(double v) => double.IsNaN(v) ? null : 100 * v;
+        static ResultColumn Percent(string header) => ResultColumn.Number(header, "F2", "%");
+        var tables = new List<ResultTable>();
+
+        var exits = new ResultTable($"accuracy of each exit, {Dataset}: validation {ValidationSamples} samples, test {TestSamples} samples",
+            [ResultColumn.Text("exit"), Percent("test"), Percent("validation"), Percent("test, visible views vs view label")]);
         foreach (var e in Exits)
-            exits.AddRow(e.Exit, Pct(e.TestAccuracy), Pct(e.ValidationAccuracy), e.TestViewAccuracy is { } v ? Pct(v) : "-");
-        exits.Write(output, "  ");
-        output.WriteLine();
+            exits.AddRow(e.Exit, Pct(e.TestAccuracy), Pct(e.ValidationAccuracy), e.TestViewAccuracy is { } v ? Pct(v) : null);
+        tables.Add(exits);
 
         var c = Calibration;
         var t = TestCascade;
-        output.WriteLine($"entropy cascade at thresholds calibrated on validation (target: {c.Target}{(c.TargetMet ? "" : ", NOT met on validation")})");
-        var cascade = new TextTable("split", "T", "local exit %", "overall acc %", "cloud-only acc %");
-        var thresholds = c.Thresholds.Length == 0 ? "-" : string.Join("/", c.Thresholds.Select(x => x.ToString("0.###", inv)));
+        var cascade = new ResultTable($"entropy cascade at thresholds calibrated on validation (target: {c.Target}{(c.TargetMet ? "" : ", NOT met on validation")})",
+            [ResultColumn.Text("split"), ResultColumn.Text("T", ColumnAlignment.Right), Percent("local exit"), Percent("overall acc"), Percent("cloud-only acc")]);
+        var thresholds = c.Thresholds.Length == 0 ? ResultTable.MissingDisplay : string.Join("/", c.Thresholds.Select(x => x.ToString("0.###", inv)));
         cascade.AddRow("validation", thresholds, Pct(c.ValidationLocalExitFraction), Pct(c.ValidationAccuracy), Pct(c.ValidationCloudAccuracy));
-        var cloudTest = Exits[^1].TestAccuracy;
-        cascade.AddRow("test", thresholds, Pct(t.LocalExitFraction), Pct(t.Accuracy), Pct(cloudTest));
-        cascade.Write(output, "  ");
+        cascade.AddRow("test", thresholds, Pct(t.LocalExitFraction), Pct(t.Accuracy), Pct(Exits[^1].TestAccuracy));
         if (t.Levels.Length > 1)
-            output.WriteLine("  test exits by level: " + string.Join(", ", t.Levels.Select((l, i) => $"{l} {Pct(t.ExitFractions[i])}%")));
-        output.WriteLine();
+            cascade.Footnote = "test exits by level: " + string.Join(", ", t.Levels.Select((l, i) => string.Create(inv, $"{l} {100 * t.ExitFractions[i]:0.00}%")));
+        tables.Add(cascade);
 
-        output.WriteLine("communication per device per sample (bytes, test)");
-        var bytes = new TextTable("scheme", "bytes/device", "vs raw offload");
-        bytes.AddRow("DDNN cascade at T", t.BytesPerDevice.ToString("0.00", inv), (t.RawOffloadBytesPerDevice / t.BytesPerDevice).ToString("0.0", inv) + "x less");
-        bytes.AddRow("DDNN, every sample to the cloud", t.CloudOnlyBytesPerDevice.ToString("0.00", inv), (t.RawOffloadBytesPerDevice / t.CloudOnlyBytesPerDevice).ToString("0.0", inv) + "x less");
-        bytes.AddRow("raw offload (8-bit input)", t.RawOffloadBytesPerDevice.ToString("0", inv), "1.0x");
-        bytes.Write(output, "  ");
-        if (t.EdgesToCloudBytes > 0) output.WriteLine($"  edges -> cloud: {t.EdgesToCloudBytes.ToString("0.00", inv)} bytes per sample (all edges)");
-        output.WriteLine();
+        var bytes = new ResultTable("communication per device per sample (test)",
+            [ResultColumn.Text("scheme"), ResultColumn.Number("bytes/device", "F2", "B"), ResultColumn.Number("less than raw offload", "F1", "x")]);
+        bytes.AddRow("DDNN cascade at T", t.BytesPerDevice, t.RawOffloadBytesPerDevice / t.BytesPerDevice);
+        bytes.AddRow("DDNN, every sample to the cloud", t.CloudOnlyBytesPerDevice, t.RawOffloadBytesPerDevice / t.CloudOnlyBytesPerDevice);
+        bytes.AddRow("raw offload (8-bit input)", t.RawOffloadBytesPerDevice, 1.0);
+        if (t.EdgesToCloudBytes > 0) bytes.Footnote = string.Create(inv, $"edges -> cloud: {t.EdgesToCloudBytes:0.00} bytes per sample (all edges)");
+        tables.Add(bytes);
 
-        if (DeviceAbsent.Length == 0) return;
-        output.WriteLine("test accuracy (%) with one device absent for every sample");
+        if (DeviceAbsent.Length == 0) return tables;
         var names = DeviceAbsent[0].Exits;
-        var absent = new TextTable(["absent device", .. names, "cascade at T"]);
-        absent.AddRow(["none", .. names.Select(n => Pct(Exits.First(e => e.Exit == n).TestAccuracy)), Pct(t.Accuracy)]);
+        var absent = new ResultTable("test accuracy with one device absent for every sample",
+            [ResultColumn.Text("absent device"), .. names.Select(Percent), Percent("cascade at T")]);
+        absent.AddRow(["none", .. names.Select(n => (object?)Pct(Exits.First(e => e.Exit == n).TestAccuracy)), Pct(t.Accuracy)]);
         foreach (var a in DeviceAbsent)
-            absent.AddRow([$"dev{a.Device}", .. a.Accuracy.Select(Pct), Pct(a.CascadeAccuracy)]);
-        absent.Write(output, "  ");
+            absent.AddRow([$"dev{a.Device}", .. a.Accuracy.Select(x => (object?)Pct(x)), Pct(a.CascadeAccuracy)]);
+        tables.Add(absent);
+        return tables;
     }
 }

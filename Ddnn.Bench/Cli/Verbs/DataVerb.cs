@@ -40,32 +40,30 @@ public sealed class DataVerb : ICliVerb
         var train = splits.Train;
         MultiViewDataset[] all = [splits.Train, splits.Validation, splits.Test];
 
-        new TextTable("property", "value")
-            .AddRow("dataset", source.ToString())
+        var summary = new ResultTable($"data set {source}", [ResultColumn.Text("property"), ResultColumn.Text("value")])
             .AddRow("load time", string.Create(inv, $"{loadTime.TotalSeconds:0.00} s"))
             .AddRow("views (devices)", train.ViewCount.ToString(inv))
             .AddRow("view shape", $"{train.Channels}x{train.Height}x{train.Width} float32")
             .AddRow("raw offload", $"{train.RawBytesPerDevicePerSample} bytes per device per sample (8-bit)")
-            .AddRow("classes", $"{train.ClassCount}: {string.Join(", ", train.ClassNames)}")
-            .Write(output);
+            .AddRow("classes", $"{train.ClassCount}: {string.Join(", ", train.ClassNames)}");
+        output.Write(summary.ToConsoleString());
         output.WriteLine();
 
-        var counts = new TextTable(["split", "samples", .. train.ClassNames]);
+        var counts = new ResultTable("samples per class",
+            [ResultColumn.Text("split"), ResultColumn.Number("samples"), .. train.ClassNames.Select(c => ResultColumn.Number(c))]);
         foreach (var split in all)
-            counts.AddRow([SplitName(split), split.Count.ToString(inv), .. split.ClassCounts().Select(c => c.ToString(inv))]);
-        output.WriteLine("samples per class");
-        counts.Write(output, "  ");
+            counts.AddRow([SplitName(split), split.Count, .. split.ClassCounts().Select(c => (object?)c)]);
+        output.Write(counts.ToConsoleString());
         output.WriteLine();
 
-        var devices = Enumerable.Range(0, train.ViewCount).Select(d => $"dev{d}").ToArray();
-        var visible = new TextTable(["split", .. devices]);
+        var visible = new ResultTable("fraction of samples in which the object is visible, per device",
+            [ResultColumn.Text("split"), .. Enumerable.Range(0, train.ViewCount).Select(d => ResultColumn.Number($"dev{d}", "F3"))]);
         foreach (var split in all)
         {
             visible.AddRow([SplitName(split), .. Enumerable.Range(0, split.ViewCount).Select(d =>
-                split.Count == 0 ? "-" : split.VisibleFraction(d).ToString("0.000", inv))]);
+                split.Count == 0 ? null : (object?)split.VisibleFraction(d))]);
         }
-        output.WriteLine("fraction of samples in which the object is visible, per device");
-        visible.Write(output, "  ");
+        output.Write(visible.ToConsoleString());
     }
 
     private static string SplitName(MultiViewDataset split)

@@ -21,7 +21,7 @@ public sealed class EvalVerb : ICliVerb
         var path = arguments.GetOptionalString(Model.Name) ?? throw new CliUsageException("--model <file> is required");
         var target = ExperimentOptions.ReadTarget(arguments);
         ExperimentOptions.ApplyThreads(arguments);
-        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        if (!File.Exists(path)) throw CliUsageException.BadValue(Model.Name, path, "no such file");
         var model = DdnnModelFile.Load(path);
         var (source, splits) = ExperimentOptions.LoadData(arguments, context);
         var report = EvaluationReport.Evaluate(model, splits.Validation, splits.Test, target, source.ToString(),

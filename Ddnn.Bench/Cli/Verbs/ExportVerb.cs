@@ -1,4 +1,3 @@
-using System.Globalization;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
@@ -34,30 +33,36 @@ public sealed class ExportVerb : ICliVerb
             throw new CliUsageException($"cannot export {modelPath}: {e.Message}", e);
         }
         Directory.CreateDirectory(outDir);
-        var inv = CultureInfo.InvariantCulture;
-        var table = new TextTable("partition", "file", "file bytes", "parameter bytes", "tight bits", "paper bits", "peak working bytes");
+        var table = new ResultTable($"deploy files in {outDir}",
+        [
+            ResultColumn.Text("partition"), ResultColumn.Text("file"), ResultColumn.Number("size", unit: "B"),
+            ResultColumn.Number("parameters", unit: "B"), ResultColumn.Number("tight", unit: "bits"), ResultColumn.Number("paper", unit: "bits"),
+            ResultColumn.Number("peak working", unit: "B"),
+        ]);
         var paperBits = new CommunicationLedger(model.Config).DeviceMemoryBits;
         foreach (var id in PartitionId.AllOf(deployed))
         {
             var path = Path.Combine(outDir, id + DeployedModelLoader.Extension);
             DeployFile.SavePartition(deployed, id, path);
-            var (parameters, tight, paper, peak) = id.Kind switch
+            var parameters = id.Kind switch
             {
-                PartitionKind.Device => (deployed.Devices[id.Index].ParameterBytes, deployed.Devices[id.Index].TightParameterBits.ToString(inv),
-                    paperBits.ToString(inv), deployed.Devices[id.Index].PeakWorkingBytes.ToString(inv)),
-                PartitionKind.Local => (deployed.Local!.ParameterBytes, "-", "-", "-"),
-                PartitionKind.Edge => (deployed.Edges[id.Index].ParameterBytes, "-", "-", "-"),
-                _ => (deployed.Cloud.ParameterBytes, "-", "-", "-"),
+                PartitionKind.Device => deployed.Devices[id.Index].ParameterBytes,
+                PartitionKind.Local => deployed.Local!.ParameterBytes,
+                PartitionKind.Edge => deployed.Edges[id.Index].ParameterBytes,
+                _ => deployed.Cloud.ParameterBytes,
             };
-            table.AddRow(id.ToString(), Path.GetFileName(path), new FileInfo(path).Length.ToString(inv), parameters.ToString(inv), tight, paper, peak);
+            // Memory counts are a device's concern: the paper bounds what an end device must hold.
+            var device = id.Kind == PartitionKind.Device ? deployed.Devices[id.Index] : null;
+            table.AddRow(id.ToString(), Path.GetFileName(path), new FileInfo(path).Length, parameters,
+                device?.TightParameterBits, device is null ? null : paperBits, device?.PeakWorkingBytes);
         }
         var whole = Path.Combine(outDir, DeployedModelLoader.WholeModelFile);
         DeployFile.Save(deployed, whole);
-        table.AddRow("whole model", DeployedModelLoader.WholeModelFile, new FileInfo(whole).Length.ToString(inv), "-", "-", "-", "-");
+        table.AddRow("whole model", DeployedModelLoader.WholeModelFile, new FileInfo(whole).Length, null, null, null, null);
         context.Out.WriteLine($"exported {modelPath} ({model.Config.Devices} devices, {model.Config.Classes} classes) to {outDir}");
-        table.Write(context.Out);
-        context.Out.WriteLine("parameter bytes: as stored for the kernels (channels padded to 64-bit words per pixel); tight bits: 1 per weight,");
-        context.Out.WriteLine("32 per threshold or float; paper bits: the paper's count (binary weights 1 bit, bias and 4 BN floats 32 bits each).");
+        table.Footnote = "parameter bytes: as stored for the kernels (channels padded to 64-bit words per pixel); tight bits: 1 per weight,\n" +
+            "32 per threshold or float; paper bits: the paper's count (binary weights 1 bit, bias and 4 BN floats 32 bits each).";
+        context.Out.Write(table.ToConsoleString());
         return CliApp.ExitSuccess;
     }
 }

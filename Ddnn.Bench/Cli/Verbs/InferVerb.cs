@@ -100,18 +100,17 @@ public sealed class InferVerb : ICliVerb
         var inv = CultureInfo.InvariantCulture;
         var views = split.GetSample(sample);
         var tiers = model.Infer(views);
-        var table = new TextTable("exit", "prediction", "entropy");
+        var table = new ResultTable($"sample {sample} of {split.Name}, label {split.GetLabel(sample)}; every tier, all devices present",
+            [ResultColumn.Text("exit"), ResultColumn.Number("prediction"), ResultColumn.Number("entropy", "0.0000")]);
         for (var e = 0; e < tiers.Exits.Length; e++)
         {
             var scores = DdnnScoring.Score(Ddnn.Core.Tensor.FromValues(tiers.Exits[e], 1, model.Config.Classes), model.ExitNames[e]);
-            table.AddRow(model.ExitNames[e], scores.Predictions[0].ToString(inv), scores.Entropies[0].ToString("0.0000", inv));
+            table.AddRow(model.ExitNames[e], scores.Predictions[0], scores.Entropies[0]);
         }
-        output.WriteLine($"sample {sample} of {split.Name}, label {split.GetLabel(sample)}; every tier, all devices present:");
-        table.Write(output, "  ");
+        output.Write(table.ToConsoleString());
         var o = runtime.Run(sample, views);
         output.WriteLine();
-        output.WriteLine("cascade runtime:");
-        new TextTable("property", "value")
+        var run = new ResultTable("cascade runtime", [ResultColumn.Text("property"), ResultColumn.Text("value")])
             .AddRow("exit", o.Tier.ToString() + (o.Degraded ? " (degraded)" : ""))
             .AddRow("prediction", o.Prediction.ToString(inv))
             .AddRow("latency", o.LatencyMs.ToString("0.000 ms", inv))
@@ -121,8 +120,8 @@ public sealed class InferVerb : ICliVerb
             .AddRow("edge level", o.EdgePrediction < 0 ? "-" : string.Create(inv, $"{o.EdgePrediction} (entropy {o.EdgeEntropy:0.0000}, edges answered {Flags(o.EdgesAnswered)})"))
             .AddRow("bytes device->edge/cloud", o.DeviceToCloudBytes.ToString(inv))
             .AddRow("bytes edges->local/cloud", o.EdgeBytes.ToString(inv))
-            .AddRow("bytes local<->cloud", o.LocalToCloudBytes.ToString(inv))
-            .Write(output, "  ");
+            .AddRow("bytes local<->cloud", o.LocalToCloudBytes.ToString(inv));
+        output.Write(run.ToConsoleString());
     }
 
     private static string Flags(bool[] present) => string.Concat(present.Select(p => p ? '1' : '0'));
@@ -156,7 +155,7 @@ public sealed class InferVerb : ICliVerb
         var perDevice = deviceBytes / (double)n / devices;
         // Every message on every link, against raw tiles sent without any framing (which favours raw offload).
         var allLinks = (deviceBytes + cloudLinkBytes + edgeBytes) / (double)n;
-        new TextTable("metric", "value")
+        var table = new ResultTable($"cascade runtime on {split.Name}", [ResultColumn.Text("metric"), ResultColumn.Text("value")])
             .AddRow("samples", split.Count.ToString(inv))
             .AddRow("threshold T", options.LocalThreshold.ToString(inv))
             .AddRow("accuracy", (correct / (double)n).ToString("0.0000", inv))
@@ -174,7 +173,7 @@ public sealed class InferVerb : ICliVerb
             .AddRow("bytes from edges per sample", (edgeBytes / (double)n).ToString("0.00", inv))
             .AddRow("all links per sample", allLinks.ToString("0.00", inv))
             .AddRow("  vs raw offload of every device", (devices * paper.RawOffloadBytesPerDevice / allLinks).ToString("0.0", inv) + "x")
-            .AddRow("wall time (all tiers, in process)", string.Create(inv, $"{stopwatch.Elapsed.TotalMilliseconds:0} ms, {split.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9):0} samples/s"))
-            .Write(context.Out);
+            .AddRow("wall time (all tiers, in process)", string.Create(inv, $"{stopwatch.Elapsed.TotalMilliseconds:0} ms, {split.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9):0} samples/s"));
+        context.Out.Write(table.ToConsoleString());
     }
 }
