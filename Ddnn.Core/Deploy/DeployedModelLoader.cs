@@ -1,9 +1,10 @@
+using Ddnn.Core.IO;
 using Ddnn.Core.Model;
 
 namespace Ddnn.Core.Deploy;
 
 /// <summary>
-/// Opens whatever a user points at as a deployed model: a training checkpoint (<see cref="DdnnModelFile"/>, exported
+/// Opens whatever a user points at as a deployed model: a trainable model file (<see cref="DdnnModelFile"/>, exported
 /// on the fly), a whole-model deploy file, or a directory of deploy files (e.g. one per partition, as
 /// <c>ddnn export</c> writes them) merged into one model.
 /// </summary>
@@ -31,17 +32,19 @@ public static class DeployedModelLoader
             return bundle.ToModel();
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"model not found: {path}", path);
-        Span<byte> magic = stackalloc byte[8];
-        using (var stream = File.OpenRead(path))
-            if (stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) < 8)
-                throw new InvalidDataException($"{path}: too short to be a DDNN checkpoint or deploy file.");
-        if (magic.SequenceEqual(DeployFile.Magic)) return DeployFile.Load(path);
-        if (magic.SequenceEqual(DdnnModelFile.Magic))
+        var contents = DdnnFile.Read(path, DdnnFileKind.TrainableModel, DdnnFileKind.PackedModel, DdnnFileKind.PackedPartition);
+        switch (contents.Kind)
         {
-            var model = DdnnModelFile.Load(path);
-            model.Eval();
-            return DdnnExporter.Export(model);
+            case DdnnFileKind.TrainableModel:
+                var model = DdnnModelFile.FromContents(contents);
+                model.Eval();
+                return DdnnExporter.Export(model);
+            case DdnnFileKind.PackedModel:
+                return DeployFile.FromContents(contents).ToModel();
+            default:
+                var bundle = DeployFile.FromContents(contents);
+                throw new InvalidDataException(
+                    $"{path}: holds only partition {string.Join(", ", bundle.Partitions)}; give the export directory (or its {WholeModelFile}) to load the whole model.");
         }
-        throw new InvalidDataException($"{path}: neither a DDNN checkpoint (DDNNMODL) nor a deploy file (DDNNDEPL).");
     }
 }

@@ -1,3 +1,4 @@
+using Ddnn.Core.IO;
 using Ddnn.Core.Model;
 using Ddnn.Kernels.Binary;
 

@@ -1,6 +1,6 @@
 namespace Ddnn.Core.Deploy;
 
-/// <summary>The tier a partition runs on; the values are the section types of the deploy file.</summary>
+/// <summary>The tier a partition runs on.</summary>
 public enum PartitionKind : uint
 {
     Device = 2,

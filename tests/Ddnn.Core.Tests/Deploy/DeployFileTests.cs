@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Text;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Model;
-using Ddnn.Core.State;
+using Ddnn.Core.IO;
 using Ddnn.Core.Tests.Model;
+using Ddnn.TestSupport;
 using FsCheck.Xunit;
 
 namespace Ddnn.Core.Tests.Deploy;
@@ -18,7 +18,7 @@ public sealed class DeployFileTests : IDisposable
         var model = DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(4)
             .LocalExit(Aggregation.Concat).Edge([0], Aggregation.Concat, 4).Edge([1], Aggregation.MaxPool, 4).Cloud(Aggregation.Concat, 4), 7);
         var deployed = DdnnExporter.Export(model);
-        return (model, deployed, DeployFile.Serialize(deployed, PartitionId.AllOf(deployed)));
+        return (model, deployed, DeployFile.Serialize(deployed));
     });
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -66,52 +66,59 @@ public sealed class DeployFileTests : IDisposable
             merged = merged is null ? bundle : merged.Merge(bundle);
         }
         var whole = merged!.ToModel();
-        Assert.Equal(bytes, DeployFile.Serialize(whole, PartitionId.AllOf(whole)));
+        Assert.Equal(bytes, DeployFile.Serialize(whole));
         var partial = DeployFile.LoadBundle(Path.Combine(_dir, "dev0.ddnnp"));
         var error = Assert.Throws<InvalidDataException>(partial.ToModel);
         Assert.Contains("partition dev1 is missing", error.Message);
     }
 
     [Fact]
-    public void TruncatedFileIsReported()
+    public void EveryGenericDamageOfAWholeModelFileIsReported() =>
+        FileDamage.AssertEachIsReported(FileDamage.Cases(Small.Value.Bytes, (uint)DdnnFileKind.TrainableModel, (uint)SectionType.Tensor),
+            Path.Combine(_dir, "damaged.ddnnp"), p => DeployFile.Load(p));
+
+    [Fact]
+    public void EveryGenericDamageOfAPartitionFileIsReported()
     {
-        var bytes = Small.Value.Bytes;
-        var error = Load(bytes[..(bytes.Length - 10)]);
-        Assert.Contains("truncated", error.Message);
-        Assert.Contains("cut.ddnnp", error.Message);
+        var (_, deployed, _) = Small.Value;
+        FileDamage.AssertEachIsReported(FileDamage.Cases(DeployFile.Serialize(deployed, new PartitionId(PartitionKind.Edge, 1)),
+                (uint)DdnnFileKind.ModuleState, (uint)SectionType.OptimizerSlot),
+            Path.Combine(_dir, "damaged-edge1.ddnnp"), p => DeployFile.LoadBundle(p));
     }
 
     [Fact]
-    public void CorruptByteIsReported()
+    public void APartitionFileWhereAWholeModelIsExpectedIsNamedAsSuch()
     {
-        var bytes = (byte[])Small.Value.Bytes.Clone();
-        bytes[bytes.Length / 2] ^= 0x10;
-        Assert.Contains("checksum mismatch", Load(bytes).Message);
+        var path = Path.Combine(_dir, "dev0.ddnnp");
+        DeployFile.SavePartition(Small.Value.Deployed, new PartitionId(PartitionKind.Device, 0), path);
+        var error = Assert.Throws<InvalidDataException>(() => DeployFile.Load(path));
+        Assert.Equal($"{path}: is a packed partition file, but a packed whole model file is expected here.", error.Message);
+        error = Assert.Throws<InvalidDataException>(() => DeployedModelLoader.Load(path));
+        Assert.Contains("holds only partition dev0", error.Message);
     }
 
     [Fact]
-    public void WrongVersionIsReported()
+    public void AWholeModelFileMissingAPartitionIsReported()
     {
-        var bytes = (byte[])Small.Value.Bytes.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 2);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), Crc32.Compute(bytes.AsSpan(0, 16)));
-        Assert.Contains("version 2 is not supported", Load(bytes).Message);
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        raw.Sections.RemoveAt(2);
+        Assert.Contains("partition dev1 is missing", Load(raw.Build()).Message);
     }
 
     [Fact]
-    public void UnknownSectionIsReported()
+    public void APartitionIndexOutsideTheConfigurationIsReported()
     {
-        var sections = Sections(Small.Value.Bytes);
-        sections.Add((9, 0, [1, 2, 3]));
-        Assert.Contains("unknown section type 9", Load(Build(sections)).Message);
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        raw.Sections[2] = raw.Sections[2] with { Index = 7 };
+        Assert.Contains("device index 7 is outside 0..1", Load(raw.Build()).Message);
     }
 
     [Fact]
     public void RepeatedPartitionIsReported()
     {
-        var sections = Sections(Small.Value.Bytes);
-        sections.Add(sections[1]);
-        Assert.Contains("appears twice", Load(Build(sections)).Message);
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        raw.Sections.Add(raw.Sections[1]);
+        Assert.Contains("partition dev0 appears twice", Load(raw.Build()).Message);
     }
 
     [Fact]
@@ -119,10 +126,10 @@ public sealed class DeployFileTests : IDisposable
     {
         var other = DdnnExporter.Export(DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(6)
             .LocalExit(Aggregation.Concat).Edge([0], Aggregation.Concat, 4).Edge([1], Aggregation.MaxPool, 4).Cloud(Aggregation.Concat, 4), 8));
-        var foreign = Sections(DeployFile.Serialize(other, [new PartitionId(PartitionKind.Device, 0)]))[1];
-        var sections = Sections(Small.Value.Bytes);
-        sections[1] = foreign;
-        var error = Load(Build(sections));
+        var foreign = RawDdnnFile.Parse(DeployFile.Serialize(other, new PartitionId(PartitionKind.Device, 0))).Sections[1];
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        raw.Sections[1] = foreign;
+        var error = Load(raw.Build());
         Assert.Contains("dev0 block 0", error.Message);
         Assert.Contains("configuration needs", error.Message);
     }
@@ -130,22 +137,22 @@ public sealed class DeployFileTests : IDisposable
     [Fact]
     public void NonZeroTailBitsAreReported()
     {
-        var sections = Sections(Small.Value.Bytes);
-        var (type, index, payload) = sections[1];
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        var (type, index, payload) = raw.Sections[1];
         // dev0 payload: block count, then block 0's 7 ints and a flag, then the weight count and the first weight word.
         var firstWord = 4 + 7 * 4 + 1 + 4;
         payload = (byte[])payload.Clone();
         payload[firstWord + 7] |= 0x80;
-        sections[1] = (type, index, payload);
-        Assert.Contains("tails must be zero", Load(Build(sections)).Message);
+        raw.Sections[1] = new RawSection(type, index, payload);
+        Assert.Contains("tails must be zero", Load(raw.Build()).Message);
     }
 
     [Fact]
     public void BadConfigurationIsReported()
     {
-        var sections = Sections(Small.Value.Bytes);
-        sections[0] = (1, 0, Encoding.UTF8.GetBytes("{\"devices\": -3}"));
-        Assert.Contains("invalid configuration", Load(Build(sections)).Message);
+        var raw = RawDdnnFile.Parse(Small.Value.Bytes);
+        raw.Sections[0] = new RawSection(1, 0, Encoding.UTF8.GetBytes("{\"devices\": -3}"));
+        Assert.Contains("section 0 (configuration 0): invalid configuration", Load(raw.Build()).Message);
     }
 
     [Fact]
@@ -161,11 +168,11 @@ public sealed class DeployFileTests : IDisposable
         foreach (var path in new[] { checkpoint, partitions, whole })
         {
             var loaded = DeployedModelLoader.Load(path);
-            Assert.Equal(bytes, DeployFile.Serialize(loaded, PartitionId.AllOf(loaded)));
+            Assert.Equal(bytes, DeployFile.Serialize(loaded));
         }
         var junk = Path.Combine(_dir, "junk.bin");
         File.WriteAllBytes(junk, new byte[64]);
-        Assert.Contains("neither a DDNN checkpoint", Assert.Throws<InvalidDataException>(() => DeployedModelLoader.Load(junk)).Message);
+        Assert.Contains("bad magic", Assert.Throws<InvalidDataException>(() => DeployedModelLoader.Load(junk)).Message);
     }
 
     [Fact]
@@ -187,58 +194,10 @@ public sealed class DeployFileTests : IDisposable
         Assert.Throws<InvalidDataException>(() => DeployFile.Deserialize(bytes[..(int)(length % (uint)bytes.Length)], "cut"));
     }
 
-    [Fact]
-    public void AppendedBytesAreReported()
-    {
-        var bytes = Small.Value.Bytes.Concat(new byte[] { 0 }).ToArray();
-        Assert.Contains("unexpected bytes after the last section", Load(bytes).Message);
-    }
-
     private InvalidDataException Load(byte[] bytes)
     {
         var path = Path.Combine(_dir, "cut.ddnnp");
         File.WriteAllBytes(path, bytes);
         return Assert.Throws<InvalidDataException>(() => DeployFile.Load(path));
-    }
-
-    /// <summary>The (type, index, payload) of every section of a valid file.</summary>
-    private static List<(uint Type, uint Index, byte[] Payload)> Sections(byte[] bytes)
-    {
-        var list = new List<(uint, uint, byte[])>();
-        var count = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        var at = 20;
-        for (var s = 0; s < count; s++)
-        {
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8));
-            list.Add((BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4)),
-                bytes.AsSpan(at + 12, length).ToArray()));
-            at += 12 + length + 4;
-        }
-        return list;
-    }
-
-    /// <summary>A file with valid checksums around arbitrary sections.</summary>
-    private static byte[] Build(List<(uint Type, uint Index, byte[] Payload)> sections)
-    {
-        var output = new List<byte>();
-        var header = new byte[20];
-        DeployFile.Magic.CopyTo(header);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), DeployFile.Version);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), (uint)sections.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), Crc32.Compute(header.AsSpan(0, 16)));
-        output.AddRange(header);
-        foreach (var (type, index, payload) in sections)
-        {
-            var head = new byte[12];
-            BinaryPrimitives.WriteUInt32LittleEndian(head, type);
-            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(4), index);
-            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), (uint)payload.Length);
-            var crc = new byte[4];
-            BinaryPrimitives.WriteUInt32LittleEndian(crc, Crc32.Append(Crc32.Compute(head), payload));
-            output.AddRange(head);
-            output.AddRange(payload);
-            output.AddRange(crc);
-        }
-        return output.ToArray();
     }
 }

@@ -1,4 +1,9 @@
+using System.Text;
+using Ddnn.Core.Deploy;
+using Ddnn.Core.IO;
 using Ddnn.Core.Model;
+using Ddnn.TestSupport;
+using FsCheck.Xunit;
 
 namespace Ddnn.Core.Tests.Model;
 
@@ -69,47 +74,100 @@ public sealed class DdnnModelFileTests : IDisposable
     }
 
     [Fact]
-    public void CorruptTruncatedAndForeignFilesAreRejectedNamingThePath()
+    public void EveryGenericDamageIsReported()
     {
         TrainedModel("m.ddnn", out var path);
-        var bytes = File.ReadAllBytes(path);
-
-        var flipped = (byte[])bytes.Clone();
-        flipped[bytes.Length / 2] ^= 0x40;
-        AssertRejected(flipped, "checksum");
-
-        AssertRejected(bytes.AsSpan(0, bytes.Length - 7).ToArray(), "");
-        AssertRejected(bytes.AsSpan(0, 10).ToArray(), "truncated");
-
-        var foreign = (byte[])bytes.Clone();
-        "NOTAMODL"u8.CopyTo(foreign);
-        AssertRejected(foreign, "not a DDNN model file");
-
+        FileDamage.AssertEachIsReported(FileDamage.Cases(File.ReadAllBytes(path), (uint)DdnnFileKind.TrainingCheckpoint, (uint)SectionType.CloudPartition),
+            Path.Combine(_dir, "bad.ddnn"), p => DdnnModelFile.Load(p));
         Assert.Throws<FileNotFoundException>(() => DdnnModelFile.Load(Path.Combine(_dir, "missing.ddnn")));
+    }
+
+    [Fact]
+    public void APackedFileWhereATrainableModelIsExpectedIsNamedAsSuch()
+    {
+        var model = TrainedModel("m.ddnn", out _);
+        model.Eval();
+        var path = Path.Combine(_dir, "cloud.ddnnp");
+        DeployFile.SavePartition(DdnnExporter.Export(model), new PartitionId(PartitionKind.Cloud), path);
+        var e = Assert.Throws<InvalidDataException>(() => DdnnModelFile.Load(path));
+        Assert.Equal($"{path}: is a packed partition file, but a trainable model file is expected here.", e.Message);
+    }
+
+    [Fact]
+    public void ATensorOfAnotherShapeIsReportedAndNamed()
+    {
+        var model = new DdnnModel(Config());
+        var other = new DdnnModel(Config() with { Classes = 5 });
+        var raw = RawDdnnFile.Parse(DdnnModelFile.Serialize(model));
+        var foreign = RawDdnnFile.Parse(DdnnModelFile.Serialize(other));
+        var at = raw.Sections.FindIndex(s => s.Type == (uint)SectionType.Tensor && Encoding.UTF8.GetString(s.Payload).Contains("cloud_exit", StringComparison.Ordinal));
+        Assert.True(at > 0);
+        raw.Sections[at] = foreign.Sections[at];
+        var e = Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(raw.Build(), "edited.ddnn"));
+        Assert.StartsWith($"edited.ddnn: section {at} (tensor {at - 1}): ", e.Message);
+        Assert.Contains("in the file but", e.Message);
+    }
+
+    [Fact]
+    public void MissingRepeatedAndMisnumberedTensorsAreReported()
+    {
+        var bytes = DdnnModelFile.Serialize(new DdnnModel(Config()));
+        var raw = RawDdnnFile.Parse(bytes);
+        raw.Sections.RemoveAt(raw.Sections.Count - 1);
+        Assert.Contains("is missing from the file", Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(raw.Build(), "m")).Message);
+        raw = RawDdnnFile.Parse(bytes);
+        raw.Sections[2] = raw.Sections[1] with { Index = 1 };
+        Assert.Contains("appears twice", Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(raw.Build(), "m")).Message);
+        raw = RawDdnnFile.Parse(bytes);
+        raw.Sections[2] = raw.Sections[2] with { Index = 5 };
+        Assert.Contains("tensor section has index 5, expected 1", Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(raw.Build(), "m")).Message);
     }
 
     [Fact]
     public void AStoredConfigurationThatIsInvalidIsRejected()
     {
-        // Re-encode a valid file with "classes": 1 and a correct checksum: the configuration check must catch it.
+        // Re-encode a valid file with "classes": 1 and correct checksums: the configuration check must catch it.
         var model = new DdnnModel(DdnnBuilder.Devices(1).Input(1, 4, 4).Classes(2).Cloud(Aggregation.Concat, 2).Build());
-        var bytes = DdnnModelFile.Serialize(model);
-        var text = System.Text.Encoding.UTF8.GetString(bytes);
-        var at = text.IndexOf("\"classes\": 2", StringComparison.Ordinal);
-        Assert.True(at > 0);
-        bytes[at + "\"classes\": ".Length] = (byte)'1';
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Ddnn.Core.State.Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4)));
-        var e = Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(bytes, "edited.ddnn"));
-        Assert.Contains("edited.ddnn", e.Message);
+        var raw = RawDdnnFile.Parse(DdnnModelFile.Serialize(model));
+        var json = Encoding.UTF8.GetString(raw.Sections[0].Payload);
+        Assert.Contains("\"classes\": 2", json);
+        raw.Sections[0] = raw.Sections[0] with { Payload = Encoding.UTF8.GetBytes(json.Replace("\"classes\": 2", "\"classes\": 1", StringComparison.Ordinal)) };
+        var e = Assert.Throws<InvalidDataException>(() => DdnnModelFile.Deserialize(raw.Build(), "edited.ddnn"));
+        Assert.StartsWith("edited.ddnn: section 0 (configuration 0): invalid configuration", e.Message);
         Assert.Contains("classes must be at least 2", e.Message);
     }
 
-    private void AssertRejected(byte[] bytes, string fragment)
+    [Fact]
+    public void SerializingTheLoadedModelGivesTheSameBytes()
     {
-        var path = Path.Combine(_dir, "bad.ddnn");
-        File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => DdnnModelFile.Load(path));
-        Assert.Contains(path, e.Message);
-        Assert.Contains(fragment, e.Message);
+        TrainedModel("m.ddnn", out var path);
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(bytes, DdnnModelFile.Serialize(DdnnModelFile.Load(path)));
+    }
+
+    private static readonly Lazy<byte[]> SmallFile = new(() =>
+    {
+        var config = DdnnBuilder.Devices(2).Input(1, 4, 4).Classes(3).DeviceBlocks(2).LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 2).Build();
+        return DdnnModelFile.Serialize(ModelTestData.Randomize(new DdnnModel(config), 5));
+    });
+
+    [Property(MaxTest = 150)]
+    public void FlippingOrCuttingBytesGivesACleanErrorOrTheIdenticalModel(uint position, byte mask, bool cut)
+    {
+        var bytes = (byte[])SmallFile.Value.Clone();
+        var at = (int)(position % (uint)bytes.Length);
+        if (cut) bytes = bytes[..at];
+        else bytes[at] ^= mask;
+        DdnnModel loaded;
+        try
+        {
+            loaded = DdnnModelFile.Deserialize(bytes, "fuzzed.ddnn");
+        }
+        catch (InvalidDataException e)
+        {
+            Assert.StartsWith("fuzzed.ddnn: ", e.Message);
+            return;
+        }
+        Assert.Equal(SmallFile.Value, DdnnModelFile.Serialize(loaded)); // only an unchanged file (mask 0) may load
     }
 }

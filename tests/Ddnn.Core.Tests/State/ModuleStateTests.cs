@@ -1,7 +1,9 @@
 using Ddnn.Core;
 using Ddnn.Core.Layers;
+using Ddnn.Core.IO;
 using Ddnn.Core.Randomness;
 using Ddnn.Core.State;
+using Ddnn.TestSupport;
 using FsCheck.Xunit;
 
 namespace Ddnn.Core.Tests.State;
@@ -64,7 +66,7 @@ public sealed class ModuleStateTests : IDisposable
         var before = b.StateTensors()[0].Tensor.ToArray();
         var ex = Assert.Throws<InvalidDataException>(() => ModuleState.Load(b, path));
         Assert.Contains(path, ex.Message);
-        Assert.Contains("truncated", ex.Message);
+        Assert.Contains("truncated: the header declares", ex.Message);
         Assert.Equal(before, b.StateTensors()[0].Tensor.ToArray());
     }
 
@@ -99,15 +101,25 @@ public sealed class ModuleStateTests : IDisposable
     }
 
     [Fact]
-    public void BadMagicAndVersion()
+    public void EveryGenericDamageIsReported()
     {
-        var bytes = ModuleState.Serialize(Model());
-        var wrong = (byte[])bytes.Clone();
-        wrong[0] = (byte)'X';
-        Assert.Contains("bad magic", Assert.Throws<InvalidDataException>(() => ModuleState.Deserialize(Model(), wrong)).Message);
-        wrong = (byte[])bytes.Clone();
-        wrong[8] = 9;
-        Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => ModuleState.Deserialize(Model(), wrong)).Message);
+        var a = Model();
+        Randomize(a, 3);
+        FileDamage.AssertEachIsReported(FileDamage.Cases(ModuleState.Serialize(a), (uint)DdnnFileKind.TrainableModel, (uint)SectionType.Config),
+            Path.Combine(_dir, "bad.ddnn"), p => ModuleState.Load(Model(), p));
+    }
+
+    [Fact]
+    public void ATensorStoredAsTheWrongKindIsReported()
+    {
+        var raw = RawDdnnFile.Parse(ModuleState.Serialize(new Sequential(new ConvPoolBNSign(1, 4))));
+        var last = raw.Sections[^1];
+        var payload = (byte[])last.Payload.Clone();
+        var nameLength = BitConverter.ToInt32(payload, 0);
+        payload[4 + nameLength] = 0; // a buffer marked as a parameter
+        raw.Sections[^1] = last with { Payload = payload };
+        var ex = Assert.Throws<InvalidDataException>(() => ModuleState.Deserialize(new Sequential(new ConvPoolBNSign(1, 4)), raw.Build(), "k.ddnn"));
+        Assert.Contains("is stored as a parameter but the module has a buffer", ex.Message);
     }
 
     [Fact]

@@ -150,7 +150,7 @@ public class DdnnTrainerTests
         var foreign = dir.File("model.bin");
         File.WriteAllBytes(foreign, "not a checkpoint at all"u8.ToArray());
         e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Load(foreign));
-        Assert.Contains("not a Ddnn training checkpoint", e.Message);
+        Assert.Contains("not a Ddnn file (bad magic", e.Message);
 
         Assert.Throws<FileNotFoundException>(() => TrainingCheckpoint.Load(dir.File("missing.ckpt")));
 
