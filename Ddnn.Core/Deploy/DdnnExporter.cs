@@ -41,7 +41,7 @@ public static class DdnnExporter
         if (config.LocalAggregator is { } aggregation)
         {
             var exit = model.LocalExit is null ? null : ExportExit(model.LocalExit, config.Devices * config.Classes, (1, 1));
-            local = new LocalPartition(aggregation, config.Devices, config.Classes, exit);
+            local = new LocalPartition(aggregation, config.Devices, config.Classes, exit, [.. devices.Select(d => d.ScoreQuantizer)]);
         }
 
         var f = config.DeviceOutputChannels;

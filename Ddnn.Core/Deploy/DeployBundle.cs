@@ -53,7 +53,16 @@ public sealed class DeployBundle
         var local = Config.HasLocalExit ? Local ?? throw Missing("local") : null;
         var edges = new FusionPartition[Config.Edges.Count];
         for (var e = 0; e < edges.Length; e++) edges[e] = Edge(e) ?? throw Missing($"edge{e}");
-        return new DeployedModel(Config, devices, local, edges, Cloud ?? throw Missing("cloud"));
+        var cloud = Cloud ?? throw Missing("cloud");
+        try
+        {
+            return new DeployedModel(Config, devices, local, edges, cloud);
+        }
+        catch (ArgumentException e)
+        {
+            // Partitions that each load cleanly can still disagree with one another (files from different exports).
+            throw new InvalidDataException($"{_source}: {e.Message}", e);
+        }
     }
 
     private InvalidDataException Missing(string part) => new($"{_source}: partition {part} is missing; a whole model needs every partition.");

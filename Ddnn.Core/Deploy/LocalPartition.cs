@@ -4,23 +4,34 @@ namespace Ddnn.Core.Deploy;
 
 /// <summary>
 /// The local aggregator: fuses the device exits' logits (MP: max, AP: mean over the present devices; CC: concatenation
-/// with zeros for absent devices, then its own exit) into the local exit's logits.
+/// with zeros for absent devices, then its own exit) into the local exit's logits. It also holds every device's
+/// <see cref="ScoreQuantizer"/>, so it can decode uint8 score messages on its own.
 /// </summary>
 public sealed class LocalPartition
 {
     private readonly float[] _concat;
 
-    /// <summary>Creates the aggregator; <paramref name="exit"/> is required for CC and must be null otherwise.</summary>
-    public LocalPartition(Aggregation aggregator, int devices, int classes, PackedExit? exit)
+    /// <summary>
+    /// Creates the aggregator; <paramref name="exit"/> is required for CC and must be null otherwise;
+    /// <paramref name="deviceScores"/> holds each device's uint8 score ranges (<see cref="DevicePartition.ScoreQuantizer"/>).
+    /// </summary>
+    public LocalPartition(Aggregation aggregator, int devices, int classes, PackedExit? exit, IReadOnlyList<ScoreQuantizer> deviceScores)
     {
+        ArgumentNullException.ThrowIfNull(deviceScores);
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
         if ((aggregator == Aggregation.Concat) != (exit is not null))
             throw new ArgumentException($"a {aggregator.ToShortName()} local aggregator {(exit is null ? "needs" : "has no")} exit.", nameof(exit));
         if (exit is not null && (exit.Features != devices * classes || exit.Classes != classes))
             throw new ArgumentException($"the CC local exit must read {devices}x{classes} logits and give {classes}, got {exit.Features} -> {exit.Classes}.", nameof(exit));
+        if (deviceScores.Count != devices)
+            throw new ArgumentException($"the local aggregator needs the score ranges of {devices} devices, got {deviceScores.Count}.", nameof(deviceScores));
+        for (var d = 0; d < devices; d++)
+            if (deviceScores[d] is null || deviceScores[d].Classes != classes)
+                throw new ArgumentException($"device {d}'s score ranges must cover {classes} classes.", nameof(deviceScores));
         Aggregator = aggregator;
         Devices = devices;
+        DeviceScores = [.. deviceScores];
         Classes = classes;
         Exit = exit;
         _concat = new float[devices * classes];
@@ -29,6 +40,9 @@ public sealed class LocalPartition
     public Aggregation Aggregator { get; }
     public int Devices { get; }
     public int Classes { get; }
+
+    /// <summary>How each device's uint8 scores decode (the same ranges as the device's own quantizer).</summary>
+    public ScoreQuantizer[] DeviceScores { get; }
 
     /// <summary>The CC exit, or null for MP/AP.</summary>
     public PackedExit? Exit { get; }

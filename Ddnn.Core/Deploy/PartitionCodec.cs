@@ -105,6 +105,11 @@ internal static class PartitionCodec
     {
         w.Byte((byte)l.Aggregator); w.Int(l.Devices); w.Int(l.Classes);
         if (l.Exit is not null) WriteExit(w, l.Exit);
+        foreach (var q in l.DeviceScores)
+        {
+            w.Floats(q.Lower);
+            w.Floats(q.Upper);
+        }
     }
 
     public static LocalPartition ReadLocal(PayloadReader r, LocalPartition expected)
@@ -115,7 +120,19 @@ internal static class PartitionCodec
         if (aggregation != expected.Aggregator || devices != expected.Devices || classes != expected.Classes)
             throw r.Error($"local aggregator is {aggregation.ToShortName()} over {devices} devices x {classes} classes but the configuration needs {expected.Aggregator.ToShortName()} over {expected.Devices} x {expected.Classes}.");
         var exit = expected.Exit is null ? null : ReadExit(r, expected.Exit, "local exit");
-        return new LocalPartition(aggregation, devices, classes, exit);
+        var scores = new ScoreQuantizer[devices];
+        for (var d = 0; d < devices; d++)
+        {
+            var lower = new float[classes];
+            var upper = new float[classes];
+            for (var j = 0; j < classes; j++) lower[j] = r.FiniteFloat($"device {d} score lower[{j}]");
+            for (var j = 0; j < classes; j++) upper[j] = r.FiniteFloat($"device {d} score upper[{j}]");
+            for (var j = 0; j < classes; j++)
+                if (lower[j] > upper[j])
+                    throw r.Error($"device {d}'s score range of class {j} is empty: lower {lower[j]} > upper {upper[j]}.");
+            scores[d] = new ScoreQuantizer(lower, upper);
+        }
+        return new LocalPartition(aggregation, devices, classes, exit, scores);
     }
 
     public static void WriteFusion(PayloadWriter w, FusionPartition f)

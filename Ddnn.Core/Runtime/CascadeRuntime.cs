@@ -121,7 +121,7 @@ public sealed class CascadeRuntime
             var length = WireMessage.WriteScores((byte)d, (uint)s.Sample, _deviceLogits[d], Options.Scores, _model.Devices[d].ScoreQuantizer, _buffer);
             s.ToLocal += length;
             if (Deliver(link, length, Options.Faults.DeviceDelayMs(d, s.Sample)) is not { } t) { allArrived = false; continue; }
-            WireMessage.ReadScores(_buffer.AsSpan(0, length), _receivedLogits[d], _model.Devices[d].ScoreQuantizer);
+            WireMessage.ReadScores(_buffer.AsSpan(0, length), _receivedLogits[d], _model.Local!.DeviceScores[d]);
             s.PresentLocal[d] = true;
             inputs[d] = _receivedLogits[d];
             last = Math.Max(last, t);

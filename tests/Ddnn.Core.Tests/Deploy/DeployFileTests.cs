@@ -156,6 +156,19 @@ public sealed class DeployFileTests : IDisposable
     }
 
     [Fact]
+    public void PartitionsFromDifferentExportsAreReported()
+    {
+        var (_, deployed, _) = Small.Value;
+        var other = DdnnExporter.Export(DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(4)
+            .LocalExit(Aggregation.Concat).Edge([0], Aggregation.Concat, 4).Edge([1], Aggregation.MaxPool, 4).Cloud(Aggregation.Concat, 4), 8));
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, "mixed")).FullName;
+        foreach (var id in PartitionId.AllOf(deployed))
+            DeployFile.SavePartition(id.ToString() == "dev0" ? other : deployed, id, Path.Combine(dir, id + DeployedModelLoader.Extension));
+        var error = Assert.Throws<InvalidDataException>(() => DeployedModelLoader.Load(dir));
+        Assert.Contains("score ranges for device 0", error.Message);
+    }
+
+    [Fact]
     public void LoaderOpensCheckpointsWholeFilesAndPartitionDirectories()
     {
         var (model, deployed, bytes) = Small.Value;
