@@ -1,3 +1,4 @@
+using Ddnn.Core.Inference;
 using Ddnn.Core.Layers;
 using Ddnn.Core.Model;
 using Ddnn.Kernels.Binary;
@@ -17,9 +18,12 @@ namespace Ddnn.Core.Deploy;
 /// </remarks>
 public static class DdnnExporter
 {
-    /// <summary>Exports every partition of <paramref name="model"/> (its current parameters and running statistics).</summary>
+    /// <summary>
+    /// Exports every partition of <paramref name="model"/> (its current parameters and running statistics); devices
+    /// will send their class scores to the local aggregator as <paramref name="scores"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">The model is not binary, or an edge has no blocks.</exception>
-    public static DeployedModel Export(DdnnModel model)
+    public static DeployedModel Export(DdnnModel model, ScoreEncoding scores = ScoreEncoding.Float32)
     {
         ArgumentNullException.ThrowIfNull(model);
         var config = model.Config;
@@ -41,7 +45,7 @@ public static class DdnnExporter
         if (config.LocalAggregator is { } aggregation)
         {
             var exit = model.LocalExit is null ? null : ExportExit(model.LocalExit, config.Devices * config.Classes, (1, 1));
-            local = new LocalPartition(aggregation, config.Devices, config.Classes, exit, [.. devices.Select(d => d.ScoreQuantizer)]);
+            local = new LocalPartition(aggregation, config.Devices, config.Classes, exit, [.. devices.Select(d => d.ScoreQuantizer)], scores);
         }
 
         var f = config.DeviceOutputChannels;

@@ -1,3 +1,4 @@
+using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 
 namespace Ddnn.Core.Deploy;
@@ -40,6 +41,9 @@ public sealed class DeployedModel
     public DdnnConfig Config { get; }
     public DevicePartition[] Devices { get; }
     public LocalPartition? Local { get; }
+
+    /// <summary>How devices send class scores to the local aggregator (float32 without a local exit).</summary>
+    public ScoreEncoding Scores => Local?.Scores ?? ScoreEncoding.Float32;
     public FusionPartition[] Edges { get; }
     public FusionPartition Cloud { get; }
 

@@ -1,3 +1,4 @@
+using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 
 namespace Ddnn.Core.Deploy;
@@ -15,8 +16,10 @@ public sealed class LocalPartition
     /// Creates the aggregator; <paramref name="exit"/> is required for CC and must be null otherwise;
     /// <paramref name="deviceScores"/> holds each device's uint8 score ranges (<see cref="DevicePartition.ScoreQuantizer"/>).
     /// </summary>
-    public LocalPartition(Aggregation aggregator, int devices, int classes, PackedExit? exit, IReadOnlyList<ScoreQuantizer> deviceScores)
+    public LocalPartition(Aggregation aggregator, int devices, int classes, PackedExit? exit, IReadOnlyList<ScoreQuantizer> deviceScores,
+        ScoreEncoding scores = ScoreEncoding.Float32)
     {
+        if (!Enum.IsDefined(scores)) throw new ArgumentOutOfRangeException(nameof(scores), scores, "unknown score encoding.");
         ArgumentNullException.ThrowIfNull(deviceScores);
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
@@ -32,6 +35,7 @@ public sealed class LocalPartition
         Aggregator = aggregator;
         Devices = devices;
         DeviceScores = [.. deviceScores];
+        Scores = scores;
         Classes = classes;
         Exit = exit;
         _concat = new float[devices * classes];
@@ -40,6 +44,9 @@ public sealed class LocalPartition
     public Aggregation Aggregator { get; }
     public int Devices { get; }
     public int Classes { get; }
+
+    /// <summary>How devices send their class scores to this aggregator, chosen at export for the whole model.</summary>
+    public ScoreEncoding Scores { get; }
 
     /// <summary>How each device's uint8 scores decode (the same ranges as the device's own quantizer).</summary>
     public ScoreQuantizer[] DeviceScores { get; }

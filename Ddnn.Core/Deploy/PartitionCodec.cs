@@ -1,3 +1,4 @@
+using Ddnn.Core.Inference;
 using Ddnn.Core.IO;
 using Ddnn.Core.Model;
 using Ddnn.Kernels.Binary;
@@ -110,6 +111,7 @@ internal static class PartitionCodec
             w.Floats(q.Lower);
             w.Floats(q.Upper);
         }
+        w.Byte((byte)l.Scores);
     }
 
     public static LocalPartition ReadLocal(PayloadReader r, LocalPartition expected)
@@ -132,7 +134,8 @@ internal static class PartitionCodec
                     throw r.Error($"device {d}'s score range of class {j} is empty: lower {lower[j]} > upper {upper[j]}.");
             scores[d] = new ScoreQuantizer(lower, upper);
         }
-        return new LocalPartition(aggregation, devices, classes, exit, scores);
+        var encoding = (ScoreEncoding)r.Byte("score encoding", (byte)ScoreEncoding.UInt8);
+        return new LocalPartition(aggregation, devices, classes, exit, scores, encoding);
     }
 
     public static void WriteFusion(PayloadWriter w, FusionPartition f)

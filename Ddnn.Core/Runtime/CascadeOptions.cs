@@ -8,8 +8,8 @@ public sealed record CascadeOptions
     /// <summary>A sample exits locally when the local exit's normalized entropy is strictly below this.</summary>
     public double LocalThreshold { get; init; } = 0.8;
 
-    /// <summary>How class scores travel from the devices to the local aggregator.</summary>
-    public ScoreEncoding Scores { get; init; } = ScoreEncoding.Float32;
+    /// <summary>How class scores travel from the devices to the local aggregator; null: as the model was exported (<see cref="Deploy.LocalPartition.Scores"/>).</summary>
+    public ScoreEncoding? Scores { get; init; }
 
     /// <summary>With edges: the edge level (mean softmax of the edges that answered) exits when its normalized entropy is below this.</summary>
     public double EdgeThreshold { get; init; } = 0.8;

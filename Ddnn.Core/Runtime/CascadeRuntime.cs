@@ -1,3 +1,4 @@
+using Ddnn.Core.Inference;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Randomness;
 
@@ -39,6 +40,7 @@ public sealed class CascadeRuntime
         if (!(Options.LocalThreshold >= 0)) throw new ArgumentOutOfRangeException(nameof(options), Options.LocalThreshold, "local threshold must be non-negative.");
         if (!(Options.EdgeThreshold >= 0)) throw new ArgumentOutOfRangeException(nameof(options), Options.EdgeThreshold, "edge threshold must be non-negative.");
         _model = model;
+        Scores = Options.Scores ?? model.Scores;
         _random = new SeededRandom(Options.Seed);
         var d = model.Devices.Length;
         var classes = model.Config.Classes;
@@ -49,7 +51,7 @@ public sealed class CascadeRuntime
         _receivedFeatures = NewArrays<ulong>(d, featureWords);
         _edgeFeatures = new ulong[model.Edges.Length][];
         _receivedEdgeFeatures = new ulong[model.Edges.Length][];
-        var largest = Math.Max(WireMessage.ScoresBytes(classes, Options.Scores), WireMessage.RequestBytes(d));
+        var largest = Math.Max(WireMessage.ScoresBytes(classes, Scores), WireMessage.RequestBytes(d));
         largest = Math.Max(largest, WireMessage.FeaturesBytes(model.Devices[0].FeatureChannels, model.Devices[0].FeatureSize.Height, model.Devices[0].FeatureSize.Width));
         for (var e = 0; e < model.Edges.Length; e++)
         {
@@ -58,7 +60,7 @@ public sealed class CascadeRuntime
             _edgeFeatures[e] = new ulong[last.OutputWords];
             _receivedEdgeFeatures[e] = new ulong[last.OutputWords];
             largest = Math.Max(largest, WireMessage.FeaturesBytes(last.OutChannels, last.OutHeight, last.OutWidth));
-            largest = Math.Max(largest, WireMessage.ScoresBytes(classes, Inference.ScoreEncoding.Float32));
+            largest = Math.Max(largest, WireMessage.ScoresBytes(classes, ScoreEncoding.Float32));
         }
         _buffer = new byte[Math.Max(largest, WireMessage.AnswerBytes)];
         _logits = new float[classes];
@@ -67,6 +69,9 @@ public sealed class CascadeRuntime
     }
 
     public CascadeOptions Options { get; }
+
+    /// <summary>How devices send their class scores here: <see cref="CascadeOptions.Scores"/>, else the model's choice.</summary>
+    public ScoreEncoding Scores { get; }
 
     /// <summary>Runs sample number <paramref name="sample"/> with views (D, C, H, W).</summary>
     public CascadeOutcome Run(long sample, ReadOnlySpan<float> views)
@@ -118,7 +123,7 @@ public sealed class CascadeRuntime
         for (var d = 0; d < devices; d++)
         {
             if (!s.Alive[d]) { allArrived = false; continue; }
-            var length = WireMessage.WriteScores((byte)d, (uint)s.Sample, _deviceLogits[d], Options.Scores, _model.Devices[d].ScoreQuantizer, _buffer);
+            var length = WireMessage.WriteScores((byte)d, (uint)s.Sample, _deviceLogits[d], Scores, _model.Devices[d].ScoreQuantizer, _buffer);
             s.ToLocal += length;
             if (Deliver(link, length, Options.Faults.DeviceDelayMs(d, s.Sample)) is not { } t) { allArrived = false; continue; }
             WireMessage.ReadScores(_buffer.AsSpan(0, length), _receivedLogits[d], _model.Local!.DeviceScores[d]);
@@ -154,7 +159,7 @@ public sealed class CascadeRuntime
             _model.Edges[e].Run(received, _logits);
             _model.Edges[e].Features.CopyTo(_edgeFeatures[e]);
             s.EdgeRan[e] = true;
-            var length = WireMessage.WriteScores((byte)e, (uint)s.Sample, _logits, Inference.ScoreEncoding.Float32, null, _buffer);
+            var length = WireMessage.WriteScores((byte)e, (uint)s.Sample, _logits, ScoreEncoding.Float32, null, _buffer);
             s.EdgeBytes += length;
             if (Deliver(scoreLink, length, 0) is not { } t) { allAnswered = false; continue; }
             WireMessage.ReadScores(_buffer.AsSpan(0, length), _logits, null);

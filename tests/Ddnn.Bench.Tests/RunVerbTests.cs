@@ -180,6 +180,28 @@ public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Contains("--drop-device '6'", badDevice.SingleErrorLine());
     }
 
+    [Fact]
+    public void The_score_encoding_chosen_at_export_is_what_infer_sends_unless_overridden()
+    {
+        _ = Trained;
+        var u8 = run.Scratch("deploy-u8");
+        DdnnCli.Succeed("export", "--model", run.ModelPath, "--out", u8, "--scores", "u8");
+        var f32 = run.Scratch("deploy-f32");
+        DdnnCli.Succeed("export", "--model", run.ModelPath, "--out", f32);
+        Assert.True(new FileInfo(Path.Combine(u8, "local.ddnnp")).Length == new FileInfo(Path.Combine(f32, "local.ddnnp")).Length);
+
+        var fromU8 = Metrics(DdnnCli.Succeed(["infer", "--model", u8, .. InferData]));
+        var fromF32 = Metrics(DdnnCli.Succeed(["infer", "--model", f32, .. InferData]));
+        var overridden = Metrics(DdnnCli.Succeed(["infer", "--model", f32, "--scores", "u8", .. InferData]));
+        Assert.Equal("uint8", fromU8["class scores on the wire"]);
+        Assert.Equal("float32", fromF32["class scores on the wire"]);
+        Assert.Equal("uint8", overridden["class scores on the wire"]);
+        // One byte per class instead of four: the synthetic set has 3 classes, so 9 bytes less per device and sample.
+        const string perDevice = "bytes per device per sample (real messages)";
+        Assert.Equal(double.Parse(fromF32[perDevice], CultureInfo.InvariantCulture) - 9, double.Parse(fromU8[perDevice], CultureInfo.InvariantCulture), 6);
+        Assert.Equal(fromU8.Remove(WallTime), overridden.Remove(WallTime));
+    }
+
     private const string WallTime = "wall time (all tiers, in process)";
 
     // The metric/value rows of infer's run table; metric names keep their indentation-free text.

@@ -14,7 +14,9 @@ public sealed class ExportVerb : ICliVerb
 
     public string Name => "export";
     public string Summary => "export a trained binary model into bit-packed deploy files, one per device, aggregator, edge and cloud";
-    public IReadOnlyList<CliOption> Options { get; } = [ModelOption, OutOption];
+    private static readonly CliOption ScoresOption = ScoreEncodingOption.Create("f32",
+        "how devices will send class scores to the local aggregator: float32, or uint8 over each device exit's fixed range");
+    public IReadOnlyList<CliOption> Options { get; } = [ModelOption, OutOption, ScoresOption];
 
     public int Run(CliArguments arguments, CliContext context)
     {
@@ -26,7 +28,7 @@ public sealed class ExportVerb : ICliVerb
         {
             model = DdnnModelFile.Load(modelPath);
             model.Eval();
-            deployed = DdnnExporter.Export(model);
+            deployed = DdnnExporter.Export(model, ScoreEncodingOption.Read(arguments)!.Value);
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
         {

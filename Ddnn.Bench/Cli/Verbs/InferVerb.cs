@@ -20,7 +20,8 @@ public sealed class InferVerb : ICliVerb
     private static readonly CliOption SampleOption = CliOption.Int("sample", null, "run only this sample of the split and print every tier", min: 0);
     private static readonly CliOption ThresholdOption = CliOption.Float("threshold", 0.8, "local exit when normalized entropy < T", min: 0);
     private static readonly CliOption EdgeThresholdOption = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
-    private static readonly CliOption ScoresOption = CliOption.Enum("scores", "f32", ["f32", "u8"], "encoding of the class scores devices send");
+    private static readonly CliOption ScoresOption = ScoreEncodingOption.Create(null,
+        "encoding of the class scores devices send (default: as the model was exported; float32 for a training checkpoint)");
     private static readonly CliOption LossOption = CliOption.Float("loss", 0, "probability that any message is lost", min: 0, max: 1);
     private static readonly CliOption LinkSeedOption = CliOption.Int("link-seed", 1, "seed of the message-loss draws", min: 0);
     private static readonly CliOption DropDeviceOption = CliOption.Int("drop-device", null, "this device never answers (failure drill)", min: 0);
@@ -65,7 +66,7 @@ public sealed class InferVerb : ICliVerb
         {
             LocalThreshold = arguments.GetFloat(ThresholdOption.Name),
             EdgeThreshold = arguments.GetFloat(EdgeThresholdOption.Name),
-            Scores = arguments.GetEnum(ScoresOption.Name) == "u8" ? ScoreEncoding.UInt8 : ScoreEncoding.Float32,
+            Scores = ScoreEncodingOption.Read(arguments),
             Seed = (ulong)arguments.GetInt(LinkSeedOption.Name),
             Faults = faults,
             DeviceToLocal = WithLoss(LinkSpec.DefaultDeviceToLocal, loss),
@@ -150,14 +151,15 @@ public sealed class InferVerb : ICliVerb
         var devices = model.Devices.Length;
         var localFraction = tiers[(int)ExitTier.Local] / (double)n;
         var options = runtime.Options;
-        var paper = new CommunicationLedger(model.Config, options.Scores);
-        var wire = new WireLedger(model.Config, options.Scores);
+        var paper = new CommunicationLedger(model.Config, runtime.Scores);
+        var wire = new WireLedger(model.Config, runtime.Scores);
         var perDevice = deviceBytes / (double)n / devices;
         // Every message on every link, against raw tiles sent without any framing (which favours raw offload).
         var allLinks = (deviceBytes + cloudLinkBytes + edgeBytes) / (double)n;
         var table = new ResultTable($"cascade runtime on {split.Name}", [ResultColumn.Text("metric"), ResultColumn.Text("value")])
             .AddRow("samples", split.Count.ToString(inv))
             .AddRow("threshold T", options.LocalThreshold.ToString(inv))
+            .AddRow("class scores on the wire", runtime.Scores == ScoreEncoding.UInt8 ? "uint8" : "float32")
             .AddRow("accuracy", (correct / (double)n).ToString("0.0000", inv))
             .AddRow("local exits", (localFraction * 100).ToString("0.00", inv) + " %")
             .AddRow("edge exits", (tiers[(int)ExitTier.Edge] * 100.0 / n).ToString("0.00", inv) + " %")
