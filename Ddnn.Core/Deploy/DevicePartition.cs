@@ -11,6 +11,7 @@ namespace Ddnn.Core.Deploy;
 public sealed class DevicePartition
 {
     private readonly DeviceWorkspace _own;
+    private readonly string _name;
     private SingleCallerGuard _guard;
 
     /// <summary>Creates the partition; the blocks must chain (each block's output is the next block's input).</summary>
@@ -32,6 +33,7 @@ public sealed class DevicePartition
         Index = index;
         Blocks = blocks;
         Exit = exit;
+        _name = $"device {index} partition";
         _own = new DeviceWorkspace(this);
     }
 
@@ -107,7 +109,7 @@ public sealed class DevicePartition
     /// <exception cref="InvalidOperationException">Another thread is running this partition's own workspace.</exception>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
-        _guard.Enter($"device {Index} partition");
+        _guard.Enter(_name);
         try { Run(input, logits, _own); }
         finally { _guard.Exit(); }
     }

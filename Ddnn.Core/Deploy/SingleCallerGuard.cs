@@ -8,7 +8,7 @@ internal struct SingleCallerGuard
 {
     private int _busy;
 
-    /// <summary>Claims the scratch of <paramref name="owner"/>; throws when another call holds it.</summary>
+    /// <summary>Claims the scratch of <paramref name="owner"/> (a name made once, not per call); throws when another call holds it.</summary>
     public void Enter(string owner)
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)

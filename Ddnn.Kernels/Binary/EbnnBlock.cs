@@ -81,12 +81,12 @@ public static unsafe class EbnnBlock
 
     /// <summary>
     /// Scratch words of a prepared <see cref="BinaryConvPoolSign(ReadOnlySpan{ulong}, BinaryConvWeights, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{SignThreshold}, Span{ulong}, Span{ulong})"/>
-    /// call on any kernel path: one image's int accumulators, the conv kernel's scratch and one row of column maxima.
+    /// call on any kernel path: one image's int accumulators, the conv kernel's scratch and one padded row of maxima.
     /// </summary>
     public static int BinaryScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
     {
         OutputLength(conv, pool);
-        return checked(AccumulatorWords(conv) + BinaryConv2d.ScratchLengthAnyPath(conv) + (conv.OutWidth + 1) / 2);
+        return checked(AccumulatorWords(conv) + BinaryConv2d.ScratchLengthAnyPath(conv) + (PoolRowLength(conv, pool) + 1) / 2);
     }
 
     private static int AccumulatorWords(BinaryConvGeometry conv) =>
@@ -112,7 +112,7 @@ public static unsafe class EbnnBlock
             new Span<ulong>(image, outputWords).Clear();
             for (var co = 0; co < conv.OutChannels; co++)
                 PoolPlane(accumulators + (long)co * planeLength, conv.OutHeight, conv.OutWidth, pool, tests[co].Lower,
-                    tests[co].Upper, image, words, co, columnMax, vectorised);
+                    tests[co].Upper, image, words, co, columnMax, vectorised, int.MinValue);
         }
     }
 
@@ -171,14 +171,14 @@ public static unsafe class EbnnBlock
 
     /// <summary>
     /// Scratch floats of a prepared <see cref="FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>
-    /// call: one zero-padded image (with padding), the conv planes of four output channels and one row of column maxima.
+    /// call: one zero-padded image (with padding), the conv planes of four output channels and one padded row of maxima.
     /// </summary>
     public static int FloatScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
     {
         OutputLength(conv, pool);
         var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
         return checked(padded + BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
-            conv.OutHeight, conv.OutWidth) + conv.OutWidth);
+            conv.OutHeight, conv.OutWidth) + PoolRowLength(conv, pool));
     }
 
     /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
@@ -209,7 +209,7 @@ public static unsafe class EbnnBlock
                 {
                     var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
                     PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
-                        bits, words, c0 + c, columnMax, vectorised);
+                        bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
                 }
             }
         }
@@ -240,18 +240,26 @@ public static unsafe class EbnnBlock
     /// <summary>
     /// Max over each window of one channel's pre-activations <c>(Ho, Wo)</c>, then the channel's test reduced to
     /// lower ≤ max ≤ upper, ORed into bit <paramref name="channel"/> of the (cleared) packed image <c>(Hp, Wp, words)</c>.
-    /// Column maxima of the window rows are taken a whole row at a time (vectorised on the SIMD paths), then each
-    /// window's maximum across its columns. <c>T.Max</c> propagates NaN (−1), like a float max-pool.
+    /// Per pooled row: the column maxima of the window rows go into a row with <paramref name="lowest"/> borders
+    /// (<paramref name="row"/> holds <see cref="PoolRowLength"/> cells: that row, then the sliding maximum over k of its
+    /// columns), and window px is sliding cell px·stride. Both steps are vectorised on the SIMD paths. Max is exact and order-free (<c>T.Max</c> and the
+    /// vector maxima propagate NaN, which never fires), and the borders never win, so this equals the max over the
+    /// window's real cells.
     /// </summary>
     private static void PoolPlane<T>(T* plane, int ho, int wo, PoolGeometry pool, T lower, T upper, ulong* image, int words,
-        int channel, T* columnMax, bool vectorised)
+        int channel, T* row, bool vectorised, T lowest)
         where T : unmanaged, INumber<T>
     {
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
         var word = channel >> 6;
         var shift = channel & 63;
-        var maxima = new Span<T>(columnMax, wo);
+        var padded = new Span<T>(row, wo + 2 * p);
+        padded[..p].Fill(lowest);
+        padded[(p + wo)..].Fill(lowest);
+        var maxima = padded.Slice(p, wo);
+        var windows = wo + 2 * p - k + 1;
+        var sliding = new Span<T>(row + wo + 2 * p, windows);
         for (var py = 0; py < hp; py++)
         {
             var y0 = Math.Max(0, py * s - p);
@@ -259,19 +267,22 @@ public static unsafe class EbnnBlock
             new ReadOnlySpan<T>(plane + (long)y0 * wo, wo).CopyTo(maxima);
             for (var y = y0 + 1; y < y1; y++)
                 MaxInto(maxima, new ReadOnlySpan<T>(plane + (long)y * wo, wo), vectorised);
-            var row = image + (long)py * wp * words + word;
+            padded[..windows].CopyTo(sliding);
+            for (var dx = 1; dx < k; dx++)
+                MaxInto(sliding, padded.Slice(dx, windows), vectorised);
+            var bits = image + (long)py * wp * words + word;
             for (var px = 0; px < wp; px++)
             {
-                var x0 = Math.Max(0, px * s - p);
-                var x1 = Math.Min(wo, px * s - p + k);
-                var max = columnMax[x0];
-                for (var x = x0 + 1; x < x1; x++)
-                    max = T.Max(max, columnMax[x]);
+                var max = sliding[px * s];
                 var fires = (max >= lower) & (max <= upper);
-                row[(long)px * words] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
+                bits[(long)px * words] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
             }
         }
     }
+
+    /// <summary>Cells <see cref="PoolPlane{T}"/> works in: the conv row with the pool padding on both sides, then its sliding maxima.</summary>
+    private static int PoolRowLength(BinaryConvGeometry conv, PoolGeometry pool) =>
+        2 * (conv.OutWidth + 2 * pool.Padding) - pool.Kernel + 1;
 
     /// <summary>dst[i] = max(dst[i], src[i]); exact on every path.</summary>
     private static void MaxInto<T>(Span<T> dst, ReadOnlySpan<T> src, bool vectorised) where T : unmanaged, INumber<T>
