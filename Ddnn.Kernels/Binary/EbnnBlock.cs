@@ -248,9 +248,23 @@ public static unsafe class EbnnBlock
     /// </summary>
     private static void PoolPlane<T>(T* plane, int ho, int wo, PoolGeometry pool, T lower, T upper, ulong* image, int words,
         int channel, T* row, bool vectorised, T lowest)
-        where T : unmanaged, INumber<T>
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        if (wo + 2 * p <= 64)
+        {
+            // One-sided tests (every threshold but "never fires" with a NaN bound) pool on row bit masks instead.
+            if (upper == Highest<T>())
+            {
+                PoolMasks(plane, ho, wo, pool, lower, atLeast: true, image, words, channel, vectorised);
+                return;
+            }
+            if (lower == lowest)
+            {
+                PoolMasks(plane, ho, wo, pool, upper, atLeast: false, image, words, channel, vectorised);
+                return;
+            }
+        }
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
         var word = channel >> 6;
         var shift = channel & 63;
@@ -278,6 +292,101 @@ public static unsafe class EbnnBlock
                 bits[(long)px * words] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
             }
         }
+    }
+
+    /// <summary>+∞ for floats, the largest value for integers: the upper bound of a test that only has a lower one.</summary>
+    private static T Highest<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> =>
+        typeof(T) == typeof(float) ? (T)(object)float.PositiveInfinity : T.MaxValue;
+
+    /// <summary>
+    /// <see cref="PoolPlane{T}"/> for a one-sided test on rows of at most 64 cells with their padding. With
+    /// <paramref name="atLeast"/> (test v ≥ bound) the window's max fires exactly when some cell fires and no cell is NaN
+    /// (a NaN max never fires); otherwise (v ≤ bound) exactly when every cell fires (NaN fails it). So each conv row
+    /// becomes a bit mask of firing cells (and of NaN cells), window rows are ORed or ANDed, window columns likewise by
+    /// shifts of the padded mask (padding neutral: 0 for OR, 1 for AND), and window px is bit px·stride.
+    /// </summary>
+    private static void PoolMasks<T>(T* plane, int ho, int wo, PoolGeometry pool, T bound, bool atLeast, ulong* image, int words,
+        int channel, bool vectorised)
+        where T : unmanaged, INumber<T>
+    {
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        var word = channel >> 6;
+        var shift = channel & 63;
+        var padding = ~(((wo == 64 ? 0UL : 1UL << wo) - 1) << p);
+        for (var py = 0; py < hp; py++)
+        {
+            var y0 = Math.Max(0, py * s - p);
+            var y1 = Math.Min(ho, py * s - p + k);
+            ulong fire = atLeast ? 0 : ulong.MaxValue, nan = 0;
+            for (var y = y0; y < y1; y++)
+            {
+                var rowFire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
+                fire = atLeast ? fire | rowFire : fire & rowFire;
+                nan |= rowNan;
+            }
+            ulong windows;
+            if (atLeast)
+            {
+                ulong paddedFire = fire << p, paddedNan = nan << p, anyFire = 0, anyNan = 0;
+                for (var dx = 0; dx < k; dx++)
+                {
+                    anyFire |= paddedFire >> dx;
+                    anyNan |= paddedNan >> dx;
+                }
+                windows = anyFire & ~anyNan;
+            }
+            else
+            {
+                var paddedFire = (fire << p) | padding;
+                windows = ulong.MaxValue;
+                for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
+            }
+            var bits = image + (long)py * wp * words + word;
+            for (var px = 0; px < wp; px++)
+                bits[(long)px * words] |= ((windows >> (px * s)) & 1UL) << shift;
+        }
+    }
+
+    /// <summary>
+    /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
+    /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
+    /// </summary>
+    private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
+        where T : unmanaged, INumber<T>
+    {
+        ulong fire = 0;
+        nan = 0;
+        var x = 0;
+        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var b = Vector256.Create(bound);
+            for (; x + Vector256<T>.Count <= width; x += Vector256<T>.Count)
+            {
+                var v = Vector256.Load(row + x);
+                var hit = atLeast ? Vector256.GreaterThanOrEqual(v, b) : Vector256.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector256.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        if (vectorised && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            var b = Vector128.Create(bound);
+            for (; x + Vector128<T>.Count <= width; x += Vector128<T>.Count)
+            {
+                var v = Vector128.Load(row + x);
+                var hit = atLeast ? Vector128.GreaterThanOrEqual(v, b) : Vector128.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector128.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        for (; x < width; x++)
+        {
+            var v = row[x];
+            fire |= (ulong)Unsafe.BitCast<bool, byte>(atLeast ? v >= bound : v <= bound) << x;
+            nan |= (ulong)Unsafe.BitCast<bool, byte>(T.IsNaN(v)) << x;
+        }
+        return fire;
     }
 
     /// <summary>Cells <see cref="PoolPlane{T}"/> works in: the conv row with the pool padding on both sides, then its sliding maxima.</summary>

@@ -9,7 +9,7 @@ namespace Ddnn.Kernels.Tests.Binary;
 /// </summary>
 public class PreparedBlockTests
 {
-    private static readonly int[] Widths = [1, 3, 5, 7, 9, 15, 16, 17, 28, 33];
+    private static readonly int[] Widths = [1, 3, 5, 7, 9, 15, 16, 17, 28, 33, 70];
 
     /// <summary>(W, padding, stride, Cin, Cout): every width with every (padding, stride) pair, channel counts cycling.</summary>
     public static TheoryData<int, int, int, int, int> ConvShapes()
@@ -180,6 +180,42 @@ public class PreparedBlockTests
             using (KernelDispatch.Use(path))
                 EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
             Assert.Equal(scalar, output);
+        }
+    }
+
+    [Theory]
+    [InlineData(17)]
+    [InlineData(70)]
+    public void EveryKindOfThresholdPoolsLikeTheTestOfTheWindowMax(int w)
+    {
+        var conv = new BinaryConvGeometry(1, 2, 5, w, 8, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var random = new Random(w);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        var latent = BinaryReference.RandomFloats(random, 8 * 2 * 9);
+        var bias = BinaryReference.RandomFloats(random, 8);
+        var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv);
+        var pooled = BinaryReference.MaxPool(pre, 1, 8, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+        // One-sided (both directions), constant +1, never (NaN, with and without flip), and a +∞ flip.
+        FloatSignThreshold[] thresholds =
+        [
+            new(0.5f, false), new(-0.5f, true), new(float.NegativeInfinity, false), new(float.NaN, false),
+            new(float.NaN, true), new(float.PositiveInfinity, true), new(1.5f, false), new(-1f, true),
+        ];
+        var expected = new float[pooled.Length];
+        for (var c = 0; c < 8; c++)
+            for (var i = 0; i < hp * wp; i++)
+                expected[c * hp * wp + i] = thresholds[c].Fires(pooled[c * hp * wp + i]) ? 1f : -1f;
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(latent, 8, 2, 3, 3, packed);
+        var prepared = new FirstLayerWeights(packed, 8, 2, 3, 3);
+        var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+            using (KernelDispatch.Use(path))
+                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+            AssertSigns(expected, output, 1, 8, hp, wp, $"width {w}, path {path}");
         }
     }
 
