@@ -12,6 +12,9 @@ public sealed class BenchReport
 {
     private const int TrainingTarget1Thread = 3500;
     private const int TrainingTarget2Threads = 6000;
+    private const double DeviceSpeedupTarget = 10;
+    private const int CascadeTarget = 7000;
+    private const int LibtorchCascadeReference = 680;
 
     private readonly Dictionary<string, Measurement> _byKey;
     private readonly ResultTable _table;
@@ -41,6 +44,7 @@ public sealed class BenchReport
         var report = new BenchReport(measurements, footnote);
         report.AddKernelRows();
         report.AddTrainingRows();
+        report.AddDeployRows();
         return report._table;
     }
 
@@ -89,6 +93,32 @@ public sealed class BenchReport
         Absolute("train MV-FMNIST MP-CC f=4, batch 128, 2 threads", two, TrainingTarget2Threads);
         Speedup("train, 2 threads vs 1", two, one, "1 thread", null);
     }
+
+    private void AddDeployRows()
+    {
+        var packed = Find("DeployBenchmarks.PackedDevice");
+        var autograd = Find("DeployBenchmarks.AutogradDevice");
+        var setup = DeployBenchmarks.LastSetup;
+        var model = setup?.Model ?? "deploy model";
+        Row($"autograd device forward (eval, NoGrad), batch 1, 1 thread [{model}]", autograd);
+        Speedup("packed device partition (DevicePartition.Run), batch 1, 1 thread", packed, autograd, "autograd device forward",
+            DeviceSpeedupTarget);
+        var allCloud = Find("DeployBenchmarks.CascadeAllCloud");
+        var local = Find("DeployBenchmarks.CascadeLocalExits");
+        Absolute("cascade runtime, T = 0 (all to the cloud), batch 1, 1 thread", allCloud, CascadeTarget);
+        Row("  same vs the libtorch reference", allCloud, LibtorchReference(allCloud), "libtorch reference");
+        var localLabel = setup is null
+            ? "cascade runtime, realistic local exits, batch 1, 1 thread"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"cascade runtime, T = {setup.LocalThreshold:0.####} ({setup.LocalExitFraction:P0} local exits), batch 1, 1 thread");
+        Absolute(localLabel, local, CascadeTarget);
+        Row("  same vs the libtorch reference", local, LibtorchReference(local), "libtorch reference");
+    }
+
+    /// <summary>The libtorch cascade figure (680 samples/s) as a measurement of the same unit, so ratios are rate / 680.</summary>
+    private static Measurement? LibtorchReference(Measurement? like) => like is null
+        ? null
+        : new Measurement("libtorch", "reference", "", 1e9 / LibtorchCascadeReference, 1, WorkUnit.Sample, 0);
 
     private Measurement? Find(string key) => _byKey.GetValueOrDefault(key);
 

@@ -9,19 +9,23 @@ public enum BenchmarkSuite
     /// <summary>DDNN training throughput (issue 3 targets).</summary>
     Training,
 
-    /// <summary>Both.</summary>
+    /// <summary>Deployed inference at batch 1: packed device partition vs autograd, cascade runtime (issue 6 targets).</summary>
+    Deploy,
+
+    /// <summary>Every suite.</summary>
     All,
 }
 
 /// <summary>The benchmark classes of each suite, ceilings first so the kernels' ratios have their ceilings.</summary>
 public static class BenchmarkSuites
 {
-    public static IReadOnlyList<string> Names { get; } = ["kernels", "training", "all"];
+    public static IReadOnlyList<string> Names { get; } = ["kernels", "training", "deploy", "all"];
 
     public static BenchmarkSuite Parse(string name) => name.ToLowerInvariant() switch
     {
         "kernels" => BenchmarkSuite.Kernels,
         "training" => BenchmarkSuite.Training,
+        "deploy" => BenchmarkSuite.Deploy,
         "all" => BenchmarkSuite.All,
         _ => throw new ArgumentException($"unknown benchmark suite '{name}'; expected one of {string.Join("|", Names)}", nameof(name)),
     };
@@ -30,7 +34,8 @@ public static class BenchmarkSuites
     {
         BenchmarkSuite.Kernels => KernelTypes,
         BenchmarkSuite.Training => [typeof(TrainingBenchmarks)],
-        BenchmarkSuite.All => [.. KernelTypes, typeof(TrainingBenchmarks)],
+        BenchmarkSuite.Deploy => [typeof(DeployBenchmarks)],
+        BenchmarkSuite.All => [.. KernelTypes, typeof(TrainingBenchmarks), typeof(DeployBenchmarks)],
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "unknown suite"),
     };
 

@@ -4,12 +4,15 @@ namespace Ddnn.Core.Deploy;
 
 /// <summary>
 /// An end device's exported program: its blocks (the first on float input, the rest on packed bits) and its exit.
-/// One sample per <see cref="Run"/>; the feature map it would send upward stays in <see cref="Features"/> until the
-/// next run. Holds scratch buffers: one thread at a time.
+/// One sample per run, allocation-free. <see cref="Run(ReadOnlySpan{float}, Span{float})"/> uses the partition's own
+/// workspace (its feature map stays in <see cref="Features"/> until the next run) and throws if two threads call it at
+/// once; concurrent callers each pass their own <see cref="DeviceWorkspace"/> from <see cref="CreateWorkspace"/>.
 /// </summary>
 public sealed class DevicePartition
 {
-    private readonly ulong[][] _outputs;
+    private readonly DeviceWorkspace _own;
+    private readonly string _name;
+    private SingleCallerGuard _guard;
 
     /// <summary>Creates the partition; the blocks must chain (each block's output is the next block's input).</summary>
     public DevicePartition(int index, PackedConvBlock[] blocks, PackedExit exit)
@@ -31,8 +34,8 @@ public sealed class DevicePartition
         Blocks = blocks;
         Exit = exit;
         ScoreQuantizer = ScoreQuantizer.For(exit);
-        _outputs = new ulong[blocks.Length][];
-        for (var k = 0; k < blocks.Length; k++) _outputs[k] = new ulong[blocks[k].OutputWords];
+        _name = $"device {index} partition";
+        _own = new DeviceWorkspace(this);
     }
 
     /// <summary>Device index in the model.</summary>
@@ -53,8 +56,8 @@ public sealed class DevicePartition
     /// <summary>Height and width of the feature map sent upward.</summary>
     public (int Height, int Width) FeatureSize => (Blocks[^1].OutHeight, Blocks[^1].OutWidth);
 
-    /// <summary>The packed feature map of the last run, <c>(H, W, WordsFor(f))</c>.</summary>
-    public ReadOnlySpan<ulong> Features => _outputs[^1];
+    /// <summary>The packed feature map of the last run on the partition's own workspace, <c>(H, W, WordsFor(f))</c>.</summary>
+    public ReadOnlySpan<ulong> Features => _own.Features;
 
     /// <summary>Parameter bytes as stored (packed weights, thresholds, float bias and BN of the exit).</summary>
     public long ParameterBytes
@@ -101,14 +104,32 @@ public sealed class DevicePartition
         }
     }
 
-    /// <summary>Runs one sample (float NCHW <c>(C, H, W)</c>) and writes the exit logits.</summary>
+    /// <summary>A fresh workspace for running this partition on another thread.</summary>
+    public DeviceWorkspace CreateWorkspace() => new(this);
+
+    /// <summary>
+    /// Runs one sample (float NCHW <c>(C, H, W)</c>) on the partition's own workspace and writes the exit logits.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is running this partition's own workspace.</exception>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
+        _guard.Enter(_name);
+        try { Run(input, logits, _own); }
+        finally { _guard.Exit(); }
+    }
+
+    /// <summary>Runs one sample in <paramref name="workspace"/> (which then holds its feature map) and writes the exit logits.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> logits, DeviceWorkspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (!ReferenceEquals(workspace.Partition, this))
+            throw new ArgumentException($"the workspace belongs to device {workspace.Partition.Index}'s partition, not to this one (device {Index}).", nameof(workspace));
         if (input.Length != InputLength)
             throw new ArgumentException($"device {Index} input has {input.Length} values, expected {InputLength} (C·H·W).", nameof(input));
-        Blocks[0].Run(input, _outputs[0]);
-        for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(_outputs[k - 1], _outputs[k]);
-        Exit.Run(_outputs[^1], logits);
+        var outputs = workspace.Outputs;
+        Blocks[0].Run(input, outputs[0], workspace.Scratch);
+        for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(outputs[k - 1], outputs[k], workspace.Scratch);
+        Exit.Run(outputs[^1], logits);
     }
 
     /// <summary>Bytes of the packed feature map on the wire: ceil(f·H·W / 8).</summary>

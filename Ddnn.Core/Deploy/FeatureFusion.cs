@@ -26,18 +26,33 @@ internal static class FeatureFusion
         {
             var input = inputs[i];
             var inWords = BitPacking.WordsFor(channels[i]);
-            for (var p = 0; p < pixels; p++)
-            for (var c = 0; c < channels[i]; c++)
+            for (var w = 0; w < inWords; w++)
             {
-                var target = offset + c;
-                var bit = input is null ? 1UL : (input[p * inWords + (c >> 6)] >> (c & 63)) & 1UL;
-                plus[p * words + (target >> 6)] |= bit << (target & 63);
-                if (input is not null) minus[p * words + (target >> 6)] |= bit << (target & 63);
+                // Input word w holds channels [64w, 64w + bits) and lands at bit offset + 64w of the fused pixel.
+                var bits = Math.Min(64, channels[i] - 64 * w);
+                var valid = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+                var target = offset + 64 * w;
+                for (var p = 0; p < pixels; p++)
+                {
+                    var value = input is null ? valid : input[p * inWords + w] & valid;
+                    var pixel = p * words;
+                    Or(plus, pixel, target, bits, value);
+                    if (input is not null) Or(minus, pixel, target, bits, value);
+                }
             }
             anyAbsent |= input is null;
             offset += channels[i];
         }
         return anyAbsent;
+    }
+
+    /// <summary>ORs the low <paramref name="bits"/> bits of <paramref name="value"/> into bits [target, target + bits) of the pixel starting at word <paramref name="pixel"/>.</summary>
+    private static void Or(Span<ulong> map, int pixel, int target, int bits, ulong value)
+    {
+        var shift = target & 63;
+        var word = pixel + (target >> 6);
+        map[word] |= value << shift;
+        if (shift != 0 && shift + bits > 64) map[word + 1] |= value >> (64 - shift);
     }
 
     /// <summary>Element-wise max of the present inputs: the OR of their bits.</summary>

@@ -6,11 +6,13 @@ namespace Ddnn.Core.Deploy;
 /// <summary>
 /// An edge node or the cloud: fuses the packed feature maps of its inputs (devices, or edges for the cloud) with its
 /// aggregator, runs its blocks and its exit. The map it sends upward (edges) stays in <see cref="Features"/> until
-/// the next run. Holds scratch buffers: one thread at a time.
+/// the next run. Holds scratch buffers: one thread at a time (a concurrent second call throws
+/// <see cref="InvalidOperationException"/>). A run allocates nothing.
 /// </summary>
 public sealed class FusionPartition
 {
-    private readonly ulong[] _plus, _minus;
+    private readonly ulong[] _plus, _minus, _scratch;
+    private SingleCallerGuard _guard;
     private readonly float[] _mean;
     private readonly ulong[][] _outputs;
 
@@ -52,7 +54,13 @@ public sealed class FusionPartition
         _minus = new ulong[fusedWords];
         _mean = aggregator == Aggregation.AveragePool ? new float[FusedChannels * height * width] : [];
         _outputs = new ulong[blocks.Length][];
-        for (var k = 0; k < blocks.Length; k++) _outputs[k] = new ulong[blocks[k].OutputWords];
+        var scratch = 0;
+        for (var k = 0; k < blocks.Length; k++)
+        {
+            _outputs[k] = new ulong[blocks[k].OutputWords];
+            scratch = Math.Max(scratch, blocks[k].ScratchWords);
+        }
+        _scratch = new ulong[scratch];
     }
 
     /// <summary>"edge{e}" or "cloud".</summary>
@@ -96,9 +104,17 @@ public sealed class FusionPartition
     /// Fuses the inputs (null = absent), runs the blocks and writes the exit logits. With no input present the fused
     /// map is all zeros, as in the training graph (an edge whose devices are all absent still computes its exit).
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is running this partition.</exception>
     public void Run(IReadOnlyList<ulong[]?> inputs, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        _guard.Enter(Name);
+        try { RunInputs(inputs, logits); }
+        finally { _guard.Exit(); }
+    }
+
+    private void RunInputs(IReadOnlyList<ulong[]?> inputs, Span<float> logits)
+    {
         if (inputs.Count != InputChannels.Length)
             throw new ArgumentException($"{Name} expects {InputChannels.Length} inputs, got {inputs.Count}.", nameof(inputs));
         var present = 0;
@@ -116,7 +132,7 @@ public sealed class FusionPartition
             if (present == 0) _mean.AsSpan().Clear();
             else FeatureFusion.Mean(inputs, FusedChannels, pixels, _mean);
             if (Blocks.Length == 0) { Exit.Run(_mean.AsSpan(), logits); return; }
-            Blocks[0].Run(_mean.AsSpan(), _outputs[0]);
+            Blocks[0].Run(_mean.AsSpan(), _outputs[0], _scratch);
         }
         else
         {
@@ -136,9 +152,9 @@ public sealed class FusionPartition
                 return;
             }
             if (zeros) Blocks[0].RunWithZeros(_plus, _minus, _outputs[0]);
-            else Blocks[0].Run(_plus.AsSpan(), _outputs[0]);
+            else Blocks[0].Run(_plus.AsSpan(), _outputs[0], _scratch);
         }
-        for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(_outputs[k - 1].AsSpan(), _outputs[k]);
+        for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(_outputs[k - 1].AsSpan(), _outputs[k], _scratch);
         Exit.Run(_outputs[^1].AsSpan(), logits);
     }
 }

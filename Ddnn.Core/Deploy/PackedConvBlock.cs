@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Ddnn.Core.Model;
 using Ddnn.Kernels.Binary;
 
@@ -9,15 +11,20 @@ namespace Ddnn.Core.Deploy;
 /// </summary>
 /// <remarks>
 /// A float-input block (first device layer, or the first block after an AP fusion) keeps its float bias and float
-/// thresholds and runs <see cref="EbnnBlock.FloatConvPoolSign"/>; a binary-input block has integer thresholds (bias
-/// folded in) and runs <see cref="EbnnBlock.BinaryConvPoolSign"/>, or, when some input channels are zeros (a CC slot of
+/// thresholds and runs the fused <c>EbnnBlock.FloatConvPoolSign</c>; a binary-input block has integer thresholds (bias
+/// folded in) and runs <c>EbnnBlock.BinaryConvPoolSign</c>, or, when some input channels are zeros (a CC slot of
 /// an absent device), the average of two binary convs (zeros read as +1 and as −1), which is the exact integer sum over
-/// the real channels. Instances hold scratch buffers: one thread at a time.
+/// the real channels. The weights are prepared once here (sign masks, tap popcounts). The <c>Run</c> overloads that take
+/// a scratch span (at least <see cref="ScratchWords"/> words, owned by the caller) allocate nothing and are safe on
+/// several threads with separate scratch; the others rent scratch per call. <see cref="RunWithZeros"/> keeps
+/// accumulators in the instance: one thread at a time.
 /// </remarks>
 public sealed class PackedConvBlock
 {
     private readonly BinaryConvGeometry _conv;
     private readonly PoolGeometry _pool;
+    private readonly FirstLayerWeights? _floatWeights;
+    private readonly BinaryConvWeights? _binaryWeights;
     private int[]? _plusAcc, _minusAcc;
 
     /// <summary>Creates a block and checks every array against the shapes.</summary>
@@ -52,6 +59,16 @@ public sealed class PackedConvBlock
         Thresholds = thresholds ?? [];
         Bias = bias ?? [];
         FloatThresholds = floatThresholds ?? [];
+        if (FloatInput)
+        {
+            _floatWeights = new FirstLayerWeights(weights, outChannels, inChannels, 3, 3);
+            ScratchWords = (EbnnBlock.FloatScratchLength(_conv, _pool) + 1) / 2;
+        }
+        else
+        {
+            _binaryWeights = new BinaryConvWeights(weights, outChannels, inChannels, 3, 3);
+            ScratchWords = EbnnBlock.BinaryScratchLength(_conv, _pool);
+        }
     }
 
     public int InChannels { get; }
@@ -94,23 +111,40 @@ public sealed class PackedConvBlock
     /// <summary>Bits of the parameters stored tight: one per weight, 32 per threshold (and per bias for float input).</summary>
     public long TightBits => (long)OutChannels * InChannels * 9 + (FloatInput ? 64L : 32L) * OutChannels;
 
-    /// <summary>Peak scratch bytes of one run beyond input and output (conv accumulators, and for float input the padded copy).</summary>
-    public long ScratchBytes => FloatInput
-        ? 4L * _conv.OutputLength + 4L * InChannels * (Height + 2) * (Width + 2) + 4L * OutChannels * InChannels * 9
-        : 4L * _conv.OutputLength + 8L * _conv.OutHeight * _conv.OutWidth * (9 * _conv.WordsPerPixel + 1);
+    /// <summary>Scratch words one run needs (kernel scratch: padded input or conv accumulators, conv planes, pool rows).</summary>
+    public int ScratchWords { get; }
 
-    /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits.</summary>
+    /// <summary>Peak scratch bytes of one run beyond input and output.</summary>
+    public long ScratchBytes => 8L * ScratchWords;
+
+    /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits, with scratch rented for the call.</summary>
     public void Run(ReadOnlySpan<float> input, Span<ulong> output)
     {
-        if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
-        EbnnBlock.FloatConvPoolSign(input, Weights, Bias, _conv, _pool, FloatThresholds, output);
+        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
+        try { Run(input, output, scratch); }
+        finally { ArrayPool<ulong>.Shared.Return(scratch); }
     }
 
-    /// <summary>Packed ±1 input → packed output bits.</summary>
+    /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch)
+    {
+        if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
+        EbnnBlock.FloatConvPoolSign(input, _floatWeights!, Bias, _conv, _pool, FloatThresholds, output, MemoryMarshal.Cast<ulong, float>(scratch));
+    }
+
+    /// <summary>Packed ±1 input → packed output bits, with scratch rented for the call.</summary>
     public void Run(ReadOnlySpan<ulong> input, Span<ulong> output)
     {
+        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
+        try { Run(input, output, scratch); }
+        finally { ArrayPool<ulong>.Shared.Return(scratch); }
+    }
+
+    /// <summary>Packed ±1 input → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
+    public void Run(ReadOnlySpan<ulong> input, Span<ulong> output, Span<ulong> scratch)
+    {
         if (FloatInput) throw new InvalidOperationException("this block reads float input, not packed bits.");
-        EbnnBlock.BinaryConvPoolSign(input, Weights, _conv, _pool, Thresholds, output);
+        EbnnBlock.BinaryConvPoolSign(input, _binaryWeights!, _conv, _pool, Thresholds, output, scratch);
     }
 
     /// <summary>
@@ -124,8 +158,8 @@ public sealed class PackedConvBlock
             throw new ArgumentException($"output has {output.Length} words, expected {OutputWords}.", nameof(output));
         _plusAcc ??= new int[_conv.OutputLength];
         _minusAcc ??= new int[_conv.OutputLength];
-        BinaryConv2d.Forward(zerosAsPlus, Weights, _conv, _plusAcc);
-        BinaryConv2d.Forward(zerosAsMinus, Weights, _conv, _minusAcc);
+        BinaryConv2d.Forward(zerosAsPlus, _binaryWeights!, _conv, _plusAcc);
+        BinaryConv2d.Forward(zerosAsMinus, _binaryWeights!, _conv, _minusAcc);
         for (var i = 0; i < _plusAcc.Length; i++) _plusAcc[i] = (_plusAcc[i] + _minusAcc[i]) / 2;
         PoolThreshold(_plusAcc, output);
     }

@@ -31,6 +31,13 @@ public sealed class CascadeRuntime
     private readonly byte[] _buffer;
     private readonly float[] _logits, _probabilities, _edgeMean;
     private readonly float[] _entropy = new float[1];
+    // Per-sample working arrays, reused so the per-sample loop allocates only the outcome it returns.
+    private readonly bool[] _alive, _edgeRan;
+    private readonly float[]?[] _localInputs;
+    private readonly ulong[]?[] _cloudInputs, _cloudReceived;
+    private readonly ulong[]?[][] _edgeInputs, _edgeReceived;
+    private readonly int[] _cloudSenders;
+    private readonly SampleState _state;
 
     /// <summary>Creates a runtime over <paramref name="model"/>.</summary>
     public CascadeRuntime(DeployedModel model, CascadeOptions? options = null)
@@ -66,6 +73,22 @@ public sealed class CascadeRuntime
         _logits = new float[classes];
         _probabilities = new float[classes];
         _edgeMean = new float[classes];
+        _alive = new bool[d];
+        _edgeRan = new bool[model.Edges.Length];
+        _localInputs = new float[]?[d];
+        var cloudSenders = model.Edges.Length > 0 ? model.Edges.Length : d;
+        _cloudInputs = new ulong[]?[cloudSenders];
+        _cloudReceived = new ulong[]?[cloudSenders];
+        _cloudSenders = new int[cloudSenders];
+        for (var i = 0; i < cloudSenders; i++) _cloudSenders[i] = i;
+        _edgeInputs = new ulong[]?[model.Edges.Length][];
+        _edgeReceived = new ulong[]?[model.Edges.Length][];
+        for (var e = 0; e < model.Edges.Length; e++)
+        {
+            _edgeInputs[e] = new ulong[]?[model.Config.Edges[e].Devices.Count];
+            _edgeReceived[e] = new ulong[]?[model.Config.Edges[e].Devices.Count];
+        }
+        _state = new SampleState(d, model.Edges.Length);
     }
 
     public CascadeOptions Options { get; }
@@ -80,15 +103,17 @@ public sealed class CascadeRuntime
         if (views.Length != devices * _model.ViewLength)
             throw new ArgumentException($"views have {views.Length} values, expected D·C·H·W = {devices * _model.ViewLength}.", nameof(views));
         var faults = Options.Faults;
-        var alive = new bool[devices];
+        var alive = _alive;
         for (var d = 0; d < devices; d++)
         {
+            alive[d] = false;
             if (faults.IsDeviceDown(d, sample)) continue;
             alive[d] = true;
             _model.Devices[d].Run(views.Slice(d * _model.ViewLength, _model.ViewLength), _deviceLogits[d]);
             _model.Devices[d].Features.CopyTo(_features[d]);
         }
-        var s = new SampleState(sample, alive) { EdgeRan = new bool[_model.Edges.Length], EdgesAnswered = new bool[_model.Edges.Length] };
+        Array.Clear(_edgeRan);
+        var s = _state.Start(sample, alive, _edgeRan);
 
         if (_model.Local is not null && LocalStage(s)) return s.Finish(ExitTier.Local, s.LocalPrediction, s.Decision);
 
@@ -97,16 +122,16 @@ public sealed class CascadeRuntime
         if (_model.Edges.Length > 0)
         {
             if (EdgeStage(s)) return s.Finish(ExitTier.Edge, s.EdgePrediction, s.Decision);
-            cloudInputs = new ulong[]?[_model.Edges.Length];
+            cloudInputs = _cloudInputs;
             for (var e = 0; e < cloudInputs.Length; e++)
-                if (s.EdgeRan[e]) cloudInputs[e] = _edgeFeatures[e];
+                cloudInputs[e] = s.EdgeRan[e] ? _edgeFeatures[e] : null;
             upLink = Options.EdgeToCloud;
         }
         else
         {
-            cloudInputs = new ulong[]?[devices];
+            cloudInputs = _cloudInputs;
             for (var d = 0; d < devices; d++)
-                if (alive[d]) cloudInputs[d] = _features[d];
+                cloudInputs[d] = alive[d] ? _features[d] : null;
             upLink = Options.DeviceToCloud;
         }
         return CloudStage(s, cloudInputs, upLink);
@@ -117,7 +142,8 @@ public sealed class CascadeRuntime
     {
         var link = Options.DeviceToLocal;
         var devices = _model.Devices.Length;
-        var inputs = new float[]?[devices];
+        var inputs = _localInputs;
+        Array.Clear(inputs);
         var allArrived = true;
         double last = 0;
         for (var d = 0; d < devices; d++)
@@ -152,10 +178,11 @@ public sealed class CascadeRuntime
         for (var e = 0; e < _model.Edges.Length; e++)
         {
             var owned = config.Edges[e].Devices;
-            var inputs = new ulong[]?[owned.Count];
+            var inputs = _edgeInputs[e];
             for (var k = 0; k < owned.Count; k++) inputs[k] = s.Alive[owned[k]] ? _features[owned[k]] : null;
-            var (received, ready) = SendMaps(s, inputs, owned, Options.DeviceToEdge, start, _receivedFeatures, s.PresentUp);
-            if (!received.Any(x => x is not null)) { allAnswered = false; continue; }
+            var ready = SendMaps(s, inputs, owned, Options.DeviceToEdge, start, _receivedFeatures, _edgeReceived[e], s.PresentUp);
+            var received = _edgeReceived[e];
+            if (!AnyPresent(received)) { allAnswered = false; continue; }
             _model.Edges[e].Run(received, _logits);
             _model.Edges[e].Features.CopyTo(_edgeFeatures[e]);
             s.EdgeRan[e] = true;
@@ -197,10 +224,10 @@ public sealed class CascadeRuntime
             request = Deliver(cloudLink, length, 0) is { } r ? start + r : null;
         }
         var viaEdges = _model.Edges.Length > 0;
-        var senders = Enumerable.Range(0, inputs.Length).ToArray();
-        var (received, ready) = SendMaps(s, inputs, senders, upLink, start, viaEdges ? _receivedEdgeFeatures : _receivedFeatures,
-            viaEdges ? null : s.PresentUp, cloudDown);
-        if (!cloudDown && request is { } requested && received.Any(x => x is not null))
+        var received = _cloudReceived;
+        var ready = SendMaps(s, inputs, _cloudSenders, upLink, start, viaEdges ? _receivedEdgeFeatures : _receivedFeatures,
+            received, viaEdges ? null : s.PresentUp, cloudDown);
+        if (!cloudDown && request is { } requested && AnyPresent(received))
         {
             _model.Cloud.Run(received, _logits);
             s.CloudPrediction = Score(_logits).Prediction;
@@ -217,13 +244,14 @@ public sealed class CascadeRuntime
 
     /// <summary>
     /// Sends the present maps of <paramref name="inputs"/> (sender i = device or edge <paramref name="senderIds"/>[i])
-    /// over <paramref name="link"/> at <paramref name="start"/>; returns the decoded maps that arrived in time (null =
-    /// missing) and the time the receiver stops waiting (last arrival when all arrived, else the timeout).
+    /// over <paramref name="link"/> at <paramref name="start"/>; fills <paramref name="received"/> with the decoded maps
+    /// that arrived in time (null = missing) and returns the time the receiver stops waiting (last arrival when all
+    /// arrived, else the timeout).
     /// </summary>
-    private (ulong[]?[] Received, double Ready) SendMaps(SampleState s, ulong[]?[] inputs, IReadOnlyList<int> senderIds, LinkSpec link,
-        double start, ulong[][] receiveBuffers, bool[]? presentBySender, bool receiverDown = false)
+    private double SendMaps(SampleState s, ulong[]?[] inputs, IReadOnlyList<int> senderIds, LinkSpec link,
+        double start, ulong[][] receiveBuffers, ulong[]?[] received, bool[]? presentBySender, bool receiverDown = false)
     {
-        var received = new ulong[]?[inputs.Length];
+        Array.Clear(received);
         var all = true;
         var last = start;
         var viaEdges = ReferenceEquals(receiveBuffers, _receivedEdgeFeatures);
@@ -242,7 +270,13 @@ public sealed class CascadeRuntime
             if (presentBySender is not null) presentBySender[id] = true;
             last = Math.Max(last, start + t);
         }
-        return (received, all ? last : start + link.TimeoutMs);
+        return all ? last : start + link.TimeoutMs;
+    }
+
+    private static bool AnyPresent(ulong[]?[] maps)
+    {
+        foreach (var map in maps) if (map is not null) return true;
+        return false;
     }
 
     private (int Channels, int Height, int Width) DeviceMap() =>
@@ -277,25 +311,44 @@ public sealed class CascadeRuntime
         return arrays;
     }
 
-    /// <summary>What one sample has gathered on its way up.</summary>
-    private sealed class SampleState(long sample, bool[] alive)
+    /// <summary>
+    /// What one sample has gathered on its way up. One instance per runtime, restarted per sample; the presence arrays
+    /// are fresh per sample because the returned outcome keeps them.
+    /// </summary>
+    private sealed class SampleState(int devices, int edges)
     {
-        public long Sample { get; } = sample;
-        public bool[] Alive { get; } = alive;
-        public bool[] PresentLocal { get; } = new bool[alive.Length];
-        public bool[] PresentUp { get; } = new bool[alive.Length];
-        public bool[] EdgeRan { get; init; } = [];
-        public bool[] EdgesAnswered { get; init; } = [];
+        public long Sample { get; private set; }
+        public bool[] Alive { get; private set; } = [];
+        public bool[] PresentLocal { get; private set; } = [];
+        public bool[] PresentUp { get; private set; } = [];
+        public bool[] EdgeRan { get; private set; } = [];
+        public bool[] EdgesAnswered { get; private set; } = [];
         public double Decision { get; set; }
-        public int LocalPrediction { get; set; } = -1;
-        public float LocalEntropy { get; set; } = float.NaN;
-        public int EdgePrediction { get; set; } = -1;
-        public float EdgeEntropy { get; set; } = float.NaN;
-        public int CloudPrediction { get; set; } = -1;
+        public int LocalPrediction { get; set; }
+        public float LocalEntropy { get; set; }
+        public int EdgePrediction { get; set; }
+        public float EdgeEntropy { get; set; }
+        public int CloudPrediction { get; set; }
         public long ToLocal { get; set; }
         public long ToUp { get; set; }
         public long EdgeBytes { get; set; }
         public long LocalCloud { get; set; }
+
+        /// <summary>Resets every field for sample <paramref name="sample"/>.</summary>
+        public SampleState Start(long sample, bool[] alive, bool[] edgeRan)
+        {
+            Sample = sample;
+            Alive = alive;
+            PresentLocal = new bool[devices];
+            PresentUp = new bool[devices];
+            EdgeRan = edgeRan;
+            EdgesAnswered = edges == 0 ? [] : new bool[edges];
+            Decision = 0;
+            LocalPrediction = EdgePrediction = CloudPrediction = -1;
+            LocalEntropy = EdgeEntropy = float.NaN;
+            ToLocal = ToUp = EdgeBytes = LocalCloud = 0;
+            return this;
+        }
 
         public CascadeOutcome Finish(ExitTier tier, int prediction, double latency) => new()
         {

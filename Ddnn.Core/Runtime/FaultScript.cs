@@ -40,7 +40,11 @@ public sealed class FaultScript
         return this;
     }
 
-    public bool IsDeviceDown(int device, long sample) => _down.Exists(f => f.Device == device && sample >= f.From && sample <= f.To);
+    public bool IsDeviceDown(int device, long sample)
+    {
+        foreach (var f in _down) if (f.Device == device && sample >= f.From && sample <= f.To) return true;
+        return false;
+    }
 
     public double DeviceDelayMs(int device, long sample)
     {
@@ -49,7 +53,11 @@ public sealed class FaultScript
         return total;
     }
 
-    public bool IsCloudDown(long sample) => _cloudDown.Exists(f => sample >= f.From && sample <= f.To);
+    public bool IsCloudDown(long sample)
+    {
+        foreach (var f in _cloudDown) if (sample >= f.From && sample <= f.To) return true;
+        return false;
+    }
 
     private static void CheckRange(int from, int to)
     {

@@ -43,6 +43,16 @@ internal static class BinaryArgs
     public static void Length<T>(Span<T> span, int expected, string name, string shapeFormat, params ReadOnlySpan<int> dims) =>
         Length((ReadOnlySpan<T>)span, expected, name, shapeFormat, dims);
 
+    /// <summary>Throws unless prepared weights of shape (Cout, Cin, kH, kW) fit <paramref name="geometry"/>.</summary>
+    public static void WeightsMatch(string name, int outChannels, int inChannels, int kernelH, int kernelW, BinaryConvGeometry geometry)
+    {
+        if (outChannels != geometry.OutChannels || inChannels != geometry.InChannels || kernelH != geometry.KernelH
+            || kernelW != geometry.KernelW)
+            throw new ArgumentException(
+                $"{name} are (Cout={outChannels}, Cin={inChannels}, k={kernelH}x{kernelW}) but the geometry needs " +
+                $"(Cout={geometry.OutChannels}, Cin={geometry.InChannels}, k={geometry.KernelH}x{geometry.KernelW}).", name);
+    }
+
     [DoesNotReturn]
     private static void ThrowLength(int actual, int expected, string name, string shapeFormat, ReadOnlySpan<int> dims)
     {

@@ -80,10 +80,7 @@ public static unsafe class BinaryConv2d
         BinaryConvGeometry g, Span<int> output)
     {
         var path = KernelDispatch.Active;
-        var imageWords = g.Height * g.Width * g.WordsPerPixel;
-        var imageOutputs = g.OutChannels * g.OutHeight * g.OutWidth;
-        var direct = path == KernelPath.Avx2 && g.Stride == 1;
-        var scratch = ArrayPool<ulong>.Shared.Rent(direct ? DirectConv.ScratchLength(g) : Im2ColConv.ScratchLength(g, path));
+        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchLength(g, path));
         try
         {
             fixed (ulong* pin = input)
@@ -91,18 +88,38 @@ public static unsafe class BinaryConv2d
             fixed (int* ptaps = tapPopCounts)
             fixed (int* pout = output)
             fixed (ulong* pscratch = scratch)
-                for (var n = 0; n < g.Batch; n++)
-                {
-                    var image = pin + (long)n * imageWords;
-                    var result = pout + (long)n * imageOutputs;
-                    if (direct) DirectConv.Convolve(image, pw, g, pscratch, result);
-                    else Im2ColConv.Convolve(image, pw, g, pscratch, result, path);
-                    PaddingCorrection.Apply(g, ptaps, result);
-                }
+                Convolve(pin, pw, ptaps, g, pscratch, pout, path);
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Scratch words one call on <paramref name="path"/> needs (reused image by image).</summary>
+    internal static int ScratchLength(BinaryConvGeometry g, KernelPath path) =>
+        Direct(g, path) ? DirectConv.ScratchLength(g) : Im2ColConv.ScratchLength(g, path);
+
+    /// <summary>Scratch words enough for a call on any kernel path.</summary>
+    internal static int ScratchLengthAnyPath(BinaryConvGeometry g) =>
+        Math.Max(DirectConv.ScratchLength(g), Math.Max(Im2ColConv.ScratchLength(g, KernelPath.Avx2), Im2ColConv.ScratchLength(g, KernelPath.Scalar)));
+
+    private static bool Direct(BinaryConvGeometry g, KernelPath path) => path == KernelPath.Avx2 && g.Stride == 1;
+
+    /// <summary>Corrected accumulators of every image; <paramref name="scratch"/> holds <see cref="ScratchLength"/> words.</summary>
+    internal static void Convolve(ulong* input, ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* scratch,
+        int* output, KernelPath path)
+    {
+        var imageWords = g.Height * g.Width * g.WordsPerPixel;
+        var imageOutputs = g.OutChannels * g.OutHeight * g.OutWidth;
+        var direct = Direct(g, path);
+        for (var n = 0; n < g.Batch; n++)
+        {
+            var image = input + (long)n * imageWords;
+            var result = output + (long)n * imageOutputs;
+            if (direct) DirectConv.Convolve(image, weights, g, scratch, result);
+            else Im2ColConv.Convolve(image, weights, g, scratch, result, path);
+            PaddingCorrection.Apply(g, tapPopCounts, result);
         }
     }
 }

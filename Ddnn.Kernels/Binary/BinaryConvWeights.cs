@@ -57,12 +57,6 @@ public sealed class BinaryConvWeights
     }
 
     /// <summary>Throws unless these weights fit <paramref name="geometry"/>.</summary>
-    internal void CheckMatches(BinaryConvGeometry geometry, string name)
-    {
-        if (OutChannels != geometry.OutChannels || InChannels != geometry.InChannels || KernelH != geometry.KernelH
-            || KernelW != geometry.KernelW)
-            throw new ArgumentException(
-                $"{name} are (Cout={OutChannels}, Cin={InChannels}, k={KernelH}x{KernelW}) but the geometry needs " +
-                $"(Cout={geometry.OutChannels}, Cin={geometry.InChannels}, k={geometry.KernelH}x{geometry.KernelW}).", name);
-    }
+    internal void CheckMatches(BinaryConvGeometry geometry, string name) =>
+        BinaryArgs.WeightsMatch(name, OutChannels, InChannels, KernelH, KernelW, geometry);
 }

@@ -36,17 +36,83 @@ public static unsafe class EbnnBlock
     {
         BinaryConv2d.CheckPacked(input, weights, conv);
         CheckOutput(conv, pool, thresholds.Length, output);
-
-        var accumulators = ArrayPool<int>.Shared.Rent(conv.OutputLength);
+        var tapPopCounts = ArrayPool<int>.Shared.Rent(conv.OutChannels * conv.Taps);
+        var scratch = ArrayPool<ulong>.Shared.Rent(BinaryScratchLength(conv, pool));
         try
         {
-            var acc = accumulators.AsSpan(0, conv.OutputLength);
-            BinaryConv2d.Forward(input, weights, conv, acc);
-            PoolSign<int, SignThreshold>(acc, conv, pool, thresholds, output);
+            BinaryConvWeights.CountTaps(weights, conv.WordsPerPixel, tapPopCounts.AsSpan(0, conv.OutChannels * conv.Taps));
+            fixed (ulong* pin = input)
+            fixed (ulong* pw = weights)
+            fixed (int* ptaps = tapPopCounts)
+            fixed (SignThreshold* ptests = thresholds)
+            fixed (ulong* pout = output)
+            fixed (ulong* pscratch = scratch)
+                BinaryBlock(pin, pw, ptaps, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(accumulators);
+            ArrayPool<int>.Shared.Return(tapPopCounts);
+            ArrayPool<ulong>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="BinaryConvPoolSign(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{SignThreshold}, Span{ulong})"/>
+    /// with prepared weights and a caller-owned <paramref name="scratch"/> of at least <see cref="BinaryScratchLength"/>
+    /// words: allocates nothing.
+    /// </summary>
+    public static void BinaryConvPoolSign(ReadOnlySpan<ulong> input, BinaryConvWeights weights, BinaryConvGeometry conv,
+        PoolGeometry pool, ReadOnlySpan<SignThreshold> thresholds, Span<ulong> output, Span<ulong> scratch)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        BinaryConv2d.CheckGeometry(conv);
+        weights.CheckMatches(conv, nameof(weights));
+        BinaryConv2d.CheckPacked(input, weights.Words, conv);
+        CheckOutput(conv, pool, thresholds.Length, output);
+        FirstLayerConv2d.CheckScratch(scratch.Length, BinaryScratchLength(conv, pool));
+        fixed (ulong* pin = input)
+        fixed (ulong* pw = weights.Words)
+        fixed (int* ptaps = weights.TapPopCounts)
+        fixed (SignThreshold* ptests = thresholds)
+        fixed (ulong* pout = output)
+        fixed (ulong* pscratch = scratch)
+            BinaryBlock(pin, pw, ptaps, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+    }
+
+    /// <summary>
+    /// Scratch words of a prepared <see cref="BinaryConvPoolSign(ReadOnlySpan{ulong}, BinaryConvWeights, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{SignThreshold}, Span{ulong}, Span{ulong})"/>
+    /// call on any kernel path: one image's int accumulators, the conv kernel's scratch and one padded row of maxima.
+    /// </summary>
+    public static int BinaryScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
+    {
+        OutputLength(conv, pool);
+        return checked(AccumulatorWords(conv) + BinaryConv2d.ScratchLengthAnyPath(conv) + (PoolRowLength(conv, pool) + 1) / 2);
+    }
+
+    private static int AccumulatorWords(BinaryConvGeometry conv) =>
+        (BinaryArgs.Product("accumulators of one image", conv.OutChannels, conv.OutHeight, conv.OutWidth) + 1) / 2;
+
+    /// <summary>Image by image: conv accumulators of one image, then pool + threshold into its packed bits.</summary>
+    private static void BinaryBlock(ulong* input, ulong* weights, int* tapPopCounts, BinaryConvGeometry conv, PoolGeometry pool,
+        SignThreshold* tests, ulong* output, ulong* scratch, KernelPath path)
+    {
+        var single = new BinaryConvGeometry(1, conv.InChannels, conv.Height, conv.Width, conv.OutChannels, conv.KernelH,
+            conv.KernelW, conv.Stride, conv.Padding);
+        var accumulators = (int*)scratch;
+        var convScratch = scratch + AccumulatorWords(conv);
+        var columnMax = (int*)(convScratch + BinaryConv2d.ScratchLengthAnyPath(conv));
+        int planeLength = conv.OutHeight * conv.OutWidth, imageWords = conv.Height * conv.Width * conv.WordsPerPixel;
+        var outputWords = PooledWords(conv, pool);
+        var words = BitPacking.WordsFor(conv.OutChannels);
+        var vectorised = path != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
+        for (var n = 0; n < conv.Batch; n++)
+        {
+            BinaryConv2d.Convolve(input + (long)n * imageWords, weights, tapPopCounts, single, convScratch, accumulators, path);
+            var image = output + (long)n * outputWords;
+            new Span<ulong>(image, outputWords).Clear();
+            for (var co = 0; co < conv.OutChannels; co++)
+                PoolPlane(accumulators + (long)co * planeLength, conv.OutHeight, conv.OutWidth, pool, tests[co].Lower,
+                    tests[co].Upper, image, words, co, columnMax, vectorised, int.MinValue);
         }
     }
 
@@ -60,19 +126,100 @@ public static unsafe class EbnnBlock
     {
         FirstLayerConv2d.CheckInputs(input, weights, bias, conv);
         CheckOutput(conv, pool, thresholds.Length, output);
-
-        var buffer = ArrayPool<float>.Shared.Rent(conv.OutputLength);
+        var maskCount = conv.OutChannels * conv.InChannels * conv.Taps;
+        var masks = ArrayPool<uint>.Shared.Rent(maskCount);
+        var scratch = ArrayPool<float>.Shared.Rent(FloatScratchLength(conv, pool));
         try
         {
-            var pre = buffer.AsSpan(0, conv.OutputLength);
-            FirstLayerConv2d.Forward(input, weights, bias, conv, pre);
-            PoolSign<float, FloatSignThreshold>(pre, conv, pool, thresholds, output);
+            FirstLayerWeights.BuildSignMasks(weights, conv.OutChannels, conv.InChannels, conv.Taps, masks);
+            fixed (float* pin = input)
+            fixed (uint* pm = masks)
+            fixed (float* pb = bias)
+            fixed (FloatSignThreshold* ptests = thresholds)
+            fixed (ulong* pout = output)
+            fixed (float* pscratch = scratch)
+                FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            ArrayPool<uint>.Shared.Return(masks);
+            ArrayPool<float>.Shared.Return(scratch);
         }
     }
+
+    /// <summary>
+    /// As <see cref="FloatConvPoolSign(ReadOnlySpan{float}, ReadOnlySpan{ulong}, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong})"/>
+    /// with prepared weights and a caller-owned <paramref name="scratch"/> of at least <see cref="FloatScratchLength"/>
+    /// floats: allocates nothing. Conv, pool and threshold are fused per group of four output channels, whose conv
+    /// planes stay in the scratch (L1-sized for device layers) and go straight to packed bits.
+    /// </summary>
+    public static void FloatConvPoolSign(ReadOnlySpan<float> input, FirstLayerWeights weights, ReadOnlySpan<float> bias,
+        BinaryConvGeometry conv, PoolGeometry pool, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output,
+        Span<float> scratch)
+    {
+        FirstLayerConv2d.CheckPrepared(input, weights, bias, conv);
+        CheckOutput(conv, pool, thresholds.Length, output);
+        FirstLayerConv2d.CheckScratch(scratch.Length, FloatScratchLength(conv, pool));
+        fixed (float* pin = input)
+        fixed (uint* pm = weights.SignMasks)
+        fixed (float* pb = bias)
+        fixed (FloatSignThreshold* ptests = thresholds)
+        fixed (ulong* pout = output)
+        fixed (float* pscratch = scratch)
+            FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+    }
+
+    /// <summary>
+    /// Scratch floats of a prepared <see cref="FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>
+    /// call: one zero-padded image (with padding), the conv planes of four output channels and one padded row of maxima.
+    /// </summary>
+    public static int FloatScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
+    {
+        OutputLength(conv, pool);
+        var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
+        return checked(padded + BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
+            conv.OutHeight, conv.OutWidth) + PoolRowLength(conv, pool));
+    }
+
+    /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
+    private static void FloatBlock(float* input, uint* masks, float* bias, BinaryConvGeometry conv, PoolGeometry pool,
+        FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path)
+    {
+        var single = new BinaryConvGeometry(1, conv.InChannels, conv.Height, conv.Width, conv.OutChannels, conv.KernelH,
+            conv.KernelW, conv.Stride, conv.Padding);
+        var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
+        var planes = scratch + padded;
+        var planeLength = conv.OutHeight * conv.OutWidth;
+        var columnMax = planes + (long)FirstLayerConv2d.ChannelGroup * planeLength;
+        var imageLength = conv.InChannels * conv.Height * conv.Width;
+        var tapCount = conv.InChannels * conv.Taps;
+        var outputWords = PooledWords(conv, pool);
+        var words = BitPacking.WordsFor(conv.OutChannels);
+        var vectorised = path != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
+        for (var n = 0; n < conv.Batch; n++)
+        {
+            var image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
+            var bits = output + (long)n * outputWords;
+            new Span<ulong>(bits, outputWords).Clear();
+            for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
+            {
+                var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
+                FirstLayerConv2d.Group(image, masks + (long)c0 * tapCount, bias + c0, count, single, planes, path);
+                for (var c = 0; c < count; c++)
+                {
+                    var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
+                    PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
+                        bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
+                }
+            }
+        }
+    }
+
+    /// <summary>The firing range of a test, read through the interface without boxing.</summary>
+    private static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
+
+    private static int PooledWords(BinaryConvGeometry conv, PoolGeometry pool) =>
+        pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth) * BitPacking.WordsFor(conv.OutChannels);
 
     private static void CheckPool(PoolGeometry pool)
     {
@@ -91,56 +238,160 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>
-    /// Max over each window of the pre-activations <c>(N, Cout, Ho, Wo)</c>, then the channel's test, reduced to
-    /// lower ≤ max ≤ upper. Column maxima of the window rows are taken a whole row at a time (vectorised on the SIMD
-    /// paths), then each window's maximum across its columns. <c>T.Max</c> propagates NaN (−1), like a float max-pool.
+    /// Max over each window of one channel's pre-activations <c>(Ho, Wo)</c>, then the channel's test reduced to
+    /// lower ≤ max ≤ upper, ORed into bit <paramref name="channel"/> of the (cleared) packed image <c>(Hp, Wp, words)</c>.
+    /// Per pooled row: the column maxima of the window rows go into a row with <paramref name="lowest"/> borders
+    /// (<paramref name="row"/> holds <see cref="PoolRowLength"/> cells: that row, then the sliding maximum over k of its
+    /// columns), and window px is sliding cell px·stride. Both steps are vectorised on the SIMD paths. Max is exact and order-free (<c>T.Max</c> and the
+    /// vector maxima propagate NaN, which never fires), and the borders never win, so this equals the max over the
+    /// window's real cells.
     /// </summary>
-    private static void PoolSign<T, TTest>(ReadOnlySpan<T> pre, BinaryConvGeometry conv, PoolGeometry pool,
-        ReadOnlySpan<TTest> tests, Span<ulong> output)
-        where T : unmanaged, INumber<T>
-        where TTest : ISignTest<T>
+    private static void PoolPlane<T>(T* plane, int ho, int wo, PoolGeometry pool, T lower, T upper, ulong* image, int words,
+        int channel, T* row, bool vectorised, T lowest)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
-        int ho = conv.OutHeight, wo = conv.OutWidth, k = pool.Kernel, s = pool.Stride, p = pool.Padding;
-        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo), words = BitPacking.WordsFor(conv.OutChannels);
-        var vectorised = KernelDispatch.Active != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
-        output.Clear();
-        var buffer = ArrayPool<T>.Shared.Rent(wo);
-        try
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        if (wo + 2 * p <= 64)
         {
-            var columnMax = buffer.AsSpan(0, wo);
-            for (var n = 0; n < conv.Batch; n++)
-            for (var co = 0; co < conv.OutChannels; co++)
+            // One-sided tests (every threshold but "never fires" with a NaN bound) pool on row bit masks instead.
+            if (upper == Highest<T>())
             {
-                var plane = pre.Slice((n * conv.OutChannels + co) * ho * wo, ho * wo);
-                T lower = tests[co].Lower, upper = tests[co].Upper;
-                var word = co >> 6;
-                var shift = co & 63;
-                var outImage = output.Slice(n * hp * wp * words, hp * wp * words);
-                for (var py = 0; py < hp; py++)
-                {
-                    var y0 = Math.Max(0, py * s - p);
-                    var y1 = Math.Min(ho, py * s - p + k);
-                    plane.Slice(y0 * wo, wo).CopyTo(columnMax);
-                    for (var y = y0 + 1; y < y1; y++)
-                        MaxInto(columnMax, plane.Slice(y * wo, wo), vectorised);
-                    for (var px = 0; px < wp; px++)
-                    {
-                        var x0 = Math.Max(0, px * s - p);
-                        var x1 = Math.Min(wo, px * s - p + k);
-                        var max = columnMax[x0];
-                        for (var x = x0 + 1; x < x1; x++)
-                            max = T.Max(max, columnMax[x]);
-                        var fires = (max >= lower) & (max <= upper);
-                        outImage[(py * wp + px) * words + word] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
-                    }
-                }
+                PoolMasks(plane, ho, wo, pool, lower, atLeast: true, image, words, channel, vectorised);
+                return;
+            }
+            if (lower == lowest)
+            {
+                PoolMasks(plane, ho, wo, pool, upper, atLeast: false, image, words, channel, vectorised);
+                return;
             }
         }
-        finally
+        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        var word = channel >> 6;
+        var shift = channel & 63;
+        var padded = new Span<T>(row, wo + 2 * p);
+        padded[..p].Fill(lowest);
+        padded[(p + wo)..].Fill(lowest);
+        var maxima = padded.Slice(p, wo);
+        var windows = wo + 2 * p - k + 1;
+        var sliding = new Span<T>(row + wo + 2 * p, windows);
+        for (var py = 0; py < hp; py++)
         {
-            ArrayPool<T>.Shared.Return(buffer);
+            var y0 = Math.Max(0, py * s - p);
+            var y1 = Math.Min(ho, py * s - p + k);
+            new ReadOnlySpan<T>(plane + (long)y0 * wo, wo).CopyTo(maxima);
+            for (var y = y0 + 1; y < y1; y++)
+                MaxInto(maxima, new ReadOnlySpan<T>(plane + (long)y * wo, wo), vectorised);
+            padded[..windows].CopyTo(sliding);
+            for (var dx = 1; dx < k; dx++)
+                MaxInto(sliding, padded.Slice(dx, windows), vectorised);
+            var bits = image + (long)py * wp * words + word;
+            for (var px = 0; px < wp; px++)
+            {
+                var max = sliding[px * s];
+                var fires = (max >= lower) & (max <= upper);
+                bits[(long)px * words] |= (ulong)Unsafe.BitCast<bool, byte>(fires) << shift;
+            }
         }
     }
+
+    /// <summary>+∞ for floats, the largest value for integers: the upper bound of a test that only has a lower one.</summary>
+    private static T Highest<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> =>
+        typeof(T) == typeof(float) ? (T)(object)float.PositiveInfinity : T.MaxValue;
+
+    /// <summary>
+    /// <see cref="PoolPlane{T}"/> for a one-sided test on rows of at most 64 cells with their padding. With
+    /// <paramref name="atLeast"/> (test v ≥ bound) the window's max fires exactly when some cell fires and no cell is NaN
+    /// (a NaN max never fires); otherwise (v ≤ bound) exactly when every cell fires (NaN fails it). So each conv row
+    /// becomes a bit mask of firing cells (and of NaN cells), window rows are ORed or ANDed, window columns likewise by
+    /// shifts of the padded mask (padding neutral: 0 for OR, 1 for AND), and window px is bit px·stride.
+    /// </summary>
+    private static void PoolMasks<T>(T* plane, int ho, int wo, PoolGeometry pool, T bound, bool atLeast, ulong* image, int words,
+        int channel, bool vectorised)
+        where T : unmanaged, INumber<T>
+    {
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        var word = channel >> 6;
+        var shift = channel & 63;
+        var padding = ~(((wo == 64 ? 0UL : 1UL << wo) - 1) << p);
+        for (var py = 0; py < hp; py++)
+        {
+            var y0 = Math.Max(0, py * s - p);
+            var y1 = Math.Min(ho, py * s - p + k);
+            ulong fire = atLeast ? 0 : ulong.MaxValue, nan = 0;
+            for (var y = y0; y < y1; y++)
+            {
+                var rowFire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
+                fire = atLeast ? fire | rowFire : fire & rowFire;
+                nan |= rowNan;
+            }
+            ulong windows;
+            if (atLeast)
+            {
+                ulong paddedFire = fire << p, paddedNan = nan << p, anyFire = 0, anyNan = 0;
+                for (var dx = 0; dx < k; dx++)
+                {
+                    anyFire |= paddedFire >> dx;
+                    anyNan |= paddedNan >> dx;
+                }
+                windows = anyFire & ~anyNan;
+            }
+            else
+            {
+                var paddedFire = (fire << p) | padding;
+                windows = ulong.MaxValue;
+                for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
+            }
+            var bits = image + (long)py * wp * words + word;
+            for (var px = 0; px < wp; px++)
+                bits[(long)px * words] |= ((windows >> (px * s)) & 1UL) << shift;
+        }
+    }
+
+    /// <summary>
+    /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
+    /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
+    /// </summary>
+    private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
+        where T : unmanaged, INumber<T>
+    {
+        ulong fire = 0;
+        nan = 0;
+        var x = 0;
+        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var b = Vector256.Create(bound);
+            for (; x + Vector256<T>.Count <= width; x += Vector256<T>.Count)
+            {
+                var v = Vector256.Load(row + x);
+                var hit = atLeast ? Vector256.GreaterThanOrEqual(v, b) : Vector256.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector256.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        if (vectorised && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            var b = Vector128.Create(bound);
+            for (; x + Vector128<T>.Count <= width; x += Vector128<T>.Count)
+            {
+                var v = Vector128.Load(row + x);
+                var hit = atLeast ? Vector128.GreaterThanOrEqual(v, b) : Vector128.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector128.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        for (; x < width; x++)
+        {
+            var v = row[x];
+            fire |= (ulong)Unsafe.BitCast<bool, byte>(atLeast ? v >= bound : v <= bound) << x;
+            nan |= (ulong)Unsafe.BitCast<bool, byte>(T.IsNaN(v)) << x;
+        }
+        return fire;
+    }
+
+    /// <summary>Cells <see cref="PoolPlane{T}"/> works in: the conv row with the pool padding on both sides, then its sliding maxima.</summary>
+    private static int PoolRowLength(BinaryConvGeometry conv, PoolGeometry pool) =>
+        2 * (conv.OutWidth + 2 * pool.Padding) - pool.Kernel + 1;
 
     /// <summary>dst[i] = max(dst[i], src[i]); exact on every path.</summary>
     private static void MaxInto<T>(Span<T> dst, ReadOnlySpan<T> src, bool vectorised) where T : unmanaged, INumber<T>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Ddnn.Kernels.Binary;
@@ -11,28 +12,75 @@ namespace Ddnn.Kernels.Binary;
 /// Summation order, identical on every kernel path: each output starts at +0, then adds ±x for input channel ci
 /// ascending, kernel row ky ascending, kernel column kx ascending, and finally adds the bias once. Padded taps add
 /// ±0, which leaves every partial sum unchanged (a sum that starts at +0 never becomes −0 in round-to-nearest), so
-/// the result equals skipping them. SIMD paths only vectorise across neighbouring outputs, never change that order, so results are bit-identical
+/// the result equals skipping them. SIMD paths only vectorise across neighbouring outputs of a row and across a group
+/// of four output channels (which share every input load), never change that order, so results are bit-identical
 /// across paths and equal a float conv that sums in the same order; with dyadic inputs whose partial sums are exact
-/// they equal any float conv.
+/// they equal any float conv. A row is covered by vectors of 8 (AVX2) or 4 lanes; a last partial vector is moved back
+/// to end at the row's end and recomputes a few outputs to the same values, so narrow rows (e.g. 16) stay vectorised.
+/// Weights prepared once as <see cref="FirstLayerWeights"/> and a caller-owned scratch make a call allocation-free.
 /// </remarks>
 public static unsafe class FirstLayerConv2d
 {
     /// <summary>Below this many multiply-accumulates a call stays on one thread.</summary>
     private const long MinTapsPerThread = 1 << 17;
 
+    /// <summary>Output channels computed together: they share every input load.</summary>
+    internal const int ChannelGroup = 4;
+
     /// <summary>Computes the float output of the first layer; see the type remarks for the summation order.</summary>
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<ulong> weights, ReadOnlySpan<float> bias,
         BinaryConvGeometry geometry, Span<float> output)
     {
         CheckInputs(input, weights, bias, geometry);
-        BinaryArgs.Length(output, geometry.OutputLength, nameof(output),
-            "(N={0}, Cout={1}, Ho={2}, Wo={3})", geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
-        fixed (float* pin = input)
-        fixed (ulong* pw = weights)
-        fixed (float* pb = bias)
-        fixed (float* pout = output)
-            Run(pin, pw, pb, geometry, pout, KernelDispatch.Active);
+        CheckOutput(output, geometry);
+        var maskCount = geometry.OutChannels * geometry.InChannels * geometry.Taps;
+        var masks = ArrayPool<uint>.Shared.Rent(maskCount);
+        var scratch = ArrayPool<float>.Shared.Rent(Math.Max(1, ScratchLength(geometry)));
+        try
+        {
+            FirstLayerWeights.BuildSignMasks(weights, geometry.OutChannels, geometry.InChannels, geometry.Taps, masks);
+            fixed (float* pin = input)
+            fixed (uint* pm = masks)
+            fixed (float* pb = bias)
+            fixed (float* ps = scratch)
+            fixed (float* pout = output)
+                Run(pin, pm, pb, geometry, ps, pout, KernelDispatch.Active);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(masks);
+            ArrayPool<float>.Shared.Return(scratch);
+        }
     }
+
+    /// <summary>
+    /// As <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{ulong}, ReadOnlySpan{float}, BinaryConvGeometry, Span{float})"/>
+    /// with prepared weights and a caller-owned <paramref name="scratch"/> of at least <see cref="ScratchLength"/> floats:
+    /// allocates nothing.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> input, FirstLayerWeights weights, ReadOnlySpan<float> bias,
+        BinaryConvGeometry geometry, Span<float> output, Span<float> scratch)
+    {
+        CheckPrepared(input, weights, bias, geometry);
+        CheckOutput(output, geometry);
+        CheckScratch(scratch.Length, ScratchLength(geometry));
+        fixed (float* pin = input)
+        fixed (uint* pm = weights.SignMasks)
+        fixed (float* pb = bias)
+        fixed (float* ps = scratch)
+        fixed (float* pout = output)
+            Run(pin, pm, pb, geometry, ps, pout, KernelDispatch.Active);
+    }
+
+    /// <summary>Scratch floats a call needs: the zero-padded copy of the input (none without padding).</summary>
+    public static int ScratchLength(BinaryConvGeometry geometry)
+    {
+        BinaryConv2d.CheckGeometry(geometry);
+        return geometry.Padding == 0 ? 0 : PaddedImageLength(geometry) * geometry.Batch;
+    }
+
+    internal static int PaddedImageLength(BinaryConvGeometry g) =>
+        BinaryArgs.Product("zero-padded input", g.InChannels, g.Height + 2 * g.Padding, g.Width + 2 * g.Padding);
 
     internal static void CheckInputs(ReadOnlySpan<float> input, ReadOnlySpan<ulong> weights, ReadOnlySpan<float> bias,
         BinaryConvGeometry geometry)
@@ -44,100 +92,109 @@ public static unsafe class FirstLayerConv2d
         BinaryArgs.Length(bias, geometry.OutChannels, nameof(bias), "(Cout={0})", geometry.OutChannels);
     }
 
-    /// <summary>All images and output channels; independent (image, channel) planes are split across threads.</summary>
-    internal static void Run(float* input, ulong* weights, float* bias, BinaryConvGeometry g, float* output, KernelPath path)
+    internal static void CheckPrepared(ReadOnlySpan<float> input, FirstLayerWeights weights, ReadOnlySpan<float> bias,
+        BinaryConvGeometry geometry)
     {
-        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
-        var paddedLength = BinaryArgs.Product("zero-padded input", g.Batch, g.InChannels, paddedH, paddedW);
+        ArgumentNullException.ThrowIfNull(weights);
+        BinaryConv2d.CheckGeometry(geometry);
+        weights.CheckMatches(geometry, nameof(weights));
+        CheckInputs(input, weights.Words, bias, geometry);
+    }
+
+    internal static void CheckScratch(int actual, int needed)
+    {
+        if (actual < needed)
+            throw new ArgumentException($"scratch has {actual} elements but the call needs at least {needed}.", "scratch");
+    }
+
+    private static void CheckOutput(Span<float> output, BinaryConvGeometry geometry) =>
+        BinaryArgs.Length(output, geometry.OutputLength, nameof(output),
+            "(N={0}, Cout={1}, Ho={2}, Wo={3})", geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
+
+    /// <summary>
+    /// All images and output channels; independent (image, channel group) units are split across threads when the
+    /// work is large. <paramref name="scratch"/> holds <see cref="ScratchLength"/> floats.
+    /// </summary>
+    private static void Run(float* input, uint* masks, float* bias, BinaryConvGeometry g, float* scratch, float* output, KernelPath path)
+    {
+        var images = PadImages(input, g, scratch);
+        var groups = (g.OutChannels + ChannelGroup - 1) / ChannelGroup;
+        var units = g.Batch * groups;
+        var work = (long)g.OutputLength * g.InChannels * g.Taps;
+        var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, units), Math.Max(1, work / MinTapsPerThread));
+        if (parts <= 1) Units(images, masks, bias, g, output, path, 0, units);
+        else RunParallel((nint)images, (nint)masks, (nint)bias, g, (nint)output, path, units, parts);
+    }
+
+    /// <summary>The parallel split lives apart from <see cref="Run"/> so the single-thread call allocates no closure.</summary>
+    private static void RunParallel(nint images, nint masks, nint bias, BinaryConvGeometry g, nint output, KernelPath path,
+        int units, int parts) =>
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            Units((float*)images, (uint*)masks, (float*)bias, g, (float*)output, path,
+                (int)((long)units * part / parts), (int)((long)units * (part + 1) / parts)));
+
+    private static void Units(float* images, uint* masks, float* bias, BinaryConvGeometry g, float* output, KernelPath path,
+        int first, int end)
+    {
+        var groups = (g.OutChannels + ChannelGroup - 1) / ChannelGroup;
+        var planeLength = g.OutHeight * g.OutWidth;
+        var imageLength = g.InChannels * (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding);
         var tapCount = g.InChannels * g.Taps;
-        var padded = ArrayPool<float>.Shared.Rent(paddedLength);
-        var signs = ArrayPool<uint>.Shared.Rent(g.OutChannels * tapCount);
-        try
+        for (var u = first; u < end; u++)
         {
-            fixed (float* pp = padded)
-            fixed (uint* ps = signs)
-            {
-                ZeroPad(input, g, pp);
-                SignMasks(weights, g, ps);
-                var planes = g.Batch * g.OutChannels;
-                var work = (long)g.OutputLength * tapCount;
-                var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, planes), Math.Max(1, work / MinTapsPerThread));
-                var planeLength = g.OutHeight * g.OutWidth;
-                var imageLength = g.InChannels * paddedH * paddedW;
-                nint pin = (nint)pp, pm = (nint)ps, pb = (nint)bias, pout = (nint)output;
-                void Planes(int first, int end)
-                {
-                    for (var p = first; p < end; p++)
-                    {
-                        var co = p % g.OutChannels;
-                        Plane((float*)pin + (long)(p / g.OutChannels) * imageLength, (uint*)pm + (long)co * tapCount,
-                            ((float*)pb)[co], g, (float*)pout + (long)p * planeLength, path);
-                    }
-                }
-                if (parts <= 1) Planes(0, planes);
-                else
-                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                        part => Planes((int)((long)planes * part / parts), (int)((long)planes * (part + 1) / parts)));
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(padded);
-            ArrayPool<uint>.Shared.Return(signs);
-        }
-    }
-
-    /// <summary>Copies the input into <c>(N, C, H + 2p, W + 2p)</c> with zero borders, so every tap is a plain load.</summary>
-    private static void ZeroPad(float* input, BinaryConvGeometry g, float* padded)
-    {
-        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
-        new Span<float>(padded, g.Batch * g.InChannels * paddedH * paddedW).Clear();
-        for (var plane = 0; plane < g.Batch * g.InChannels; plane++)
-        for (var y = 0; y < g.Height; y++)
-            new ReadOnlySpan<float>(input + ((long)plane * g.Height + y) * g.Width, g.Width)
-                .CopyTo(new Span<float>(padded + ((long)plane * paddedH + y + g.Padding) * paddedW + g.Padding, g.Width));
-    }
-
-    /// <summary>Per output channel and tap (ci, ky, kx order): 0 for a +1 weight, the float sign bit for −1.</summary>
-    private static void SignMasks(ulong* weights, BinaryConvGeometry g, uint* masks)
-    {
-        var words = g.WordsPerPixel;
-        for (var co = 0; co < g.OutChannels; co++)
-        for (var ci = 0; ci < g.InChannels; ci++)
-        for (var t = 0; t < g.Taps; t++)
-        {
-            var bit = (weights[((long)co * g.Taps + t) * words + (ci >> 6)] >> (ci & 63)) & 1UL;
-            masks[((long)co * g.InChannels + ci) * g.Taps + t] = bit != 0 ? 0u : 0x8000_0000u;
+            int n = u / groups, c0 = u % groups * ChannelGroup;
+            var count = Math.Min(ChannelGroup, g.OutChannels - c0);
+            Group(images + (long)n * imageLength, masks + (long)c0 * tapCount, bias + c0, count, g,
+                output + ((long)n * g.OutChannels + c0) * planeLength, path);
         }
     }
 
     /// <summary>
-    /// One output plane <c>(Ho, Wo)</c> from one zero-padded image <c>(C, H + 2p, W + 2p)</c>: output rows are
-    /// register-blocked in chunks while the taps run in (ci, ky, kx) order; padded taps add ±0, which leaves every
-    /// partial sum unchanged.
+    /// The input images as the kernels read them: <c>(N, C, H + 2p, W + 2p)</c> with zero borders copied into
+    /// <paramref name="scratch"/>, or the input itself without padding.
     /// </summary>
-    private static void Plane(float* image, uint* signs, float bias, BinaryConvGeometry g, float* plane, KernelPath path)
+    internal static float* PadImages(float* input, BinaryConvGeometry g, float* scratch)
+    {
+        if (g.Padding == 0) return input;
+        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
+        new Span<float>(scratch, g.Batch * PaddedImageLength(g)).Clear();
+        for (var plane = 0; plane < g.Batch * g.InChannels; plane++)
+        for (var y = 0; y < g.Height; y++)
+            new ReadOnlySpan<float>(input + ((long)plane * g.Height + y) * g.Width, g.Width)
+                .CopyTo(new Span<float>(scratch + ((long)plane * paddedH + y + g.Padding) * paddedW + g.Padding, g.Width));
+        return scratch;
+    }
+
+    /// <summary>
+    /// Output planes <c>(count, Ho, Wo)</c> (count ≤ 4 consecutive output channels whose masks start at
+    /// <paramref name="masks"/> and biases at <paramref name="bias"/>) of one image as returned by <see cref="PadImages"/>.
+    /// </summary>
+    internal static void Group(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes, KernelPath path)
+    {
+        var wo = g.OutWidth;
+        if (g.Stride == 1 && path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && wo >= Lanes256.Count)
+            Rows<Lanes256, Vector256<float>>(image, masks, bias, count, g, planes);
+        else if (g.Stride == 1 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && wo >= Lanes128.Count)
+            Rows<Lanes128, Vector128<float>>(image, masks, bias, count, g, planes);
+        else
+            ScalarRows(image, masks, bias, count, g, planes);
+    }
+
+    /// <summary>The reference: every output of the group's planes on its own, in the documented order.</summary>
+    private static void ScalarRows(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes)
     {
         int ho = g.OutHeight, wo = g.OutWidth, s = g.Stride, kh = g.KernelH, kw = g.KernelW;
-        int paddedH = g.Height + 2 * g.Padding, paddedW = g.Width + 2 * g.Padding;
-        var channelLength = paddedH * paddedW;
-        var vectorWidth = s != 1 ? 0
-            : path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated ? 8
-            : path != KernelPath.Scalar && Vector128.IsHardwareAccelerated ? 4
-            : 0;
+        int paddedW = g.Width + 2 * g.Padding, channelLength = (g.Height + 2 * g.Padding) * paddedW;
+        var tapCount = g.InChannels * g.Taps;
+        for (var c = 0; c < count; c++)
         for (var oy = 0; oy < ho; oy++)
         {
-            var row = plane + oy * wo;
+            var row = planes + ((long)c * ho + oy) * wo;
             var top = image + (long)oy * s * paddedW;
-            var ox = 0;
-            if (vectorWidth == 8)
-                for (; ox + 32 <= wo; ox += 32) Chunk256(top + ox, signs, g.InChannels, kh, kw, channelLength, paddedW, bias, row + ox);
-            if (vectorWidth >= 4)
-                for (; ox + 4 <= wo; ox += 4) Chunk128(top + ox, signs, g.InChannels, kh, kw, channelLength, paddedW, bias, row + ox);
-            for (; ox < wo; ox++)
+            for (var ox = 0; ox < wo; ox++)
             {
                 var sum = 0f;
-                var sign = signs;
+                var sign = masks + (long)c * tapCount;
                 for (var ci = 0; ci < g.InChannels; ci++)
                 for (var ky = 0; ky < kh; ky++)
                 {
@@ -145,51 +202,96 @@ public static unsafe class FirstLayerConv2d
                     for (var kx = 0; kx < kw; kx++, sign++)
                         sum += BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(src[kx]) ^ *sign);
                 }
-                row[ox] = sum + bias;
+                row[ox] = sum + bias[c];
             }
         }
     }
 
-    /// <summary>32 neighbouring outputs of a stride-1 row in four 256-bit accumulators.</summary>
-    private static void Chunk256(float* top, uint* signs, int channels, int kh, int kw, int channelLength, int paddedW,
-        float bias, float* dst)
+    /// <summary>
+    /// Stride-1 rows of up to four planes in vectors of <typeparamref name="TLanes"/>: two vectors per step, then single
+    /// vectors, the last one moved back to end at the row's end (the row must be at least one vector wide).
+    /// </summary>
+    private static void Rows<TLanes, TVector>(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var sign = signs;
-        for (var ci = 0; ci < channels; ci++)
-        for (var ky = 0; ky < kh; ky++)
+        int ho = g.OutHeight, wo = g.OutWidth, lanes = TLanes.Count;
+        var paddedW = g.Width + 2 * g.Padding;
+        var tapCount = g.InChannels * g.Taps;
+        var shape = new RowShape(g.InChannels, g.KernelH, g.KernelW, (g.Height + 2 * g.Padding) * paddedW, paddedW, ho * wo, count);
+        // Channels past count reuse channel 0's masks (valid memory); their sums are never stored.
+        var m1 = masks + (count > 1 ? tapCount : 0);
+        var m2 = masks + (count > 2 ? 2L * tapCount : 0);
+        var m3 = masks + (count > 3 ? 3L * tapCount : 0);
+        for (var oy = 0; oy < ho; oy++)
         {
-            var src = top + (long)ci * channelLength + ky * paddedW;
-            for (var kx = 0; kx < kw; kx++, sign++)
+            var top = image + (long)oy * paddedW;
+            var row = planes + (long)oy * wo;
+            var ox = 0;
+            for (; ox + 2 * lanes <= wo; ox += 2 * lanes)
+                Quad<TLanes, TVector>(top + ox, masks, m1, m2, m3, bias, row + ox, shape, 2);
+            for (; ox < wo; ox += lanes)
             {
-                var m = Vector256.Create(*sign).AsSingle();
-                var p = src + kx;
-                a0 += Vector256.Load(p) ^ m;
-                a1 += Vector256.Load(p + 8) ^ m;
-                a2 += Vector256.Load(p + 16) ^ m;
-                a3 += Vector256.Load(p + 24) ^ m;
+                var start = Math.Min(ox, wo - lanes);
+                Quad<TLanes, TVector>(top + start, masks, m1, m2, m3, bias, row + start, shape, 1);
             }
         }
-        var b = Vector256.Create(bias);
-        (a0 + b).Store(dst);
-        (a1 + b).Store(dst + 8);
-        (a2 + b).Store(dst + 16);
-        (a3 + b).Store(dst + 24);
     }
 
-    /// <summary>4 neighbouring outputs of a stride-1 row in one 128-bit accumulator.</summary>
-    private static void Chunk128(float* top, uint* signs, int channels, int kh, int kw, int channelLength, int paddedW,
-        float bias, float* dst)
+    /// <summary>Sizes a vector step needs, bundled to keep the kernel's argument list short.</summary>
+    private readonly record struct RowShape(int Channels, int KernelH, int KernelW, int ChannelLength, int PaddedWidth,
+        int PlaneLength, int Count);
+
+    /// <summary>
+    /// <paramref name="vectors"/> (1 or 2) neighbouring vectors of outputs of four channels at once: every tap loads the
+    /// input vectors once and adds them, sign-flipped by each channel's mask, into that channel's accumulators.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad<TLanes, TVector>(float* top, uint* m0, uint* m1, uint* m2, uint* m3, float* bias, float* dst,
+        RowShape shape, int vectors)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
     {
-        Vector128<float> acc = default;
-        var sign = signs;
-        for (var ci = 0; ci < channels; ci++)
-        for (var ky = 0; ky < kh; ky++)
+        var lanes = TLanes.Count;
+        TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
+        TVector b0 = TLanes.Zero, b1 = TLanes.Zero, b2 = TLanes.Zero, b3 = TLanes.Zero;
+        var t = 0;
+        for (var ci = 0; ci < shape.Channels; ci++)
+        for (var ky = 0; ky < shape.KernelH; ky++)
         {
-            var src = top + (long)ci * channelLength + ky * paddedW;
-            for (var kx = 0; kx < kw; kx++, sign++)
-                acc += Vector128.Load(src + kx) ^ Vector128.Create(*sign).AsSingle();
+            var src = top + (long)ci * shape.ChannelLength + ky * shape.PaddedWidth;
+            for (var kx = 0; kx < shape.KernelW; kx++, t++)
+            {
+                var x = TLanes.Load(src + kx);
+                TVector k0 = TLanes.BroadcastBits(m0[t]), k1 = TLanes.BroadcastBits(m1[t]);
+                TVector k2 = TLanes.BroadcastBits(m2[t]), k3 = TLanes.BroadcastBits(m3[t]);
+                a0 = TLanes.AddSigned(a0, x, k0);
+                a1 = TLanes.AddSigned(a1, x, k1);
+                a2 = TLanes.AddSigned(a2, x, k2);
+                a3 = TLanes.AddSigned(a3, x, k3);
+                if (vectors == 2)
+                {
+                    var y = TLanes.Load(src + kx + lanes);
+                    b0 = TLanes.AddSigned(b0, y, k0);
+                    b1 = TLanes.AddSigned(b1, y, k1);
+                    b2 = TLanes.AddSigned(b2, y, k2);
+                    b3 = TLanes.AddSigned(b3, y, k3);
+                }
+            }
         }
-        (acc + Vector128.Create(bias)).Store(dst);
+        Store<TLanes, TVector>(a0, b0, bias[0], dst, lanes, vectors);
+        if (shape.Count > 1) Store<TLanes, TVector>(a1, b1, bias[1], dst + shape.PlaneLength, lanes, vectors);
+        if (shape.Count > 2) Store<TLanes, TVector>(a2, b2, bias[2], dst + 2L * shape.PlaneLength, lanes, vectors);
+        if (shape.Count > 3) Store<TLanes, TVector>(a3, b3, bias[3], dst + 3L * shape.PlaneLength, lanes, vectors);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TLanes, TVector>(TVector first, TVector second, float bias, float* dst, int lanes, int vectors)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
+    {
+        var b = TLanes.Broadcast(bias);
+        TLanes.Store(TLanes.Add(first, b), dst);
+        if (vectors == 2) TLanes.Store(TLanes.Add(second, b), dst + lanes);
     }
 }

@@ -27,7 +27,9 @@ public sealed class BenchVerb : ICliVerb
 
     public string Name => VerbName;
     public string Summary => "run the kernel and training benchmarks and print rates, ceilings, ratios and targets";
-    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile];
+    private static readonly CliOption Model = CliOption.String("model", null, "deploy suite: a trained checkpoint (model.ddnn) instead of the seeded MV-FMNIST f=4 model", "file");
+
+    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile, Model];
 
     /// <summary>
     /// Rewrites <c>bench &lt;suite&gt; ...</c> into <c>bench --suite &lt;suite&gt; ...</c>, since the option parser takes
@@ -49,6 +51,8 @@ public sealed class BenchVerb : ICliVerb
         var outDir = Path.GetFullPath(arguments.GetString(Out.Name));
         if (File.Exists(outDir)) throw new CliUsageException($"--out '{outDir}' is a file, not a folder");
 
+        var modelPath = arguments.GetOptionalString(Model.Name);
+        DeployBenchmarks.ModelPath = modelPath is null ? null : Path.GetFullPath(modelPath);
         var loadBefore = LoadAverage.OneMinute();
         if (arguments.GetFlag(Profile.Name))
             return RunProfile(quick, outDir, loadBefore, context);

@@ -1,0 +1,64 @@
+namespace Ddnn.Kernels.Binary;
+
+/// <summary>
+/// Packed ±1 weights <c>(Cout, kH, kW, WordsFor(Cin))</c> of a float-input layer prepared once for
+/// <see cref="FirstLayerConv2d"/> and <see cref="EbnnBlock.FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>:
+/// a private copy of the words plus one float sign mask per weight (0 for +1, the sign bit for −1, in
+/// <c>(Cout, Cin, kH, kW)</c> order), so a call only XORs inputs with ready masks.
+/// </summary>
+public sealed class FirstLayerWeights
+{
+    private readonly ulong[] _words;
+    private readonly uint[] _signMasks;
+
+    /// <summary>Copies <paramref name="packedWeights"/> (as made by <see cref="BitPacking.PackConvWeights"/>) and builds the sign masks.</summary>
+    public FirstLayerWeights(ReadOnlySpan<ulong> packedWeights, int outChannels, int inChannels, int kernelH, int kernelW)
+    {
+        BinaryArgs.Positive(outChannels, nameof(outChannels));
+        BinaryArgs.Positive(inChannels, nameof(inChannels));
+        BinaryArgs.Positive(kernelH, nameof(kernelH));
+        BinaryArgs.Positive(kernelW, nameof(kernelW));
+        var words = BitPacking.WordsFor(inChannels);
+        BinaryArgs.Length(packedWeights, BinaryArgs.Product("packed weights", outChannels, kernelH, kernelW, words),
+            nameof(packedWeights), "(Cout={0}, kH={1}, kW={2}, words={3})", outChannels, kernelH, kernelW, words);
+        OutChannels = outChannels;
+        InChannels = inChannels;
+        KernelH = kernelH;
+        KernelW = kernelW;
+        _words = packedWeights.ToArray();
+        _signMasks = new uint[BinaryArgs.Product("sign masks", outChannels, inChannels, kernelH, kernelW)];
+        BuildSignMasks(packedWeights, outChannels, inChannels, kernelH * kernelW, _signMasks);
+    }
+
+    /// <summary>Output channels (Cout).</summary>
+    public int OutChannels { get; }
+    /// <summary>Input channels (Cin).</summary>
+    public int InChannels { get; }
+    /// <summary>Kernel height (kH).</summary>
+    public int KernelH { get; }
+    /// <summary>Kernel width (kW).</summary>
+    public int KernelW { get; }
+
+    /// <summary>The packed words <c>(Cout, kH, kW, WordsFor(Cin))</c>.</summary>
+    public ReadOnlySpan<ulong> Words => _words;
+
+    /// <summary>Sign masks <c>(Cout, Cin, kH, kW)</c>: 0 for a +1 weight, 0x8000_0000 (the float sign bit) for −1.</summary>
+    public ReadOnlySpan<uint> SignMasks => _signMasks;
+
+    /// <summary>Per output channel and tap (ci, ky, kx order): 0 for a +1 weight, the float sign bit for −1.</summary>
+    internal static void BuildSignMasks(ReadOnlySpan<ulong> weights, int outChannels, int inChannels, int taps, Span<uint> masks)
+    {
+        var words = BitPacking.WordsFor(inChannels);
+        for (var co = 0; co < outChannels; co++)
+        for (var ci = 0; ci < inChannels; ci++)
+        for (var t = 0; t < taps; t++)
+        {
+            var bit = (weights[(co * taps + t) * words + (ci >> 6)] >> (ci & 63)) & 1UL;
+            masks[(co * inChannels + ci) * taps + t] = bit != 0 ? 0u : 0x8000_0000u;
+        }
+    }
+
+    /// <summary>Throws unless these weights fit <paramref name="geometry"/>.</summary>
+    internal void CheckMatches(BinaryConvGeometry geometry, string name) =>
+        BinaryArgs.WeightsMatch(name, OutChannels, InChannels, KernelH, KernelW, geometry);
+}

@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ddnn.Kernels.Binary;
+
+/// <summary>
+/// The few float vector operations the first-layer kernels need, as static members of a struct so one generic kernel
+/// body is compiled separately (and fully inlined) for 128-bit and 256-bit vectors.
+/// </summary>
+internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
+{
+    /// <summary>Floats per vector.</summary>
+    static abstract int Count { get; }
+
+    static abstract TVector Zero { get; }
+
+    static abstract TVector Load(float* source);
+
+    static abstract void Store(TVector value, float* destination);
+
+    /// <summary>Every lane set to <paramref name="value"/>.</summary>
+    static abstract TVector Broadcast(float value);
+
+    /// <summary>Every lane set to the float bit pattern <paramref name="bits"/> (a sign mask).</summary>
+    static abstract TVector BroadcastBits(uint bits);
+
+    /// <summary><paramref name="accumulator"/> + (<paramref name="x"/> XOR <paramref name="mask"/>): adds ±x.</summary>
+    static abstract TVector AddSigned(TVector accumulator, TVector x, TVector mask);
+
+    static abstract TVector Add(TVector a, TVector b);
+}
+
+/// <summary>256-bit lanes (AVX2 path).</summary>
+internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* source) => Vector256.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> BroadcastBits(uint bits) => Vector256.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddSigned(Vector256<float> accumulator, Vector256<float> x, Vector256<float> mask) =>
+        accumulator + (x ^ mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+}
+
+/// <summary>128-bit lanes (Vector128 path, and rows narrower than 8 on the AVX2 path).</summary>
+internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(float* source) => Vector128.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> BroadcastBits(uint bits) => Vector128.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> AddSigned(Vector128<float> accumulator, Vector128<float> x, Vector128<float> mask) =>
+        accumulator + (x ^ mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+}

@@ -1,0 +1,303 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+/// <summary>
+/// The prepared-weight, caller-scratch overloads (<see cref="FirstLayerWeights"/>, fused float block, prepared binary
+/// block) on odd widths, padding 0/1, stride 1/2 and several channel counts: every kernel path against the scalar twin,
+/// the span overloads and the float reference on the same ±1 values.
+/// </summary>
+public class PreparedBlockTests
+{
+    private static readonly int[] Widths = [1, 3, 5, 7, 9, 15, 16, 17, 28, 33, 70];
+
+    /// <summary>(W, padding, stride, Cin, Cout): every width with every (padding, stride) pair, channel counts cycling.</summary>
+    public static TheoryData<int, int, int, int, int> ConvShapes()
+    {
+        var data = new TheoryData<int, int, int, int, int>();
+        int[] inChannels = [1, 2, 3, 5], outChannels = [1, 3, 4, 5, 8];
+        var i = 0;
+        foreach (var w in Widths)
+        foreach (var (pad, stride) in new[] { (0, 1), (1, 1), (1, 2), (0, 2) })
+        {
+            data.Add(w, pad, stride, inChannels[i % inChannels.Length], outChannels[i % outChannels.Length]);
+            i++;
+        }
+        return data;
+    }
+
+    /// <summary>(W, Cout, pool kernel, pool stride, pool padding): device pool k3 s2 p1, cloud pool k3 s1 p1, k2 s2 p0.</summary>
+    public static TheoryData<int, int, int, int, int> BlockShapes()
+    {
+        var data = new TheoryData<int, int, int, int, int>();
+        int[] outChannels = [1, 4, 5, 7, 9];
+        var i = 0;
+        foreach (var w in Widths)
+        foreach (var (k, s, p) in new[] { (3, 2, 1), (3, 1, 1), (2, 2, 0) })
+        {
+            if (w + 2 * p < k) continue;
+            data.Add(w, outChannels[i % outChannels.Length], k, s, p);
+            i++;
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvShapes))]
+    public void PreparedFirstLayerConvEqualsTheFloatConvAndTheScalarTwinOnEveryPath(int w, int pad, int stride, int c, int cout)
+    {
+        var k = w + 2 * pad >= 3 ? 3 : 1;
+        if (k == 1) pad = 0;
+        var g = new BinaryConvGeometry(2, c, 6, w, cout, k, k, stride, pad);
+        var random = new Random(w * 101 + pad * 11 + stride * 7 + c * 3 + cout);
+        var latent = BinaryReference.RandomFloats(random, cout * c * k * k);
+        var signs = latent.Select(BinaryReference.Sign).ToArray();
+        var packed = new ulong[g.PackedWeightsLength];
+        BitPacking.PackConvWeights(latent, cout, c, k, k, packed);
+        var prepared = new FirstLayerWeights(packed, cout, c, k, k);
+        var bias = BinaryReference.RandomFloats(random, cout);
+        var scratch = new float[FirstLayerConv2d.ScratchLength(g)];
+
+        foreach (var input in new[] { BinaryReference.RandomDyadic(random, g.InputLength), BinaryReference.RandomFloats(random, g.InputLength, 3f) })
+        {
+            var expected = BinaryReference.Conv(input, signs, bias, g);
+            var scalar = new float[g.OutputLength];
+            using (KernelDispatch.Use(KernelPath.Scalar))
+                FirstLayerConv2d.Forward(input, prepared, bias, g, scalar, scratch);
+            AssertSame(expected, scalar, $"{g}, scalar twin vs float conv");
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new float[g.OutputLength];
+                var unprepared = new float[g.OutputLength];
+                using (KernelDispatch.Use(path))
+                {
+                    FirstLayerConv2d.Forward(input, prepared, bias, g, output, scratch);
+                    FirstLayerConv2d.Forward(input, packed, bias, g, unprepared);
+                }
+                AssertSame(scalar, output, $"{g}, path {path} (prepared) vs scalar twin");
+                AssertSame(scalar, unprepared, $"{g}, path {path} (span weights) vs scalar twin");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BlockShapes))]
+    public void PreparedFloatBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp)
+    {
+        foreach (var c in new[] { 1, 3 })
+        {
+            var conv = new BinaryConvGeometry(2, c, 5, w, cout, 3, 3, 1, 1);
+            var pool = new PoolGeometry(pk, ps, pp);
+            var random = new Random(w * 31 + cout * 7 + pk + ps + c);
+            var input = BinaryReference.RandomFloats(random, conv.InputLength);
+            var latent = BinaryReference.RandomFloats(random, cout * c * 9);
+            var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(c));
+            var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bn.Bias, conv);
+            var pooled = BinaryReference.MaxPool(pre, conv.Batch, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+            var expected = BinaryReference.BatchNormThenSign(pooled, cout, hp * wp, bn);
+
+            var packed = new ulong[conv.PackedWeightsLength];
+            BitPacking.PackConvWeights(latent, cout, c, 3, 3, packed);
+            var prepared = new FirstLayerWeights(packed, cout, c, 3, 3);
+            var thresholds = new FloatSignThreshold[cout];
+            FloatSignThreshold.FoldAll(bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
+            var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+                var unprepared = new ulong[output.Length];
+                using (KernelDispatch.Use(path))
+                {
+                    EbnnBlock.FloatConvPoolSign(input, prepared, bn.Bias, conv, pool, thresholds, output, scratch);
+                    EbnnBlock.FloatConvPoolSign(input, packed, bn.Bias, conv, pool, thresholds, unprepared);
+                }
+                AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"float block {conv}, pool {pool}, path {path}");
+                Assert.Equal(output, unprepared);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BlockShapes))]
+    public void PreparedBinaryBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp)
+    {
+        foreach (var c in new[] { 5, 24, 70 })
+        {
+            var conv = new BinaryConvGeometry(2, c, 4, w, cout, 3, 3, 1, 1);
+            var pool = new PoolGeometry(pk, ps, pp);
+            var random = new Random(w * 37 + cout * 5 + pk + ps + c);
+            var input = BinaryReference.RandomSigns(random, conv.InputLength);
+            var weights = BinaryReference.RandomSigns(random, cout * c * 9);
+            var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(9 * c));
+            var pre = BinaryReference.Conv(input, weights, bn.Bias, conv);
+            var pooled = BinaryReference.MaxPool(pre, conv.Batch, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+            var expected = BinaryReference.BatchNormThenSign(pooled, cout, hp * wp, bn);
+
+            var packedInput = new ulong[conv.PackedInputLength];
+            var packed = new ulong[conv.PackedWeightsLength];
+            BitPacking.PackNchw(input, conv.Batch, c, 4, w, packedInput);
+            BitPacking.PackConvWeights(weights, cout, c, 3, 3, packed);
+            var prepared = new BinaryConvWeights(packed, cout, c, 3, 3);
+            var thresholds = new SignThreshold[cout];
+            SignThreshold.FoldAll(bn.Bias, bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
+            var scratch = new ulong[EbnnBlock.BinaryScratchLength(conv, pool)];
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+                var unprepared = new ulong[output.Length];
+                using (KernelDispatch.Use(path))
+                {
+                    EbnnBlock.BinaryConvPoolSign(packedInput, prepared, conv, pool, thresholds, output, scratch);
+                    EbnnBlock.BinaryConvPoolSign(packedInput, packed, conv, pool, thresholds, unprepared);
+                }
+                AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"binary block {conv}, pool {pool}, path {path}");
+                Assert.Equal(output, unprepared);
+            }
+        }
+    }
+
+    [Fact]
+    public void NaNInputsGiveTheScalarTwinsBitsOnEveryPath()
+    {
+        var conv = new BinaryConvGeometry(1, 2, 6, 17, 5, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var random = new Random(9);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        for (var i = 5; i < input.Length; i += 61) input[i] = float.NaN;
+        var packed = BinaryReference.RandomWords(random, conv.PackedWeightsLength);
+        for (var i = 0; i < packed.Length; i++) packed[i] &= 3; // two input channels: only bits 0 and 1 may be set
+        var prepared = new FirstLayerWeights(packed, 5, 2, 3, 3);
+        var bias = BinaryReference.RandomFloats(random, 5);
+        var thresholds = Enumerable.Range(0, 5).Select(c => new FloatSignThreshold(0.25f * c - 0.5f, c % 2 == 1)).ToArray();
+        var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
+        var scalar = new ulong[EbnnBlock.OutputLength(conv, pool)];
+        using (KernelDispatch.Use(KernelPath.Scalar))
+            EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, scalar, scratch);
+        Assert.Contains(scalar, word => word != 0);
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new ulong[scalar.Length];
+            using (KernelDispatch.Use(path))
+                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+            Assert.Equal(scalar, output);
+        }
+    }
+
+    [Theory]
+    [InlineData(17)]
+    [InlineData(70)]
+    public void EveryKindOfThresholdPoolsLikeTheTestOfTheWindowMax(int w)
+    {
+        var conv = new BinaryConvGeometry(1, 2, 5, w, 8, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var random = new Random(w);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        var latent = BinaryReference.RandomFloats(random, 8 * 2 * 9);
+        var bias = BinaryReference.RandomFloats(random, 8);
+        var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv);
+        var pooled = BinaryReference.MaxPool(pre, 1, 8, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+        // One-sided (both directions), constant +1, never (NaN, with and without flip), and a +∞ flip.
+        FloatSignThreshold[] thresholds =
+        [
+            new(0.5f, false), new(-0.5f, true), new(float.NegativeInfinity, false), new(float.NaN, false),
+            new(float.NaN, true), new(float.PositiveInfinity, true), new(1.5f, false), new(-1f, true),
+        ];
+        var expected = new float[pooled.Length];
+        for (var c = 0; c < 8; c++)
+            for (var i = 0; i < hp * wp; i++)
+                expected[c * hp * wp + i] = thresholds[c].Fires(pooled[c * hp * wp + i]) ? 1f : -1f;
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(latent, 8, 2, 3, 3, packed);
+        var prepared = new FirstLayerWeights(packed, 8, 2, 3, 3);
+        var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+            using (KernelDispatch.Use(path))
+                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+            AssertSigns(expected, output, 1, 8, hp, wp, $"width {w}, path {path}");
+        }
+    }
+
+    [Fact]
+    public void FirstLayerWeightsHoldOneSignMaskPerWeight()
+    {
+        var latent = new[] { 1f, -1f, 0f, -0.5f, 2f, -3f, 0.1f, -0.1f }; // (Cout=2, Cin=1, 2x2)
+        var packed = new ulong[2 * 4];
+        BitPacking.PackConvWeights(latent, 2, 1, 2, 2, packed);
+        var prepared = new FirstLayerWeights(packed, 2, 1, 2, 2);
+        Assert.Equal(latent.Select(x => x >= 0 ? 0u : 0x8000_0000u), prepared.SignMasks.ToArray());
+        Assert.Equal(packed, prepared.Words.ToArray());
+        packed[0] ^= 1;
+        Assert.NotEqual(packed[0], prepared.Words[0]); // a private copy
+    }
+
+    [Fact]
+    public void BadArgumentsAreRejectedWithClearMessages()
+    {
+        var g = new BinaryConvGeometry(1, 3, 4, 5, 2, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var packed = new ulong[g.PackedWeightsLength];
+        var prepared = new FirstLayerWeights(packed, 2, 3, 3, 3);
+        var input = new float[g.InputLength];
+        var bias = new float[2];
+
+        var error = Assert.Throws<ArgumentException>(() => new FirstLayerWeights(new ulong[5], 2, 3, 3, 3));
+        Assert.Equal("packedWeights", error.ParamName);
+        Assert.Contains("Cout=2, kH=3, kW=3, words=1", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>("inChannels", () => new FirstLayerWeights(packed, 2, 0, 3, 3));
+
+        Assert.Throws<ArgumentNullException>("weights", () =>
+            FirstLayerConv2d.Forward(input, (FirstLayerWeights)null!, bias, g, new float[g.OutputLength], new float[100]));
+        var other = new FirstLayerWeights(new ulong[3 * 9], 3, 3, 3, 3);
+        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, other, bias, g, new float[g.OutputLength], new float[100]));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Contains("Cout=3", error.Message);
+        Assert.Contains("geometry needs (Cout=2", error.Message);
+
+        var needed = FirstLayerConv2d.ScratchLength(g);
+        Assert.Equal(3 * 6 * 7, needed);
+        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, prepared, bias, g, new float[g.OutputLength], new float[needed - 1]));
+        Assert.Equal("scratch", error.ParamName);
+        Assert.Contains($"needs at least {needed}", error.Message);
+        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, prepared, bias, g, new float[g.OutputLength + 1], new float[needed]));
+        Assert.Equal("output", error.ParamName);
+
+        var bits = new ulong[EbnnBlock.OutputLength(g, pool)];
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.FloatConvPoolSign(input, prepared, bias, g, pool,
+            new FloatSignThreshold[2], bits, new float[EbnnBlock.FloatScratchLength(g, pool) - 1]));
+        Assert.Equal("scratch", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.FloatConvPoolSign(input, prepared, bias, g, pool,
+            new FloatSignThreshold[3], bits, new float[EbnnBlock.FloatScratchLength(g, pool)]));
+        Assert.Equal("thresholds", error.ParamName);
+
+        var binary = new BinaryConvWeights(packed, 2, 3, 3, 3);
+        var packedInput = new ulong[g.PackedInputLength];
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.BinaryConvPoolSign(packedInput, binary, g, pool,
+            new SignThreshold[2], bits, new ulong[EbnnBlock.BinaryScratchLength(g, pool) - 1]));
+        Assert.Equal("scratch", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.BinaryConvPoolSign(new ulong[packedInput.Length + 1], binary, g, pool,
+            new SignThreshold[2], bits, new ulong[EbnnBlock.BinaryScratchLength(g, pool)]));
+        Assert.Equal("input", error.ParamName);
+        Assert.Throws<ArgumentNullException>("weights", () => EbnnBlock.BinaryConvPoolSign(packedInput, (BinaryConvWeights)null!, g, pool,
+            new SignThreshold[2], bits, new ulong[EbnnBlock.BinaryScratchLength(g, pool)]));
+        Assert.Throws<ArgumentException>("geometry", () => FirstLayerConv2d.ScratchLength(default));
+    }
+
+    private static void AssertSame(float[] expected, float[] actual, string what)
+    {
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: [{i}] = {actual[i]:R}, expected {expected[i]:R}");
+    }
+
+    private static void AssertSigns(float[] expected, ulong[] packed, int batch, int channels, int hp, int wp, string what)
+    {
+        var actual = new float[expected.Length];
+        BitPacking.UnpackToNchw(packed, batch, channels, hp, wp, actual);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(expected[i] == actual[i], $"{what}: sign[{i}] = {actual[i]}, float pipeline gives {expected[i]}");
+        if (channels % 64 != 0)
+            foreach (var word in packed) Assert.Equal(0UL, word >> channels);
+    }
+}
