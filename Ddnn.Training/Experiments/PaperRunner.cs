@@ -18,6 +18,7 @@ public sealed class PaperRunner
     private readonly ProgressReporter? _progress;
     private readonly TextWriter? _log;
     private readonly List<PhaseTiming> _timings = [];
+    private readonly Dictionary<(int Devices, int SeedIndex), string> _devicesModels = [];
 
     public PaperRunner(DataSplits data, PaperSettings settings, ProgressReporter? progress = null, TextWriter? log = null)
     {
@@ -46,8 +47,11 @@ public sealed class PaperRunner
         Filters,
     }
 
-    /// <summary>One model to train: its name, study group, configuration, device-dropout probability and training seed.</summary>
-    public sealed record PlannedModel(string Name, ModelGroup Group, DdnnConfig Config, double DeviceDropout, ulong Seed);
+    /// <summary>
+    /// One model to train: its name, study group, configuration, device-dropout probability, training seed, and the
+    /// camera views it sees in device order (null: all views in their own order).
+    /// </summary>
+    public sealed record PlannedModel(string Name, ModelGroup Group, DdnnConfig Config, double DeviceDropout, ulong Seed, IReadOnlyList<int>? Views = null);
 
     /// <summary>Every model the run trains, in order.</summary>
     public IReadOnlyList<PlannedModel> Plan { get; }
@@ -71,11 +75,25 @@ public sealed class PaperRunner
             var config = PaperStudies.WithScheme(c, local, cloud);
             if (PaperStudies.SchemeName(config) != BaseScheme) plan.Add(new(PaperStudies.SchemeName(config), ModelGroup.Scheme, config, 0, seed));
         }
+        // The devices study adds cameras in a different order per seed: taking always the first d cameras would tie the
+        // device count to which cameras those are (on the synthetic scenes camera 0 is among the best, 1-3 the weakest).
+        var orders = ViewSelection.CameraOrders(c.Devices, _settings.DeviceStudySeeds, seed);
         for (var k = 0; k < _settings.DeviceStudySeeds; k++)
-        for (var d = 1; d <= c.Devices; d++)
         {
-            if (k == 0 && d == c.Devices) continue; // the base model
-            plan.Add(new(DevicesName(d, k), ModelGroup.Devices, PaperStudies.WithDevices(c, d), 0, DeviceStudySeed(k)));
+            var order = orders[k];
+            for (var d = 1; d <= c.Devices; d++)
+            {
+                if (k == 0 && d == c.Devices)
+                {
+                    _devicesModels[(d, k)] = BaseScheme; // every camera: the base model
+                    continue;
+                }
+                var views = d == c.Devices ? null : order[..d];
+                var name = string.Create(CultureInfo.InvariantCulture,
+                    $"{d} device{(d == 1 ? "" : "s")}{(views is null ? "" : $" (camera{(d == 1 ? "" : "s")} {string.Join(",", views)})")}{(k == 0 ? "" : $", seed {DeviceStudySeed(k)}")}");
+                _devicesModels[(d, k)] = name;
+                plan.Add(new(name, ModelGroup.Devices, PaperStudies.WithDevices(c, d), 0, DeviceStudySeed(k), views));
+            }
         }
         foreach (var f in _settings.FilterChoices.Distinct().Order())
             if (!IsBaseFilters(f)) plan.Add(new($"f={f}", ModelGroup.Filters, PaperStudies.WithFilters(c, f), 0, seed));
@@ -83,9 +101,6 @@ public sealed class PaperRunner
     }
 
     private ulong DeviceStudySeed(int k) => _settings.Seed + (ulong)k;
-
-    private string DevicesName(int devices, int seedIndex) =>
-        string.Create(CultureInfo.InvariantCulture, $"{devices} device{(devices == 1 ? "" : "s")}{(seedIndex == 0 ? "" : $", seed {DeviceStudySeed(seedIndex)}")}");
 
     private bool IsBaseFilters(int f) => f == _settings.BaseConfig.DeviceOutputChannels && _settings.BaseConfig.DeviceFilters.All(x => x == f);
 
@@ -110,7 +125,7 @@ public sealed class PaperRunner
         for (var i = 0; i < Plan.Count; i++)
         {
             var plan = Plan[i];
-            var data = plan.Config.Devices == _data.Train.ViewCount ? _data : ViewSelection.FirstViews(_data, plan.Config.Devices);
+            var data = plan.Views is null ? _data : ViewSelection.Select(_data, plan.Views);
             var before = done;
             var model = TrainedModel.Train(plan.Name, plan.Config, data, _settings with { Seed = plan.Seed }, plan.DeviceDropout, epoch =>
             {
@@ -140,7 +155,7 @@ public sealed class PaperRunner
             if (IsLastOf(i, ModelGroup.Devices))
                 Emit(PaperStudies.DevicesId, () => PaperStudies.Devices(Enumerable.Range(1, _settings.BaseConfig.Devices)
                     .Select(d => (IReadOnlyList<TrainedModel>)Enumerable.Range(0, _settings.DeviceStudySeeds)
-                        .Select(k => k == 0 && d == _settings.BaseConfig.Devices ? trained[BaseScheme] : trained[DevicesName(d, k)]).ToArray())
+                        .Select(k => trained[_devicesModels[(d, k)]]).ToArray())
                     .ToArray()));
             if (IsLastOf(i, ModelGroup.Filters))
                 Emit(PaperStudies.FiltersId, () => PaperStudies.Filters(_settings.FilterChoices.Distinct().Order()

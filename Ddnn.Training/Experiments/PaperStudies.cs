@@ -152,6 +152,9 @@ public static class PaperStudies
                 double? paper = d >= 1 && d <= PaperReference.DevicesAccuracy.Count ? 100 * PaperReference.DevicesAccuracy[d - 1] : null;
                 section.AddReference($"{d} device{(d == 1 ? "" : "s")}: overall accuracy", paper, 100 * overall[i], "F1", "%");
             }
+            section.AddNote("Cameras are added in a different order per training seed (one seeded random order, rotated evenly per seed), so the mean over seeds is over which cameras a device count uses, "
+                + "not only over training noise: always taking the first d cameras ties the count to those cameras' quality. Models: "
+                + string.Join("; ", runs.SelectMany(r => r).Select(m => m.Name)) + ".");
             section.AddNote(RisingTrend.Explanation);
         });
     }

@@ -23,6 +23,14 @@ public class PaperStudiesTests
         Assert.All(plan.Where(p => p.Group != PaperRunner.ModelGroup.Devices), p => Assert.Equal(seed, p.Seed));
         var devices = plan.Where(p => p.Group == PaperRunner.ModelGroup.Devices).Select(p => (p.Config.Devices, p.Seed)).ToArray();
         Assert.Equal([(1, seed), (2, seed), (1, seed + 1), (2, seed + 1), (3, seed + 1)], devices);
+        var orders = ViewSelection.CameraOrders(3, 2, seed);
+        foreach (var p in plan.Where(p => p.Group == PaperRunner.ModelGroup.Devices))
+        {
+            // A prefix of the seed's camera order; every camera: all views in their own order.
+            var order = orders[(int)(p.Seed - seed)];
+            if (p.Config.Devices == 3) Assert.Null(p.Views);
+            else Assert.Equal(order[..p.Config.Devices], p.Views);
+        }
     }
 
     [Fact]
@@ -157,21 +165,48 @@ public class PaperStudiesTests
     }
 
     [Fact]
-    public void FirstViewsKeepsSamplesLabelsAndTheChosenViews()
+    public void SelectKeepsSamplesLabelsAndTheChosenViewsInOrder()
     {
         var data = TinyRuns.Small.Test;
-        var two = ViewSelection.FirstViews(data, 2);
+        var two = ViewSelection.Select(data, [2, 0]);
         Assert.Equal(2, two.ViewCount);
         Assert.Equal(data.Count, two.Count);
         for (var i = 0; i < data.Count; i++)
         {
             Assert.Equal(data.GetLabel(i), two.GetLabel(i));
-            Assert.True(data.GetView(i, 1).SequenceEqual(two.GetView(i, 1)));
-            Assert.Equal(data.GetViewLabel(i, 1), two.GetViewLabel(i, 1));
+            Assert.True(data.GetView(i, 2).SequenceEqual(two.GetView(i, 0)));
+            Assert.True(data.GetView(i, 0).SequenceEqual(two.GetView(i, 1)));
+            Assert.Equal(data.GetViewLabel(i, 2), two.GetViewLabel(i, 0));
+            Assert.Equal(data.GetViewLabel(i, 0), two.GetViewLabel(i, 1));
         }
-        Assert.Same(data, ViewSelection.FirstViews(data, data.ViewCount));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.FirstViews(data, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.FirstViews(data, data.ViewCount + 1));
+        Assert.Same(data, ViewSelection.Select(data, [0, 1, 2]));
+        Assert.NotSame(data, ViewSelection.Select(data, [1, 0, 2]));
+        Assert.Throws<ArgumentException>(() => ViewSelection.Select(data, []));
+        Assert.Throws<ArgumentException>(() => ViewSelection.Select(data, [1, 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.Select(data, [data.ViewCount]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.Select(data, [-1]));
+    }
+
+    [Fact]
+    public void CameraOrdersAreRotationsOfOneSeededPermutation()
+    {
+        for (ulong seed = 0; seed < 20; seed++)
+        {
+            var orders = ViewSelection.CameraOrders(6, 3, seed);
+            Assert.Equal(3, orders.Length);
+            Assert.All(orders, o => Assert.Equal([0, 1, 2, 3, 4, 5], o.Order()));
+            // Rotated by 0, 2 and 4: three different single cameras, and each order is the first one shifted.
+            Assert.Equal(orders[0][2..].Concat(orders[0][..2]), orders[1]);
+            Assert.Equal(orders[0][4..].Concat(orders[0][..4]), orders[2]);
+            Assert.Equal(3, orders.Select(o => o[0]).Distinct().Count());
+            Assert.Equal(orders, ViewSelection.CameraOrders(6, 3, seed));
+        }
+        // As many seeds as cameras: every camera is the single device once.
+        Assert.Equal([0, 1, 2, 3, 4, 5], ViewSelection.CameraOrders(6, 6, 7).Select(o => o[0]).Order());
+        // The base order depends on the seed.
+        Assert.True(Enumerable.Range(0, 20).Select(s => ViewSelection.CameraOrders(6, 1, (ulong)s)[0][0]).Distinct().Count() > 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.CameraOrders(0, 1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ViewSelection.CameraOrders(6, 0, 1));
     }
 
     [Fact]
