@@ -320,7 +320,7 @@ public static class PaperStudies
         ]);
         var holds = c.Test.ReductionVersusRaw > PaperReference.RawOffloadReduction && atT.Float32 > PaperReference.RawOffloadReduction;
         var finding = new Finding("DDNN sends over 20x less than raw offload", holds,
-            string.Create(Inv, $"at T = {c.Threshold:0.###}: paper formula {c.Test.BytesPerDevice:F1} vs {c.Test.RawOffloadBytesPerDevice:F0} bytes per device per sample ({c.Test.ReductionVersusRaw:F1}x less); real messages {c.Test.Wire.Float32:F1} bytes with float32 scores ({atT.Float32:F1}x less) and {c.Test.Wire.UInt8:F1} with uint8 scores ({atT.UInt8:F1}x less) vs a {c.Test.RawOffloadWireBytes:F0}-byte raw message; criterion: over 20x by the formula and by real float32-score messages"));
+            string.Create(Inv, $"At T = {c.Threshold:0.###}: paper formula {c.Test.BytesPerDevice:F1} vs {c.Test.RawOffloadBytesPerDevice:F0} bytes per device per sample ({c.Test.ReductionVersusRaw:F1}x less); real messages {c.Test.Wire.Float32:F1} bytes with float32 scores ({atT.Float32:F1}x less) and {c.Test.Wire.UInt8:F1} with uint8 scores ({atT.UInt8:F1}x less) vs a {c.Test.RawOffloadWireBytes:F0}-byte raw message; criterion: over 20x by the formula and by real float32-score messages"));
         return new StudyOutput(RawOffloadId, "Raw offload", table, plot, [finding], section =>
         {
             section.SetClaim("At T = 0.8 the MP-CC DDNN sends about 62 bytes per device per sample (60.82% local exits, 97% accuracy): over 20x less than offloading the raw sensor input.");

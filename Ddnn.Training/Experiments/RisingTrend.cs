@@ -22,9 +22,9 @@ public sealed record RisingTrend(double FirstX, double LastX, double Rise, doubl
     public const string Explanation =
         "How \"accuracy rises\" is judged: the last point must beat the first by more than 5 points, and no point may lie below an earlier one "
         + "by more than 2 standard errors of a difference of two accuracies on the test split, sqrt(2 p (1 - p) / n) with p the mean accuracy "
-        + "and n the test samples: a monotone trend up to test-set noise. Spearman's rank correlation is reported but no longer judged: over six "
-        + "points it ignores magnitudes, so two saturated points 0.3 apart in the wrong order cost as much as a 6-point collapse, and a curve "
-        + "that saturates like the paper's (.96 .99 .99) fails or passes on noise alone.";
+        + "and n the test samples: a monotone trend up to test-set noise. Spearman's rank correlation is reported but no longer judged: it "
+        + "sees only ranks, so two points 0.3 apart in the wrong order (as the flat end of a saturating curve like the paper's .99 .99 will "
+        + "be half the time) cost as much as a 6-point collapse between the same two points, and over six points a few such swaps decide it.";
 
     /// <summary>True when the rise exceeds <see cref="MinRise"/> and the largest step back is within <see cref="Tolerance"/>.</summary>
     public bool Holds => Rise > MinRise && LargestStepBack <= Tolerance + 1e-12;
