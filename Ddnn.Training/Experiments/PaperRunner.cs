@@ -18,6 +18,7 @@ public sealed class PaperRunner
     private readonly ProgressReporter? _progress;
     private readonly TextWriter? _log;
     private readonly List<PhaseTiming> _timings = [];
+    private readonly Dictionary<(int Devices, int SeedIndex), string> _devicesModels = [];
 
     public PaperRunner(DataSplits data, PaperSettings settings, ProgressReporter? progress = null, TextWriter? log = null)
     {
@@ -36,8 +37,21 @@ public sealed class PaperRunner
         Plan = BuildPlan();
     }
 
-    /// <summary>One model to train: its name, configuration, device count and device-dropout probability.</summary>
-    public sealed record PlannedModel(string Name, DdnnConfig Config, double DeviceDropout);
+    /// <summary>Which study a planned model was added for (the base model serves several).</summary>
+    public enum ModelGroup
+    {
+        Base,
+        DeviceDropout,
+        Scheme,
+        Devices,
+        Filters,
+    }
+
+    /// <summary>
+    /// One model to train: its name, study group, configuration, device-dropout probability, training seed, and the
+    /// camera views it sees in device order (null: all views in their own order).
+    /// </summary>
+    public sealed record PlannedModel(string Name, ModelGroup Group, DdnnConfig Config, double DeviceDropout, ulong Seed, IReadOnlyList<int>? Views = null);
 
     /// <summary>Every model the run trains, in order.</summary>
     public IReadOnlyList<PlannedModel> Plan { get; }
@@ -50,22 +64,45 @@ public sealed class PaperRunner
     private List<PlannedModel> BuildPlan()
     {
         var c = _settings.BaseConfig;
+        var seed = _settings.Seed;
         var plan = new List<PlannedModel>
         {
-            new(BaseScheme, c, 0),
-            new($"{BaseScheme} + device dropout", c, _settings.DeviceDropout),
+            new(BaseScheme, ModelGroup.Base, c, 0, seed),
+            new($"{BaseScheme} + device dropout", ModelGroup.DeviceDropout, c, _settings.DeviceDropout, seed),
         };
         foreach (var (local, cloud) in AggregationNames.PaperSchemes)
         {
             var config = PaperStudies.WithScheme(c, local, cloud);
-            if (PaperStudies.SchemeName(config) != BaseScheme) plan.Add(new(PaperStudies.SchemeName(config), config, 0));
+            if (PaperStudies.SchemeName(config) != BaseScheme) plan.Add(new(PaperStudies.SchemeName(config), ModelGroup.Scheme, config, 0, seed));
         }
-        for (var d = 1; d < c.Devices; d++) plan.Add(new($"{d} device{(d == 1 ? "" : "s")}", PaperStudies.WithDevices(c, d), 0));
+        // The devices study adds cameras in a different order per seed: taking always the first d cameras would tie the
+        // device count to which cameras those are (on the synthetic scenes camera 0 is among the best, 1-3 the weakest).
+        var orders = ViewSelection.CameraOrders(c.Devices, _settings.DeviceStudySeeds, seed);
+        for (var k = 0; k < _settings.DeviceStudySeeds; k++)
+        {
+            var order = orders[k];
+            for (var d = 1; d <= c.Devices; d++)
+            {
+                if (k == 0 && d == c.Devices)
+                {
+                    _devicesModels[(d, k)] = BaseScheme; // every camera: the base model
+                    continue;
+                }
+                var views = d == c.Devices ? null : order[..d];
+                var name = string.Create(CultureInfo.InvariantCulture,
+                    $"{d} device{(d == 1 ? "" : "s")}{(views is null ? "" : $" (camera{(d == 1 ? "" : "s")} {string.Join(",", views)})")}{(k == 0 ? "" : $", seed {DeviceStudySeed(k)}")}");
+                _devicesModels[(d, k)] = name;
+                plan.Add(new(name, ModelGroup.Devices, PaperStudies.WithDevices(c, d), 0, DeviceStudySeed(k), views));
+            }
+        }
         foreach (var f in _settings.FilterChoices.Distinct().Order())
-            if (f != c.DeviceOutputChannels || c.DeviceFilters.Any(x => x != f))
-                plan.Add(new($"f={f}", PaperStudies.WithFilters(c, f), 0));
+            if (!IsBaseFilters(f)) plan.Add(new($"f={f}", ModelGroup.Filters, PaperStudies.WithFilters(c, f), 0, seed));
         return plan;
     }
+
+    private ulong DeviceStudySeed(int k) => _settings.Seed + (ulong)k;
+
+    private bool IsBaseFilters(int f) => f == _settings.BaseConfig.DeviceOutputChannels && _settings.BaseConfig.DeviceFilters.All(x => x == f);
 
     /// <summary>Trains the plan and calls <paramref name="onStudy"/> with each of the six studies as soon as it is complete.</summary>
     public IReadOnlyList<StudyOutput> Run(Action<StudyOutput> onStudy, CancellationToken cancellation = default)
@@ -88,9 +125,9 @@ public sealed class PaperRunner
         for (var i = 0; i < Plan.Count; i++)
         {
             var plan = Plan[i];
-            var data = plan.Config.Devices == _data.Train.ViewCount ? _data : ViewSelection.FirstViews(_data, plan.Config.Devices);
+            var data = plan.Views is null ? _data : ViewSelection.Select(_data, plan.Views);
             var before = done;
-            var model = TrainedModel.Train(plan.Name, plan.Config, data, _settings, plan.DeviceDropout, epoch =>
+            var model = TrainedModel.Train(plan.Name, plan.Config, data, _settings with { Seed = plan.Seed }, plan.DeviceDropout, epoch =>
             {
                 done = before + (long)epoch * plan.Config.Devices;
                 task?.Report(done, $"model {i + 1}/{Plan.Count} {plan.Name}, epoch {epoch}/{_settings.Epochs}");
@@ -112,32 +149,29 @@ public sealed class PaperRunner
                     basic, PaperStudies.WithoutEachDevice(basic, _data.Test, _settings.EvaluationBatch, cancellation),
                     model, PaperStudies.WithoutEachDevice(model, _data.Test, _settings.EvaluationBatch, cancellation), _settings.DeviceDropout));
             }
-            if (IsLastOf(i, p => p.Name == BaseScheme || IsScheme(p)))
+            if (IsLastOf(i, ModelGroup.Scheme))
                 Emit(PaperStudies.SchemesId, () => PaperStudies.Schemes(AggregationNames.PaperSchemes
                     .Select(s => trained[AggregationNames.SchemeName(s.Local, s.Cloud)]).ToArray(), BaseScheme));
-            if (IsLastOf(i, p => p.Name.EndsWith("device", StringComparison.Ordinal) || p.Name.EndsWith("devices", StringComparison.Ordinal)))
+            if (IsLastOf(i, ModelGroup.Devices))
                 Emit(PaperStudies.DevicesId, () => PaperStudies.Devices(Enumerable.Range(1, _settings.BaseConfig.Devices)
-                    .Select(d => d == _settings.BaseConfig.Devices ? trained[BaseScheme] : trained[Plan.First(p => p.Config.Devices == d && p.Name.Contains("device")).Name])
+                    .Select(d => (IReadOnlyList<TrainedModel>)Enumerable.Range(0, _settings.DeviceStudySeeds)
+                        .Select(k => trained[_devicesModels[(d, k)]]).ToArray())
                     .ToArray()));
-            if (IsLastOf(i, p => p.Name.StartsWith("f=", StringComparison.Ordinal)))
+            if (IsLastOf(i, ModelGroup.Filters))
                 Emit(PaperStudies.FiltersId, () => PaperStudies.Filters(_settings.FilterChoices.Distinct().Order()
-                    .Select(f => f == _settings.BaseConfig.DeviceOutputChannels && _settings.BaseConfig.DeviceFilters.All(x => x == f) ? trained[BaseScheme] : trained[$"f={f}"])
+                    .Select(f => IsBaseFilters(f) ? trained[BaseScheme] : trained[$"f={f}"])
                     .ToArray()));
         }
         task?.Complete($"{Plan.Count} models");
         return studies;
     }
 
-    private bool IsScheme(PlannedModel p) =>
-        p.DeviceDropout == 0 && p.Config.Devices == _settings.BaseConfig.Devices && p.Config.DeviceFilters.SequenceEqual(_settings.BaseConfig.DeviceFilters)
-        && !p.Name.StartsWith("f=", StringComparison.Ordinal);
-
     // The study of a group is emitted after the last planned model of the group (or after the base model when the
     // group has no other model, e.g. a single device or a single filter choice).
-    private bool IsLastOf(int index, Func<PlannedModel, bool> member)
+    private bool IsLastOf(int index, ModelGroup group)
     {
         var last = -1;
-        for (var j = 0; j < Plan.Count; j++) if (member(Plan[j])) last = j;
+        for (var j = 0; j < Plan.Count; j++) if (Plan[j].Group == group) last = j;
         return last < 0 ? index == 0 : index == last;
     }
 }

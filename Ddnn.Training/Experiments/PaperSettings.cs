@@ -1,5 +1,6 @@
 using Ddnn.Core.Model;
 using Ddnn.Training.Calibration;
+using Ddnn.Training.Optim;
 
 namespace Ddnn.Training.Experiments;
 
@@ -13,8 +14,21 @@ public sealed record PaperSettings
     public int BatchSize { get; init; } = 32;
     public float LearningRate { get; init; } = 1e-3f;
 
+    /// <summary>
+    /// Learning-rate schedule of every model. Cosine decays the rate to zero at the last epoch, so a short run ends on
+    /// settled weights instead of wherever the last large step left a binarized net.
+    /// </summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+
     /// <summary>Seed of every model's initialization, batch order and device dropout.</summary>
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Training seeds averaged in the number-of-devices study: <see cref="Seed"/>, <see cref="Seed"/> + 1, ... (the
+    /// base model is the all-devices point of the first seed). One model per point is noisy at quick sizes; the mean
+    /// over seeds is what the study's finding judges.
+    /// </summary>
+    public int DeviceStudySeeds { get; init; } = 1;
 
     /// <summary>Device-dropout probability of the model in the missing-device study.</summary>
     public double DeviceDropout { get; init; } = 0.25;
@@ -37,6 +51,8 @@ public sealed record PaperSettings
         ArgumentNullException.ThrowIfNull(BaseConfig);
         if (!BaseConfig.HasLocalExit) throw new ArgumentException("the studies need a base model with a local exit", nameof(BaseConfig));
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "must be at least 1");
+        if (DeviceStudySeeds < 1) throw new ArgumentOutOfRangeException(nameof(DeviceStudySeeds), DeviceStudySeeds, "must be at least 1");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown learning-rate schedule");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!(DeviceDropout > 0 && DeviceDropout < 1)) throw new ArgumentOutOfRangeException(nameof(DeviceDropout), DeviceDropout, "must be in (0, 1)");
         if (!(SweepStep > 0 && SweepStep <= 1)) throw new ArgumentOutOfRangeException(nameof(SweepStep), SweepStep, "must be in (0, 1]");

@@ -31,7 +31,10 @@ public static class ThresholdSweep
         return Grid(step).Select(t => OperatingPoint.At(scores, ledger, t)).ToArray();
     }
 
-    /// <summary>The sweep as a table: T, local exit %, overall accuracy %, bytes per device, reduction vs raw offload.</summary>
+    /// <summary>
+    /// The sweep as a table: T, local exit %, overall accuracy %, bytes per device by the paper's formula and as real
+    /// messages (float32 and uint8 scores), and the reduction against raw offload by the formula and by real sizes.
+    /// </summary>
     public static ResultTable Table(IReadOnlyList<OperatingPoint> points, double cloudAccuracy, string title = "Threshold sweep (test split)")
     {
         ArgumentNullException.ThrowIfNull(points);
@@ -40,15 +43,20 @@ public static class ThresholdSweep
             ResultColumn.Number("T", "F2"),
             ResultColumn.Number("local exit", "F1", "%"),
             ResultColumn.Number("overall acc", "F1", "%"),
-            ResultColumn.Number("bytes/device", "F1"),
+            ResultColumn.Number("formula bytes", "F1"),
+            ResultColumn.Number("wire bytes f32", "F1"),
+            ResultColumn.Number("wire bytes u8", "F1"),
             ResultColumn.Number("vs raw", "F1", "x"),
-        ], $"cloud-only accuracy {100 * cloudAccuracy:F1}%; bytes per device per sample by the paper's formula");
+            ResultColumn.Number("vs raw, wire f32", "F1", "x"),
+        ], $"cloud-only accuracy {100 * cloudAccuracy:F1}%; bytes per device per sample: the paper's formula 4|C| + (1 - l) f o / 8, and the real "
+           + "messages (6-byte header, class scores as float32 or uint8, packed features when not exiting locally); raw offload with the same header for the real-size ratio");
         foreach (var p in points)
-            table.AddRow(p.Threshold, 100 * p.LocalExitFraction, 100 * p.Accuracy, p.BytesPerDevice, p.ReductionVersusRaw);
+            table.AddRow(p.Threshold, 100 * p.LocalExitFraction, 100 * p.Accuracy, p.BytesPerDevice, p.Wire.Float32, p.Wire.UInt8,
+                p.ReductionVersusRaw, p.WireReductionVersusRaw.Float32);
         return table;
     }
 
-    /// <summary>Local exit % and overall accuracy % against T, bytes per device on the right axis.</summary>
+    /// <summary>Local exit % and overall accuracy % against T; bytes per device (formula and real messages) on the right axis.</summary>
     public static LinePlot Plot(IReadOnlyList<OperatingPoint> points)
     {
         ArgumentNullException.ThrowIfNull(points);
@@ -57,7 +65,9 @@ public static class ThresholdSweep
         [
             new PlotSeries("local exit %", t, points.Select(p => 100 * p.LocalExitFraction).ToArray()),
             new PlotSeries("overall accuracy %", t, points.Select(p => 100 * p.Accuracy).ToArray()),
-            new PlotSeries("bytes per device", t, points.Select(p => p.BytesPerDevice).ToArray(), PlotAxis.Right),
+            new PlotSeries("bytes/device, paper formula", t, points.Select(p => p.BytesPerDevice).ToArray(), PlotAxis.Right),
+            new PlotSeries("bytes/device, wire f32 scores", t, points.Select(p => p.Wire.Float32).ToArray(), PlotAxis.Right),
+            new PlotSeries("bytes/device, wire u8 scores", t, points.Select(p => p.Wire.UInt8).ToArray(), PlotAxis.Right),
         ], "bytes per device per sample");
     }
 }

@@ -57,6 +57,7 @@ public sealed class TrainedModel
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
             LearningRate = settings.LearningRate,
+            Schedule = settings.Schedule,
             Seed = settings.Seed,
             DeviceDropout = deviceDropout,
         };

@@ -5,6 +5,7 @@ using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Experiments;
 using Ddnn.Training.Joint;
+using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench.Cli.Verbs;
@@ -16,18 +17,21 @@ namespace Ddnn.Bench.Cli.Verbs;
 /// </summary>
 public sealed class PaperVerb : ICliVerb
 {
-    /// <summary>Sample counts and epochs of a run: the quick default or the full-size version.</summary>
-    public sealed record Preset(int TrainSamples, int ValidationSamples, int TestSamples, int ImageSize, int? FmnistLimit, int Epochs);
+    /// <summary>Sample counts, epochs and device-study seeds of a run: the quick default or the full-size version.</summary>
+    public sealed record Preset(int TrainSamples, int ValidationSamples, int TestSamples, int ImageSize, int? FmnistLimit, int Epochs, int DeviceStudySeeds);
 
-    /// <summary>Measured to finish in a few minutes on 2 cores (18 trainings).</summary>
-    public static Preset Quick { get; } = new(1000, 400, 600, 32, 2000, 6);
+    /// <summary>Measured to finish in a few minutes on 2 cores.</summary>
+    public static Preset Quick { get; } = new(2000, 600, 1200, 32, 2000, 8, 3);
 
     /// <summary>The data set's full size (synthetic: its default splits) and paper-scale epochs.</summary>
     public static Preset Full { get; } = new(new SyntheticSceneOptions().TrainCount, new SyntheticSceneOptions().ValidationCount,
-        new SyntheticSceneOptions().TestCount, new SyntheticSceneOptions().ImageSize, null, 20);
+        new SyntheticSceneOptions().TestCount, new SyntheticSceneOptions().ImageSize, null, 20, 3);
 
     private static readonly CliOption FullOption = CliOption.Flag("full", $"full-size run: synthetic {Full.TrainSamples}/{Full.ValidationSamples}/{Full.TestSamples} samples, all of fmnist, {Full.Epochs} epochs");
-    private static readonly CliOption Seed = CliOption.Int("seed", 1, "seed of the synthetic data and of every model's initialization, batch order and dropout", min: 0);
+    private static readonly CliOption Seed = CliOption.Int("seed", 1, "training seed of every model: initialization, batch order and device dropout (the devices study also uses the next seeds)", min: 0);
+    private static readonly CliOption DeviceSeeds = CliOption.Int("device-seeds", null, $"training seeds averaged in the number-of-devices study (default {Quick.DeviceStudySeeds})", min: 1, max: 16);
+    private static readonly CliOption Schedule = CliOption.Enum("lr-schedule", "cosine", LearningRateSchedules.Names,
+        "learning-rate schedule of every model: constant, or cosine decay to zero at the last epoch");
     private static readonly CliOption TrainSamples = CliOption.Int("train-samples", null, $"synthetic: training samples (default {Quick.TrainSamples}, --full {Full.TrainSamples})", min: 1);
     private static readonly CliOption ValidationSamples = CliOption.Int("validation-samples", null, $"synthetic: validation samples (default {Quick.ValidationSamples}, --full {Full.ValidationSamples})", min: 1);
     private static readonly CliOption TestSamples = CliOption.Int("test-samples", null, $"synthetic: test samples (default {Quick.TestSamples}, --full {Full.TestSamples})", min: 1);
@@ -44,7 +48,7 @@ public sealed class PaperVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        DatasetOptions.Dataset, FullOption, Seed, TrainSamples, ValidationSamples, TestSamples, ImageSize, Limit, Epochs, Batch, Dropout, Step,
+        DatasetOptions.Dataset, ExperimentOptions.DataSeed, FullOption, Seed, DeviceSeeds, TrainSamples, ValidationSamples, TestSamples, ImageSize, Limit, Epochs, Batch, Schedule, Dropout, Step,
         ExperimentOptions.Target, ExperimentOptions.Threads, Out, SweepVerb.Force,
     ];
 
@@ -59,7 +63,7 @@ public sealed class PaperVerb : ICliVerb
         var folder = ResultsFolder.Open(arguments.GetString(Out.Name), arguments.GetFlag(SweepVerb.Force.Name));
         var seed = (ulong)arguments.GetInt(Seed.Name);
 
-        var splits = LoadData(arguments, context, source, preset, seed);
+        var splits = LoadData(arguments, context, source, preset, (ulong)arguments.GetInt(ExperimentOptions.DataSeed.Name));
         var timings = new List<PhaseTiming> { new("load data", clock.Elapsed.TotalSeconds) };
         var settings = new PaperSettings
         {
@@ -67,7 +71,9 @@ public sealed class PaperVerb : ICliVerb
             BaseConfig = (PaperConfigs.For(source.Kind) with { InputHeight = splits.Train.Height, InputWidth = splits.Train.Width }).Validate(),
             Epochs = arguments.GetOptionalInt(Epochs.Name) ?? preset.Epochs,
             BatchSize = arguments.GetInt(Batch.Name),
+            Schedule = LearningRateSchedules.Parse(arguments.GetEnum(Schedule.Name)),
             Seed = seed,
+            DeviceStudySeeds = arguments.GetOptionalInt(DeviceSeeds.Name) ?? preset.DeviceStudySeeds,
             DeviceDropout = arguments.GetFloat(Dropout.Name),
             SweepStep = arguments.GetFloat(Step.Name),
             Target = target,
@@ -75,7 +81,7 @@ public sealed class PaperVerb : ICliVerb
         var progress = new ProgressReporter(context.Out, context.Interactive);
         var runner = new PaperRunner(splits, settings, progress, context.Interactive ? new FreshLineWriter(context.Out) : context.Out);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"paper: {runner.Plan.Count} models of {settings.Epochs} epochs (batch {settings.BatchSize}, seed {seed}, {threads} threads) -> {folder.Root}"));
+            $"paper: {runner.Plan.Count} models of {settings.Epochs} epochs (batch {settings.BatchSize}, lr {settings.LearningRate} {settings.Schedule.ToShortName()}, seed {seed}, {settings.DeviceStudySeeds} seeds in the devices study, {threads} threads) -> {folder.Root}"));
 
         var report = new MarkdownReport($"DDNN paper studies on {source}");
         var plots = new PlotWriter();
@@ -133,9 +139,9 @@ public sealed class PaperVerb : ICliVerb
         }
     }
 
-    private static DataSplits LoadData(CliArguments arguments, CliContext context, DatasetSource source, Preset preset, ulong seed)
+    private static DataSplits LoadData(CliArguments arguments, CliContext context, DatasetSource source, Preset preset, ulong dataSeed)
     {
-        foreach (var option in new[] { TrainSamples, ValidationSamples, TestSamples, ImageSize })
+        foreach (var option in new[] { ExperimentOptions.DataSeed, TrainSamples, ValidationSamples, TestSamples, ImageSize })
             if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(option.Name))
                 context.Error.WriteLine($"note: --{option.Name} applies only to the synthetic data set; ignored for {source}");
         var limit = arguments.GetOptionalInt(Limit.Name) ?? (source.Kind == DatasetKind.FashionMnist ? preset.FmnistLimit : null);
@@ -143,7 +149,7 @@ public sealed class PaperVerb : ICliVerb
         {
             Synthetic = new SyntheticSceneOptions
             {
-                Seed = seed,
+                Seed = dataSeed,
                 TrainCount = arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples,
                 ValidationCount = arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples,
                 TestCount = arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples,

@@ -41,5 +41,13 @@ public class CalibratedPointTests
         Assert.Equal((double)model.Ledger.RawOffloadBytesPerDevice, (double)table[0, 1]!);
         Assert.Equal(model.Ledger.BytesPerDevice(0), (double)table[1, 1]!, 12);
         Assert.Equal(model.Calibrated.Test.BytesPerDevice, (double)table[2, 1]!, 12);
+        // Real sizes: the raw input behind a 6-byte header, cloud-only and cascade messages from the wire ledger.
+        var config = model.Config;
+        Assert.Equal(6.0 + config.InputChannels * config.InputHeight * config.InputWidth, (double)table[0, 2]!);
+        Assert.Equal(WireBytes.PerDevice(config, 0).Float32, (double)table[1, 2]!, 12);
+        Assert.Equal(WireBytes.PerDevice(config, 0).UInt8, (double)table[1, 3]!, 12);
+        Assert.Equal(model.Calibrated.Test.Wire.Float32, (double)table[2, 2]!, 12);
+        Assert.Equal(model.Calibrated.Test.WireReductionVersusRaw.Float32, (double)table[2, 5]!, 12);
+        Assert.Equal(model.Calibrated.Test.WireReductionVersusRaw.UInt8, (double)table[2, 6]!, 12);
     }
 }

@@ -46,6 +46,12 @@ public class ThresholdSweepTests
             Assert.Equal(expected, p.BytesPerDevice, 9);
             Assert.Equal(model.Ledger.BytesPerDevice(p.LocalExitFraction), p.BytesPerDevice, 12);
             Assert.Equal(config.InputChannels * config.InputHeight * config.InputWidth, p.RawOffloadBytesPerDevice);
+            // Real messages by hand: 6-byte header; scores 4|C| (float32) or 8 + |C| (uint8); features ceil(f h w / 8).
+            var features = 6 + (config.DeviceOutputChannels * h * w + 7) / 8;
+            Assert.Equal(6 + 4 * config.Classes + (1 - p.LocalExitFraction) * features, p.Wire.Float32, 9);
+            Assert.Equal(6 + 8 + config.Classes + (1 - p.LocalExitFraction) * features, p.Wire.UInt8, 9);
+            Assert.Equal(6 + config.InputChannels * config.InputHeight * config.InputWidth, p.RawOffloadWireBytes);
+            Assert.Equal(p.RawOffloadWireBytes / p.Wire.UInt8, p.WireReductionVersusRaw.UInt8, 12);
             Assert.InRange(p.Accuracy, 0, 1);
         }
         // At T = 0 every sample reaches the cloud: the cascade is the cloud exit.
@@ -78,9 +84,17 @@ public class ThresholdSweepTests
         var points = ThresholdSweep.Run(model.Test, model.Ledger, 0.1);
         var table = ThresholdSweep.Table(points, model.CloudAccuracy);
         Assert.Equal(11, table.RowCount);
-        Assert.Equal(["T", "local exit (%)", "overall acc (%)", "bytes/device", "vs raw (x)"], table.Columns.Select(c => c.Label));
+        Assert.Equal(["T", "local exit (%)", "overall acc (%)", "formula bytes", "wire bytes f32", "wire bytes u8", "vs raw (x)", "vs raw, wire f32 (x)"],
+            table.Columns.Select(c => c.Label));
+        for (var r = 0; r < points.Count; r++)
+        {
+            Assert.Equal(points[r].BytesPerDevice, (double)table[r, 3]!, 12);
+            Assert.Equal(points[r].Wire.Float32, (double)table[r, 4]!, 12);
+            Assert.Equal(points[r].Wire.UInt8, (double)table[r, 5]!, 12);
+            Assert.True((double)table[r, 5]! < (double)table[r, 4]!); // uint8 scores are smaller for any class count above 2
+        }
         var plot = ThresholdSweep.Plot(points);
-        Assert.Equal(3, plot.Series.Count);
+        Assert.Equal(5, plot.Series.Count);
         Assert.All(plot.Series, s => Assert.Equal(11, s.X.Count));
     }
 

@@ -15,6 +15,7 @@ internal static class TinyPaperRun
         Epochs = 1,
         BatchSize = 16,
         FilterChoices = [1, 2],
+        DeviceStudySeeds = 2,
         SweepStep = 0.05,
         EvaluationBatch = 16,
     };
