@@ -101,11 +101,11 @@ public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
         var args = new[] { "sweep", "--model", run.ModelPath, "--step", "0.25", "--out", outDir }.Concat(TrainedRun.DataArgs).ToArray();
         var result = DdnnCli.Succeed(args);
         var table = DdnnCli.TableAfter(result.Out, "Threshold sweep (test split)");
-        Assert.Equal(["T", "local exit (%)", "overall acc (%)", "bytes/device", "vs raw (x)"], Cells(table[0]));
+        Assert.Equal(["T", "local exit (%)", "overall acc (%)", "formula bytes", "wire bytes f32", "wire bytes u8", "vs raw (x)", "vs raw, wire f32 (x)"], Cells(table[0]));
         Assert.Equal(["0.00", "0.25", "0.50", "0.75", "1.00"], table[2..7].Select(l => Cells(l)[0]).ToArray());
 
         var csv = File.ReadAllLines(Path.Combine(outDir, "threshold-sweep", "table.csv"));
-        Assert.Equal("T,local exit (%),overall acc (%),bytes/device,vs raw (x)", csv[0]);
+        Assert.Equal("T,local exit (%),overall acc (%),formula bytes,wire bytes f32,wire bytes u8,vs raw (x),\"vs raw, wire f32 (x)\"", csv[0]);
         Assert.Equal(6, csv.Length);
         Assert.StartsWith("1,100,", csv[5]);   // at T = 1 every sample exits locally
         Assert.True(new FileInfo(Path.Combine(outDir, "threshold-sweep", "plot.png")).Length > 0);

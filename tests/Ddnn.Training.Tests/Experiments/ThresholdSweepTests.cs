@@ -46,10 +46,10 @@ public class ThresholdSweepTests
             Assert.Equal(expected, p.BytesPerDevice, 9);
             Assert.Equal(model.Ledger.BytesPerDevice(p.LocalExitFraction), p.BytesPerDevice, 12);
             Assert.Equal(config.InputChannels * config.InputHeight * config.InputWidth, p.RawOffloadBytesPerDevice);
-            // Real messages by hand: 6-byte header; scores 4|C| (float32) or 8 + |C| (uint8); features ceil(f h w / 8).
+            // Real messages by hand: 6-byte header; scores 4|C| (float32) or |C| (uint8); features ceil(f h w / 8).
             var features = 6 + (config.DeviceOutputChannels * h * w + 7) / 8;
             Assert.Equal(6 + 4 * config.Classes + (1 - p.LocalExitFraction) * features, p.Wire.Float32, 9);
-            Assert.Equal(6 + 8 + config.Classes + (1 - p.LocalExitFraction) * features, p.Wire.UInt8, 9);
+            Assert.Equal(6 + config.Classes + (1 - p.LocalExitFraction) * features, p.Wire.UInt8, 9);
             Assert.Equal(6 + config.InputChannels * config.InputHeight * config.InputWidth, p.RawOffloadWireBytes);
             Assert.Equal(p.RawOffloadWireBytes / p.Wire.UInt8, p.WireReductionVersusRaw.UInt8, 12);
             Assert.InRange(p.Accuracy, 0, 1);
