@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
@@ -28,11 +31,58 @@ public static unsafe class TightPacking
         BinaryArgs.Length(tight, tightWords, nameof(tight), "(ceil({0}·{1} / 64))", pixels, channels);
         fixed (ulong* src = packed)
         fixed (ulong* dst = tight)
-            Run(src, pixels, channels, dst, tightWords);
+            Run(src, pixels, channels, dst, tightWords, KernelDispatch.Active);
     }
 
-    /// <summary>Unchecked <see cref="Tighten"/>: appends each pixel's channel words at bit p·C.</summary>
-    internal static void Run(ulong* packed, int pixels, int channels, ulong* tight, int tightWords)
+    /// <summary>
+    /// Unchecked <see cref="Tighten"/>. When C divides 64 (C ≤ 32), 64 / C whole pixels fill each tight word: the AVX2
+    /// path shifts four pixels at a time by per-lane counts and ORs, the scalar twin one pixel at a time; other channel
+    /// counts append each pixel's words at bit p·C.
+    /// </summary>
+    internal static void Run(ulong* packed, int pixels, int channels, ulong* tight, int tightWords, KernelPath path)
+    {
+        if (channels <= 32 && 64 % channels == 0)
+        {
+            var perWord = 64 / channels;
+            var fullWords = pixels / perWord;
+            var done = path == KernelPath.Avx2 && Avx2.IsSupported && perWord >= 4
+                ? Avx2Whole(packed, channels, perWord, tight, fullWords)
+                : 0;
+            var mask = (1UL << channels) - 1;
+            for (var k = done; k < tightWords; k++)
+            {
+                ulong word = 0;
+                var count = Math.Min(perWord, pixels - k * perWord);
+                var src = packed + (long)k * perWord;
+                for (var i = 0; i < count; i++) word |= (src[i] & mask) << (i * channels);
+                tight[k] = word;
+            }
+            return;
+        }
+        Append(packed, pixels, channels, tight, tightWords);
+    }
+
+    /// <summary>The first <paramref name="words"/> tight words (each of <paramref name="perWord"/> ≥ 4 whole pixels, a multiple of 4) on AVX2; returns how many it wrote.</summary>
+    private static int Avx2Whole(ulong* packed, int channels, int perWord, ulong* tight, int words)
+    {
+        var mask = Vector256.Create((1UL << channels) - 1);
+        var first = Vector256.Create(0UL, (ulong)channels, 2UL * (ulong)channels, 3UL * (ulong)channels);
+        var step = Vector256.Create(4UL * (ulong)channels);
+        for (var k = 0; k < words; k++)
+        {
+            var src = packed + (long)k * perWord;
+            var acc = Vector256<ulong>.Zero;
+            var shifts = first;
+            for (var i = 0; i < perWord; i += 4, shifts += step)
+                acc |= Avx2.ShiftLeftLogicalVariable(Vector256.Load(src + i) & mask, shifts);
+            var half = acc.GetLower() | acc.GetUpper();
+            tight[k] = half.GetElement(0) | half.GetElement(1);
+        }
+        return words;
+    }
+
+    /// <summary>Any channel count: appends each pixel's channel words at bit p·C.</summary>
+    private static void Append(ulong* packed, int pixels, int channels, ulong* tight, int tightWords)
     {
         new Span<ulong>(tight, tightWords).Clear();
         var perPixel = (channels + 63) >> 6;
