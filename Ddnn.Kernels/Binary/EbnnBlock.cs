@@ -377,17 +377,8 @@ public static unsafe class EbnnBlock
             windows = ulong.MaxValue;
             for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
         }
-        return EveryNth(windows, s, pool.OutputSize(wo), vectorised);
-    }
-
-    /// <summary>Bits 0, n, 2n, … of <paramref name="bits"/> (<paramref name="count"/> of them) moved to bits 0, 1, 2, …; pext when BMI2 is there, else the scalar twin.</summary>
-    private static ulong EveryNth(ulong bits, int n, int count, bool vectorised)
-    {
-        if (n == 1) return count == 64 ? bits : bits & ((1UL << count) - 1);
-        if (vectorised && Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitExtract(bits, StrideMask(n, count));
-        ulong compact = 0;
-        for (var i = 0; i < count; i++) compact |= ((bits >> (i * n)) & 1UL) << i;
-        return compact;
+        var count = pool.OutputSize(wo);
+        return Compact(windows, StrideMask(s, count), s, count, vectorised);
     }
 
     /// <summary>Bits 0, n, 2n, … (<paramref name="count"/> of them, all below 64).</summary>
@@ -409,40 +400,94 @@ public static unsafe class EbnnBlock
 
     /// <summary>
     /// Pool + one-sided threshold of the channels in <paramref name="channels"/> (bit c: plane c of the group, whose
-    /// test is one-sided, rows with padding at most 64 cells) into the cleared packed image: every conv row's fire and
-    /// NaN masks are computed once per channel into <paramref name="rowMasks"/> (<see cref="GroupRowMaskWords"/> twice),
-    /// each pooled row of each channel becomes one word of window bits (<see cref="PooledRowBits"/>), and the group's
-    /// (≤ 4) bits of each pixel are written together: the channels' window bits spread to one byte per pixel and ORed.
+    /// test is one-sided, rows with padding at most 64 cells) into the cleared packed image. Every conv row becomes,
+    /// once per channel, a mask X of cells that decide (v ≥ bound: firing cells, with NaN cells in a second mask N;
+    /// v ≤ bound: failing cells, NaN included, N empty) in <paramref name="rowMasks"/> (<see cref="GroupRowMaskWords"/>
+    /// twice, row-major over the group's 4 lanes). A window's max then fires exactly when (any X and no N) — for v ≥ bound —
+    /// or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the window rows and over shifts of the
+    /// padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. The four lanes are pooled together in one
+    /// 256-bit vector on the SIMD paths (the scalar twin loops over them), window bits compacted (pext, or its scalar
+    /// twin), and the group's (≤ 4) bits of each pixel written at once: the channels' window bits spread to one byte per
+    /// pixel and ORed.
     /// </summary>
     private static void PoolGroupOnMasks(float* planes, int channels, int ho, int wo, PoolGeometry pool,
         FloatSignThreshold* tests, ulong* image, int words, int c0, ulong* rowMasks, bool vectorised)
     {
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
-        var group = FirstLayerConv2d.ChannelGroup;
-        var fire = rowMasks;
-        var nan = rowMasks + (long)group * ho;
-        var atLeast = stackalloc bool[group];
+        const int group = FirstLayerConv2d.ChannelGroup;
+        var decide = rowMasks;
+        var nan = rowMasks + group * (long)ho;
+        var flip = stackalloc ulong[group];
+        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
         for (var c = 0; c < group; c++)
         {
-            if ((channels & (1 << c)) == 0) continue;
+            flip[c] = 0;
+            if ((channels & (1 << c)) == 0)
+            {
+                for (var y = 0; y < ho; y++) decide[(long)y * group + c] = nan[(long)y * group + c] = 0;
+                continue;
+            }
             var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
-            atLeast[c] = upper == float.PositiveInfinity;
-            var bound = atLeast[c] ? lower : upper;
+            var atLeast = upper == float.PositiveInfinity;
+            var bound = atLeast ? lower : upper;
             var plane = planes + (long)c * ho * wo;
+            if (!atLeast) flip[c] = ulong.MaxValue;
             for (var y = 0; y < ho; y++)
-                fire[(long)y * group + c] = RowMask(plane + (long)y * wo, wo, bound, atLeast[c], vectorised, out nan[(long)y * group + c]);
+            {
+                var fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
+                decide[(long)y * group + c] = atLeast ? fire : ~fire & rowBits;
+                nan[(long)y * group + c] = atLeast ? rowNan : 0;
+            }
         }
+        var strideMask = StrideMask(s, wp);
         var word = c0 >> 6;
         var shift = c0 & 63;
         var pooled = stackalloc ulong[group];
+        var lanes = vectorised && Vector256.IsHardwareAccelerated;
         for (var py = 0; py < hp; py++)
         {
             var y0 = Math.Max(0, py * s - p);
             var y1 = Math.Min(ho, py * s - p + k);
-            for (var c = 0; c < group; c++)
-                pooled[c] = (channels & (1 << c)) == 0 ? 0
-                    : PooledRowBits(fire + (long)y0 * group + c, nan + (long)y0 * group + c, group, y1 - y0, wo, pool, atLeast[c], vectorised);
+            if (lanes)
+            {
+                var x = Vector256<ulong>.Zero;
+                var n = Vector256<ulong>.Zero;
+                for (var y = y0; y < y1; y++)
+                {
+                    x |= Vector256.Load(decide + (long)y * group);
+                    n |= Vector256.Load(nan + (long)y * group);
+                }
+                x = Vector256.ShiftLeft(x, p);
+                n = Vector256.ShiftLeft(n, p);
+                Vector256<ulong> anyX = x, anyN = n;
+                for (var dx = 1; dx < k; dx++)
+                {
+                    anyX |= Vector256.ShiftRightLogical(x, dx);
+                    anyN |= Vector256.ShiftRightLogical(n, dx);
+                }
+                Vector256.Xor(Vector256.AndNot(anyX, anyN), Vector256.Load(flip)).Store(pooled);
+            }
+            else
+                for (var c = 0; c < group; c++)
+                {
+                    ulong x = 0, n = 0;
+                    for (var y = y0; y < y1; y++)
+                    {
+                        x |= decide[(long)y * group + c];
+                        n |= nan[(long)y * group + c];
+                    }
+                    x <<= p;
+                    n <<= p;
+                    ulong anyX = x, anyN = n;
+                    for (var dx = 1; dx < k; dx++)
+                    {
+                        anyX |= x >> dx;
+                        anyN |= n >> dx;
+                    }
+                    pooled[c] = (anyX & ~anyN) ^ flip[c];
+                }
+            for (var c = 0; c < group; c++) pooled[c] = Compact(pooled[c], strideMask, s, wp, vectorised);
             var bits = image + (long)py * wp * words + word;
             for (var px0 = 0; px0 < wp; px0 += 8)
             {
@@ -453,6 +498,19 @@ public static unsafe class EbnnBlock
                     bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
             }
         }
+    }
+
+    /// <summary>
+    /// Bits 0, n, 2n, … of <paramref name="bits"/> (<paramref name="count"/> of them, picked by <paramref name="strideMask"/>
+    /// = <see cref="StrideMask"/>) moved to bits 0, 1, 2, …; pext when BMI2 is there, else the scalar twin.
+    /// </summary>
+    private static ulong Compact(ulong bits, ulong strideMask, int n, int count, bool vectorised)
+    {
+        if (n == 1) return bits & strideMask;
+        if (vectorised && Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitExtract(bits, strideMask);
+        ulong compact = 0;
+        for (var i = 0; i < count; i++) compact |= ((bits >> (i * n)) & 1UL) << i;
+        return compact;
     }
 
     /// <summary>
