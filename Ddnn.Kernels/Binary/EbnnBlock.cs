@@ -229,6 +229,7 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>The firing range of a test, read through the interface without boxing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
 
     private static int PooledWords(BinaryConvGeometry conv, PoolGeometry pool) =>
@@ -390,6 +391,7 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>Bit i of the low byte of <paramref name="bits"/> moved to bit 8·i; pdep when BMI2 is there, else the scalar twin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong SpreadToBytes(ulong bits, bool vectorised)
     {
         if (vectorised && Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitDeposit(bits, 0x0101010101010101UL);
@@ -504,6 +506,7 @@ public static unsafe class EbnnBlock
     /// Bits 0, n, 2n, … of <paramref name="bits"/> (<paramref name="count"/> of them, picked by <paramref name="strideMask"/>
     /// = <see cref="StrideMask"/>) moved to bits 0, 1, 2, …; pext when BMI2 is there, else the scalar twin.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Compact(ulong bits, ulong strideMask, int n, int count, bool vectorised)
     {
         if (n == 1) return bits & strideMask;
@@ -517,6 +520,7 @@ public static unsafe class EbnnBlock
     /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
     /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
         where T : unmanaged, INumber<T>
     {
