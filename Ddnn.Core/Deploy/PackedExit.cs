@@ -1,3 +1,4 @@
+using System.Numerics;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Core.Deploy;
@@ -15,7 +16,12 @@ namespace Ddnn.Core.Deploy;
 /// </remarks>
 public sealed class PackedExit
 {
+    /// <summary>Largest tight row the packed run repacks on the stack; wider exits dot the NHWC rows directly.</summary>
+    private const int MaxStackTightWords = 512;
+
     private readonly int _wordsPerPixel;
+    private readonly int _tightRowWords;
+    private readonly ulong[]? _tightWeights;
 
     /// <summary>Creates an exit and checks the arrays against the shapes.</summary>
     public PackedExit(int channels, int height, int width, int classes, ulong[] weights, float[] bias, EvalBatchNorm[] norm)
@@ -40,6 +46,14 @@ public sealed class PackedExit
         Weights = weights;
         Bias = bias;
         Norm = norm;
+        _tightRowWords = TightPacking.Words(height * width, channels);
+        if (_tightRowWords < RowWords && _tightRowWords <= MaxStackTightWords)
+        {
+            _tightWeights = new ulong[classes * _tightRowWords];
+            for (var j = 0; j < classes; j++)
+                TightPacking.Tighten(weights.AsSpan(j * RowWords, RowWords), height * width, channels,
+                    _tightWeights.AsSpan(j * _tightRowWords, _tightRowWords));
+        }
     }
 
     public int Channels { get; }
@@ -71,10 +85,25 @@ public sealed class PackedExit
     public void Run(ReadOnlySpan<ulong> map, Span<float> logits)
     {
         CheckIo(map.Length, logits.Length);
+        if (_tightWeights is null)
+        {
+            for (var j = 0; j < Classes; j++)
+            {
+                var acc = Features - 2 * BinaryDot.XorPopCount(map, Weights.AsSpan(j * RowWords, RowWords));
+                logits[j] = Logit(j, acc);
+            }
+            return;
+        }
+        // Channels fill only part of each pixel's words: repack the map tight (bit p·C + c, like the weights were at
+        // construction), so each class needs WordsFor(C·H·W) popcounts instead of H·W·WordsFor(C).
+        Span<ulong> tight = stackalloc ulong[_tightRowWords];
+        TightPacking.Tighten(map, Height * Width, Channels, tight);
         for (var j = 0; j < Classes; j++)
         {
-            var acc = Features - 2 * BinaryDot.XorPopCount(map, Weights.AsSpan(j * RowWords, RowWords));
-            logits[j] = Logit(j, acc);
+            var row = _tightWeights.AsSpan(j * _tightRowWords, _tightRowWords);
+            long differing = 0;
+            for (var w = 0; w < row.Length; w++) differing += BitOperations.PopCount(tight[w] ^ row[w]);
+            logits[j] = Logit(j, Features - 2 * differing);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -178,8 +179,12 @@ public static unsafe class EbnnBlock
         OutputLength(conv, pool);
         var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
         return checked(padded + BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
-            conv.OutHeight, conv.OutWidth) + PoolRowLength(conv, pool));
+            conv.OutHeight, conv.OutWidth) + Math.Max(PoolRowLength(conv, pool), 4 * GroupRowMaskWords(conv) + 1));
     }
+
+    /// <summary>Words of one kind of row mask (fire or NaN) for every conv row of a channel group.</summary>
+    private static int GroupRowMaskWords(BinaryConvGeometry conv) =>
+        BinaryArgs.Product("row masks of a channel group", FirstLayerConv2d.ChannelGroup, conv.OutHeight);
 
     /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
     private static void FloatBlock(float* input, uint* masks, float* bias, BinaryConvGeometry conv, PoolGeometry pool,
@@ -196,6 +201,7 @@ public static unsafe class EbnnBlock
         var outputWords = PooledWords(conv, pool);
         var words = BitPacking.WordsFor(conv.OutChannels);
         var vectorised = path != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
+        var narrow = conv.OutWidth + 2 * pool.Padding <= 64;
         for (var n = 0; n < conv.Batch; n++)
         {
             var image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
@@ -205,17 +211,25 @@ public static unsafe class EbnnBlock
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
                 FirstLayerConv2d.Group(image, masks + (long)c0 * tapCount, bias + c0, count, single, planes, path);
+                var onMasks = 0;
                 for (var c = 0; c < count; c++)
                 {
                     var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
-                    PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
-                        bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
+                    if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity))
+                        onMasks |= 1 << c;
+                    else
+                        PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
+                            bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
                 }
+                if (onMasks != 0)
+                    PoolGroupOnMasks(planes, onMasks, conv.OutHeight, conv.OutWidth, pool, tests + c0, bits, words,
+                        c0, (ulong*)(((nint)columnMax + 7) & ~(nint)7), vectorised);
             }
         }
     }
 
     /// <summary>The firing range of a test, read through the interface without boxing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
 
     private static int PooledWords(BinaryConvGeometry conv, PoolGeometry pool) =>
@@ -302,8 +316,7 @@ public static unsafe class EbnnBlock
     /// <see cref="PoolPlane{T}"/> for a one-sided test on rows of at most 64 cells with their padding. With
     /// <paramref name="atLeast"/> (test v ≥ bound) the window's max fires exactly when some cell fires and no cell is NaN
     /// (a NaN max never fires); otherwise (v ≤ bound) exactly when every cell fires (NaN fails it). So each conv row
-    /// becomes a bit mask of firing cells (and of NaN cells), window rows are ORed or ANDed, window columns likewise by
-    /// shifts of the padded mask (padding neutral: 0 for OR, 1 for AND), and window px is bit px·stride.
+    /// becomes a bit mask of firing cells (and of NaN cells), and <see cref="PooledRowBits"/> pools the masks.
     /// </summary>
     private static void PoolMasks<T>(T* plane, int ho, int wo, PoolGeometry pool, T bound, bool atLeast, ulong* image, int words,
         int channel, bool vectorised)
@@ -313,45 +326,201 @@ public static unsafe class EbnnBlock
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
         var word = channel >> 6;
         var shift = channel & 63;
-        var padding = ~(((wo == 64 ? 0UL : 1UL << wo) - 1) << p);
+        Span<ulong> masks = stackalloc ulong[2 * k];
+        fixed (ulong* fire = masks)
+        {
+            var nan = fire + k;
+            for (var py = 0; py < hp; py++)
+            {
+                var y0 = Math.Max(0, py * s - p);
+                var y1 = Math.Min(ho, py * s - p + k);
+                for (var y = y0; y < y1; y++)
+                    fire[y - y0] = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out nan[y - y0]);
+                var windows = PooledRowBits(fire, nan, 1, y1 - y0, wo, pool, atLeast, vectorised);
+                var bits = image + (long)py * wp * words + word;
+                for (var px = 0; px < wp; px++)
+                    bits[(long)px * words] |= ((windows >> px) & 1UL) << shift;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pooled row of a one-sided test from the masks of its window rows (<paramref name="rows"/> of them, at
+    /// <paramref name="fire"/>[i·<paramref name="step"/>], NaN cells likewise): rows are ORed (v ≥ bound; a NaN cell
+    /// vetoes its windows as a NaN max would) or ANDed (v ≤ bound), window columns likewise by shifts of the padded mask
+    /// (padding neutral: 0 for OR, 1 for AND), and bit px of the result is window px (bit px·stride before compaction).
+    /// </summary>
+    private static ulong PooledRowBits(ulong* fire, ulong* nan, int step, int rows, int wo, PoolGeometry pool, bool atLeast,
+        bool vectorised)
+    {
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        ulong rowFire = atLeast ? 0 : ulong.MaxValue, rowNan = 0;
+        for (var i = 0; i < rows; i++)
+        {
+            rowFire = atLeast ? rowFire | fire[(long)i * step] : rowFire & fire[(long)i * step];
+            rowNan |= nan[(long)i * step];
+        }
+        ulong windows;
+        if (atLeast)
+        {
+            ulong paddedFire = rowFire << p, paddedNan = rowNan << p, anyFire = 0, anyNan = 0;
+            for (var dx = 0; dx < k; dx++)
+            {
+                anyFire |= paddedFire >> dx;
+                anyNan |= paddedNan >> dx;
+            }
+            windows = anyFire & ~anyNan;
+        }
+        else
+        {
+            var padding = ~(((wo == 64 ? 0UL : 1UL << wo) - 1) << p);
+            var paddedFire = (rowFire << p) | padding;
+            windows = ulong.MaxValue;
+            for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
+        }
+        var count = pool.OutputSize(wo);
+        return Compact(windows, StrideMask(s, count), s, count, vectorised);
+    }
+
+    /// <summary>Bits 0, n, 2n, … (<paramref name="count"/> of them, all below 64).</summary>
+    private static ulong StrideMask(int n, int count)
+    {
+        ulong mask = 0;
+        for (var i = 0; i < count; i++) mask |= 1UL << (i * n);
+        return mask;
+    }
+
+    /// <summary>Bit i of the low byte of <paramref name="bits"/> moved to bit 8·i; pdep when BMI2 is there, else the scalar twin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SpreadToBytes(ulong bits, bool vectorised)
+    {
+        if (vectorised && Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitDeposit(bits, 0x0101010101010101UL);
+        ulong spread = 0;
+        for (var i = 0; i < 8; i++) spread |= ((bits >> i) & 1UL) << (8 * i);
+        return spread;
+    }
+
+    /// <summary>
+    /// Pool + one-sided threshold of the channels in <paramref name="channels"/> (bit c: plane c of the group, whose
+    /// test is one-sided, rows with padding at most 64 cells) into the cleared packed image. Every conv row becomes,
+    /// once per channel, a mask X of cells that decide (v ≥ bound: firing cells, with NaN cells in a second mask N;
+    /// v ≤ bound: failing cells, NaN included, N empty) in <paramref name="rowMasks"/> (<see cref="GroupRowMaskWords"/>
+    /// twice, row-major over the group's 4 lanes). A window's max then fires exactly when (any X and no N) — for v ≥ bound —
+    /// or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the window rows and over shifts of the
+    /// padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. The four lanes are pooled together in one
+    /// 256-bit vector on the SIMD paths (the scalar twin loops over them), window bits compacted (pext, or its scalar
+    /// twin), and the group's (≤ 4) bits of each pixel written at once: the channels' window bits spread to one byte per
+    /// pixel and ORed.
+    /// </summary>
+    private static void PoolGroupOnMasks(float* planes, int channels, int ho, int wo, PoolGeometry pool,
+        FloatSignThreshold* tests, ulong* image, int words, int c0, ulong* rowMasks, bool vectorised)
+    {
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        const int group = FirstLayerConv2d.ChannelGroup;
+        var decide = rowMasks;
+        var nan = rowMasks + group * (long)ho;
+        var flip = stackalloc ulong[group];
+        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
+        for (var c = 0; c < group; c++)
+        {
+            flip[c] = 0;
+            if ((channels & (1 << c)) == 0)
+            {
+                for (var y = 0; y < ho; y++) decide[(long)y * group + c] = nan[(long)y * group + c] = 0;
+                continue;
+            }
+            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
+            var atLeast = upper == float.PositiveInfinity;
+            var bound = atLeast ? lower : upper;
+            var plane = planes + (long)c * ho * wo;
+            if (!atLeast) flip[c] = ulong.MaxValue;
+            for (var y = 0; y < ho; y++)
+            {
+                var fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
+                decide[(long)y * group + c] = atLeast ? fire : ~fire & rowBits;
+                nan[(long)y * group + c] = atLeast ? rowNan : 0;
+            }
+        }
+        var strideMask = StrideMask(s, wp);
+        var word = c0 >> 6;
+        var shift = c0 & 63;
+        var pooled = stackalloc ulong[group];
+        var lanes = vectorised && Vector256.IsHardwareAccelerated;
         for (var py = 0; py < hp; py++)
         {
             var y0 = Math.Max(0, py * s - p);
             var y1 = Math.Min(ho, py * s - p + k);
-            ulong fire = atLeast ? 0 : ulong.MaxValue, nan = 0;
-            for (var y = y0; y < y1; y++)
+            if (lanes)
             {
-                var rowFire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
-                fire = atLeast ? fire | rowFire : fire & rowFire;
-                nan |= rowNan;
-            }
-            ulong windows;
-            if (atLeast)
-            {
-                ulong paddedFire = fire << p, paddedNan = nan << p, anyFire = 0, anyNan = 0;
-                for (var dx = 0; dx < k; dx++)
+                var x = Vector256<ulong>.Zero;
+                var n = Vector256<ulong>.Zero;
+                for (var y = y0; y < y1; y++)
                 {
-                    anyFire |= paddedFire >> dx;
-                    anyNan |= paddedNan >> dx;
+                    x |= Vector256.Load(decide + (long)y * group);
+                    n |= Vector256.Load(nan + (long)y * group);
                 }
-                windows = anyFire & ~anyNan;
+                x = Vector256.ShiftLeft(x, p);
+                n = Vector256.ShiftLeft(n, p);
+                Vector256<ulong> anyX = x, anyN = n;
+                for (var dx = 1; dx < k; dx++)
+                {
+                    anyX |= Vector256.ShiftRightLogical(x, dx);
+                    anyN |= Vector256.ShiftRightLogical(n, dx);
+                }
+                Vector256.Xor(Vector256.AndNot(anyX, anyN), Vector256.Load(flip)).Store(pooled);
             }
             else
-            {
-                var paddedFire = (fire << p) | padding;
-                windows = ulong.MaxValue;
-                for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
-            }
+                for (var c = 0; c < group; c++)
+                {
+                    ulong x = 0, n = 0;
+                    for (var y = y0; y < y1; y++)
+                    {
+                        x |= decide[(long)y * group + c];
+                        n |= nan[(long)y * group + c];
+                    }
+                    x <<= p;
+                    n <<= p;
+                    ulong anyX = x, anyN = n;
+                    for (var dx = 1; dx < k; dx++)
+                    {
+                        anyX |= x >> dx;
+                        anyN |= n >> dx;
+                    }
+                    pooled[c] = (anyX & ~anyN) ^ flip[c];
+                }
+            for (var c = 0; c < group; c++) pooled[c] = Compact(pooled[c], strideMask, s, wp, vectorised);
             var bits = image + (long)py * wp * words + word;
-            for (var px = 0; px < wp; px++)
-                bits[(long)px * words] |= ((windows >> (px * s)) & 1UL) << shift;
+            for (var px0 = 0; px0 < wp; px0 += 8)
+            {
+                ulong pixels = 0;
+                for (var c = 0; c < group; c++) pixels |= SpreadToBytes((pooled[c] >> px0) & 0xFF, vectorised) << c;
+                var end = Math.Min(8, wp - px0);
+                for (var i = 0; i < end; i++)
+                    bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
+            }
         }
+    }
+
+    /// <summary>
+    /// Bits 0, n, 2n, … of <paramref name="bits"/> (<paramref name="count"/> of them, picked by <paramref name="strideMask"/>
+    /// = <see cref="StrideMask"/>) moved to bits 0, 1, 2, …; pext when BMI2 is there, else the scalar twin.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Compact(ulong bits, ulong strideMask, int n, int count, bool vectorised)
+    {
+        if (n == 1) return bits & strideMask;
+        if (vectorised && Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitExtract(bits, strideMask);
+        ulong compact = 0;
+        for (var i = 0; i < count; i++) compact |= ((bits >> (i * n)) & 1UL) << i;
+        return compact;
     }
 
     /// <summary>
     /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
     /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
         where T : unmanaged, INumber<T>
     {

@@ -219,6 +219,66 @@ public class PreparedBlockTests
         }
     }
 
+    /// <summary>(W, Cout): every width with channel counts cycling over 1..70 (channel groups full, partial, across words).</summary>
+    public static TheoryData<int, int> GroupShapes()
+    {
+        var data = new TheoryData<int, int>();
+        int[] outChannels = [1, 2, 3, 4, 5, 6, 7, 8, 13, 63, 64, 65, 70];
+        var i = 0;
+        foreach (var w in Widths)
+        foreach (var _ in new[] { 0, 1 })
+            data.Add(w, outChannels[i++ % outChannels.Length]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GroupShapes))]
+    public void ChannelGroupsPoolEveryThresholdKindWithNaNInputsLikeTheWindowMaxOnEveryPath(int w, int cout)
+    {
+        FloatSignThreshold[] kinds =
+        [
+            new(0.5f, false), new(-0.5f, true), new(float.NegativeInfinity, false), new(float.NaN, false),
+            new(float.NaN, true), new(float.PositiveInfinity, true), new(-1.5f, false), new(1f, true), new(0f, false),
+        ];
+        foreach (var (k, s, p) in new[] { (3, 2, 1), (3, 1, 1), (2, 2, 0) })
+        {
+            if (w + 2 * p < k) continue;
+            var conv = new BinaryConvGeometry(1, 2, 5, w, cout, 3, 3, 1, 1);
+            var pool = new PoolGeometry(k, s, p);
+            var random = new Random(w * 97 + cout * 13 + k * 3 + s + p);
+            var input = BinaryReference.RandomDyadic(random, conv.InputLength);
+            for (var i = random.Next(7); i < input.Length; i += 23 + random.Next(40)) input[i] = float.NaN;
+            var latent = BinaryReference.RandomFloats(random, cout * 2 * 9);
+            var bias = BinaryReference.RandomDyadic(random, cout);
+            var thresholds = new FloatSignThreshold[cout];
+            for (var c = 0; c < cout; c++)
+                thresholds[c] = random.Next(3) == 0 ? kinds[random.Next(kinds.Length)] : new((float)(random.NextDouble() * 4 - 2), random.Next(2) == 0);
+            var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv);
+            var pooled = BinaryReference.MaxPool(pre, 1, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+            var expected = new float[pooled.Length];
+            for (var c = 0; c < cout; c++)
+                for (var i = 0; i < hp * wp; i++)
+                    expected[c * hp * wp + i] = thresholds[c].Fires(pooled[c * hp * wp + i]) ? 1f : -1f;
+
+            var packed = new ulong[conv.PackedWeightsLength];
+            BitPacking.PackConvWeights(latent, cout, 2, 3, 3, packed);
+            var prepared = new FirstLayerWeights(packed, cout, 2, 3, 3);
+            var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
+            var scalar = new ulong[EbnnBlock.OutputLength(conv, pool)];
+            using (KernelDispatch.Use(KernelPath.Scalar))
+                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, scalar, scratch);
+            AssertSigns(expected, scalar, 1, cout, hp, wp, $"width {w}, Cout {cout}, pool {pool}, scalar twin");
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new ulong[scalar.Length];
+                Array.Fill(output, ulong.MaxValue); // every word must be written
+                using (KernelDispatch.Use(path))
+                    EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+                Assert.Equal(scalar, output);
+            }
+        }
+    }
+
     [Fact]
     public void FirstLayerWeightsHoldOneSignMaskPerWeight()
     {
@@ -297,7 +357,8 @@ public class PreparedBlockTests
         BitPacking.UnpackToNchw(packed, batch, channels, hp, wp, actual);
         for (var i = 0; i < expected.Length; i++)
             Assert.True(expected[i] == actual[i], $"{what}: sign[{i}] = {actual[i]}, float pipeline gives {expected[i]}");
+        var words = BitPacking.WordsFor(channels);
         if (channels % 64 != 0)
-            foreach (var word in packed) Assert.Equal(0UL, word >> channels);
+            for (var last = words - 1; last < packed.Length; last += words) Assert.Equal(0UL, packed[last] >> (channels % 64));
     }
 }

@@ -1,0 +1,49 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+public class TightPackingTests
+{
+    public static TheoryData<int, int> Shapes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (var pixels in new[] { 0, 1, 3, 16, 17, 64, 100 })
+        foreach (var channels in new[] { 1, 2, 3, 4, 7, 8, 16, 31, 32, 63, 64, 65, 70, 128 })
+            data.Add(pixels, channels);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TightBitIsChannelOfPixelAndTailBitsAreIgnoredOnEveryPath(int pixels, int channels)
+    {
+        var random = new Random(pixels * 1000 + channels);
+        var perPixel = BitPacking.WordsFor(channels);
+        var packed = new ulong[pixels * perPixel];
+        for (var i = 0; i < packed.Length; i++) packed[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+        var expected = new ulong[TightPacking.Words(pixels, channels)];
+        for (var p = 0; p < pixels; p++)
+        for (var c = 0; c < channels; c++)
+        {
+            var bit = (packed[p * perPixel + (c >> 6)] >> (c & 63)) & 1;
+            var at = (long)p * channels + c;
+            expected[at >> 6] |= bit << (int)(at & 63);
+        }
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var tight = new ulong[TightPacking.Words(pixels, channels)];
+            Array.Fill(tight, ulong.MaxValue); // every word must be written
+            using (KernelDispatch.Use(path))
+                TightPacking.Tighten(packed, pixels, channels, tight);
+            Assert.Equal(expected, tight);
+        }
+    }
+
+    [Fact]
+    public void WrongLengthsAreRejected()
+    {
+        Assert.Throws<ArgumentException>("packed", () => TightPacking.Tighten(new ulong[3], 4, 4, new ulong[1]));
+        Assert.Throws<ArgumentException>("tight", () => TightPacking.Tighten(new ulong[4], 4, 4, new ulong[2]));
+        Assert.Throws<ArgumentOutOfRangeException>("channels", () => TightPacking.Words(4, 0));
+    }
+}
