@@ -6,41 +6,17 @@ namespace Ddnn.Kernels.Binary;
 /// a private copy of the words plus one float sign mask per weight (0 for +1, the sign bit for −1, in
 /// <c>(Cout, Cin, kH, kW)</c> order), so a call only XORs inputs with ready masks.
 /// </summary>
-public sealed class FirstLayerWeights
+public sealed class FirstLayerWeights : PreparedConvWeights
 {
-    private readonly ulong[] _words;
     private readonly uint[] _signMasks;
 
     /// <summary>Copies <paramref name="packedWeights"/> (as made by <see cref="BitPacking.PackConvWeights"/>) and builds the sign masks.</summary>
     public FirstLayerWeights(ReadOnlySpan<ulong> packedWeights, int outChannels, int inChannels, int kernelH, int kernelW)
+        : base(packedWeights, outChannels, inChannels, kernelH, kernelW)
     {
-        BinaryArgs.Positive(outChannels, nameof(outChannels));
-        BinaryArgs.Positive(inChannels, nameof(inChannels));
-        BinaryArgs.Positive(kernelH, nameof(kernelH));
-        BinaryArgs.Positive(kernelW, nameof(kernelW));
-        var words = BitPacking.WordsFor(inChannels);
-        BinaryArgs.Length(packedWeights, BinaryArgs.Product("packed weights", outChannels, kernelH, kernelW, words),
-            nameof(packedWeights), "(Cout={0}, kH={1}, kW={2}, words={3})", outChannels, kernelH, kernelW, words);
-        OutChannels = outChannels;
-        InChannels = inChannels;
-        KernelH = kernelH;
-        KernelW = kernelW;
-        _words = packedWeights.ToArray();
         _signMasks = new uint[BinaryArgs.Product("sign masks", outChannels, inChannels, kernelH, kernelW)];
         BuildSignMasks(packedWeights, outChannels, inChannels, kernelH * kernelW, _signMasks);
     }
-
-    /// <summary>Output channels (Cout).</summary>
-    public int OutChannels { get; }
-    /// <summary>Input channels (Cin).</summary>
-    public int InChannels { get; }
-    /// <summary>Kernel height (kH).</summary>
-    public int KernelH { get; }
-    /// <summary>Kernel width (kW).</summary>
-    public int KernelW { get; }
-
-    /// <summary>The packed words <c>(Cout, kH, kW, WordsFor(Cin))</c>.</summary>
-    public ReadOnlySpan<ulong> Words => _words;
 
     /// <summary>Sign masks <c>(Cout, Cin, kH, kW)</c>: 0 for a +1 weight, 0x8000_0000 (the float sign bit) for −1.</summary>
     public ReadOnlySpan<uint> SignMasks => _signMasks;
@@ -57,8 +33,4 @@ public sealed class FirstLayerWeights
             masks[(co * inChannels + ci) * taps + t] = bit != 0 ? 0u : 0x8000_0000u;
         }
     }
-
-    /// <summary>Throws unless these weights fit <paramref name="geometry"/>.</summary>
-    internal void CheckMatches(BinaryConvGeometry geometry, string name) =>
-        BinaryArgs.WeightsMatch(name, OutChannels, InChannels, KernelH, KernelW, geometry);
 }
