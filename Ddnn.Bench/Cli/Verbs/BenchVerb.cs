@@ -26,7 +26,7 @@ public sealed class BenchVerb : ICliVerb
         "instead of BenchmarkDotNet, print a Stopwatch breakdown of the training step (phases and conv kernels) at 1 and 2 threads");
 
     public string Name => VerbName;
-    public string Summary => "run the kernel and training benchmarks and print rates, ceilings, ratios and targets";
+    public string Summary => "run the kernel, training and deploy benchmarks and print rates, ceilings, ratios and targets";
     private static readonly CliOption Model = CliOption.String("model", null, "deploy suite: a trained checkpoint (model.ddnn) instead of the seeded MV-FMNIST f=4 model", "file");
 
     public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile, Model];
