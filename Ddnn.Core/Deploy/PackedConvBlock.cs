@@ -112,6 +112,22 @@ public sealed class PackedConvBlock
     /// <summary>Scratch words one run needs (kernel scratch: padded input or conv accumulators, conv planes, pool rows).</summary>
     public int ScratchWords { get; }
 
+    /// <summary>
+    /// The per-run memory of a chain of <paramref name="blocks"/>: one output array per block and one scratch array
+    /// large enough for any of them (the blocks run one after another).
+    /// </summary>
+    internal static (ulong[][] Outputs, ulong[] Scratch) AllocateChain(PackedConvBlock[] blocks)
+    {
+        var outputs = new ulong[blocks.Length][];
+        var scratch = 0;
+        for (var k = 0; k < blocks.Length; k++)
+        {
+            outputs[k] = new ulong[blocks[k].OutputWords];
+            scratch = Math.Max(scratch, blocks[k].ScratchWords);
+        }
+        return (outputs, new ulong[scratch]);
+    }
+
     /// <summary>Peak scratch bytes of one run beyond input and output.</summary>
     public long ScratchBytes => 8L * ScratchWords;
 
