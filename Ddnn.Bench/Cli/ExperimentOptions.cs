@@ -4,10 +4,11 @@ using Ddnn.Kernels;
 using Ddnn.Training.Calibration;
 using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
+using Ddnn.Training.Optim;
 
 namespace Ddnn.Bench.Cli;
 
-/// <summary>Options shared by the train and eval verbs: data (with a sample cap), threads, batch and calibration target.</summary>
+/// <summary>Options shared by the train, eval and paper verbs: data (with a sample cap), threads, batch, learning-rate schedule and calibration target.</summary>
 public static class ExperimentOptions
 {
     public static CliOption DataSeed { get; } =
@@ -20,6 +21,9 @@ public static class ExperimentOptions
         CliOption.Int("threads", null, $"kernel threads (default: all {Environment.ProcessorCount} cores); results are reproducible per thread count", min: 1);
 
     public static CliOption Batch { get; } = CliOption.Int("batch", 128, "mini-batch size", min: 1);
+
+    public static CliOption Schedule { get; } = CliOption.Enum("lr-schedule", "cosine", LearningRateSchedules.Names,
+        "learning-rate schedule of every model trained: constant, or cosine decay to zero at the last epoch");
 
     public static CliOption Target { get; } =
         CliOption.String("target", "drop:1%", "threshold calibration target on validation: drop:<points>% (accuracy drop vs cloud) or bytes:<n> (per device)", valueName: "drop:p%|bytes:n");
@@ -51,6 +55,9 @@ public static class ExperimentOptions
         if (arguments.GetOptionalInt(Threads.Name) is { } threads) KernelParallelism.MaxThreads = threads;
         return KernelParallelism.MaxThreads;
     }
+
+    /// <summary>The --lr-schedule given (or defaulted).</summary>
+    public static LearningRateSchedule ReadSchedule(CliArguments arguments) => LearningRateSchedules.Parse(arguments.GetEnum(Schedule.Name));
 
     public static CalibrationTarget ReadTarget(CliArguments arguments)
     {

@@ -22,8 +22,8 @@ public sealed class DeployedModel
         if (edges.Length != config.Edges.Count) throw new ArgumentException($"{edges.Length} edge partitions for {config.Edges.Count} edges.", nameof(edges));
         if (local is not null)
             for (var d = 0; d < devices.Length; d++)
-                if (!local.DeviceScores[d].Lower.AsSpan().SequenceEqual(devices[d].ScoreQuantizer.Lower)
-                    || !local.DeviceScores[d].Upper.AsSpan().SequenceEqual(devices[d].ScoreQuantizer.Upper))
+                if (!local.DeviceScores[d].Lower.SequenceEqual(devices[d].ScoreQuantizer.Lower)
+                    || !local.DeviceScores[d].Upper.SequenceEqual(devices[d].ScoreQuantizer.Upper))
                     throw new ArgumentException($"the local partition's uint8 score ranges for device {d} do not match device {d}'s exit; the partitions come from different exports.", nameof(local));
         Config = config;
         Devices = devices;

@@ -10,15 +10,7 @@ public sealed class DeviceWorkspace
     internal DeviceWorkspace(DevicePartition partition)
     {
         Partition = partition;
-        var blocks = partition.Blocks;
-        Outputs = new ulong[blocks.Length][];
-        var scratch = 0;
-        for (var k = 0; k < blocks.Length; k++)
-        {
-            Outputs[k] = new ulong[blocks[k].OutputWords];
-            scratch = Math.Max(scratch, blocks[k].ScratchWords);
-        }
-        Scratch = new ulong[scratch];
+        (Outputs, Scratch) = PackedConvBlock.AllocateChain(partition.Blocks);
     }
 
     /// <summary>The partition this workspace was made for.</summary>

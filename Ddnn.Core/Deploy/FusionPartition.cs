@@ -53,14 +53,7 @@ public sealed class FusionPartition
         _plus = new ulong[fusedWords];
         _minus = new ulong[fusedWords];
         _mean = aggregator == Aggregation.AveragePool ? new float[FusedChannels * height * width] : [];
-        _outputs = new ulong[blocks.Length][];
-        var scratch = 0;
-        for (var k = 0; k < blocks.Length; k++)
-        {
-            _outputs[k] = new ulong[blocks[k].OutputWords];
-            scratch = Math.Max(scratch, blocks[k].ScratchWords);
-        }
-        _scratch = new ulong[scratch];
+        (_outputs, _scratch) = PackedConvBlock.AllocateChain(blocks);
     }
 
     /// <summary>"edge{e}" or "cloud".</summary>

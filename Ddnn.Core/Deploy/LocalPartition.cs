@@ -49,7 +49,7 @@ public sealed class LocalPartition
     public ScoreEncoding Scores { get; }
 
     /// <summary>How each device's uint8 scores decode (the same ranges as the device's own quantizer).</summary>
-    public ScoreQuantizer[] DeviceScores { get; }
+    public IReadOnlyList<ScoreQuantizer> DeviceScores { get; }
 
     /// <summary>The CC exit, or null for MP/AP.</summary>
     public PackedExit? Exit { get; }

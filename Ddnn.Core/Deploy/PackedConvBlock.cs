@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Ddnn.Core.Model;
 using Ddnn.Kernels.Binary;
@@ -14,10 +13,9 @@ namespace Ddnn.Core.Deploy;
 /// thresholds and runs the fused <c>EbnnBlock.FloatConvPoolSign</c>; a binary-input block has integer thresholds (bias
 /// folded in) and runs <c>EbnnBlock.BinaryConvPoolSign</c>, or, when some input channels are zeros (a CC slot of
 /// an absent device), the average of two binary convs (zeros read as +1 and as −1), which is the exact integer sum over
-/// the real channels. The weights are prepared once here (sign masks, tap popcounts). The <c>Run</c> overloads that take
-/// a scratch span (at least <see cref="ScratchWords"/> words, owned by the caller) allocate nothing and are safe on
-/// several threads with separate scratch; the others rent scratch per call. <see cref="RunWithZeros"/> keeps
-/// accumulators in the instance: one thread at a time.
+/// the real channels. The weights are prepared once here (sign masks, tap popcounts). <c>Run</c> takes a scratch span (at
+/// least <see cref="ScratchWords"/> words, owned by the caller), allocates nothing and is safe on several threads with
+/// separate scratch. <see cref="RunWithZeros"/> keeps accumulators in the instance: one thread at a time.
 /// </remarks>
 public sealed class PackedConvBlock
 {
@@ -114,30 +112,30 @@ public sealed class PackedConvBlock
     /// <summary>Scratch words one run needs (kernel scratch: padded input or conv accumulators, conv planes, pool rows).</summary>
     public int ScratchWords { get; }
 
+    /// <summary>
+    /// The per-run memory of a chain of <paramref name="blocks"/>: one output array per block and one scratch array
+    /// large enough for any of them (the blocks run one after another).
+    /// </summary>
+    internal static (ulong[][] Outputs, ulong[] Scratch) AllocateChain(PackedConvBlock[] blocks)
+    {
+        var outputs = new ulong[blocks.Length][];
+        var scratch = 0;
+        for (var k = 0; k < blocks.Length; k++)
+        {
+            outputs[k] = new ulong[blocks[k].OutputWords];
+            scratch = Math.Max(scratch, blocks[k].ScratchWords);
+        }
+        return (outputs, new ulong[scratch]);
+    }
+
     /// <summary>Peak scratch bytes of one run beyond input and output.</summary>
     public long ScratchBytes => 8L * ScratchWords;
-
-    /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits, with scratch rented for the call.</summary>
-    public void Run(ReadOnlySpan<float> input, Span<ulong> output)
-    {
-        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
-        try { Run(input, output, scratch); }
-        finally { ArrayPool<ulong>.Shared.Return(scratch); }
-    }
 
     /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
     public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch)
     {
         if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
         EbnnBlock.FloatConvPoolSign(input, _floatWeights!, Bias, _conv, _pool, FloatThresholds, output, MemoryMarshal.Cast<ulong, float>(scratch));
-    }
-
-    /// <summary>Packed ±1 input → packed output bits, with scratch rented for the call.</summary>
-    public void Run(ReadOnlySpan<ulong> input, Span<ulong> output)
-    {
-        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchWords);
-        try { Run(input, output, scratch); }
-        finally { ArrayPool<ulong>.Shared.Return(scratch); }
     }
 
     /// <summary>Packed ±1 input → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>

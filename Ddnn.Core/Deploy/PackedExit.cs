@@ -1,4 +1,3 @@
-using System.Numerics;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Core.Deploy;
@@ -101,9 +100,7 @@ public sealed class PackedExit
         for (var j = 0; j < Classes; j++)
         {
             var row = _tightWeights.AsSpan(j * _tightRowWords, _tightRowWords);
-            long differing = 0;
-            for (var w = 0; w < row.Length; w++) differing += BitOperations.PopCount(tight[w] ^ row[w]);
-            logits[j] = Logit(j, Features - 2 * differing);
+            logits[j] = Logit(j, Features - 2 * BinaryDot.XorPopCount(tight, row));
         }
     }
 

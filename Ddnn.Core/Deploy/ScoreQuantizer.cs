@@ -13,9 +13,9 @@ namespace Ddnn.Core.Deploy;
 public sealed class ScoreQuantizer
 {
     private const int Levels = 255;
-    private readonly float[] _step;
+    private readonly float[] _lower, _upper, _step;
 
-    /// <summary>A quantizer over explicit per-class ranges.</summary>
+    /// <summary>A quantizer over explicit per-class ranges (copied: the quantizer is immutable).</summary>
     public ScoreQuantizer(float[] lower, float[] upper)
     {
         ArgumentNullException.ThrowIfNull(lower);
@@ -30,8 +30,8 @@ public sealed class ScoreQuantizer
                 throw new ArgumentException($"class {j} has an invalid score range [{lower[j]}, {upper[j]}].", nameof(lower));
             _step[j] = (upper[j] - lower[j]) / Levels;
         }
-        Lower = lower;
-        Upper = upper;
+        _lower = [.. lower];
+        _upper = [.. upper];
     }
 
     /// <summary>The ranges a device exit can produce: its logits at accumulators −n and +n, whichever is smaller first.</summary>
@@ -50,12 +50,12 @@ public sealed class ScoreQuantizer
     }
 
     /// <summary>Smallest logit of each class.</summary>
-    public float[] Lower { get; }
+    public ReadOnlySpan<float> Lower => _lower;
 
     /// <summary>Largest logit of each class.</summary>
-    public float[] Upper { get; }
+    public ReadOnlySpan<float> Upper => _upper;
 
-    public int Classes => Lower.Length;
+    public int Classes => _lower.Length;
 
     /// <summary>Largest difference between a logit in range and its decoded value, over all classes.</summary>
     public float MaxError
@@ -76,7 +76,7 @@ public sealed class ScoreQuantizer
         {
             var z = logits[j];
             if (float.IsNaN(z)) throw new ArgumentException($"logit {j} is NaN and cannot be quantized.", nameof(logits));
-            codes[j] = _step[j] > 0 ? (byte)Math.Clamp(MathF.Round((z - Lower[j]) / _step[j]), 0f, Levels) : (byte)0;
+            codes[j] = _step[j] > 0 ? (byte)Math.Clamp(MathF.Round((z - _lower[j]) / _step[j]), 0f, Levels) : (byte)0;
         }
     }
 
@@ -84,7 +84,7 @@ public sealed class ScoreQuantizer
     public void Decode(ReadOnlySpan<byte> codes, Span<float> logits)
     {
         CheckLengths(logits.Length, codes.Length);
-        for (var j = 0; j < codes.Length; j++) logits[j] = Lower[j] + codes[j] * _step[j];
+        for (var j = 0; j < codes.Length; j++) logits[j] = _lower[j] + codes[j] * _step[j];
     }
 
     private void CheckLengths(int logits, int codes)

@@ -42,6 +42,7 @@ public static class DdnnFile
     public static DdnnFileContents Read(string path, params DdnnFileKind[] accepted)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckAccepted(accepted);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{string.Join(" or ", accepted.Select(k => k.Describe()))} file not found: {path}", path);
         return Parse(File.ReadAllBytes(path), path, accepted);
@@ -53,7 +54,7 @@ public static class DdnnFile
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(source);
-        if (accepted is not { Length: > 0 }) throw new ArgumentException("at least one accepted file kind is needed.", nameof(accepted));
+        CheckAccepted(accepted);
         var kind = CheckHeader(bytes, source, accepted, out var count);
         var sections = new List<FileSection>((int)count);
         var types = new List<SectionType>((int)count);
@@ -123,6 +124,11 @@ public static class DdnnFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = Serialize(kind, sections);
         AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    private static void CheckAccepted(DdnnFileKind[] accepted)
+    {
+        if (accepted is not { Length: > 0 }) throw new ArgumentException("at least one accepted file kind is needed.", nameof(accepted));
     }
 
     private static DdnnFileKind CheckHeader(byte[] bytes, string source, DdnnFileKind[] accepted, out uint count)

@@ -30,8 +30,6 @@ public sealed class PaperVerb : ICliVerb
     private static readonly CliOption FullOption = CliOption.Flag("full", $"full-size run: synthetic {Full.TrainSamples}/{Full.ValidationSamples}/{Full.TestSamples} samples, all of fmnist, {Full.Epochs} epochs");
     private static readonly CliOption Seed = CliOption.Int("seed", 1, "training seed of every model: initialization, batch order and device dropout (the devices study also uses the next seeds)", min: 0);
     private static readonly CliOption DeviceSeeds = CliOption.Int("device-seeds", null, $"training seeds averaged in the number-of-devices study (default {Quick.DeviceStudySeeds})", min: 1, max: 16);
-    private static readonly CliOption Schedule = CliOption.Enum("lr-schedule", "cosine", LearningRateSchedules.Names,
-        "learning-rate schedule of every model: constant, or cosine decay to zero at the last epoch");
     private static readonly CliOption TrainSamples = CliOption.Int("train-samples", null, $"synthetic: training samples (default {Quick.TrainSamples}, --full {Full.TrainSamples})", min: 1);
     private static readonly CliOption ValidationSamples = CliOption.Int("validation-samples", null, $"synthetic: validation samples (default {Quick.ValidationSamples}, --full {Full.ValidationSamples})", min: 1);
     private static readonly CliOption TestSamples = CliOption.Int("test-samples", null, $"synthetic: test samples (default {Quick.TestSamples}, --full {Full.TestSamples})", min: 1);
@@ -48,7 +46,7 @@ public sealed class PaperVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        DatasetOptions.Dataset, ExperimentOptions.DataSeed, FullOption, Seed, DeviceSeeds, TrainSamples, ValidationSamples, TestSamples, ImageSize, Limit, Epochs, Batch, Schedule, Dropout, Step,
+        DatasetOptions.Dataset, ExperimentOptions.DataSeed, FullOption, Seed, DeviceSeeds, TrainSamples, ValidationSamples, TestSamples, ImageSize, Limit, Epochs, Batch, ExperimentOptions.Schedule, Dropout, Step,
         ExperimentOptions.Target, ExperimentOptions.Threads, Out, SweepVerb.Force,
     ];
 
@@ -71,7 +69,7 @@ public sealed class PaperVerb : ICliVerb
             BaseConfig = (PaperConfigs.For(source.Kind) with { InputHeight = splits.Train.Height, InputWidth = splits.Train.Width }).Validate(),
             Epochs = arguments.GetOptionalInt(Epochs.Name) ?? preset.Epochs,
             BatchSize = arguments.GetInt(Batch.Name),
-            Schedule = LearningRateSchedules.Parse(arguments.GetEnum(Schedule.Name)),
+            Schedule = ExperimentOptions.ReadSchedule(arguments),
             Seed = seed,
             DeviceStudySeeds = arguments.GetOptionalInt(DeviceSeeds.Name) ?? preset.DeviceStudySeeds,
             DeviceDropout = arguments.GetFloat(Dropout.Name),

@@ -26,8 +26,6 @@ public sealed class TrainVerb : ICliVerb
     private static readonly CliOption Epochs = CliOption.Int("epochs", 10, "total training epochs", min: 1);
     private static readonly CliOption Out = CliOption.String("out", null, $"run directory: {ModelFile}, {ConfigFile}, {CheckpointFile}, {LogFile}, {MetricsFile} (required)", valueName: "dir");
     private static readonly CliOption LearningRate = CliOption.Float("lr", 1e-3, "Adam learning rate", min: 1e-12, max: 10);
-    private static readonly CliOption Schedule = CliOption.Enum("lr-schedule", "cosine", LearningRateSchedules.Names,
-        "learning-rate schedule over the run: constant, or cosine decay to zero at the last epoch");
     private static readonly CliOption Dropout = CliOption.Float("dropout", 0, "device dropout: probability that a device is absent for a training sample", min: 0, max: 1);
     private static readonly CliOption Resume = CliOption.Flag("resume", $"continue the run whose {CheckpointFile} is in --out (bit-identical to an uninterrupted run)");
 
@@ -36,7 +34,7 @@ public sealed class TrainVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        .. ExperimentOptions.DataOptions, Config, Seed, ExperimentOptions.Threads, Epochs, Out, ExperimentOptions.Batch, LearningRate, Schedule, Dropout,
+        .. ExperimentOptions.DataOptions, Config, Seed, ExperimentOptions.Threads, Epochs, Out, ExperimentOptions.Batch, LearningRate, ExperimentOptions.Schedule, Dropout,
         Resume, ExperimentOptions.Target,
     ];
 
@@ -79,7 +77,7 @@ public sealed class TrainVerb : ICliVerb
                 Epochs = arguments.GetInt(Epochs.Name),
                 BatchSize = arguments.GetInt(ExperimentOptions.Batch.Name),
                 LearningRate = (float)arguments.GetFloat(LearningRate.Name),
-                Schedule = LearningRateSchedules.Parse(arguments.GetEnum(Schedule.Name)),
+                Schedule = ExperimentOptions.ReadSchedule(arguments),
                 Seed = (ulong)arguments.GetInt(Seed.Name),
                 DeviceDropout = arguments.GetFloat(Dropout.Name),
             };
@@ -126,7 +124,7 @@ public sealed class TrainVerb : ICliVerb
         Check(Seed, (ulong)arguments.GetInt(Seed.Name) == saved.Seed, saved.Seed);
         Check(ExperimentOptions.Batch, arguments.GetInt(ExperimentOptions.Batch.Name) == saved.BatchSize, saved.BatchSize);
         Check(LearningRate, (float)arguments.GetFloat(LearningRate.Name) == saved.LearningRate, saved.LearningRate);
-        Check(Schedule, LearningRateSchedules.Parse(arguments.GetEnum(Schedule.Name)) == saved.Schedule, saved.Schedule.ToShortName());
+        Check(ExperimentOptions.Schedule, ExperimentOptions.ReadSchedule(arguments) == saved.Schedule, saved.Schedule.ToShortName());
         Check(Dropout, arguments.GetFloat(Dropout.Name) == saved.DeviceDropout, saved.DeviceDropout);
         if (arguments.IsSet(Config.Name))
             throw new CliUsageException("--config cannot be combined with --resume; the checkpoint holds the configuration");
