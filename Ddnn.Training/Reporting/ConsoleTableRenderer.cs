@@ -45,7 +45,7 @@ public static class ConsoleTableRenderer
 
     // A cell must stay on its line and keep its measured width, or the columns after it would shift.
     private static string OneLine(string text) =>
-        text.AsSpan().IndexOfAny("\r\n\t\f\v\u0085\u2028\u2029") >= 0 ? text.ReplaceLineEndings(" ").Replace('\t', ' ') : text;
+        text.AsSpan().IndexOfAny("\r\n\t\f\v\u0085\u2028\u2029") >= 0 ? text.ReplaceLineEndings(" ").Replace('\t', ' ').Replace('\v', ' ') : text;
 
     private static void AppendLine(StringBuilder text, IReadOnlyList<ResultColumn> columns, string[] cells, int[] widths)
     {

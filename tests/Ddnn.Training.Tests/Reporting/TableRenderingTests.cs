@@ -45,9 +45,11 @@ public class TableRenderingTests
     {
         var table = new ResultTable("t", [ResultColumn.Text("a"), ResultColumn.Text("b")]);
         table.AddRow("x\ty", "p\r\nq");
+        table.AddRow("v\vw", "f\fg");
         var lines = Lines(table.ToConsoleString());
-        Assert.Equal(4, lines.Length);
+        Assert.Equal(5, lines.Length);
         Assert.Equal("x y  p q", lines[3]);
+        Assert.Equal("v w  f g", lines[4]);
     }
 
     [Fact]
