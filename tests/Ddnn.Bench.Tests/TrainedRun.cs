@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 namespace Ddnn.Bench.Tests;
 
 /// <summary>

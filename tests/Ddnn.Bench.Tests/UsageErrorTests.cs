@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 namespace Ddnn.Bench.Tests;
 
 /// <summary>Command lines that cannot run: one line on stderr naming what was wrong, exit code 2 (usage) or 1 (failure), nothing on stdout.</summary>

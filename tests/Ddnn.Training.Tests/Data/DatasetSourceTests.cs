@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 using Ddnn.Training.Data;
 
 namespace Ddnn.Training.Tests.Data;

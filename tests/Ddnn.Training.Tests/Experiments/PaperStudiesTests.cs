@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 using Ddnn.Core.Model;
 using Ddnn.Training.Experiments;
 using Ddnn.Training.Reporting;

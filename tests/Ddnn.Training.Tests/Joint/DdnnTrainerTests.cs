@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 using Ddnn.Kernels;
 using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;

@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 using System.Text;
 using Ddnn.Training.Reporting;
 
@@ -73,7 +74,7 @@ public class CsvFormatTests
     [Fact]
     public void CsvFileWritesAtomicallyAndReadsBack()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var table = new ResultTable("t", [ResultColumn.Text("scheme, name"), ResultColumn.Number("acc")]);
         table.AddRow("MP-CC \"best\"", 0.97);
         table.AddRow("multi\r\nline", 1.0 / 3);

@@ -1,3 +1,4 @@
+using Ddnn.TestSupport;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Training.Tests.Reporting;
@@ -17,7 +18,7 @@ public class ResultsFolderTests
     [Fact]
     public void WritesStudiesIntoTheirFoldersAndRecordsThem()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
 
         var entry = folder.WriteStudy("threshold-sweep", study =>
@@ -36,7 +37,7 @@ public class ResultsFolderTests
     [Fact]
     public void ANonEmptyFolderIsRefusedWithoutForce()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var out1 = temp.Combine("out");
         ResultsFolder.Open(out1, force: false).WriteStudy("a", s => s.WriteTable(Table(1)));
         var before = File.ReadAllText(Path.Combine(out1, "a", "table.csv"));
@@ -53,7 +54,7 @@ public class ResultsFolderTests
     [Fact]
     public void AnExistingEmptyFolderIsFineAndAFileIsNot()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         Directory.CreateDirectory(temp.Combine("empty"));
         Assert.Empty(ResultsFolder.Open(temp.Combine("empty"), force: false).CompletedStudies);
 
@@ -65,7 +66,7 @@ public class ResultsFolderTests
     [Fact]
     public void ForceReplacesStudiesOneByOneAndKeepsTheOthers()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var root = temp.Combine("out");
         var first = ResultsFolder.Open(root, force: false);
         first.WriteStudy("a", s => { s.WriteTable(Table(1)); s.WriteText("extra.txt", "old"); });
@@ -85,7 +86,7 @@ public class ResultsFolderTests
     [Fact]
     public void AStudyThatThrowsLeavesNoPartialFolderAndEarlierStudiesIntact()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         folder.WriteStudy("first", s => s.WriteTable(Table(1)));
 
@@ -105,7 +106,7 @@ public class ResultsFolderTests
     [Fact]
     public void AFailedRewriteKeepsThePreviousVersionOfTheStudy()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         folder.WriteStudy("a", s => s.WriteTable(Table(1)));
 
@@ -123,7 +124,7 @@ public class ResultsFolderTests
     [Fact]
     public void LeftoversOfAKilledRunAreCleanedOrRestoredOnForce()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var root = temp.Combine("out");
         var folder = ResultsFolder.Open(root, force: false);
         folder.WriteStudy("kept", s => s.WriteTable(Table(1)));
@@ -144,7 +145,7 @@ public class ResultsFolderTests
     [Fact]
     public void AStudyThatWritesNothingIsAnError()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         var error = Assert.Throws<InvalidOperationException>(() => folder.WriteStudy("empty", _ => { }));
         Assert.Contains("'empty'", error.Message);
@@ -160,7 +161,7 @@ public class ResultsFolderTests
     [InlineData("with space")]
     public void BadStudyIdsAreRejected(string id)
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         Assert.ThrowsAny<ArgumentException>(() => folder.WriteStudy(id, s => s.WriteTable(Table(1))));
     }
@@ -168,7 +169,7 @@ public class ResultsFolderTests
     [Fact]
     public void StudyFileNamesMustBePlain()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         Assert.Throws<ArgumentException>(() => folder.WriteStudy("a", s => s.WriteText("../evil.txt", "x")));
         Assert.Throws<ArgumentException>(() => folder.WriteStudy("a", s => s.WriteText("sub/x.txt", "x")));
@@ -178,7 +179,7 @@ public class ResultsFolderTests
     [Fact]
     public void AMalformedManifestIsReportedByPath()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var root = temp.Combine("out");
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, ResultsFolder.ManifestFileName), "{ not json");
@@ -189,7 +190,7 @@ public class ResultsFolderTests
     [Fact]
     public void AManifestEntryPointingOutsideTheFolderIsRejected()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var root = temp.Combine("out");
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, ResultsFolder.ManifestFileName),
@@ -201,7 +202,7 @@ public class ResultsFolderTests
     [Fact]
     public void RunInfoAndReportAreWrittenBesideTheStudies()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var folder = ResultsFolder.Open(temp.Combine("out"), force: false);
         var info = new RunInfo
         {
