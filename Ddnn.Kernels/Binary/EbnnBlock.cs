@@ -139,7 +139,7 @@ public static unsafe class EbnnBlock
             fixed (FloatSignThreshold* ptests = thresholds)
             fixed (ulong* pout = output)
             fixed (float* pscratch = scratch)
-                FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+                FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
         }
         finally
         {
@@ -167,7 +167,7 @@ public static unsafe class EbnnBlock
         fixed (FloatSignThreshold* ptests = thresholds)
         fixed (ulong* pout = output)
         fixed (float* pscratch = scratch)
-            FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+            FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
     }
 
     /// <summary>
@@ -187,21 +187,22 @@ public static unsafe class EbnnBlock
         BinaryArgs.Product("row masks of a channel group", FirstLayerConv2d.ChannelGroup, conv.OutHeight);
 
     /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
-    private static void FloatBlock(float* input, uint* masks, float* bias, BinaryConvGeometry conv, PoolGeometry pool,
+    internal static void FloatBlock(float* input, uint* masks, float* bias, in FloatBlockLayout layout,
         FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path)
     {
-        var single = new BinaryConvGeometry(1, conv.InChannels, conv.Height, conv.Width, conv.OutChannels, conv.KernelH,
-            conv.KernelW, conv.Stride, conv.Padding);
-        var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
-        var planes = scratch + padded;
-        var planeLength = conv.OutHeight * conv.OutWidth;
+        var conv = layout.Conv;
+        var pool = layout.Pool;
+        var single = layout.Single;
+        var planes = scratch + layout.PaddedLength;
+        var planeLength = layout.PlaneLength;
         var columnMax = planes + (long)FirstLayerConv2d.ChannelGroup * planeLength;
-        var imageLength = conv.InChannels * conv.Height * conv.Width;
-        var tapCount = conv.InChannels * conv.Taps;
-        var outputWords = PooledWords(conv, pool);
-        var words = BitPacking.WordsFor(conv.OutChannels);
+        var imageLength = layout.ImageLength;
+        var tapCount = layout.TapCount;
+        var outputWords = layout.ImageWords;
+        var words = layout.Words;
+        int ho = layout.OutHeight, wo = layout.OutWidth;
         var vectorised = path != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
-        var narrow = conv.OutWidth + 2 * pool.Padding <= 64;
+        var narrow = layout.Narrow;
         const int group = FirstLayerConv2d.ChannelGroup;
         var signs = stackalloc uint[group];
         var keys = stackalloc float[group];
@@ -223,19 +224,19 @@ public static unsafe class EbnnBlock
                 }
                 var rowMasks = (ulong*)(((nint)columnMax + 7) & ~(nint)7);
                 var decide = rowMasks;
-                var nan = rowMasks + GroupRowMaskWords(conv);
+                var nan = rowMasks + layout.RowMaskWords;
                 if (onMasks == (1 << count) - 1)
                 {
                     // Every channel of the group is one-sided: the SIMD paths test the conv sums in registers.
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
                     if (FirstLayerConv2d.GroupRowMasks(image, groupMasks, bias + c0, count, single, signs, keys, decide, nan, path))
-                        FiringToDecisive(signs, decide, nan, conv.OutHeight, conv.OutWidth);
+                        FiringToDecisive(signs, decide, nan, ho, wo);
                     else
                     {
                         FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
-                        PlanesToDecisive(planes, onMasks, signs, keys, conv.OutHeight, conv.OutWidth, decide, nan, vectorised);
+                        PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
                     }
-                    PoolDecisiveMasks(decide, nan, flip, conv.OutHeight, conv.OutWidth, pool, bits, words, c0, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, ho, wo, pool, bits, words, c0, vectorised);
                     continue;
                 }
                 FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
@@ -243,14 +244,14 @@ public static unsafe class EbnnBlock
                 {
                     if ((onMasks & (1 << c)) != 0) continue;
                     var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
-                    PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
+                    PoolPlane(planes + (long)c * planeLength, ho, wo, pool, lower, upper,
                         bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
                 }
                 if (onMasks != 0)
                 {
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
-                    PlanesToDecisive(planes, onMasks, signs, keys, conv.OutHeight, conv.OutWidth, decide, nan, vectorised);
-                    PoolDecisiveMasks(decide, nan, flip, conv.OutHeight, conv.OutWidth, pool, bits, words, c0, vectorised);
+                    PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, ho, wo, pool, bits, words, c0, vectorised);
                 }
             }
         }

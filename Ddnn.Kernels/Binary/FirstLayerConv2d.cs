@@ -157,22 +157,43 @@ public static unsafe class FirstLayerConv2d
     {
         if (g.Padding == 0) return input;
         int p = g.Padding, paddedH = g.Height + 2 * p, paddedW = g.Width + 2 * p;
-        // Only the border cells are cleared (the interior is overwritten): at device sizes clearing the whole
-        // padded image costs as much as the copy.
+        // Only the border cells are cleared (the interior is overwritten), with plain stores: at device sizes (16x16)
+        // span Clear/CopyTo calls per row cost more than the copy itself.
         for (var plane = 0; plane < g.Batch * g.InChannels; plane++)
         {
             var padded = scratch + (long)plane * paddedH * paddedW;
-            new Span<float>(padded, p * paddedW).Clear();
-            new Span<float>(padded + (long)(p + g.Height) * paddedW, p * paddedW).Clear();
+            Zero(padded, p * paddedW);
+            Zero(padded + (long)(p + g.Height) * paddedW, p * paddedW);
+            var source = input + (long)plane * g.Height * g.Width;
             for (var y = 0; y < g.Height; y++)
             {
                 var row = padded + (long)(y + p) * paddedW;
-                new Span<float>(row, p).Clear();
-                new ReadOnlySpan<float>(input + ((long)plane * g.Height + y) * g.Width, g.Width).CopyTo(new Span<float>(row + p, g.Width));
-                new Span<float>(row + p + g.Width, p).Clear();
+                Zero(row, p);
+                CopyRow(source + (long)y * g.Width, row + p, g.Width);
+                Zero(row + p + g.Width, p);
             }
         }
         return scratch;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(float* destination, int count)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) Vector256<float>.Zero.Store(destination + i);
+        for (; i < count; i++) destination[i] = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* source, float* destination, int count)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) Vector256.Load(source + i).Store(destination + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) Vector128.Load(source + i).Store(destination + i);
+        for (; i < count; i++) destination[i] = source[i];
     }
 
     /// <summary>
