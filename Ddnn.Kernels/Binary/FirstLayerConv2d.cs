@@ -351,18 +351,9 @@ public static unsafe class FirstLayerConv2d
                 }
             }
         }
-        Hand(ref sink, 0, a0, b0, ox, lanes, vectors);
-        if (shape.Count > 1) Hand(ref sink, 1, a1, b1, ox, lanes, vectors);
-        if (shape.Count > 2) Hand(ref sink, 2, a2, b2, ox, lanes, vectors);
-        if (shape.Count > 3) Hand(ref sink, 3, a3, b3, ox, lanes, vectors);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Hand<TVector, TSink>(ref TSink sink, int channel, TVector first, TVector second, int ox, int lanes, int vectors)
-        where TVector : unmanaged
-        where TSink : struct, IQuadSink<TVector>
-    {
-        sink.Emit(channel, first, ox);
-        if (vectors == 2) sink.Emit(channel, second, ox + lanes);
+        sink.Emit(0, a0, b0, ox, vectors);
+        if (shape.Count > 1) sink.Emit(1, a1, b1, ox, vectors);
+        if (shape.Count > 2) sink.Emit(2, a2, b2, ox, vectors);
+        if (shape.Count > 3) sink.Emit(3, a3, b3, ox, vectors);
     }
 }

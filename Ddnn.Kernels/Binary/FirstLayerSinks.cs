@@ -11,8 +11,11 @@ internal interface IQuadSink<TVector> where TVector : unmanaged
     /// <summary>Sums of conv row <paramref name="oy"/> follow.</summary>
     void BeginRow(int oy);
 
-    /// <summary>The sums of <paramref name="channel"/> (0..3 in the group) at columns ox, ox + 1, … of the current row.</summary>
-    void Emit(int channel, TVector sum, int ox);
+    /// <summary>
+    /// The sums of <paramref name="channel"/> (0..3 in the group) at columns ox, ox + 1, … of the current row: one vector
+    /// (<paramref name="first"/>) or, with <paramref name="vectors"/> = 2, two neighbouring ones.
+    /// </summary>
+    void Emit(int channel, TVector first, TVector second, int ox, int vectors);
 }
 
 /// <summary>Stores sum + bias into the group's float planes <c>(count, Ho, Wo)</c>.</summary>
@@ -26,8 +29,13 @@ internal unsafe struct PlaneSink<TLanes, TVector>(float* planes, float* bias, in
     public void BeginRow(int oy) => _row = planes + (long)oy * width;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Emit(int channel, TVector sum, int ox) =>
-        TLanes.Store(TLanes.Add(sum, TLanes.Broadcast(bias[channel])), _row + (long)channel * planeLength + ox);
+    public readonly void Emit(int channel, TVector first, TVector second, int ox, int vectors)
+    {
+        var b = TLanes.Broadcast(bias[channel]);
+        var destination = _row + (long)channel * planeLength + ox;
+        TLanes.Store(TLanes.Add(first, b), destination);
+        if (vectors == 2) TLanes.Store(TLanes.Add(second, b), destination + TLanes.Count);
+    }
 }
 
 /// <summary>
@@ -51,10 +59,20 @@ internal unsafe struct MaskSink<TLanes, TVector>(float* bias, uint* signs, float
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Emit(int channel, TVector sum, int ox)
+    public readonly void Emit(int channel, TVector first, TVector second, int ox, int vectors)
     {
-        var value = TLanes.Add(sum, TLanes.Broadcast(bias[channel]));
-        _fireRow[channel] |= (ulong)TLanes.AtLeastBits(value, TLanes.BroadcastBits(signs[channel]), TLanes.Broadcast(keys[channel])) << ox;
-        _nanRow[channel] |= (ulong)TLanes.NaNBits(value) << ox;
+        var b = TLanes.Broadcast(bias[channel]);
+        var sign = TLanes.BroadcastBits(signs[channel]);
+        var key = TLanes.Broadcast(keys[channel]);
+        var value = TLanes.Add(first, b);
+        ulong hits = TLanes.AtLeastBits(value, sign, key), nans = TLanes.NaNBits(value);
+        if (vectors == 2)
+        {
+            value = TLanes.Add(second, b);
+            hits |= (ulong)TLanes.AtLeastBits(value, sign, key) << TLanes.Count;
+            nans |= (ulong)TLanes.NaNBits(value) << TLanes.Count;
+        }
+        _fireRow[channel] |= hits << ox;
+        _nanRow[channel] |= nans << ox;
     }
 }
