@@ -236,7 +236,7 @@ public static unsafe class EbnnBlock
                         FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
                         PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
                     }
-                    PoolDecisiveMasks(decide, nan, flip, ho, wo, pool, bits, words, c0, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
                     continue;
                 }
                 FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
@@ -251,7 +251,7 @@ public static unsafe class EbnnBlock
                 {
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
                     PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
-                    PoolDecisiveMasks(decide, nan, flip, ho, wo, pool, bits, words, c0, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
                 }
             }
         }
@@ -505,11 +505,11 @@ public static unsafe class EbnnBlock
     /// compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared packed image
     /// at once: the channels' window bits spread to one byte per pixel.
     /// </summary>
-    private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, int ho, int wo, PoolGeometry pool,
-        ulong* image, int words, int c0, bool vectorised)
+    private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
+        ulong* image, int c0, bool vectorised)
     {
-        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
-        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
+        int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
         const int group = FirstLayerConv2d.ChannelGroup;
         var strideMask = StrideMask(s, wp);
         var word = c0 >> 6;
