@@ -13,7 +13,8 @@ namespace Ddnn.Core.Deploy;
 /// thresholds and runs the fused <c>EbnnBlock.FloatConvPoolSign</c>; a binary-input block has integer thresholds (bias
 /// folded in) and runs <c>EbnnBlock.BinaryConvPoolSign</c>, or, when some input channels are zeros (a CC slot of
 /// an absent device), the average of two binary convs (zeros read as +1 and as −1), which is the exact integer sum over
-/// the real channels. The weights are prepared once here (sign masks, tap popcounts). <c>Run</c> takes a scratch span (at
+/// the real channels. The weights are prepared once here (sign masks, tap popcounts; a float-input block prepares the
+/// whole fused kernel, shapes checked once, as a <see cref="PreparedFloatBlock"/>). <c>Run</c> takes a scratch span (at
 /// least <see cref="ScratchWords"/> words, owned by the caller), allocates nothing and is safe on several threads with
 /// separate scratch. <see cref="RunWithZeros"/> keeps accumulators in the instance: one thread at a time.
 /// </remarks>
@@ -21,7 +22,7 @@ public sealed class PackedConvBlock
 {
     private readonly BinaryConvGeometry _conv;
     private readonly PoolGeometry _pool;
-    private readonly FirstLayerWeights? _floatWeights;
+    private readonly PreparedFloatBlock? _floatBlock;
     private readonly BinaryConvWeights? _binaryWeights;
     private int[]? _plusAcc, _minusAcc;
 
@@ -59,8 +60,9 @@ public sealed class PackedConvBlock
         FloatThresholds = floatThresholds ?? [];
         if (FloatInput)
         {
-            _floatWeights = new FirstLayerWeights(weights, outChannels, inChannels, 3, 3);
-            ScratchWords = (EbnnBlock.FloatScratchLength(_conv, _pool) + 1) / 2;
+            _floatBlock = new PreparedFloatBlock(new FirstLayerWeights(weights, outChannels, inChannels, 3, 3), bias,
+                floatThresholds, _conv, _pool);
+            ScratchWords = (_floatBlock.ScratchLength + 1) / 2;
         }
         else
         {
@@ -135,7 +137,7 @@ public sealed class PackedConvBlock
     public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch)
     {
         if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
-        EbnnBlock.FloatConvPoolSign(input, _floatWeights!, Bias, _conv, _pool, FloatThresholds, output, MemoryMarshal.Cast<ulong, float>(scratch));
+        _floatBlock!.Run(input, output, MemoryMarshal.Cast<ulong, float>(scratch));
     }
 
     /// <summary>Packed ±1 input → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>

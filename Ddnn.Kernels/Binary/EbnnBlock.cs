@@ -139,7 +139,7 @@ public static unsafe class EbnnBlock
             fixed (FloatSignThreshold* ptests = thresholds)
             fixed (ulong* pout = output)
             fixed (float* pscratch = scratch)
-                FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+                FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
         }
         finally
         {
@@ -167,7 +167,7 @@ public static unsafe class EbnnBlock
         fixed (FloatSignThreshold* ptests = thresholds)
         fixed (ulong* pout = output)
         fixed (float* pscratch = scratch)
-            FloatBlock(pin, pm, pb, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
+            FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
     }
 
     /// <summary>
@@ -187,21 +187,26 @@ public static unsafe class EbnnBlock
         BinaryArgs.Product("row masks of a channel group", FirstLayerConv2d.ChannelGroup, conv.OutHeight);
 
     /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
-    private static void FloatBlock(float* input, uint* masks, float* bias, BinaryConvGeometry conv, PoolGeometry pool,
+    internal static void FloatBlock(float* input, uint* masks, float* bias, in FloatBlockLayout layout,
         FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path)
     {
-        var single = new BinaryConvGeometry(1, conv.InChannels, conv.Height, conv.Width, conv.OutChannels, conv.KernelH,
-            conv.KernelW, conv.Stride, conv.Padding);
-        var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
-        var planes = scratch + padded;
-        var planeLength = conv.OutHeight * conv.OutWidth;
+        var conv = layout.Conv;
+        var pool = layout.Pool;
+        var single = layout.Single;
+        var planes = scratch + layout.PaddedLength;
+        var planeLength = layout.PlaneLength;
         var columnMax = planes + (long)FirstLayerConv2d.ChannelGroup * planeLength;
-        var imageLength = conv.InChannels * conv.Height * conv.Width;
-        var tapCount = conv.InChannels * conv.Taps;
-        var outputWords = PooledWords(conv, pool);
-        var words = BitPacking.WordsFor(conv.OutChannels);
+        var imageLength = layout.ImageLength;
+        var tapCount = layout.TapCount;
+        var outputWords = layout.ImageWords;
+        var words = layout.Words;
+        int ho = layout.OutHeight, wo = layout.OutWidth;
         var vectorised = path != KernelPath.Scalar && Vector128.IsHardwareAccelerated;
-        var narrow = conv.OutWidth + 2 * pool.Padding <= 64;
+        var narrow = layout.Narrow;
+        const int group = FirstLayerConv2d.ChannelGroup;
+        var signs = stackalloc uint[group];
+        var keys = stackalloc float[group];
+        var flip = stackalloc ulong[group];
         for (var n = 0; n < conv.Batch; n++)
         {
             var image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
@@ -210,20 +215,44 @@ public static unsafe class EbnnBlock
             for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
-                FirstLayerConv2d.Group(image, masks + (long)c0 * tapCount, bias + c0, count, single, planes, path);
+                var groupMasks = masks + (long)c0 * tapCount;
                 var onMasks = 0;
                 for (var c = 0; c < count; c++)
                 {
                     var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
-                    if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity))
-                        onMasks |= 1 << c;
+                    if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity)) onMasks |= 1 << c;
+                }
+                var rowMasks = (ulong*)(((nint)columnMax + 7) & ~(nint)7);
+                var decide = rowMasks;
+                var nan = rowMasks + layout.RowMaskWords;
+                if (onMasks == (1 << count) - 1)
+                {
+                    // Every channel of the group is one-sided: the SIMD paths test the conv sums in registers.
+                    OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
+                    if (FirstLayerConv2d.GroupRowMasks(image, groupMasks, bias + c0, count, single, signs, keys, decide, nan, path))
+                        FiringToDecisive(signs, decide, nan, ho, wo);
                     else
-                        PoolPlane(planes + (long)c * planeLength, conv.OutHeight, conv.OutWidth, pool, lower, upper,
-                            bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
+                    {
+                        FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
+                        PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
+                    }
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                    continue;
+                }
+                FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
+                for (var c = 0; c < count; c++)
+                {
+                    if ((onMasks & (1 << c)) != 0) continue;
+                    var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
+                    PoolPlane(planes + (long)c * planeLength, ho, wo, pool, lower, upper,
+                        bits, words, c0 + c, columnMax, vectorised, float.NegativeInfinity);
                 }
                 if (onMasks != 0)
-                    PoolGroupOnMasks(planes, onMasks, conv.OutHeight, conv.OutWidth, pool, tests + c0, bits, words,
-                        c0, (ulong*)(((nint)columnMax + 7) & ~(nint)7), vectorised);
+                {
+                    OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
+                    PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                }
             }
         }
     }
@@ -401,47 +430,87 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>
-    /// Pool + one-sided threshold of the channels in <paramref name="channels"/> (bit c: plane c of the group, whose
-    /// test is one-sided, rows with padding at most 64 cells) into the cleared packed image. Every conv row becomes,
-    /// once per channel, a mask X of cells that decide (v ≥ bound: firing cells, with NaN cells in a second mask N;
-    /// v ≤ bound: failing cells, NaN included, N empty) in <paramref name="rowMasks"/> (<see cref="GroupRowMaskWords"/>
-    /// twice, row-major over the group's 4 lanes). A window's max then fires exactly when (any X and no N) — for v ≥ bound —
-    /// or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the window rows and over shifts of the
-    /// padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. The four lanes are pooled together in one
-    /// 256-bit vector on the SIMD paths (the scalar twin loops over them), window bits compacted (pext, or its scalar
-    /// twin), and the group's (≤ 4) bits of each pixel written at once: the channels' window bits spread to one byte per
-    /// pixel and ORed.
+    /// The one-sided tests of the group's channels in <paramref name="channels"/> (bit c: channel c) as the row-mask
+    /// kernels take them: v ≥ bound is sign 0 and key = bound; v ≤ bound is the sign bit and key = −bound (so
+    /// (v XOR sign) ≥ key, exact for zeros, infinities and NaN), with flip = all ones. Other lanes get zeros.
     /// </summary>
-    private static void PoolGroupOnMasks(float* planes, int channels, int ho, int wo, PoolGeometry pool,
-        FloatSignThreshold* tests, ulong* image, int words, int c0, ulong* rowMasks, bool vectorised)
+    private static void OneSidedKeys(FloatSignThreshold* tests, int channels, uint* signs, float* keys, ulong* flip)
     {
-        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
-        int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
+        for (var c = 0; c < FirstLayerConv2d.ChannelGroup; c++)
+        {
+            signs[c] = 0;
+            keys[c] = 0;
+            flip[c] = 0;
+            if ((channels & (1 << c)) == 0) continue;
+            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
+            var atLeast = upper == float.PositiveInfinity;
+            signs[c] = atLeast ? 0u : 0x8000_0000u;
+            keys[c] = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(atLeast ? lower : upper) ^ signs[c]);
+            flip[c] = atLeast ? 0 : ulong.MaxValue;
+        }
+    }
+
+    /// <summary>
+    /// Row masks of firing cells (as <see cref="FirstLayerConv2d.GroupRowMasks"/> writes them) made decisive in place:
+    /// for v ≤ bound lanes the failing cells (NaN included) and no NaN mask.
+    /// </summary>
+    private static void FiringToDecisive(uint* signs, ulong* decide, ulong* nan, int ho, int wo)
+    {
+        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
+        for (var c = 0; c < FirstLayerConv2d.ChannelGroup; c++)
+        {
+            if (signs[c] == 0) continue;
+            for (var y = 0; y < ho; y++)
+            {
+                var i = (long)y * FirstLayerConv2d.ChannelGroup + c;
+                decide[i] = ~decide[i] & rowBits;
+                nan[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The scalar twin of the register path: the decisive row masks of the channels in <paramref name="channels"/> from
+    /// the group's float planes (zeros for the other lanes), with the same tests.
+    /// </summary>
+    private static void PlanesToDecisive(float* planes, int channels, uint* signs, float* keys, int ho, int wo,
+        ulong* decide, ulong* nan, bool vectorised)
+    {
         const int group = FirstLayerConv2d.ChannelGroup;
-        var decide = rowMasks;
-        var nan = rowMasks + group * (long)ho;
-        var flip = stackalloc ulong[group];
         var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
         for (var c = 0; c < group; c++)
         {
-            flip[c] = 0;
-            if ((channels & (1 << c)) == 0)
-            {
-                for (var y = 0; y < ho; y++) decide[(long)y * group + c] = nan[(long)y * group + c] = 0;
-                continue;
-            }
-            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
-            var atLeast = upper == float.PositiveInfinity;
-            var bound = atLeast ? lower : upper;
+            var inGroup = (channels & (1 << c)) != 0;
+            var atLeast = signs[c] == 0;
+            var bound = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(keys[c]) ^ signs[c]);
             var plane = planes + (long)c * ho * wo;
-            if (!atLeast) flip[c] = ulong.MaxValue;
             for (var y = 0; y < ho; y++)
             {
-                var fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out var rowNan);
-                decide[(long)y * group + c] = atLeast ? fire : ~fire & rowBits;
-                nan[(long)y * group + c] = atLeast ? rowNan : 0;
+                ulong fire = 0, rowNan = 0;
+                if (inGroup) fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out rowNan);
+                decide[(long)y * group + c] = !inGroup ? 0 : atLeast ? fire : ~fire & rowBits;
+                nan[(long)y * group + c] = inGroup && atLeast ? rowNan : 0;
             }
         }
+    }
+
+    /// <summary>
+    /// Pool + one-sided threshold of a channel group from its row masks: every conv row is, per channel of the group, a
+    /// mask X of cells that decide (v ≥ bound: firing cells, with NaN cells in a second mask N; v ≤ bound: failing cells,
+    /// NaN included, N empty) in <paramref name="decide"/> and <paramref name="nan"/> (row-major over the group's 4
+    /// lanes, from <see cref="FiringToDecisive"/> or <see cref="PlanesToDecisive"/>; unused lanes are zero). A window's max then fires exactly when
+    /// (any X and no N) — for v ≥ bound — or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the
+    /// window rows and over shifts of the padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. The four
+    /// lanes are pooled together in one 256-bit vector on the SIMD paths (the scalar twin loops over them), window bits
+    /// compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared packed image
+    /// at once: the channels' window bits spread to one byte per pixel.
+    /// </summary>
+    private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
+        ulong* image, int c0, bool vectorised)
+    {
+        int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
+        int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
+        const int group = FirstLayerConv2d.ChannelGroup;
         var strideMask = StrideMask(s, wp);
         var word = c0 >> 6;
         var shift = c0 & 63;

@@ -157,22 +157,43 @@ public static unsafe class FirstLayerConv2d
     {
         if (g.Padding == 0) return input;
         int p = g.Padding, paddedH = g.Height + 2 * p, paddedW = g.Width + 2 * p;
-        // Only the border cells are cleared (the interior is overwritten): at device sizes clearing the whole
-        // padded image costs as much as the copy.
+        // Only the border cells are cleared (the interior is overwritten), with plain stores: at device sizes (16x16)
+        // span Clear/CopyTo calls per row cost more than the copy itself.
         for (var plane = 0; plane < g.Batch * g.InChannels; plane++)
         {
             var padded = scratch + (long)plane * paddedH * paddedW;
-            new Span<float>(padded, p * paddedW).Clear();
-            new Span<float>(padded + (long)(p + g.Height) * paddedW, p * paddedW).Clear();
+            Zero(padded, p * paddedW);
+            Zero(padded + (long)(p + g.Height) * paddedW, p * paddedW);
+            var source = input + (long)plane * g.Height * g.Width;
             for (var y = 0; y < g.Height; y++)
             {
                 var row = padded + (long)(y + p) * paddedW;
-                new Span<float>(row, p).Clear();
-                new ReadOnlySpan<float>(input + ((long)plane * g.Height + y) * g.Width, g.Width).CopyTo(new Span<float>(row + p, g.Width));
-                new Span<float>(row + p + g.Width, p).Clear();
+                Zero(row, p);
+                CopyRow(source + (long)y * g.Width, row + p, g.Width);
+                Zero(row + p + g.Width, p);
             }
         }
         return scratch;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(float* destination, int count)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) Vector256<float>.Zero.Store(destination + i);
+        for (; i < count; i++) destination[i] = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* source, float* destination, int count)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) Vector256.Load(source + i).Store(destination + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) Vector128.Load(source + i).Store(destination + i);
+        for (; i < count; i++) destination[i] = source[i];
     }
 
     /// <summary>
@@ -181,14 +202,52 @@ public static unsafe class FirstLayerConv2d
     /// </summary>
     internal static void Group(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes, KernelPath path)
     {
-        var wo = g.OutWidth;
-        if (g.Stride == 1 && path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && wo >= Lanes256.Count)
-            Rows<Lanes256, Vector256<float>>(image, masks, bias, count, g, planes);
-        else if (g.Stride == 1 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && wo >= Lanes128.Count)
-            Rows<Lanes128, Vector128<float>>(image, masks, bias, count, g, planes);
+        if (UsesLanes256(g, path))
+        {
+            var sink = new PlaneSink<Lanes256, Vector256<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
+            Rows<Lanes256, Vector256<float>, PlaneSink<Lanes256, Vector256<float>>>(image, masks, count, g, ref sink);
+        }
+        else if (UsesLanes128(g, path))
+        {
+            var sink = new PlaneSink<Lanes128, Vector128<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
+            Rows<Lanes128, Vector128<float>, PlaneSink<Lanes128, Vector128<float>>>(image, masks, count, g, ref sink);
+        }
         else
             ScalarRows(image, masks, bias, count, g, planes);
     }
+
+    /// <summary>
+    /// The group's conv rows as row bit masks instead of planes, on the SIMD paths only (stride 1, rows of 8 or 4 to 64
+    /// outputs): bit x of <paramref name="fire"/>[y·4 + c] is set where output (y, x) of channel c, bias included, XOR
+    /// <paramref name="signs"/>[c] is ≥ <paramref name="keys"/>[c] (so v ≥ bound with sign 0, v ≤ bound with the sign
+    /// bit and key = bound XOR sign), bit x of <paramref name="nan"/>[y·4 + c] where it is NaN; channels past count get
+    /// zero masks. The outputs are the sums <see cref="Group"/> stores, compared while still in registers. Returns false
+    /// (writing nothing) where only the scalar twin — planes, then the same tests — applies.
+    /// </summary>
+    internal static bool GroupRowMasks(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g,
+        uint* signs, float* keys, ulong* fire, ulong* nan, KernelPath path)
+    {
+        if (g.OutWidth > 64) return false;
+        if (UsesLanes256(g, path))
+        {
+            var sink = new MaskSink<Lanes256, Vector256<float>>(bias, signs, keys, fire, nan);
+            Rows<Lanes256, Vector256<float>, MaskSink<Lanes256, Vector256<float>>>(image, masks, count, g, ref sink);
+            return true;
+        }
+        if (UsesLanes128(g, path))
+        {
+            var sink = new MaskSink<Lanes128, Vector128<float>>(bias, signs, keys, fire, nan);
+            Rows<Lanes128, Vector128<float>, MaskSink<Lanes128, Vector128<float>>>(image, masks, count, g, ref sink);
+            return true;
+        }
+        return false;
+    }
+
+    private static bool UsesLanes256(BinaryConvGeometry g, KernelPath path) =>
+        g.Stride == 1 && path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && g.OutWidth >= Lanes256.Count;
+
+    private static bool UsesLanes128(BinaryConvGeometry g, KernelPath path) =>
+        g.Stride == 1 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && g.OutWidth >= Lanes128.Count;
 
     /// <summary>The reference: every output of the group's planes on its own, in the documented order.</summary>
     private static void ScalarRows(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes)
@@ -218,49 +277,52 @@ public static unsafe class FirstLayerConv2d
     }
 
     /// <summary>
-    /// Stride-1 rows of up to four planes in vectors of <typeparamref name="TLanes"/>: two vectors per step, then single
-    /// vectors, the last one moved back to end at the row's end (the row must be at least one vector wide).
+    /// Stride-1 rows of up to four channels in vectors of <typeparamref name="TLanes"/>, handed to <paramref name="sink"/>:
+    /// two vectors per step, then single vectors, the last one moved back to end at the row's end (the row must be at
+    /// least one vector wide; the moved-back vector repeats a few outputs with the same values).
     /// </summary>
-    private static void Rows<TLanes, TVector>(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes)
+    private static void Rows<TLanes, TVector, TSink>(float* image, uint* masks, int count, BinaryConvGeometry g, ref TSink sink)
         where TLanes : IFloatLanes<TVector>
         where TVector : unmanaged
+        where TSink : struct, IQuadSink<TVector>
     {
         int ho = g.OutHeight, wo = g.OutWidth, lanes = TLanes.Count;
         var paddedW = g.Width + 2 * g.Padding;
         var tapCount = g.InChannels * g.Taps;
-        var shape = new RowShape(g.InChannels, g.KernelH, g.KernelW, (g.Height + 2 * g.Padding) * paddedW, paddedW, ho * wo, count);
-        // Channels past count reuse channel 0's masks (valid memory); their sums are never stored.
+        var shape = new RowShape(g.InChannels, g.KernelH, g.KernelW, (g.Height + 2 * g.Padding) * paddedW, paddedW, count);
+        // Channels past count reuse channel 0's masks (valid memory); their sums are never handed on.
         var m1 = masks + (count > 1 ? tapCount : 0);
         var m2 = masks + (count > 2 ? 2L * tapCount : 0);
         var m3 = masks + (count > 3 ? 3L * tapCount : 0);
         for (var oy = 0; oy < ho; oy++)
         {
             var top = image + (long)oy * paddedW;
-            var row = planes + (long)oy * wo;
+            sink.BeginRow(oy);
             var ox = 0;
             for (; ox + 2 * lanes <= wo; ox += 2 * lanes)
-                Quad<TLanes, TVector>(top + ox, masks, m1, m2, m3, bias, row + ox, shape, 2);
+                Quad<TLanes, TVector, TSink>(top + ox, masks, m1, m2, m3, shape, ox, 2, ref sink);
             for (; ox < wo; ox += lanes)
             {
                 var start = Math.Min(ox, wo - lanes);
-                Quad<TLanes, TVector>(top + start, masks, m1, m2, m3, bias, row + start, shape, 1);
+                Quad<TLanes, TVector, TSink>(top + start, masks, m1, m2, m3, shape, start, 1, ref sink);
             }
         }
     }
 
     /// <summary>Sizes a vector step needs, bundled to keep the kernel's argument list short.</summary>
-    private readonly record struct RowShape(int Channels, int KernelH, int KernelW, int ChannelLength, int PaddedWidth,
-        int PlaneLength, int Count);
+    private readonly record struct RowShape(int Channels, int KernelH, int KernelW, int ChannelLength, int PaddedWidth, int Count);
 
     /// <summary>
-    /// <paramref name="vectors"/> (1 or 2) neighbouring vectors of outputs of four channels at once: every tap loads the
-    /// input vectors once and adds them, sign-flipped by each channel's mask, into that channel's accumulators.
+    /// <paramref name="vectors"/> (1 or 2) neighbouring vectors of outputs (from column <paramref name="ox"/>) of four
+    /// channels at once: every tap loads the input vectors once and adds them, sign-flipped by each channel's mask, into
+    /// that channel's accumulators, which then go to <paramref name="sink"/> (bias not yet added).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Quad<TLanes, TVector>(float* top, uint* m0, uint* m1, uint* m2, uint* m3, float* bias, float* dst,
-        RowShape shape, int vectors)
+    private static void Quad<TLanes, TVector, TSink>(float* top, uint* m0, uint* m1, uint* m2, uint* m3, RowShape shape,
+        int ox, int vectors, ref TSink sink)
         where TLanes : IFloatLanes<TVector>
         where TVector : unmanaged
+        where TSink : struct, IQuadSink<TVector>
     {
         var lanes = TLanes.Count;
         TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
@@ -289,19 +351,9 @@ public static unsafe class FirstLayerConv2d
                 }
             }
         }
-        Store<TLanes, TVector>(a0, b0, bias[0], dst, lanes, vectors);
-        if (shape.Count > 1) Store<TLanes, TVector>(a1, b1, bias[1], dst + shape.PlaneLength, lanes, vectors);
-        if (shape.Count > 2) Store<TLanes, TVector>(a2, b2, bias[2], dst + 2L * shape.PlaneLength, lanes, vectors);
-        if (shape.Count > 3) Store<TLanes, TVector>(a3, b3, bias[3], dst + 3L * shape.PlaneLength, lanes, vectors);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TLanes, TVector>(TVector first, TVector second, float bias, float* dst, int lanes, int vectors)
-        where TLanes : IFloatLanes<TVector>
-        where TVector : unmanaged
-    {
-        var b = TLanes.Broadcast(bias);
-        TLanes.Store(TLanes.Add(first, b), dst);
-        if (vectors == 2) TLanes.Store(TLanes.Add(second, b), dst + lanes);
+        sink.Emit(0, a0, b0, ox, vectors);
+        if (shape.Count > 1) sink.Emit(1, a1, b1, ox, vectors);
+        if (shape.Count > 2) sink.Emit(2, a2, b2, ox, vectors);
+        if (shape.Count > 3) sink.Emit(3, a3, b3, ox, vectors);
     }
 }

@@ -28,6 +28,12 @@ internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
     static abstract TVector AddSigned(TVector accumulator, TVector x, TVector mask);
 
     static abstract TVector Add(TVector a, TVector b);
+
+    /// <summary>Bit i set where lane i of (<paramref name="value"/> XOR <paramref name="sign"/>) ≥ <paramref name="key"/> (false for NaN).</summary>
+    static abstract uint AtLeastBits(TVector value, TVector sign, TVector key);
+
+    /// <summary>Bit i set where lane i of <paramref name="value"/> is NaN.</summary>
+    static abstract uint NaNBits(TVector value);
 }
 
 /// <summary>256-bit lanes (AVX2 path).</summary>
@@ -54,6 +60,13 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint AtLeastBits(Vector256<float> value, Vector256<float> sign, Vector256<float> key) =>
+        Vector256.GreaterThanOrEqual(value ^ sign, key).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NaNBits(Vector256<float> value) => (~Vector256.Equals(value, value)).ExtractMostSignificantBits();
 }
 
 /// <summary>128-bit lanes (Vector128 path, and rows narrower than 8 on the AVX2 path).</summary>
@@ -80,4 +93,11 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint AtLeastBits(Vector128<float> value, Vector128<float> sign, Vector128<float> key) =>
+        Vector128.GreaterThanOrEqual(value ^ sign, key).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NaNBits(Vector128<float> value) => (~Vector128.Equals(value, value)).ExtractMostSignificantBits();
 }

@@ -1,0 +1,64 @@
+namespace Ddnn.Kernels.Binary;
+
+/// <summary>
+/// A first (float-input) eBNN block — <see cref="EbnnBlock"/>'s FloatConvPoolSign — with its weights, bias, thresholds
+/// and shapes checked and prepared once, so a run only checks its three span lengths: for per-sample deployment, where
+/// re-validating geometries on every call costs as much as a fair part of the block itself.
+/// </summary>
+public sealed unsafe class PreparedFloatBlock
+{
+    private readonly FirstLayerWeights _weights;
+    private readonly float[] _bias;
+    private readonly FloatSignThreshold[] _thresholds;
+    private readonly FloatBlockLayout _layout;
+
+    /// <summary>
+    /// Checks everything as <see cref="EbnnBlock.FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>
+    /// does and copies <paramref name="bias"/> and <paramref name="thresholds"/> (later changes to the caller's
+    /// arrays do not reach the block).
+    /// </summary>
+    public PreparedFloatBlock(FirstLayerWeights weights, ReadOnlySpan<float> bias, ReadOnlySpan<FloatSignThreshold> thresholds,
+        BinaryConvGeometry conv, PoolGeometry pool)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        BinaryConv2d.CheckGeometry(conv);
+        weights.CheckMatches(conv, nameof(weights));
+        BinaryArgs.Length(bias, conv.OutChannels, nameof(bias), "(Cout={0})", conv.OutChannels);
+        if (thresholds.Length != conv.OutChannels)
+            throw new ArgumentException(
+                $"thresholds has {thresholds.Length} entries but the conv has {conv.OutChannels} output channels.", nameof(thresholds));
+        OutputLength = EbnnBlock.OutputLength(conv, pool);
+        ScratchLength = EbnnBlock.FloatScratchLength(conv, pool);
+        InputLength = conv.InputLength;
+        _weights = weights;
+        _bias = bias.ToArray();
+        _thresholds = thresholds.ToArray();
+        _layout = new FloatBlockLayout(conv, pool);
+    }
+
+    /// <summary>Floats of the NCHW input <c>(N, Cin, H, W)</c>.</summary>
+    public int InputLength { get; }
+
+    /// <summary>Words of the packed output <c>(N, Hp, Wp, WordsFor(Cout))</c>.</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Scratch floats a run needs (<see cref="EbnnBlock.FloatScratchLength"/>).</summary>
+    public int ScratchLength { get; }
+
+    /// <summary>Float input → packed signs, bit for bit as <see cref="EbnnBlock"/>'s FloatConvPoolSign; allocates nothing.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch)
+    {
+        if (input.Length != InputLength)
+            throw new ArgumentException($"input has {input.Length} floats, expected {InputLength}.", nameof(input));
+        if (output.Length != OutputLength)
+            throw new ArgumentException($"output has {output.Length} words, expected {OutputLength}.", nameof(output));
+        FirstLayerConv2d.CheckScratch(scratch.Length, ScratchLength);
+        fixed (float* pin = input)
+        fixed (uint* pm = _weights.SignMasks)
+        fixed (float* pb = _bias)
+        fixed (FloatSignThreshold* ptests = _thresholds)
+        fixed (ulong* pout = output)
+        fixed (float* pscratch = scratch)
+            EbnnBlock.FloatBlock(pin, pm, pb, _layout, ptests, pout, pscratch, KernelDispatch.Active);
+    }
+}

@@ -1,0 +1,153 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+/// <summary>
+/// <see cref="PreparedFloatBlock"/> and the register path it shares with the fused float block: channel groups whose
+/// tests are all one-sided are thresholded straight from the conv sums, which must give the window-max test and the
+/// scalar twin's bits on every path, NaN and infinite inputs included.
+/// </summary>
+public class PreparedFloatBlockTests
+{
+    private static readonly FloatSignThreshold[] OneSidedKinds =
+    [
+        new(0.5f, false), new(-0.5f, true), new(float.NegativeInfinity, false), new(float.NaN, false),
+        new(float.PositiveInfinity, true), new(0f, true), new(-0f, false), new(float.PositiveInfinity, false),
+        new(float.NegativeInfinity, true),
+    ];
+
+    /// <summary>(W, Cout): row widths around the 4- and 8-lane vectors and up to the 64-bit row mask, channel counts cycling.</summary>
+    public static TheoryData<int, int> Shapes()
+    {
+        var data = new TheoryData<int, int>();
+        int[] widths = [2, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 62];
+        int[] outChannels = [1, 2, 3, 4, 5, 7, 8, 9, 13];
+        for (var i = 0; i < widths.Length; i++) data.Add(widths[i], outChannels[i % outChannels.Length]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneSidedGroupsGiveTheWindowMaxTestAndTheScalarTwinOnEveryPath(int w, int cout)
+    {
+        foreach (var (k, s, p) in new[] { (3, 2, 1), (3, 1, 1), (2, 2, 0) })
+        {
+            if (w + 2 * p < k) continue;
+            const int batch = 2;
+            var conv = new BinaryConvGeometry(batch, 2, 5, w, cout, 3, 3, 1, 1);
+            var pool = new PoolGeometry(k, s, p);
+            var random = new Random(w * 31 + cout * 7 + k + s + p);
+            var input = BinaryReference.RandomDyadic(random, conv.InputLength);
+            for (var i = random.Next(5); i < input.Length; i += 17 + random.Next(30))
+                input[i] = random.Next(3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => float.NegativeInfinity };
+            var latent = BinaryReference.RandomFloats(random, cout * 2 * 9);
+            var bias = BinaryReference.RandomDyadic(random, cout);
+            var thresholds = new FloatSignThreshold[cout];
+            for (var c = 0; c < cout; c++)
+                thresholds[c] = random.Next(3) == 0
+                    ? OneSidedKinds[random.Next(OneSidedKinds.Length)]
+                    : new((float)(random.NextDouble() * 4 - 2), random.Next(2) == 0);
+            var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv);
+            var pooled = BinaryReference.MaxPool(pre, batch, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
+            var expected = new float[pooled.Length];
+            for (var n = 0; n < batch; n++)
+            for (var c = 0; c < cout; c++)
+            for (var i = 0; i < hp * wp; i++)
+            {
+                var at = (n * cout + c) * hp * wp + i;
+                expected[at] = thresholds[c].Fires(pooled[at]) ? 1f : -1f;
+            }
+
+            var packed = new ulong[conv.PackedWeightsLength];
+            BitPacking.PackConvWeights(latent, cout, 2, 3, 3, packed);
+            var weights = new FirstLayerWeights(packed, cout, 2, 3, 3);
+            var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+            var scratch = new float[block.ScratchLength];
+            var scalar = new ulong[block.OutputLength];
+            using (KernelDispatch.Use(KernelPath.Scalar))
+                block.Run(input, scalar, scratch);
+            var what = $"width {w}, Cout {cout}, pool {pool}";
+            AssertSigns(expected, scalar, batch, cout, hp, wp, $"{what}, scalar twin");
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var output = new ulong[scalar.Length];
+                Array.Fill(output, ulong.MaxValue); // every word must be written
+                using (KernelDispatch.Use(path))
+                    block.Run(input, output, scratch);
+                Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, prepared block on {path}");
+                Array.Fill(output, ulong.MaxValue);
+                using (KernelDispatch.Use(path))
+                    EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, output, scratch);
+                Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, FloatConvPoolSign on {path}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheBlockKeepsItsOwnCopiesOfBiasAndThresholds()
+    {
+        var conv = new BinaryConvGeometry(1, 1, 4, 8, 2, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var random = new Random(5);
+        var input = BinaryReference.RandomDyadic(random, conv.InputLength);
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, 2 * 9), 2, 1, 3, 3, packed);
+        var weights = new FirstLayerWeights(packed, 2, 1, 3, 3);
+        float[] bias = [0.25f, -0.5f];
+        FloatSignThreshold[] thresholds = [new(0f, false), new(0.5f, true)];
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var expected = new ulong[block.OutputLength];
+        EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, expected, new float[block.ScratchLength]);
+        bias[0] = 100f;
+        thresholds[1] = new(float.NaN, false);
+        var output = new ulong[block.OutputLength];
+        block.Run(input, output, new float[block.ScratchLength]);
+        Assert.Equal(expected, output);
+    }
+
+    [Fact]
+    public void BadArgumentsAreRejectedWithClearMessages()
+    {
+        var conv = new BinaryConvGeometry(1, 3, 4, 5, 2, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var weights = new FirstLayerWeights(new ulong[conv.PackedWeightsLength], 2, 3, 3, 3);
+        var thresholds = new FloatSignThreshold[2];
+        var bias = new float[2];
+
+        Assert.Throws<ArgumentNullException>("weights", () => new PreparedFloatBlock(null!, bias, thresholds, conv, pool));
+        var other = new FirstLayerWeights(new ulong[3 * 9], 3, 3, 3, 3);
+        var error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(other, bias, thresholds, conv, pool));
+        Assert.Equal("weights", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(weights, new float[3], thresholds, conv, pool));
+        Assert.Equal("bias", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(weights, bias, new FloatSignThreshold[1], conv, pool));
+        Assert.Equal("thresholds", error.ParamName);
+        Assert.Contains("2 output channels", error.Message);
+        Assert.Throws<ArgumentException>("pool", () => new PreparedFloatBlock(weights, bias, thresholds, conv, default));
+        Assert.Throws<ArgumentException>("geometry", () => new PreparedFloatBlock(weights, bias, thresholds, default, pool));
+
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        Assert.Equal(EbnnBlock.OutputLength(conv, pool), block.OutputLength);
+        Assert.Equal(EbnnBlock.FloatScratchLength(conv, pool), block.ScratchLength);
+        Assert.Equal(conv.InputLength, block.InputLength);
+        var input = new float[block.InputLength];
+        var output = new ulong[block.OutputLength];
+        var scratch = new float[block.ScratchLength];
+        error = Assert.Throws<ArgumentException>(() => block.Run(new float[block.InputLength - 1], output, scratch));
+        Assert.Equal("input", error.ParamName);
+        Assert.Contains($"expected {block.InputLength}", error.Message);
+        error = Assert.Throws<ArgumentException>(() => block.Run(input, new ulong[block.OutputLength + 1], scratch));
+        Assert.Equal("output", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => block.Run(input, output, new float[block.ScratchLength - 1]));
+        Assert.Equal("scratch", error.ParamName);
+        Assert.Contains($"needs at least {block.ScratchLength}", error.Message);
+    }
+
+    private static void AssertSigns(float[] expected, ulong[] packed, int batch, int channels, int hp, int wp, string what)
+    {
+        var actual = new float[expected.Length];
+        BitPacking.UnpackToNchw(packed, batch, channels, hp, wp, actual);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(expected[i] == actual[i], $"{what}: sign[{i}] = {actual[i]}, float pipeline gives {expected[i]}");
+    }
+}
