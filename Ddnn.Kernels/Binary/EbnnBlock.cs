@@ -161,13 +161,20 @@ public static unsafe class EbnnBlock
         FirstLayerConv2d.CheckPrepared(input, weights, bias, conv);
         CheckOutput(conv, pool, thresholds.Length, output);
         FirstLayerConv2d.CheckScratch(scratch.Length, FloatScratchLength(conv, pool));
+        FloatBlock(input, weights.SignMasks, bias, new FloatBlockLayout(conv, pool), thresholds, output, scratch);
+    }
+
+    /// <summary>Pins already-checked spans and runs the fused float block on the active kernel path.</summary>
+    internal static void FloatBlock(ReadOnlySpan<float> input, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
+        FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch)
+    {
         fixed (float* pin = input)
-        fixed (uint* pm = weights.SignMasks)
+        fixed (uint* pm = signMasks)
         fixed (float* pb = bias)
         fixed (FloatSignThreshold* ptests = thresholds)
         fixed (ulong* pout = output)
         fixed (float* pscratch = scratch)
-            FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
+            FloatBlock(pin, pm, pb, layout, ptests, pout, pscratch, KernelDispatch.Active);
     }
 
     /// <summary>

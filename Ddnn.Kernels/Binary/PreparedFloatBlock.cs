@@ -5,7 +5,7 @@ namespace Ddnn.Kernels.Binary;
 /// and shapes checked and prepared once, so a run only checks its three span lengths: for per-sample deployment, where
 /// re-validating geometries on every call costs as much as a fair part of the block itself.
 /// </summary>
-public sealed unsafe class PreparedFloatBlock
+public sealed class PreparedFloatBlock
 {
     private readonly FirstLayerWeights _weights;
     private readonly float[] _bias;
@@ -53,12 +53,6 @@ public sealed unsafe class PreparedFloatBlock
         if (output.Length != OutputLength)
             throw new ArgumentException($"output has {output.Length} words, expected {OutputLength}.", nameof(output));
         FirstLayerConv2d.CheckScratch(scratch.Length, ScratchLength);
-        fixed (float* pin = input)
-        fixed (uint* pm = _weights.SignMasks)
-        fixed (float* pb = _bias)
-        fixed (FloatSignThreshold* ptests = _thresholds)
-        fixed (ulong* pout = output)
-        fixed (float* pscratch = scratch)
-            EbnnBlock.FloatBlock(pin, pm, pb, _layout, ptests, pout, pscratch, KernelDispatch.Active);
+        EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, _layout, _thresholds, output, scratch);
     }
 }
