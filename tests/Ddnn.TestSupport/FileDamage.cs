@@ -54,6 +54,31 @@ public static class FileDamage
         }
     }
 
+    /// <summary>
+    /// Flips <paramref name="mask"/> into the byte at <paramref name="position"/> (or cuts the file there) and asserts
+    /// that <paramref name="roundTrip"/> (load the bytes as <paramref name="path"/>, serialize again) either throws an
+    /// <see cref="InvalidDataException"/> naming the path or gives back exactly <paramref name="valid"/>.
+    /// </summary>
+    public static void AssertFlipOrCutIsCleanOrIdentical(byte[] valid, uint position, byte mask, bool cut, string path,
+        Func<byte[], string, byte[]> roundTrip)
+    {
+        var bytes = (byte[])valid.Clone();
+        var at = (int)(position % (uint)bytes.Length);
+        if (cut) bytes = bytes[..at];
+        else bytes[at] ^= mask;
+        byte[] again;
+        try
+        {
+            again = roundTrip(bytes, path);
+        }
+        catch (InvalidDataException e)
+        {
+            Assert.StartsWith(path + ": ", e.Message);
+            return;
+        }
+        Assert.Equal(valid, again); // only an unchanged file (mask 0) may load
+    }
+
     private static byte[] With(byte[] bytes, Action<byte[]> change)
     {
         var copy = (byte[])bytes.Clone();

@@ -153,21 +153,6 @@ public sealed class DdnnModelFileTests : IDisposable
 
     [Property(MaxTest = 150)]
     public void FlippingOrCuttingBytesGivesACleanErrorOrTheIdenticalModel(uint position, byte mask, bool cut)
-    {
-        var bytes = (byte[])SmallFile.Value.Clone();
-        var at = (int)(position % (uint)bytes.Length);
-        if (cut) bytes = bytes[..at];
-        else bytes[at] ^= mask;
-        DdnnModel loaded;
-        try
-        {
-            loaded = DdnnModelFile.Deserialize(bytes, "fuzzed.ddnn");
-        }
-        catch (InvalidDataException e)
-        {
-            Assert.StartsWith("fuzzed.ddnn: ", e.Message);
-            return;
-        }
-        Assert.Equal(SmallFile.Value, DdnnModelFile.Serialize(loaded)); // only an unchanged file (mask 0) may load
-    }
+        => FileDamage.AssertFlipOrCutIsCleanOrIdentical(SmallFile.Value, position, mask, cut, "fuzzed.ddnn",
+            (bytes, path) => DdnnModelFile.Serialize(DdnnModelFile.Deserialize(bytes, path)));
 }

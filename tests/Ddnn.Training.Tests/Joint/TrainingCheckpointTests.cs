@@ -102,23 +102,8 @@ public sealed class TrainingCheckpointTests
 
     [Property(MaxTest = 60)]
     public void FlippingOrCuttingBytesGivesACleanErrorOrTheIdenticalCheckpoint(uint position, byte mask, bool cut)
-    {
-        var bytes = (byte[])Bytes.Clone();
-        var at = (int)(position % (uint)bytes.Length);
-        if (cut) bytes = bytes[..at];
-        else bytes[at] ^= mask;
-        TrainingCheckpoint loaded;
-        try
-        {
-            loaded = TrainingCheckpoint.Deserialize(bytes, "fuzzed.ckpt");
-        }
-        catch (InvalidDataException e)
-        {
-            Assert.StartsWith("fuzzed.ckpt: ", e.Message);
-            return;
-        }
-        Assert.Equal(Bytes, loaded.Serialize());
-    }
+        => FileDamage.AssertFlipOrCutIsCleanOrIdentical(Bytes, position, mask, cut, "fuzzed.ckpt",
+            (bytes, path) => TrainingCheckpoint.Deserialize(bytes, path).Serialize());
 
     [Fact]
     public void CheckpointThenExportThenLoadGivesTheTrainersPredictions()
