@@ -165,8 +165,9 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>Pins already-checked spans and runs the fused float block on the active kernel path.</summary>
-    internal static void FloatBlock(ReadOnlySpan<float> input, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
-        FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch)
+    internal static int FloatBlock(ReadOnlySpan<float> input, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
+        FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch,
+        SplitSumPlan? plan = null)
     {
         fixed (float* pin = input)
         fixed (uint* pm = signMasks)
@@ -174,7 +175,7 @@ public static unsafe class EbnnBlock
         fixed (FloatSignThreshold* ptests = thresholds)
         fixed (ulong* pout = output)
         fixed (float* pscratch = scratch)
-            FloatBlock(pin, pm, pb, layout, ptests, pout, pscratch, KernelDispatch.Active);
+            return FloatBlock(pin, pm, pb, layout, ptests, pout, pscratch, KernelDispatch.Active, plan);
     }
 
     /// <summary>
@@ -184,6 +185,12 @@ public static unsafe class EbnnBlock
     public static int FloatScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
     {
         OutputLength(conv, pool);
+        return checked(FloatSumsOffset(conv, pool) + SplitSumPlan.SumsLength(conv));
+    }
+
+    /// <summary>Where the split-sum shortcut's row sums start in the scratch: after the padded image, the planes and the masks.</summary>
+    internal static int FloatSumsOffset(BinaryConvGeometry conv, PoolGeometry pool)
+    {
         var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
         return checked(padded + BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
             conv.OutHeight, conv.OutWidth) + Math.Max(PoolRowLength(conv, pool), 4 * GroupRowMaskWords(conv) + 1));
@@ -193,10 +200,15 @@ public static unsafe class EbnnBlock
     private static int GroupRowMaskWords(BinaryConvGeometry conv) =>
         BinaryArgs.Product("row masks of a channel group", FirstLayerConv2d.ChannelGroup, conv.OutHeight);
 
-    /// <summary>Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits.</summary>
-    internal static void FloatBlock(float* input, uint* masks, float* bias, in FloatBlockLayout layout,
-        FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path)
+    /// <summary>
+    /// Image by image and channel group by channel group: conv planes, then pool + threshold into packed bits. With a
+    /// <paramref name="plan"/>, eligible groups try the split-sum shortcut first. Returns how many (image, group) units
+    /// the shortcut could not vouch for and were recomputed in the exact order.
+    /// </summary>
+    internal static int FloatBlock(float* input, uint* masks, float* bias, in FloatBlockLayout layout,
+        FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path, SplitSumPlan? plan = null)
     {
+        var recomputed = 0;
         var conv = layout.Conv;
         var pool = layout.Pool;
         var single = layout.Single;
@@ -214,11 +226,13 @@ public static unsafe class EbnnBlock
         var signs = stackalloc uint[group];
         var keys = stackalloc float[group];
         var flip = stackalloc ulong[group];
+        var sums = scratch + layout.SumsOffset;
         for (var n = 0; n < conv.Batch; n++)
         {
             var image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
             var bits = output + (long)n * outputWords;
             new Span<ulong>(bits, outputWords).Clear();
+            var maxAbs = plan is null ? -1f : plan.PrepareImage(input + (long)n * imageLength, imageLength, image, sums, path);
             for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
@@ -236,6 +250,16 @@ public static unsafe class EbnnBlock
                 {
                     // Every channel of the group is one-sided: the SIMD paths test the conv sums in registers.
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
+                    if (maxAbs >= 0 && plan!.Eligible(c0 / group))
+                    {
+                        if (plan.TryGroupMasks(c0 / group, count, image, sums, maxAbs, decide, path))
+                        {
+                            new Span<ulong>(nan, layout.RowMaskWords).Clear();
+                            PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                            continue;
+                        }
+                        recomputed++;
+                    }
                     if (FirstLayerConv2d.GroupRowMasks(image, groupMasks, bias + c0, count, single, signs, keys, decide, nan, path))
                         FiringToDecisive(signs, decide, nan, ho, wo);
                     else
@@ -262,11 +286,12 @@ public static unsafe class EbnnBlock
                 }
             }
         }
+        return recomputed;
     }
 
     /// <summary>The firing range of a test, read through the interface without boxing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
+    internal static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
 
     private static int PooledWords(BinaryConvGeometry conv, PoolGeometry pool) =>
         pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth) * BitPacking.WordsFor(conv.OutChannels);
@@ -512,7 +537,7 @@ public static unsafe class EbnnBlock
     /// compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared packed image
     /// at once: the channels' window bits spread to one byte per pixel.
     /// </summary>
-    private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
+    internal static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
         ulong* image, int c0, bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;

@@ -25,6 +25,7 @@ internal readonly struct FloatBlockLayout
         ImageWords = PooledHeight * PooledWidth * Words;
         Narrow = OutWidth + 2 * pool.Padding <= 64;
         RowMaskWords = FirstLayerConv2d.ChannelGroup * OutHeight;
+        SumsOffset = EbnnBlock.FloatSumsOffset(conv, pool);
     }
 
     public BinaryConvGeometry Conv { get; }
@@ -61,4 +62,7 @@ internal readonly struct FloatBlockLayout
 
     /// <summary>Words of one kind of row mask (fire or NaN) for every conv row of a channel group.</summary>
     public int RowMaskWords { get; }
+
+    /// <summary>Scratch offset (floats) of the split-sum shortcut's row sums (<see cref="SplitSumPlan"/>).</summary>
+    public int SumsOffset { get; }
 }

@@ -29,6 +29,22 @@ internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
 
     static abstract TVector Add(TVector a, TVector b);
 
+    static abstract TVector Subtract(TVector a, TVector b);
+
+    static abstract TVector Multiply(TVector a, TVector b);
+
+    /// <summary>Lane-wise minimum (operands are never NaN where it is used).</summary>
+    static abstract TVector Min(TVector a, TVector b);
+
+    /// <summary>|x|: the sign bit cleared.</summary>
+    static abstract TVector Abs(TVector value);
+
+    /// <summary>Bit i set where lane i has its sign bit set (−0 and NaNs with the sign bit included).</summary>
+    static abstract uint SignBits(TVector value);
+
+    /// <summary>The smallest lane.</summary>
+    static abstract float MinAcross(TVector value);
+
     /// <summary>Bit i set where lane i of (<paramref name="value"/> XOR <paramref name="sign"/>) ≥ <paramref name="key"/> (false for NaN).</summary>
     static abstract uint AtLeastBits(TVector value, TVector sign, TVector key);
 
@@ -62,6 +78,24 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.MinNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SignBits(Vector256<float> value) => value.ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MinAcross(Vector256<float> value) => Lanes128.MinAcross(Vector128.MinNative(value.GetLower(), value.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint AtLeastBits(Vector256<float> value, Vector256<float> sign, Vector256<float> key) =>
         Vector256.GreaterThanOrEqual(value ^ sign, key).ExtractMostSignificantBits();
 
@@ -93,6 +127,25 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Vector128.MinNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SignBits(Vector128<float> value) => value.ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MinAcross(Vector128<float> value) =>
+        MathF.Min(MathF.Min(value.GetElement(0), value.GetElement(1)), MathF.Min(value.GetElement(2), value.GetElement(3)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint AtLeastBits(Vector128<float> value, Vector128<float> sign, Vector128<float> key) =>

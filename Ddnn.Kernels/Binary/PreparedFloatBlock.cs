@@ -11,6 +11,7 @@ public sealed class PreparedFloatBlock
     private readonly float[] _bias;
     private readonly FloatSignThreshold[] _thresholds;
     private readonly FloatBlockLayout _layout;
+    private readonly SplitSumPlan? _splitSums;
 
     /// <summary>
     /// Checks everything as <see cref="EbnnBlock.FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>
@@ -34,7 +35,15 @@ public sealed class PreparedFloatBlock
         _bias = bias.ToArray();
         _thresholds = thresholds.ToArray();
         _layout = new FloatBlockLayout(conv, pool);
+        _splitSums = SplitSumPlan.TryCreate(_layout, weights.SignMasks, _bias, _thresholds);
     }
+
+    /// <summary>
+    /// True when some channel group can take the split-sum shortcut (stride 1, rows of at most 64 cells with the pool
+    /// padding, one-sided tests with finite bounds and biases): same bits as the exact summation order, about a third of
+    /// the additions, see <see cref="Run"/>.
+    /// </summary>
+    public bool UsesSplitSums => _splitSums is not null;
 
     /// <summary>Floats of the NCHW input <c>(N, Cin, H, W)</c>.</summary>
     public int InputLength { get; }
@@ -45,14 +54,20 @@ public sealed class PreparedFloatBlock
     /// <summary>Scratch floats a run needs (<see cref="EbnnBlock.FloatScratchLength"/>).</summary>
     public int ScratchLength { get; }
 
-    /// <summary>Float input → packed signs, bit for bit as <see cref="EbnnBlock"/>'s FloatConvPoolSign; allocates nothing.</summary>
-    public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch)
+    /// <summary>
+    /// Float input → packed signs, bit for bit as <see cref="EbnnBlock"/>'s FloatConvPoolSign; allocates nothing.
+    /// Channel groups that can (<see cref="UsesSplitSums"/>) are first thresholded from split sums (shared window sums
+    /// plus each channel's minority taps), which round differently from the documented order; every cell must clear a
+    /// proven error margin from its bound, otherwise the group is recomputed in the exact order, so the bits never
+    /// differ. Returns how many (image, channel group) units were recomputed that way (0 on most inputs).
+    /// </summary>
+    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch)
     {
         if (input.Length != InputLength)
             throw new ArgumentException($"input has {input.Length} floats, expected {InputLength}.", nameof(input));
         if (output.Length != OutputLength)
             throw new ArgumentException($"output has {output.Length} words, expected {OutputLength}.", nameof(output));
         FirstLayerConv2d.CheckScratch(scratch.Length, ScratchLength);
-        EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, _layout, _thresholds, output, scratch);
+        return EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, _layout, _thresholds, output, scratch, _splitSums);
     }
 }
