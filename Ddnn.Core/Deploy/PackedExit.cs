@@ -18,6 +18,9 @@ public sealed class PackedExit
     /// <summary>Largest tight row the packed run repacks on the stack; wider exits dot the NHWC rows directly.</summary>
     private const int MaxStackTightWords = 512;
 
+    /// <summary>Most classes whose popcounts a packed run keeps on the stack.</summary>
+    private const int MaxStackClasses = 1024;
+
     private readonly int _wordsPerPixel;
     private readonly int _tightRowWords;
     private readonly ulong[]? _tightWeights;
@@ -97,11 +100,9 @@ public sealed class PackedExit
         // construction), so each class needs WordsFor(C·H·W) popcounts instead of H·W·WordsFor(C).
         Span<ulong> tight = stackalloc ulong[_tightRowWords];
         TightPacking.Tighten(map, Height * Width, Channels, tight);
-        for (var j = 0; j < Classes; j++)
-        {
-            var row = _tightWeights.AsSpan(j * _tightRowWords, _tightRowWords);
-            logits[j] = Logit(j, Features - 2 * BinaryDot.XorPopCount(tight, row));
-        }
+        Span<int> differing = Classes <= MaxStackClasses ? stackalloc int[Classes] : new int[Classes];
+        BinaryDot.XorPopCounts(tight, _tightWeights, differing);
+        for (var j = 0; j < differing.Length; j++) logits[j] = Logit(j, Features - 2L * differing[j]);
     }
 
     /// <summary>Logits from a packed map with zero channels, given with the zeros read as +1 and as −1 (exact average).</summary>

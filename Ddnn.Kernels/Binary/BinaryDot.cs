@@ -32,6 +32,29 @@ public static unsafe class BinaryDot
         return bits - 2 * XorPopCount(a, b);
     }
 
+    /// <summary>
+    /// popcount(<paramref name="vector"/> XOR row r) for every row of <paramref name="rows"/> (consecutive runs of
+    /// vector.Length words) into <paramref name="counts"/>: one checked call for a whole binary matrix-vector product.
+    /// Vectors of up to <see cref="ShortWords"/> words (an exit over a small feature map) are counted with scalar popcnt
+    /// on every path, which beats setting up a SIMD reduction per row; the counts are exact either way.
+    /// </summary>
+    public static void XorPopCounts(ReadOnlySpan<ulong> vector, ReadOnlySpan<ulong> rows, Span<int> counts)
+    {
+        var words = vector.Length;
+        if (words == 0) throw new ArgumentException("vector is empty.", nameof(vector));
+        if (rows.Length != (long)counts.Length * words)
+            throw new ArgumentException(
+                $"rows has {rows.Length} words but {counts.Length} counts of {words}-word rows need {(long)counts.Length * words}.", nameof(rows));
+        var path = words <= ShortWords ? KernelPath.Scalar : KernelDispatch.Active;
+        fixed (ulong* pv = vector)
+        fixed (ulong* pr = rows)
+            for (var r = 0; r < counts.Length; r++)
+                counts[r] = (int)Count(pv, pr + (long)r * words, words, path);
+    }
+
+    /// <summary>Longest vector <see cref="XorPopCounts"/> counts with scalar popcnt on every path.</summary>
+    public const int ShortWords = 8;
+
     internal static long Count(ulong* a, ulong* b, int words, KernelPath path) => path switch
     {
         KernelPath.Avx2 => Avx2XorPopCounter.Count(a, b, words),

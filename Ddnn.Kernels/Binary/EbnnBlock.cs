@@ -250,9 +250,9 @@ public static unsafe class EbnnBlock
                 {
                     // Every channel of the group is one-sided: the SIMD paths test the conv sums in registers.
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
-                    if (maxAbs >= 0 && plan!.Eligible(c0 / group))
+                    if (plan is not null && plan.Eligible(c0 / group))
                     {
-                        if (plan.TryGroupMasks(c0 / group, count, image, sums, maxAbs, decide, path))
+                        if (maxAbs >= 0 && plan.TryGroupMasks(c0 / group, count, image, sums, maxAbs, decide, path))
                         {
                             new Span<ulong>(nan, layout.RowMaskWords).Clear();
                             PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
@@ -532,75 +532,64 @@ public static unsafe class EbnnBlock
     /// NaN included, N empty) in <paramref name="decide"/> and <paramref name="nan"/> (row-major over the group's 4
     /// lanes, from <see cref="FiringToDecisive"/> or <see cref="PlanesToDecisive"/>; unused lanes are zero). A window's max then fires exactly when
     /// (any X and no N) — for v ≥ bound — or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the
-    /// window rows and over shifts of the padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. The four
-    /// lanes are pooled together in one 256-bit vector on the SIMD paths (the scalar twin loops over them), window bits
-    /// compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared packed image
-    /// at once: the channels' window bits spread to one byte per pixel.
+    /// window rows and over shifts of the padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. Window
+    /// bits are compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared
+    /// packed image at once: the channels' window bits spread to one byte per pixel (pdep, or its scalar twin).
     /// </summary>
     internal static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
         ulong* image, int c0, bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
-        const int group = FirstLayerConv2d.ChannelGroup;
         var strideMask = StrideMask(s, wp);
         var word = c0 >> 6;
         var shift = c0 & 63;
-        var pooled = stackalloc ulong[group];
-        var lanes = vectorised && Vector256.IsHardwareAccelerated;
         for (var py = 0; py < hp; py++)
         {
             var y0 = Math.Max(0, py * s - p);
             var y1 = Math.Min(ho, py * s - p + k);
-            if (lanes)
-            {
-                var x = Vector256<ulong>.Zero;
-                var n = Vector256<ulong>.Zero;
-                for (var y = y0; y < y1; y++)
-                {
-                    x |= Vector256.Load(decide + (long)y * group);
-                    n |= Vector256.Load(nan + (long)y * group);
-                }
-                x = Vector256.ShiftLeft(x, p);
-                n = Vector256.ShiftLeft(n, p);
-                Vector256<ulong> anyX = x, anyN = n;
-                for (var dx = 1; dx < k; dx++)
-                {
-                    anyX |= Vector256.ShiftRightLogical(x, dx);
-                    anyN |= Vector256.ShiftRightLogical(n, dx);
-                }
-                Vector256.Xor(Vector256.AndNot(anyX, anyN), Vector256.Load(flip)).Store(pooled);
-            }
-            else
-                for (var c = 0; c < group; c++)
-                {
-                    ulong x = 0, n = 0;
-                    for (var y = y0; y < y1; y++)
-                    {
-                        x |= decide[(long)y * group + c];
-                        n |= nan[(long)y * group + c];
-                    }
-                    x <<= p;
-                    n <<= p;
-                    ulong anyX = x, anyN = n;
-                    for (var dx = 1; dx < k; dx++)
-                    {
-                        anyX |= x >> dx;
-                        anyN |= n >> dx;
-                    }
-                    pooled[c] = (anyX & ~anyN) ^ flip[c];
-                }
-            for (var c = 0; c < group; c++) pooled[c] = Compact(pooled[c], strideMask, s, wp, vectorised);
+            // Word by word on every path: the masks were just written as single words, and a vector load across
+            // four fresh word stores cannot be forwarded from them (it waits for the stores to retire).
+            var p0 = PoolLane(decide, nan, flip, 0, y0, y1, k, p, strideMask, s, wp, vectorised);
+            var p1 = PoolLane(decide, nan, flip, 1, y0, y1, k, p, strideMask, s, wp, vectorised);
+            var p2 = PoolLane(decide, nan, flip, 2, y0, y1, k, p, strideMask, s, wp, vectorised);
+            var p3 = PoolLane(decide, nan, flip, 3, y0, y1, k, p, strideMask, s, wp, vectorised);
             var bits = image + (long)py * wp * words + word;
             for (var px0 = 0; px0 < wp; px0 += 8)
             {
-                ulong pixels = 0;
-                for (var c = 0; c < group; c++) pixels |= SpreadToBytes((pooled[c] >> px0) & 0xFF, vectorised) << c;
+                var pixels = SpreadToBytes((p0 >> px0) & 0xFF, vectorised) | SpreadToBytes((p1 >> px0) & 0xFF, vectorised) << 1
+                    | SpreadToBytes((p2 >> px0) & 0xFF, vectorised) << 2 | SpreadToBytes((p3 >> px0) & 0xFF, vectorised) << 3;
                 var end = Math.Min(8, wp - px0);
                 for (var i = 0; i < end; i++)
                     bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
             }
         }
+    }
+
+    /// <summary>
+    /// One lane's pooled row: OR of the window rows' decisive and NaN masks, shifted by the padding, ORed over the k
+    /// window columns, (anyX AND NOT anyN) XOR flip, then the window starts compacted to bits 0, 1, ….
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong PoolLane(ulong* decide, ulong* nan, ulong* flip, int lane, int y0, int y1, int k, int p,
+        ulong strideMask, int s, int wp, bool vectorised)
+    {
+        const int group = FirstLayerConv2d.ChannelGroup;
+        ulong x = 0, n = 0;
+        for (var y = y0; y < y1; y++)
+        {
+            x |= decide[(long)y * group + lane];
+            n |= nan[(long)y * group + lane];
+        }
+        x <<= p;
+        n <<= p;
+        ulong anyX = x, anyN = n;
+        for (var dx = 1; dx < k; dx++)
+        {
+            anyX |= x >> dx;
+            anyN |= n >> dx;
+        }
+        return Compact((anyX & ~anyN) ^ flip[lane], strideMask, s, wp, vectorised);
     }
 
     /// <summary>

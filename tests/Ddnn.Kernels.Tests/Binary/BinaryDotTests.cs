@@ -67,6 +67,34 @@ public class BinaryDotTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void XorPopCountsEqualOneCountPerRowAcrossTheShortVectorLimit(KernelPath path)
+    {
+        var random = new Random(13);
+        foreach (var words in new[] { 1, 3, 4, BinaryDot.ShortWords, BinaryDot.ShortWords + 1, 37 })
+        foreach (var rows in new[] { 1, 2, 10, 17 })
+        {
+            var vector = BinaryReference.RandomWords(random, words);
+            var matrix = BinaryReference.RandomWords(random, rows * words);
+            var counts = new int[rows];
+            using (KernelDispatch.Use(path))
+                BinaryDot.XorPopCounts(vector, matrix, counts);
+            for (var r = 0; r < rows; r++)
+                Assert.Equal(BinaryDot.XorPopCount(vector, matrix.AsSpan(r * words, words)), counts[r]);
+        }
+    }
+
+    [Fact]
+    public void XorPopCountsRejectsRowsThatDoNotFit()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BinaryDot.XorPopCounts(new ulong[4], new ulong[39], new int[10]));
+        Assert.Equal("rows", error.ParamName);
+        Assert.Contains("40", error.Message);
+        error = Assert.Throws<ArgumentException>(() => BinaryDot.XorPopCounts([], new ulong[4], new int[1]));
+        Assert.Equal("vector", error.ParamName);
+    }
+
     [Fact]
     public void MismatchedSpansAreRejected()
     {

@@ -1,0 +1,149 @@
+using Ddnn.Kernels.Binary;
+
+namespace Ddnn.Kernels.Tests.Binary;
+
+/// <summary>
+/// The split-sum shortcut of <see cref="PreparedFloatBlock"/> (shared window sums plus minority taps, trusted only
+/// outside a proven error margin): on every path its bits must equal the exact-order block
+/// (<see cref="EbnnBlock"/>'s FloatConvPoolSign, which never takes the shortcut) for generic float inputs, where the
+/// two summation orders really do round differently, and it must hand cells that sit on their bound back to the exact
+/// order instead of guessing.
+/// </summary>
+public class SplitSumShortcutTests
+{
+    /// <summary>(Cin, H, W, Cout, pool k, s, p): the device shape, widths around 4/8-lane vectors and the 64-bit row mask.</summary>
+    public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
+    {
+        { 1, 16, 16, 4, 3, 2, 1 },
+        { 1, 16, 16, 16, 3, 2, 1 },
+        { 1, 5, 4, 3, 3, 2, 1 },
+        { 1, 7, 9, 5, 2, 2, 0 },
+        { 2, 6, 13, 7, 3, 1, 1 },
+        { 3, 4, 17, 4, 3, 2, 1 },
+        { 1, 3, 31, 9, 2, 2, 0 },
+        { 2, 5, 62, 2, 3, 2, 1 },
+        { 1, 8, 3, 1, 3, 2, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void GenericFloatInputsGiveTheExactOrderBitsOnEveryPath(int cin, int h, int w, int cout, int k, int s, int p)
+    {
+        var random = new Random(cin * 1000 + h * 100 + w * 7 + cout);
+        var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 3, cin, h, w, cout, k, s, p);
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        Assert.True(block.UsesSplitSums);
+        var units = conv.Batch * ((cout + 3) / 4);
+        var shortcutUnits = 0;
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var input = BinaryReference.RandomFloats(random, conv.InputLength, 1 + trial);
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
+                if (path == KernelDispatch.Best) shortcutUnits += units - recomputed;
+            }
+        }
+        // The comparison above cannot pass by always falling back: most units must have been decided by the shortcut.
+        Assert.True(shortcutUnits > 20 * units / 2, $"the shortcut decided only {shortcutUnits} of {20 * units} units");
+    }
+
+    [Fact]
+    public void CellsOnTheirBoundAreRecomputedInTheExactOrder()
+    {
+        var random = new Random(11);
+        var (conv, pool, weights, bias, _) = RandomBlock(random, 1, 1, 16, 16, 4, 3, 2, 1);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        var values = new float[conv.OutputLength];
+        FirstLayerConv2d.Forward(input, weights, bias, conv, values, new float[FirstLayerConv2d.ScratchLength(conv)]);
+        for (var trial = 0; trial < 12; trial++)
+        {
+            // Each channel's bound is one of its own exact-order outputs, or the float next to it: the shortcut cannot
+            // tell those apart from the real value and must not guess.
+            var thresholds = new FloatSignThreshold[conv.OutChannels];
+            for (var c = 0; c < thresholds.Length; c++)
+            {
+                var v = values[c * conv.OutHeight * conv.OutWidth + random.Next(conv.OutHeight * conv.OutWidth)];
+                var bound = (trial % 3) switch { 0 => v, 1 => MathF.BitIncrement(v), _ => MathF.BitDecrement(v) };
+                thresholds[c] = new FloatSignThreshold(bound, random.Next(2) == 0);
+            }
+            var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
+                Assert.Equal(1, recomputed);
+            }
+        }
+    }
+
+    [Fact]
+    public void NonFiniteAndHugeInputsNeverTakeTheShortcut()
+    {
+        var random = new Random(12);
+        var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 1, 9, 12, 6, 3, 2, 1);
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        foreach (var special in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e30f, -1e38f })
+        {
+            var input = BinaryReference.RandomFloats(random, conv.InputLength);
+            input[random.Next(input.Length / 2)] = special; // image 0 only
+            foreach (var path in KernelDispatch.Supported)
+            {
+                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"input {special}");
+                Assert.Equal(2, recomputed); // both groups of image 0, none of image 1
+            }
+        }
+    }
+
+    [Fact]
+    public void GroupsWithTwoSidedOrInfiniteTestsKeepTheExactOrder()
+    {
+        var random = new Random(13);
+        var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
+        thresholds[1] = new FloatSignThreshold(float.NegativeInfinity, false); // fires for every non-NaN value
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        Assert.True(block.UsesSplitSums); // the second group still can
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        foreach (var path in KernelDispatch.Supported)
+            AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, "first group ineligible");
+
+        thresholds[5] = new FloatSignThreshold(float.NaN, false);
+        Assert.False(new PreparedFloatBlock(weights, bias, thresholds, conv, pool).UsesSplitSums);
+        var strided = new BinaryConvGeometry(1, 1, 8, 8, 8, 3, 3, 2, 1);
+        var fresh = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
+        Assert.False(new PreparedFloatBlock(fresh.Weights, fresh.Bias, fresh.Thresholds, strided, pool).UsesSplitSums);
+    }
+
+    private static (BinaryConvGeometry Conv, PoolGeometry Pool, FirstLayerWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
+        RandomBlock(Random random, int batch, int cin, int h, int w, int cout, int k, int s, int p)
+    {
+        var conv = new BinaryConvGeometry(batch, cin, h, w, cout, 3, 3, 1, 1);
+        var pool = new PoolGeometry(k, s, p);
+        var latent = BinaryReference.RandomFloats(random, cout * cin * 9);
+        // Some channels all +1 or all −1: empty minorities on both sides.
+        for (var t = 0; t < cin * 9 && cout > 2; t++) (latent[t], latent[cin * 9 + t]) = (1f, -1f);
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(latent, cout, cin, 3, 3, packed);
+        var bias = BinaryReference.RandomFloats(random, cout, 0.5f);
+        var thresholds = new FloatSignThreshold[cout];
+        for (var c = 0; c < cout; c++) thresholds[c] = new FloatSignThreshold((float)(random.NextDouble() * 3 - 1.5), random.Next(2) == 0);
+        return (conv, pool, new FirstLayerWeights(packed, cout, cin, 3, 3), bias, thresholds);
+    }
+
+    /// <summary>Runs the block on <paramref name="path"/>, asserts its bits equal the exact-order block's, returns the recomputed units.</summary>
+    private static int AssertSameAsExactOrder(PreparedFloatBlock block, float[] input, FirstLayerWeights weights, float[] bias,
+        FloatSignThreshold[] thresholds, BinaryConvGeometry conv, PoolGeometry pool, KernelPath path, string what)
+    {
+        var scratch = new float[block.ScratchLength];
+        var expected = new ulong[block.OutputLength];
+        var actual = new ulong[block.OutputLength];
+        Array.Fill(actual, ulong.MaxValue); // every word must be written
+        int recomputed;
+        using (KernelDispatch.Use(path))
+        {
+            EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, expected, scratch);
+            recomputed = block.Run(input, actual, scratch);
+        }
+        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{what}: split sums differ from the exact order on {path} ({conv})");
+        return recomputed;
+    }
+}
