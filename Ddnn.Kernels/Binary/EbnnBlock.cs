@@ -252,10 +252,9 @@ public static unsafe class EbnnBlock
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
                     if (plan is not null && plan.Eligible(c0 / group))
                     {
-                        if (maxAbs >= 0 && plan.TryGroupMasks(c0 / group, count, image, sums, maxAbs, decide, path))
+                        if (maxAbs >= 0 && plan.TryGroupWindows(c0 / group, count, image, sums, maxAbs, decide, path))
                         {
-                            new Span<ulong>(nan, layout.RowMaskWords).Clear();
-                            PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                            PoolWindowRows(decide, flip, layout, bits, c0, vectorised);
                             continue;
                         }
                         recomputed++;
@@ -554,15 +553,54 @@ public static unsafe class EbnnBlock
             var p1 = PoolLane(decide, nan, flip, 1, y0, y1, k, p, strideMask, s, wp, vectorised);
             var p2 = PoolLane(decide, nan, flip, 2, y0, y1, k, p, strideMask, s, wp, vectorised);
             var p3 = PoolLane(decide, nan, flip, 3, y0, y1, k, p, strideMask, s, wp, vectorised);
-            var bits = image + (long)py * wp * words + word;
-            for (var px0 = 0; px0 < wp; px0 += 8)
+            WritePixels(image + (long)py * wp * words + word, words, shift, wp, p0, p1, p2, p3, vectorised);
+        }
+    }
+
+    /// <summary>
+    /// Pool + one-sided threshold of a channel group from rows already pooled across (the split-sum shortcut's
+    /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free): per pooled row and lane, the OR of its window rows XOR flip,
+    /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
+    /// </summary>
+    internal static void PoolWindowRows(ulong* windows, ulong* flip, in FloatBlockLayout layout, ulong* image, int c0, bool vectorised)
+    {
+        int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
+        int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
+        var strideMask = StrideMask(s, wp);
+        const int group = FirstLayerConv2d.ChannelGroup;
+        ulong f0 = flip[0], f1 = flip[1], f2 = flip[2], f3 = flip[3];
+        for (var py = 0; py < hp; py++)
+        {
+            int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
+            ulong x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+            for (var y = y0; y < y1; y++)
             {
-                var pixels = SpreadToBytes((p0 >> px0) & 0xFF, vectorised) | SpreadToBytes((p1 >> px0) & 0xFF, vectorised) << 1
-                    | SpreadToBytes((p2 >> px0) & 0xFF, vectorised) << 2 | SpreadToBytes((p3 >> px0) & 0xFF, vectorised) << 3;
-                var end = Math.Min(8, wp - px0);
-                for (var i = 0; i < end; i++)
-                    bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
+                var row = windows + (long)y * group;
+                x0 |= row[0];
+                x1 |= row[1];
+                x2 |= row[2];
+                x3 |= row[3];
             }
+            WritePixels(image + (long)py * wp * words + (c0 >> 6), words, c0 & 63, wp,
+                Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),
+                Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised), vectorised);
+        }
+    }
+
+    /// <summary>
+    /// ORs four lanes' pooled bits (bit px of <paramref name="p0"/> … = pixel px) into one pooled row of the cleared
+    /// packed image, at bit <paramref name="shift"/> of each pixel's word: the lanes' bits spread to one byte per pixel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WritePixels(ulong* bits, int words, int shift, int wp, ulong p0, ulong p1, ulong p2, ulong p3, bool vectorised)
+    {
+        for (var px0 = 0; px0 < wp; px0 += 8)
+        {
+            var pixels = SpreadToBytes((p0 >> px0) & 0xFF, vectorised) | SpreadToBytes((p1 >> px0) & 0xFF, vectorised) << 1
+                | SpreadToBytes((p2 >> px0) & 0xFF, vectorised) << 2 | SpreadToBytes((p3 >> px0) & 0xFF, vectorised) << 3;
+            var end = Math.Min(8, wp - px0);
+            for (var i = 0; i < end; i++)
+                bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
         }
     }
 

@@ -54,6 +54,8 @@ internal sealed unsafe class SplitSumPlan
     private readonly int _outHeight;
     private readonly int _outWidth;
     private readonly ulong _rowBits;
+    private readonly int _poolKernel;
+    private readonly int _poolPadding;
 
     /// <summary>Offsets (floats, from a cell's first row sum) of the row sums that make up S, in summation order.</summary>
     private readonly int[] _sumOffsets;
@@ -71,6 +73,8 @@ internal sealed unsafe class SplitSumPlan
         _outHeight = layout.OutHeight;
         _outWidth = layout.OutWidth;
         _rowBits = _outWidth == 64 ? ulong.MaxValue : (1UL << _outWidth) - 1;
+        _poolKernel = layout.Pool.Kernel;
+        _poolPadding = layout.Pool.Padding;
         _maxMinority = _taps / 2;
         _sumOffsets = new int[conv.InChannels * conv.KernelH];
         for (var ci = 0; ci < conv.InChannels; ci++)
@@ -162,26 +166,38 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// The decisive row masks of group <paramref name="group"/> (as <see cref="EbnnBlock"/>'s exact path leaves them,
-    /// NaN masks all zero) from the row sums of <see cref="PrepareImage"/>; false when some cell lies within the margin
-    /// of its bound, and the masks must then be recomputed in the exact order.
+    /// Group <paramref name="group"/>'s conv rows as <see cref="EbnnBlock"/>'s decisive masks (firing cells of v ≥ t,
+    /// failing cells of v ≤ t), already pooled across each row: bit j of <paramref name="windows"/>[y·4 + lane] is the OR
+    /// over the pool window starting at padded column j (the rows are shifted by the pool padding; NaN masks would be
+    /// all zero), lanes past <paramref name="count"/> zero. False when some cell lies within the margin of its bound:
+    /// the group must then be recomputed in the exact order.
     /// </summary>
-    public bool TryGroupMasks(int group, int count, float* padded, float* sums, float maxAbs, ulong* decide, KernelPath path)
+    public bool TryGroupWindows(int group, int count, float* padded, float* sums, float maxAbs, ulong* windows, KernelPath path)
     {
         var bound = Unit * (4.0 * _taps + 4) * (_taps * (double)maxAbs + _magnitudes[group]) + 1e-30;
         var margin = (float)(bound * (1 + 1e-6));
         var first = group * Group;
         float nearest;
         if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
-            nearest = GroupMasks<Lanes256, Vector256<float>>(first, count, padded, sums, decide);
+            nearest = GroupWindows<Lanes256, Vector256<float>>(first, count, padded, sums, windows);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
-            nearest = GroupMasks<Lanes128, Vector128<float>>(first, count, padded, sums, decide);
+            nearest = GroupWindows<Lanes128, Vector128<float>>(first, count, padded, sums, windows);
         else
-            nearest = ScalarGroupMasks(first, count, padded, sums, decide);
-        for (var y = 0; y < _outHeight; y++)
-        for (var lane = 0; lane < Group; lane++)
-            decide[y * Group + lane] = lane < count ? decide[y * Group + lane] ^ _sigmaFlips[first + lane] : 0;
+            nearest = ScalarGroupWindows(first, count, padded, sums, windows);
         return nearest >= margin;
+    }
+
+    /// <summary>
+    /// A finished row of one lane: sign bits of Q turned into decisive cells (XOR σ's flip), shifted by the pool
+    /// padding (padding cells are 0, neutral for OR) and ORed over the k window columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong WindowRow(ulong signBits, ulong sigmaFlip, int padding, int kernel)
+    {
+        var cells = (signBits ^ sigmaFlip) << padding;
+        var any = cells;
+        for (var dx = 1; dx < kernel; dx++) any |= cells >> dx;
+        return any;
     }
 
     /// <summary>Largest |x| of the image; NaN when some x is not finite.</summary>
@@ -252,97 +268,157 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// Sign bits of Q for each lane's cells into <paramref name="decide"/> (σ not yet applied; lanes past
-    /// <paramref name="count"/> get zero masks), returning the smallest |Q| seen.
+    /// Each lane's rows (see <see cref="TryGroupWindows"/>) into <paramref name="windows"/>, returning the smallest
+    /// |Q| seen.
     /// </summary>
-    private float GroupMasks<TLanes, TVector>(int first, int count, float* padded, float* sums, ulong* decide)
+    private float GroupWindows<TLanes, TVector>(int first, int count, float* padded, float* sums, ulong* windows)
         where TLanes : IFloatLanes<TVector>
         where TVector : unmanaged
     {
-        int lanes = TLanes.Count, wo = _outWidth, stride = Math.Max(1, _maxMinority), outHeight = _outHeight;
-        int paddedW = _paddedWidth, sumTerms = _sumOffsets.Length;
+        int lanes = TLanes.Count, wo = _outWidth, outHeight = _outHeight, paddedW = _paddedWidth;
+        int poolPadding = _poolPadding, poolKernel = _poolKernel;
+        var rowMasks = stackalloc ulong[Group * BlockRows];
         fixed (int* allOffsets = _offsets)
         fixed (int* allCounts = _counts)
         fixed (float* allStarts = _starts)
+        fixed (ulong* allSigmas = _sigmaFlips)
         fixed (int* sumOffsets = _sumOffsets)
         {
-            var channel = new ChannelSteps(allOffsets + (long)first * stride, allCounts + first, allStarts + first, stride, count);
+            var stride = Math.Max(1, _maxMinority);
+            var data = new StepData(allOffsets + (long)first * stride, allCounts + first, allStarts + first, stride, count,
+                sumOffsets, _sumOffsets.Length, paddedW, wo);
+            var sigmas = allSigmas + first;
             var nearest = TLanes.Broadcast(float.PositiveInfinity);
-            for (var oy = 0; oy < outHeight; oy++)
+            for (var oy = 0; oy < outHeight;)
             {
-                var masks = new RowMasks();
+                var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
+                new Span<ulong>(rowMasks, Group * BlockRows).Clear();
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
                 var ox = 0;
                 for (; ox + 2 * lanes <= wo; ox += 2 * lanes)
-                    Step<TLanes, TVector>(top + ox, sumRow + ox, sumOffsets, sumTerms, channel, ox, 2, ref masks, ref nearest);
+                    nearest = rows == BlockRows
+                        ? Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, BlockRows, 2, rowMasks, nearest)
+                        : Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, 1, 2, rowMasks, nearest);
                 for (; ox < wo; ox += lanes)
                 {
                     var x = Math.Min(ox, wo - lanes);
-                    Step<TLanes, TVector>(top + x, sumRow + x, sumOffsets, sumTerms, channel, x, 1, ref masks, ref nearest);
+                    nearest = rows == BlockRows
+                        ? Block<TLanes, TVector>(top + x, sumRow + x, data, x, BlockRows, 1, rowMasks, nearest)
+                        : Block<TLanes, TVector>(top + x, sumRow + x, data, x, 1, 1, rowMasks, nearest);
                 }
-                var row = decide + (long)oy * Group;
-                row[0] = masks.M0;
-                row[1] = masks.M1;
-                row[2] = masks.M2;
-                row[3] = masks.M3;
+                for (var r = 0; r < rows; r++)
+                {
+                    var row = windows + (long)(oy + r) * Group;
+                    for (var lane = 0; lane < Group; lane++)
+                        row[lane] = WindowRow(rowMasks[lane * BlockRows + r], sigmas[lane], poolPadding, poolKernel);
+                }
+                oy += rows;
             }
             return TLanes.MinAcross(nearest);
         }
     }
 
-    /// <summary>Where a group's four channels keep their minority taps, tap counts and start values.</summary>
-    private readonly struct ChannelSteps(int* offsets, int* counts, float* starts, int stride, int count)
+    /// <summary>Conv rows a SIMD step covers at once: every minority tap's offset is read once for all of them.</summary>
+    private const int BlockRows = 4;
+
+    /// <summary>Where a group's lanes keep their minority taps, tap counts and start values, and where S's row sums lie.</summary>
+    private readonly struct StepData(int* offsets, int* counts, float* starts, int stride, int count, int* sumOffsets,
+        int sumTerms, int paddedWidth, int sumWidth)
     {
         public int* Offsets { get; } = offsets;
         public int* Counts { get; } = counts;
         public float* Starts { get; } = starts;
         public int Stride { get; } = stride;
         public int Count { get; } = count;
-    }
-
-    /// <summary>The four lanes' sign-bit masks of the current conv row.</summary>
-    private struct RowMasks
-    {
-        public ulong M0, M1, M2, M3;
+        public int* SumOffsets { get; } = sumOffsets;
+        public int SumTerms { get; } = sumTerms;
+        public int PaddedWidth { get; } = paddedWidth;
+        public int SumWidth { get; } = sumWidth;
     }
 
     /// <summary>
-    /// One or two neighbouring vectors of a row (from column <paramref name="x"/>): the shared half window sum, then
-    /// each lane's Q, its sign bits and the running smallest |Q|. Lanes past the count stay +∞ (no sign bit, never
-    /// near a bound); the |Q| of a vector meet in a tree so the running minimum is one short dependency chain.
+    /// <paramref name="rows"/> (1 or <see cref="BlockRows"/>) conv rows × <paramref name="vectors"/> (1 or 2) neighbouring
+    /// vectors from column <paramref name="x"/>: the shared half window sums, then lane by lane Q (one offset read per
+    /// minority tap for all the vectors), its sign bits ORed into <paramref name="rowMasks"/>[lane·4 + row] and the
+    /// smallest |Q| so far (returned). Both counts are constants at every call, so the JIT keeps the up to 8
+    /// accumulators in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<TLanes, TVector>(float* at, float* sumAt, int* sumOffsets, int sumTerms, ChannelSteps channels,
-        int x, int vectors, ref RowMasks masks, ref TVector nearest)
+    private static TVector Block<TLanes, TVector>(float* at, float* sumAt, in StepData data, int x, int rows, int vectors,
+        ulong* rowMasks, TVector nearest)
         where TLanes : IFloatLanes<TVector>
         where TVector : unmanaged
     {
         var lanes = TLanes.Count;
-        var half = TLanes.Broadcast(0.5f);
-        var infinity = TLanes.Broadcast(float.PositiveInfinity);
-        TVector sa = TLanes.Load(sumAt), sb = vectors == 2 ? TLanes.Load(sumAt + lanes) : infinity;
-        for (var r = 1; r < sumTerms; r++)
+        long pw = data.PaddedWidth, sw = data.SumWidth;
+        var zero = TLanes.Zero;
+        TVector s00 = HalfSum<TLanes, TVector>(sumAt, data), s01 = vectors == 2 ? HalfSum<TLanes, TVector>(sumAt + lanes, data) : zero;
+        TVector s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+        if (rows > 1)
         {
-            sa = TLanes.Add(sa, TLanes.Load(sumAt + sumOffsets[r]));
-            if (vectors == 2) sb = TLanes.Add(sb, TLanes.Load(sumAt + sumOffsets[r] + lanes));
+            s10 = HalfSum<TLanes, TVector>(sumAt + sw, data);
+            s20 = HalfSum<TLanes, TVector>(sumAt + 2 * sw, data);
+            s30 = HalfSum<TLanes, TVector>(sumAt + 3 * sw, data);
+            if (vectors == 2)
+            {
+                s11 = HalfSum<TLanes, TVector>(sumAt + sw + lanes, data);
+                s21 = HalfSum<TLanes, TVector>(sumAt + 2 * sw + lanes, data);
+                s31 = HalfSum<TLanes, TVector>(sumAt + 3 * sw + lanes, data);
+            }
         }
-        sa = TLanes.Multiply(sa, half);
-        sb = TLanes.Multiply(sb, half);
-        TVector a1 = infinity, a2 = infinity, a3 = infinity, b1 = infinity, b2 = infinity, b3 = infinity;
-        var (a0, b0) = Minority<TLanes, TVector>(channels, 0, sa, sb, at, vectors);
-        if (channels.Count > 1) (a1, b1) = Minority<TLanes, TVector>(channels, 1, sa, sb, at, vectors);
-        if (channels.Count > 2) (a2, b2) = Minority<TLanes, TVector>(channels, 2, sa, sb, at, vectors);
-        if (channels.Count > 3) (a3, b3) = Minority<TLanes, TVector>(channels, 3, sa, sb, at, vectors);
-        masks.M0 |= Bits<TLanes, TVector>(a0, b0, vectors) << x;
-        masks.M1 |= Bits<TLanes, TVector>(a1, b1, vectors) << x;
-        masks.M2 |= Bits<TLanes, TVector>(a2, b2, vectors) << x;
-        masks.M3 |= Bits<TLanes, TVector>(a3, b3, vectors) << x;
-        var near = TLanes.Min(TLanes.Min(TLanes.Abs(a0), TLanes.Abs(a1)), TLanes.Min(TLanes.Abs(a2), TLanes.Abs(a3)));
-        if (vectors == 2)
-            near = TLanes.Min(near,
-                TLanes.Min(TLanes.Min(TLanes.Abs(b0), TLanes.Abs(b1)), TLanes.Min(TLanes.Abs(b2), TLanes.Abs(b3))));
-        nearest = TLanes.Min(nearest, near);
+        for (var lane = 0; lane < data.Count; lane++)
+        {
+            var start = TLanes.Broadcast(data.Starts[lane]);
+            TVector q00 = TLanes.Subtract(start, s00), q01 = TLanes.Subtract(start, s01);
+            TVector q10 = TLanes.Subtract(start, s10), q11 = TLanes.Subtract(start, s11);
+            TVector q20 = TLanes.Subtract(start, s20), q21 = TLanes.Subtract(start, s21);
+            TVector q30 = TLanes.Subtract(start, s30), q31 = TLanes.Subtract(start, s31);
+            var offsets = data.Offsets + (long)lane * data.Stride;
+            var taps = data.Counts[lane];
+            for (var k = 0; k < taps; k++)
+            {
+                var tap = at + offsets[k];
+                q00 = TLanes.Add(q00, TLanes.Load(tap));
+                if (vectors == 2) q01 = TLanes.Add(q01, TLanes.Load(tap + lanes));
+                if (rows > 1)
+                {
+                    q10 = TLanes.Add(q10, TLanes.Load(tap + pw));
+                    q20 = TLanes.Add(q20, TLanes.Load(tap + 2 * pw));
+                    q30 = TLanes.Add(q30, TLanes.Load(tap + 3 * pw));
+                    if (vectors == 2)
+                    {
+                        q11 = TLanes.Add(q11, TLanes.Load(tap + pw + lanes));
+                        q21 = TLanes.Add(q21, TLanes.Load(tap + 2 * pw + lanes));
+                        q31 = TLanes.Add(q31, TLanes.Load(tap + 3 * pw + lanes));
+                    }
+                }
+            }
+            var masks = rowMasks + lane * BlockRows;
+            masks[0] |= Bits<TLanes, TVector>(q00, q01, vectors) << x;
+            var near = Near<TLanes, TVector>(q00, q01, vectors);
+            if (rows > 1)
+            {
+                masks[1] |= Bits<TLanes, TVector>(q10, q11, vectors) << x;
+                masks[2] |= Bits<TLanes, TVector>(q20, q21, vectors) << x;
+                masks[3] |= Bits<TLanes, TVector>(q30, q31, vectors) << x;
+                near = TLanes.Min(TLanes.Min(near, Near<TLanes, TVector>(q10, q11, vectors)),
+                    TLanes.Min(Near<TLanes, TVector>(q20, q21, vectors), Near<TLanes, TVector>(q30, q31, vectors)));
+            }
+            nearest = TLanes.Min(nearest, near);
+        }
+        return nearest;
+    }
+
+    /// <summary>S/2 of one vector of cells: its row sums added in <see cref="_sumOffsets"/> order, then halved (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector HalfSum<TLanes, TVector>(float* sumAt, in StepData data)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
+    {
+        var s = TLanes.Load(sumAt);
+        for (var r = 1; r < data.SumTerms; r++) s = TLanes.Add(s, TLanes.Load(sumAt + data.SumOffsets[r]));
+        return TLanes.Multiply(s, TLanes.Broadcast(0.5f));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -351,34 +427,20 @@ internal sealed unsafe class SplitSumPlan
         where TVector : unmanaged =>
         vectors == 2 ? TLanes.SignBits(a) | ((ulong)TLanes.SignBits(b) << TLanes.Count) : TLanes.SignBits(a);
 
-    /// <summary>Q = (g − S/2) plus lane <paramref name="lane"/>'s minority taps in list order, for one or two vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TVector, TVector) Minority<TLanes, TVector>(ChannelSteps channels, int lane, TVector halfA, TVector halfB,
-        float* at, int vectors)
+    private static TVector Near<TLanes, TVector>(TVector a, TVector b, int vectors)
         where TLanes : IFloatLanes<TVector>
-        where TVector : unmanaged
-    {
-        var start = TLanes.Broadcast(channels.Starts[lane]);
-        TVector qa = TLanes.Subtract(start, halfA), qb = TLanes.Subtract(start, halfB);
-        var offsets = channels.Offsets + (long)lane * channels.Stride;
-        var count = channels.Counts[lane];
-        for (var k = 0; k < count; k++)
-        {
-            var tap = at + offsets[k];
-            qa = TLanes.Add(qa, TLanes.Load(tap));
-            if (vectors == 2) qb = TLanes.Add(qb, TLanes.Load(tap + TLanes.Count));
-        }
-        return (qa, qb);
-    }
+        where TVector : unmanaged =>
+        vectors == 2 ? TLanes.Min(TLanes.Abs(a), TLanes.Abs(b)) : TLanes.Abs(a);
 
-    /// <summary>The reference: <see cref="GroupMasks{TLanes, TVector}"/> cell by cell, same operations, same order.</summary>
-    private float ScalarGroupMasks(int first, int count, float* padded, float* sums, ulong* decide)
+    /// <summary>The reference: <see cref="GroupWindows{TLanes, TVector}"/> cell by cell, same operations, same order.</summary>
+    private float ScalarGroupWindows(int first, int count, float* padded, float* sums, ulong* windows)
     {
         int wo = _outWidth, stride = Math.Max(1, _maxMinority);
         var nearest = float.PositiveInfinity;
         for (var oy = 0; oy < _outHeight; oy++)
         {
-            var masks = decide + (long)oy * Group;
+            var masks = windows + (long)oy * Group;
             for (var lane = 0; lane < Group; lane++) masks[lane] = 0;
             var top = padded + (long)oy * _paddedWidth;
             for (var x = 0; x < wo; x++)
@@ -396,6 +458,8 @@ internal sealed unsafe class SplitSumPlan
                     nearest = MathF.Min(nearest, MathF.Abs(q));
                 }
             }
+            for (var lane = 0; lane < Group; lane++)
+                masks[lane] = WindowRow(masks[lane], _sigmaFlips[first + lane], _poolPadding, _poolKernel);
         }
         return nearest;
     }
