@@ -535,7 +535,7 @@ public static unsafe class EbnnBlock
     /// bits are compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared
     /// packed image at once: the channels' window bits spread to one byte per pixel (pdep, or its scalar twin).
     /// </summary>
-    internal static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
+    private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
         ulong* image, int c0, bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
@@ -562,7 +562,7 @@ public static unsafe class EbnnBlock
     /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free): per pooled row and lane, the OR of its window rows XOR flip,
     /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
     /// </summary>
-    internal static void PoolWindowRows(ulong* windows, ulong* flip, in FloatBlockLayout layout, ulong* image, int c0, bool vectorised)
+    private static void PoolWindowRows(ulong* windows, ulong* flip, in FloatBlockLayout layout, ulong* image, int c0, bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
@@ -599,6 +599,20 @@ public static unsafe class EbnnBlock
             var pixels = SpreadToBytes((p0 >> px0) & 0xFF, vectorised) | SpreadToBytes((p1 >> px0) & 0xFF, vectorised) << 1
                 | SpreadToBytes((p2 >> px0) & 0xFF, vectorised) << 2 | SpreadToBytes((p3 >> px0) & 0xFF, vectorised) << 3;
             var end = Math.Min(8, wp - px0);
+            if (words == 1 && shift == 0)
+            {
+                // The word's first group (channels 0–3 of a map of at most 64): the cleared words are simply set, eight
+                // pixels by two zero-extending vector stores where AVX2 has them.
+                if (end == 8 && vectorised && Avx2.IsSupported)
+                {
+                    var bytes = Vector128.CreateScalar(pixels).AsByte();
+                    Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(bits + px0);
+                    Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(bits + px0 + 4);
+                }
+                else
+                    for (var i = 0; i < end; i++) bits[px0 + i] = (pixels >> (8 * i)) & 0xFF;
+                continue;
+            }
             for (var i = 0; i < end; i++)
                 bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -44,6 +45,12 @@ internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
 
     /// <summary>The smallest lane.</summary>
     static abstract float MinAcross(TVector value);
+
+    /// <summary>
+    /// Sign bits of four rows of two neighbouring vectors each (a_r then b_r): row r at bits [r·2·Count, (r+1)·2·Count),
+    /// lane order kept; the same bits as <see cref="SignBits"/> of each vector, gathered with saturating packs.
+    /// </summary>
+    static abstract ulong RowSignBits(TVector a0, TVector b0, TVector a1, TVector b1, TVector a2, TVector b2, TVector a3, TVector b3);
 
     /// <summary>Bit i set where lane i of (<paramref name="value"/> XOR <paramref name="sign"/>) ≥ <paramref name="key"/> (false for NaN).</summary>
     static abstract uint AtLeastBits(TVector value, TVector sign, TVector key);
@@ -96,6 +103,26 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     public static float MinAcross(Vector256<float> value) => Lanes128.MinAcross(Vector128.MinNative(value.GetLower(), value.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong RowSignBits(Vector256<float> a0, Vector256<float> b0, Vector256<float> a1, Vector256<float> b1,
+        Vector256<float> a2, Vector256<float> b2, Vector256<float> a3, Vector256<float> b3)
+    {
+        if (!Avx2.IsSupported)
+            return Pair(a0, b0) | Pair(a1, b1) << 16 | Pair(a2, b2) << 32 | Pair(a3, b3) << 48;
+        // Saturating packs keep each float's sign (as an int32) down to one byte; they interleave 128-bit halves, so
+        // the dwords (four bytes of one vector half) are put back in order before the byte movemask.
+        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        var rows01 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a0.AsInt32(), b0.AsInt32()),
+            Avx2.PackSignedSaturate(a1.AsInt32(), b1.AsInt32()));
+        var rows23 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a2.AsInt32(), b2.AsInt32()),
+            Avx2.PackSignedSaturate(a3.AsInt32(), b3.AsInt32()));
+        var low = (uint)Avx2.MoveMask(Avx2.PermuteVar8x32(rows01.AsInt32(), order).AsByte());
+        var high = (uint)Avx2.MoveMask(Avx2.PermuteVar8x32(rows23.AsInt32(), order).AsByte());
+        return low | (ulong)high << 32;
+
+        static ulong Pair(Vector256<float> a, Vector256<float> b) => a.ExtractMostSignificantBits() | (ulong)b.ExtractMostSignificantBits() << 8;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint AtLeastBits(Vector256<float> value, Vector256<float> sign, Vector256<float> key) =>
         Vector256.GreaterThanOrEqual(value ^ sign, key).ExtractMostSignificantBits();
 
@@ -146,6 +173,21 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MinAcross(Vector128<float> value) =>
         MathF.Min(MathF.Min(value.GetElement(0), value.GetElement(1)), MathF.Min(value.GetElement(2), value.GetElement(3)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong RowSignBits(Vector128<float> a0, Vector128<float> b0, Vector128<float> a1, Vector128<float> b1,
+        Vector128<float> a2, Vector128<float> b2, Vector128<float> a3, Vector128<float> b3)
+    {
+        if (!Sse2.IsSupported)
+            return Pair(a0, b0) | Pair(a1, b1) << 8 | Pair(a2, b2) << 16 | Pair(a3, b3) << 24;
+        var rows01 = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(a0.AsInt32(), b0.AsInt32()),
+            Sse2.PackSignedSaturate(a1.AsInt32(), b1.AsInt32()));
+        var rows23 = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(a2.AsInt32(), b2.AsInt32()),
+            Sse2.PackSignedSaturate(a3.AsInt32(), b3.AsInt32()));
+        return (uint)Sse2.MoveMask(rows01) | (ulong)(uint)Sse2.MoveMask(rows23) << 16;
+
+        static ulong Pair(Vector128<float> a, Vector128<float> b) => a.ExtractMostSignificantBits() | (ulong)b.ExtractMostSignificantBits() << 4;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint AtLeastBits(Vector128<float> value, Vector128<float> sign, Vector128<float> key) =>

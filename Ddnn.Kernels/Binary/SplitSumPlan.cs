@@ -195,6 +195,7 @@ internal sealed unsafe class SplitSumPlan
     private static ulong WindowRow(ulong signBits, ulong sigmaFlip, int padding, int kernel)
     {
         var cells = (signBits ^ sigmaFlip) << padding;
+        if (kernel == 3) return cells | cells >> 1 | cells >> 2; // the device pool, without the loop
         var any = cells;
         for (var dx = 1; dx < kernel; dx++) any |= cells >> dx;
         return any;
@@ -292,7 +293,6 @@ internal sealed unsafe class SplitSumPlan
             for (var oy = 0; oy < outHeight;)
             {
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
-                new Span<ulong>(rowMasks, Group * BlockRows).Clear();
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
                 var ox = 0;
@@ -311,7 +311,7 @@ internal sealed unsafe class SplitSumPlan
                 {
                     var row = windows + (long)(oy + r) * Group;
                     for (var lane = 0; lane < Group; lane++)
-                        row[lane] = WindowRow(rowMasks[lane * BlockRows + r], sigmas[lane], poolPadding, poolKernel);
+                        row[lane] = lane < count ? WindowRow(rowMasks[lane * BlockRows + r], sigmas[lane], poolPadding, poolKernel) : 0;
                 }
                 oy += rows;
             }
@@ -394,14 +394,32 @@ internal sealed unsafe class SplitSumPlan
                     }
                 }
             }
+            // A row's first step (x = 0) sets its words, later steps OR into them: no clearing store for a word load
+            // to wait on.
             var masks = rowMasks + lane * BlockRows;
-            masks[0] |= Bits<TLanes, TVector>(q00, q01, vectors) << x;
+            if (rows > 1 && vectors == 2)
+            {
+                var bits = TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31);
+                int width = 2 * lanes;
+                var row = (1UL << width) - 1;
+                SetOrAdd(masks, (bits & row) << x, x);
+                SetOrAdd(masks + 1, ((bits >> width) & row) << x, x);
+                SetOrAdd(masks + 2, ((bits >> (2 * width)) & row) << x, x);
+                SetOrAdd(masks + 3, ((bits >> (3 * width)) & row) << x, x);
+            }
+            else
+            {
+                SetOrAdd(masks, Bits<TLanes, TVector>(q00, q01, vectors) << x, x);
+                if (rows > 1)
+                {
+                    SetOrAdd(masks + 1, Bits<TLanes, TVector>(q10, q11, vectors) << x, x);
+                    SetOrAdd(masks + 2, Bits<TLanes, TVector>(q20, q21, vectors) << x, x);
+                    SetOrAdd(masks + 3, Bits<TLanes, TVector>(q30, q31, vectors) << x, x);
+                }
+            }
             var near = Near<TLanes, TVector>(q00, q01, vectors);
             if (rows > 1)
             {
-                masks[1] |= Bits<TLanes, TVector>(q10, q11, vectors) << x;
-                masks[2] |= Bits<TLanes, TVector>(q20, q21, vectors) << x;
-                masks[3] |= Bits<TLanes, TVector>(q30, q31, vectors) << x;
                 near = TLanes.Min(TLanes.Min(near, Near<TLanes, TVector>(q10, q11, vectors)),
                     TLanes.Min(Near<TLanes, TVector>(q20, q21, vectors), Near<TLanes, TVector>(q30, q31, vectors)));
             }
@@ -419,6 +437,13 @@ internal sealed unsafe class SplitSumPlan
         var s = TLanes.Load(sumAt);
         for (var r = 1; r < data.SumTerms; r++) s = TLanes.Add(s, TLanes.Load(sumAt + data.SumOffsets[r]));
         return TLanes.Multiply(s, TLanes.Broadcast(0.5f));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetOrAdd(ulong* word, ulong bits, int x)
+    {
+        if (x == 0) *word = bits;
+        else *word |= bits;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
