@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
@@ -45,11 +47,24 @@ public static unsafe class BinaryDot
         if (rows.Length != (long)counts.Length * words)
             throw new ArgumentException(
                 $"rows has {rows.Length} words but {counts.Length} counts of {words}-word rows need {(long)counts.Length * words}.", nameof(rows));
-        var path = words <= ShortWords ? KernelPath.Scalar : KernelDispatch.Active;
         fixed (ulong* pv = vector)
         fixed (ulong* pr = rows)
-            for (var r = 0; r < counts.Length; r++)
-                counts[r] = (int)Count(pv, pr + (long)r * words, words, path);
+        fixed (int* pc = counts)
+        {
+            if (words > ShortWords)
+            {
+                var path = KernelDispatch.Active;
+                for (var r = 0; r < counts.Length; r++) pc[r] = (int)Count(pv, pr + (long)r * words, words, path);
+                return;
+            }
+            var row = pr;
+            for (var r = 0; r < counts.Length; r++, row += words)
+            {
+                var differing = 0;
+                for (var w = 0; w < words; w++) differing += BitOperations.PopCount(pv[w] ^ row[w]);
+                pc[r] = differing;
+            }
+        }
     }
 
     /// <summary>Longest vector <see cref="XorPopCounts"/> counts with scalar popcnt on every path.</summary>

@@ -166,7 +166,7 @@ public static unsafe class EbnnBlock
 
     /// <summary>Pins already-checked spans and runs the fused float block on the active kernel path.</summary>
     internal static int FloatBlock(ReadOnlySpan<float> input, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
-        FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch,
+        in FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch,
         SplitSumPlan? plan = null)
     {
         fixed (float* pin = input)
@@ -229,10 +229,16 @@ public static unsafe class EbnnBlock
         var sums = scratch + layout.SumsOffset;
         for (var n = 0; n < conv.Batch; n++)
         {
-            var image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
+            float* image;
+            var maxAbs = -1f;
+            if (plan is null) image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
+            else
+            {
+                image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch, out var largest);
+                maxAbs = plan.PrepareImage(largest, image, sums, path);
+            }
             var bits = output + (long)n * outputWords;
             new Span<ulong>(bits, outputWords).Clear();
-            var maxAbs = plan is null ? -1f : plan.PrepareImage(input + (long)n * imageLength, imageLength, image, sums, path);
             for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
@@ -559,7 +565,7 @@ public static unsafe class EbnnBlock
 
     /// <summary>
     /// Pool + one-sided threshold of a channel group from rows already pooled across (the split-sum shortcut's
-    /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free): per pooled row and lane, the OR of its window rows XOR flip,
+    /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free, lane-major): per pooled row and lane, the OR of its window rows XOR flip,
     /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
     /// </summary>
     private static void PoolWindowRows(ulong* windows, ulong* flip, in FloatBlockLayout layout, ulong* image, int c0, bool vectorised)
@@ -567,7 +573,6 @@ public static unsafe class EbnnBlock
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
         var strideMask = StrideMask(s, wp);
-        const int group = FirstLayerConv2d.ChannelGroup;
         ulong f0 = flip[0], f1 = flip[1], f2 = flip[2], f3 = flip[3];
         for (var py = 0; py < hp; py++)
         {
@@ -575,11 +580,10 @@ public static unsafe class EbnnBlock
             ulong x0 = 0, x1 = 0, x2 = 0, x3 = 0;
             for (var y = y0; y < y1; y++)
             {
-                var row = windows + (long)y * group;
-                x0 |= row[0];
-                x1 |= row[1];
-                x2 |= row[2];
-                x3 |= row[3];
+                x0 |= windows[y];
+                x1 |= windows[ho + y];
+                x2 |= windows[2 * ho + y];
+                x3 |= windows[3 * ho + y];
             }
             WritePixels(image + (long)py * wp * words + (c0 >> 6), words, c0 & 63, wp,
                 Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),

@@ -153,9 +153,26 @@ public static unsafe class FirstLayerConv2d
     /// The input images as the kernels read them: <c>(N, C, H + 2p, W + 2p)</c> with zero borders copied into
     /// <paramref name="scratch"/>, or the input itself without padding.
     /// </summary>
-    internal static float* PadImages(float* input, BinaryConvGeometry g, float* scratch)
+    internal static float* PadImages(float* input, BinaryConvGeometry g, float* scratch) =>
+        PadImages(input, g, scratch, measure: false, out _);
+
+    /// <summary>
+    /// <see cref="PadImages(float*, BinaryConvGeometry, float*)"/> that also returns, in <paramref name="largest"/>, the
+    /// largest |x| of the input as a bit pattern (integer order = magnitude order; NaN and ∞ lie above every finite
+    /// value), read while copying.
+    /// </summary>
+    internal static float* PadImages(float* input, BinaryConvGeometry g, float* scratch, out uint largest) =>
+        PadImages(input, g, scratch, measure: true, out largest);
+
+    private static float* PadImages(float* input, BinaryConvGeometry g, float* scratch, bool measure, out uint largest)
     {
-        if (g.Padding == 0) return input;
+        largest = 0;
+        if (g.Padding == 0)
+        {
+            if (measure) largest = LargestMagnitude(input, g.InputLength);
+            return input;
+        }
+        var most = Vector256<uint>.Zero;
         int p = g.Padding, paddedH = g.Height + 2 * p, paddedW = g.Width + 2 * p;
         // Only the border cells are cleared (the interior is overwritten), with plain stores: at device sizes (16x16)
         // span Clear/CopyTo calls per row cost more than the copy itself.
@@ -169,10 +186,12 @@ public static unsafe class FirstLayerConv2d
             {
                 var row = padded + (long)(y + p) * paddedW;
                 Zero(row, p);
-                CopyRow(source + (long)y * g.Width, row + p, g.Width);
+                if (measure) CopyRow(source + (long)y * g.Width, row + p, g.Width, measure: true, ref most);
+                else CopyRow(source + (long)y * g.Width, row + p, g.Width, measure: false, ref most);
                 Zero(row + p + g.Width, p);
             }
         }
+        if (measure) largest = MaxLane(Vector128.Max(most.GetLower(), most.GetUpper()));
         return scratch;
     }
 
@@ -185,16 +204,47 @@ public static unsafe class FirstLayerConv2d
         for (; i < count; i++) destination[i] = 0;
     }
 
+    /// <summary>
+    /// Copies a row; with <paramref name="measure"/> also folds the magnitude bit patterns into
+    /// <paramref name="largest"/> (lane-wise maxima, reduced once per image by the caller).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow(float* source, float* destination, int count)
+    private static void CopyRow(float* source, float* destination, int count, bool measure, ref Vector256<uint> largest)
     {
         var i = 0;
+        var magnitude = Vector256.Create(0x7FFF_FFFFu);
         if (Vector256.IsHardwareAccelerated)
-            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) Vector256.Load(source + i).Store(destination + i);
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Load(source + i);
+                v.Store(destination + i);
+                if (measure) largest = Vector256.Max(largest, v.AsUInt32() & magnitude);
+            }
         if (Vector128.IsHardwareAccelerated)
-            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) Vector128.Load(source + i).Store(destination + i);
-        for (; i < count; i++) destination[i] = source[i];
+            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count)
+            {
+                var v = Vector128.Load(source + i);
+                v.Store(destination + i);
+                if (measure) largest = Vector256.Max(largest, Vector256.Create(v.AsUInt32() & magnitude.GetLower(), Vector128<uint>.Zero));
+            }
+        for (; i < count; i++)
+        {
+            destination[i] = source[i];
+            if (measure) largest = Vector256.Max(largest, Vector256.CreateScalar(BitConverter.SingleToUInt32Bits(source[i]) & 0x7FFF_FFFFu));
+        }
     }
+
+    /// <summary>Largest magnitude bit pattern of <paramref name="count"/> floats (see <see cref="CopyRow"/>), without copying.</summary>
+    private static uint LargestMagnitude(float* x, int count)
+    {
+        uint largest = 0;
+        for (var i = 0; i < count; i++) largest = Math.Max(largest, BitConverter.SingleToUInt32Bits(x[i]) & 0x7FFF_FFFFu);
+        return largest;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint MaxLane(Vector128<uint> v) =>
+        Math.Max(Math.Max(v.GetElement(0), v.GetElement(1)), Math.Max(v.GetElement(2), v.GetElement(3)));
 
     /// <summary>
     /// Output planes <c>(count, Ho, Wo)</c> (count ≤ 4 consecutive output channels whose masks start at

@@ -68,6 +68,6 @@ public sealed class PreparedFloatBlock
         if (output.Length != OutputLength)
             throw new ArgumentException($"output has {output.Length} words, expected {OutputLength}.", nameof(output));
         FirstLayerConv2d.CheckScratch(scratch.Length, ScratchLength);
-        return EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, _layout, _thresholds, output, scratch, _splitSums);
+        return EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, in _layout, _thresholds, output, scratch, _splitSums);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -148,14 +149,15 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// Per image, before its groups: checks the input (finite, at most 1e30 in magnitude) and writes the row sums H of
-    /// the zero-padded image <paramref name="padded"/> into <paramref name="sums"/>. Returns the largest |x|, or −1 when
-    /// the image cannot take the shortcut.
+    /// Per image, before its groups: checks the input's largest magnitude <paramref name="largest"/> (a bit pattern from
+    /// <see cref="FirstLayerConv2d"/>'s measuring pad: finite, at most 1e30) and writes the row sums H of the zero-padded
+    /// image <paramref name="padded"/> into <paramref name="sums"/>. Returns the largest |x|, or −1 when the image
+    /// cannot take the shortcut.
     /// </summary>
-    public float PrepareImage(float* image, int imageLength, float* padded, float* sums, KernelPath path)
+    public float PrepareImage(uint largest, float* padded, float* sums, KernelPath path)
     {
-        var maxAbs = MaxAbs(image, imageLength, path);
-        if (!(maxAbs <= MaxInput)) return -1f;
+        var maxAbs = BitConverter.UInt32BitsToSingle(largest);
+        if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) return -1f;
         if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
@@ -167,7 +169,7 @@ internal sealed unsafe class SplitSumPlan
 
     /// <summary>
     /// Group <paramref name="group"/>'s conv rows as <see cref="EbnnBlock"/>'s decisive masks (firing cells of v ≥ t,
-    /// failing cells of v ≤ t), already pooled across each row: bit j of <paramref name="windows"/>[y·4 + lane] is the OR
+    /// failing cells of v ≤ t), already pooled across each row: bit j of <paramref name="windows"/>[lane·Ho + y] is the OR
     /// over the pool window starting at padded column j (the rows are shifted by the pool padding; NaN masks would be
     /// all zero), lanes past <paramref name="count"/> zero. False when some cell lies within the margin of its bound:
     /// the group must then be recomputed in the exact order.
@@ -200,33 +202,6 @@ internal sealed unsafe class SplitSumPlan
         for (var dx = 1; dx < kernel; dx++) any |= cells >> dx;
         return any;
     }
-
-    /// <summary>Largest |x| of the image; NaN when some x is not finite.</summary>
-    private static float MaxAbs(float* x, int length, KernelPath path)
-    {
-        // As integers, |x| bit patterns order like the magnitudes, and NaN/∞ patterns lie above every finite one.
-        uint most = 0;
-        var i = 0;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && length >= 8)
-        {
-            var acc = Vector256<uint>.Zero;
-            var magnitude = Vector256.Create(0x7FFF_FFFFu);
-            for (; i + 8 <= length; i += 8) acc = Vector256.Max(acc, Vector256.Load((uint*)x + i) & magnitude);
-            most = Max4(Vector128.Max(acc.GetLower(), acc.GetUpper()));
-        }
-        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && length >= 4)
-        {
-            var acc = Vector128<uint>.Zero;
-            var magnitude = Vector128.Create(0x7FFF_FFFFu);
-            for (; i + 4 <= length; i += 4) acc = Vector128.Max(acc, Vector128.Load((uint*)x + i) & magnitude);
-            most = Max4(acc);
-        }
-        for (; i < length; i++) most = Math.Max(most, ((uint*)x)[i] & 0x7FFF_FFFFu);
-        return most >= 0x7F80_0000u ? float.NaN : BitConverter.UInt32BitsToSingle(most);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Max4(Vector128<uint> v) => Math.Max(Math.Max(v.GetElement(0), v.GetElement(1)), Math.Max(v.GetElement(2), v.GetElement(3)));
 
     /// <summary>H[ci][y][x] = Σ over kx of padded[ci][y][x + kx], added left to right, for every padded row.</summary>
     private void RowSums<TLanes, TVector>(float* padded, float* sums)
@@ -287,31 +262,42 @@ internal sealed unsafe class SplitSumPlan
         {
             var stride = Math.Max(1, _maxMinority);
             var data = new StepData(allOffsets + (long)first * stride, allCounts + first, allStarts + first, stride, count,
-                sumOffsets, _sumOffsets.Length, paddedW, wo);
-            var sigmas = allSigmas + first;
+                sumOffsets, _sumOffsets.Length, paddedW, wo, allSigmas + first, poolPadding, poolKernel, outHeight);
+            ulong sigma0 = allSigmas[first], sigma1 = allSigmas[first + 1], sigma2 = allSigmas[first + 2], sigma3 = allSigmas[first + 3];
             var nearest = TLanes.Broadcast(float.PositiveInfinity);
             for (var oy = 0; oy < outHeight;)
             {
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
+                if (rows == BlockRows && wo == 2 * lanes)
+                {
+                    // One step covers the four whole rows: their windows are finished straight from the packed sign bits.
+                    nearest = Block<TLanes, TVector>(top, sumRow, data, 0, BlockRows, 2, rowMasks, nearest, windows + oy);
+                    for (var lane = count; lane < Group; lane++)
+                        for (var r = 0; r < BlockRows; r++) windows[(long)lane * outHeight + oy + r] = 0;
+                    oy += rows;
+                    continue;
+                }
                 var ox = 0;
                 for (; ox + 2 * lanes <= wo; ox += 2 * lanes)
                     nearest = rows == BlockRows
-                        ? Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, BlockRows, 2, rowMasks, nearest)
-                        : Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, 1, 2, rowMasks, nearest);
+                        ? Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, BlockRows, 2, rowMasks, nearest, null)
+                        : Block<TLanes, TVector>(top + ox, sumRow + ox, data, ox, 1, 2, rowMasks, nearest, null);
                 for (; ox < wo; ox += lanes)
                 {
                     var x = Math.Min(ox, wo - lanes);
                     nearest = rows == BlockRows
-                        ? Block<TLanes, TVector>(top + x, sumRow + x, data, x, BlockRows, 1, rowMasks, nearest)
-                        : Block<TLanes, TVector>(top + x, sumRow + x, data, x, 1, 1, rowMasks, nearest);
+                        ? Block<TLanes, TVector>(top + x, sumRow + x, data, x, BlockRows, 1, rowMasks, nearest, null)
+                        : Block<TLanes, TVector>(top + x, sumRow + x, data, x, 1, 1, rowMasks, nearest, null);
                 }
                 for (var r = 0; r < rows; r++)
                 {
-                    var row = windows + (long)(oy + r) * Group;
-                    for (var lane = 0; lane < Group; lane++)
-                        row[lane] = lane < count ? WindowRow(rowMasks[lane * BlockRows + r], sigmas[lane], poolPadding, poolKernel) : 0;
+                    var row = windows + oy + r;
+                    row[0] = WindowRow(rowMasks[r], sigma0, poolPadding, poolKernel);
+                    row[outHeight] = count > 1 ? WindowRow(rowMasks[BlockRows + r], sigma1, poolPadding, poolKernel) : 0;
+                    row[2 * outHeight] = count > 2 ? WindowRow(rowMasks[2 * BlockRows + r], sigma2, poolPadding, poolKernel) : 0;
+                    row[3 * outHeight] = count > 3 ? WindowRow(rowMasks[3 * BlockRows + r], sigma3, poolPadding, poolKernel) : 0;
                 }
                 oy += rows;
             }
@@ -324,8 +310,12 @@ internal sealed unsafe class SplitSumPlan
 
     /// <summary>Where a group's lanes keep their minority taps, tap counts and start values, and where S's row sums lie.</summary>
     private readonly struct StepData(int* offsets, int* counts, float* starts, int stride, int count, int* sumOffsets,
-        int sumTerms, int paddedWidth, int sumWidth)
+        int sumTerms, int paddedWidth, int sumWidth, ulong* sigmas, int poolPadding, int poolKernel, int outHeight)
     {
+        public ulong* Sigmas { get; } = sigmas;
+        public int PoolPadding { get; } = poolPadding;
+        public int PoolKernel { get; } = poolKernel;
+        public int OutHeight { get; } = outHeight;
         public int* Offsets { get; } = offsets;
         public int* Counts { get; } = counts;
         public float* Starts { get; } = starts;
@@ -335,6 +325,10 @@ internal sealed unsafe class SplitSumPlan
         public int SumTerms { get; } = sumTerms;
         public int PaddedWidth { get; } = paddedWidth;
         public int SumWidth { get; } = sumWidth;
+
+        /// <summary>The second and third row-sum offsets (a 3-row kernel on one channel: the device's first layer).</summary>
+        public int Second { get; } = sumTerms >= 3 ? sumOffsets[1] : 0;
+        public int Third { get; } = sumTerms >= 3 ? sumOffsets[2] : 0;
     }
 
     /// <summary>
@@ -346,7 +340,7 @@ internal sealed unsafe class SplitSumPlan
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVector Block<TLanes, TVector>(float* at, float* sumAt, in StepData data, int x, int rows, int vectors,
-        ulong* rowMasks, TVector nearest)
+        ulong* rowMasks, TVector nearest, ulong* wholeRows)
         where TLanes : IFloatLanes<TVector>
         where TVector : unmanaged
     {
@@ -397,7 +391,10 @@ internal sealed unsafe class SplitSumPlan
             // A row's first step (x = 0) sets its words, later steps OR into them: no clearing store for a word load
             // to wait on.
             var masks = rowMasks + lane * BlockRows;
-            if (rows > 1 && vectors == 2)
+            if (wholeRows != null)
+                FinishFourRows(TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31), 2 * lanes, data.Sigmas[lane],
+                    data.PoolPadding, data.PoolKernel, wholeRows + (long)lane * data.OutHeight, lanes == Lanes256.Count);
+            else if (rows > 1 && vectors == 2)
             {
                 var bits = TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31);
                 int width = 2 * lanes;
@@ -435,8 +432,33 @@ internal sealed unsafe class SplitSumPlan
         where TVector : unmanaged
     {
         var s = TLanes.Load(sumAt);
-        for (var r = 1; r < data.SumTerms; r++) s = TLanes.Add(s, TLanes.Load(sumAt + data.SumOffsets[r]));
+        if (data.SumTerms == 3)
+            s = TLanes.Add(TLanes.Add(s, TLanes.Load(sumAt + data.Second)), TLanes.Load(sumAt + data.Third));
+        else
+            for (var r = 1; r < data.SumTerms; r++) s = TLanes.Add(s, TLanes.Load(sumAt + data.SumOffsets[r]));
         return TLanes.Multiply(s, TLanes.Broadcast(0.5f));
+    }
+
+    /// <summary>
+    /// Four whole rows' windows (<see cref="WindowRow"/> of each <paramref name="width"/>-bit field of
+    /// <paramref name="bits"/>, row r from bit r·width) into four consecutive words: the four rows at once in one 256-bit
+    /// vector on the AVX2 path (<paramref name="wide"/>), row by row otherwise (the same integer operations).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishFourRows(ulong bits, int width, ulong sigmaFlip, int padding, int kernel, ulong* destination, bool wide)
+    {
+        var row = (1UL << width) - 1;
+        if (wide && Avx2.IsSupported)
+        {
+            var fields = Avx2.ShiftRightLogicalVariable(Vector256.Create(bits),
+                Vector256.Create(0UL, (ulong)width, 2UL * (ulong)width, 3UL * (ulong)width)) & Vector256.Create(row);
+            var cells = Vector256.ShiftLeft(fields ^ Vector256.Create(sigmaFlip), padding);
+            var any = cells;
+            for (var dx = 1; dx < kernel; dx++) any |= Vector256.ShiftRightLogical(cells, dx);
+            any.Store(destination);
+            return;
+        }
+        for (var r = 0; r < BlockRows; r++) destination[r] = WindowRow((bits >> (r * width)) & row, sigmaFlip, padding, kernel);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -463,9 +485,9 @@ internal sealed unsafe class SplitSumPlan
     {
         int wo = _outWidth, stride = Math.Max(1, _maxMinority);
         var nearest = float.PositiveInfinity;
+        var masks = stackalloc ulong[Group];
         for (var oy = 0; oy < _outHeight; oy++)
         {
-            var masks = windows + (long)oy * Group;
             for (var lane = 0; lane < Group; lane++) masks[lane] = 0;
             var top = padded + (long)oy * _paddedWidth;
             for (var x = 0; x < wo; x++)
@@ -484,7 +506,7 @@ internal sealed unsafe class SplitSumPlan
                 }
             }
             for (var lane = 0; lane < Group; lane++)
-                masks[lane] = WindowRow(masks[lane], _sigmaFlips[first + lane], _poolPadding, _poolKernel);
+                windows[(long)lane * _outHeight + oy] = WindowRow(masks[lane], _sigmaFlips[first + lane], _poolPadding, _poolKernel);
         }
         return nearest;
     }
