@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Core.Deploy;
@@ -84,6 +85,7 @@ public sealed class PackedExit
     public long TightBits => (long)Classes * Features + 96L * Classes;
 
     /// <summary>Logits from a packed ±1 map <c>(Height, Width, WordsFor(Channels))</c>.</summary>
+    [SkipLocalsInit] // both stack buffers are written in full before they are read
     public void Run(ReadOnlySpan<ulong> map, Span<float> logits)
     {
         CheckIo(map.Length, logits.Length);
@@ -102,7 +104,11 @@ public sealed class PackedExit
         TightPacking.Tighten(map, Height * Width, Channels, tight);
         Span<int> differing = Classes <= MaxStackClasses ? stackalloc int[Classes] : new int[Classes];
         BinaryDot.XorPopCounts(tight, _tightWeights, differing);
-        for (var j = 0; j < differing.Length; j++) logits[j] = Logit(j, Features - 2L * differing[j]);
+        var norm = Norm;
+        var bias = Bias;
+        var features = Features;
+        for (var j = 0; j < differing.Length && j < norm.Length && j < bias.Length && j < logits.Length; j++)
+            logits[j] = Logit(norm[j], bias[j], features - 2L * differing[j]);
     }
 
     /// <summary>Logits from a packed map with zero channels, given with the zeros read as +1 and as −1 (exact average).</summary>
@@ -141,7 +147,9 @@ public sealed class PackedExit
     }
 
     /// <summary>Class <paramref name="j"/>'s logit for an integer accumulator <paramref name="acc"/> (Σ ±1·±1 over the input).</summary>
-    internal float Logit(int j, long acc) => Norm[j].Apply((float)acc + Bias[j]);
+    internal float Logit(int j, long acc) => Logit(Norm[j], Bias[j], acc);
+
+    private static float Logit(EvalBatchNorm norm, float bias, long acc) => norm.Apply((float)acc + bias);
 
     private void CheckIo(int mapWords, int logitCount)
     {

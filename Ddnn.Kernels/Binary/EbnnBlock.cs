@@ -227,6 +227,10 @@ public static unsafe class EbnnBlock
         var keys = stackalloc float[group];
         var flip = stackalloc ulong[group];
         var sums = scratch + layout.SumsOffset;
+        // With one word per pixel, a fully one-sided first group stores (not ORs) every pixel word (WritePixels), so the
+        // image needs no clearing first.
+        var firstCount = Math.Min(group, conv.OutChannels);
+        var firstGroupStores = words == 1 && OneSidedLanes(tests, firstCount, narrow) == (1 << firstCount) - 1;
         for (var n = 0; n < conv.Batch; n++)
         {
             float* image;
@@ -238,33 +242,28 @@ public static unsafe class EbnnBlock
                 maxAbs = plan.PrepareImage(largest, image, sums, path);
             }
             var bits = output + (long)n * outputWords;
-            new Span<ulong>(bits, outputWords).Clear();
+            if (!firstGroupStores) new Span<ulong>(bits, outputWords).Clear();
             for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
                 var groupMasks = masks + (long)c0 * tapCount;
-                var onMasks = 0;
-                for (var c = 0; c < count; c++)
-                {
-                    var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c0 + c]);
-                    if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity)) onMasks |= 1 << c;
-                }
                 var rowMasks = (ulong*)(((nint)columnMax + 7) & ~(nint)7);
                 var decide = rowMasks;
                 var nan = rowMasks + layout.RowMaskWords;
+                if (plan is not null && plan.Eligible(c0 / group))
+                {
+                    if (maxAbs >= 0 && plan.TryGroupWindows(c0 / group, count, image, sums, maxAbs, decide, path))
+                    {
+                        PoolWindowRows(decide, plan.DecisiveFlips(c0 / group), layout, bits, c0, vectorised);
+                        continue;
+                    }
+                    recomputed++;
+                }
+                var onMasks = OneSidedLanes(tests + c0, count, narrow);
                 if (onMasks == (1 << count) - 1)
                 {
                     // Every channel of the group is one-sided: the SIMD paths test the conv sums in registers.
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
-                    if (plan is not null && plan.Eligible(c0 / group))
-                    {
-                        if (maxAbs >= 0 && plan.TryGroupWindows(c0 / group, count, image, sums, maxAbs, decide, path))
-                        {
-                            PoolWindowRows(decide, flip, layout, bits, c0, vectorised);
-                            continue;
-                        }
-                        recomputed++;
-                    }
                     if (FirstLayerConv2d.GroupRowMasks(image, groupMasks, bias + c0, count, single, signs, keys, decide, nan, path))
                         FiringToDecisive(signs, decide, nan, ho, wo);
                     else
@@ -292,6 +291,18 @@ public static unsafe class EbnnBlock
             }
         }
         return recomputed;
+    }
+
+    /// <summary>Bit c set where channel c (of <paramref name="count"/> from <paramref name="tests"/>) pools on row masks: a one-sided test on narrow rows.</summary>
+    private static int OneSidedLanes(FloatSignThreshold* tests, int count, bool narrow)
+    {
+        var lanes = 0;
+        for (var c = 0; c < count; c++)
+        {
+            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
+            if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity)) lanes |= 1 << c;
+        }
+        return lanes;
     }
 
     /// <summary>The firing range of a test, read through the interface without boxing.</summary>
@@ -568,7 +579,8 @@ public static unsafe class EbnnBlock
     /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free, lane-major): per pooled row and lane, the OR of its window rows XOR flip,
     /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
     /// </summary>
-    private static void PoolWindowRows(ulong* windows, ulong* flip, in FloatBlockLayout layout, ulong* image, int c0, bool vectorised)
+    private static void PoolWindowRows(ulong* windows, ReadOnlySpan<ulong> flip, in FloatBlockLayout layout, ulong* image, int c0,
+        bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;

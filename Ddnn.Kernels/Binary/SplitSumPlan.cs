@@ -43,6 +43,7 @@ internal sealed unsafe class SplitSumPlan
     private readonly int[] _counts;
     private readonly float[] _starts;
     private readonly ulong[] _sigmaFlips;
+    private readonly ulong[] _decisiveFlips;
     private readonly double[] _magnitudes;
     private readonly bool[] _eligible;
     private readonly int _maxMinority;
@@ -86,6 +87,7 @@ internal sealed unsafe class SplitSumPlan
         _counts = new int[groups * Group];
         _starts = new float[groups * Group];
         _sigmaFlips = new ulong[groups * Group];
+        _decisiveFlips = new ulong[groups * Group];
         _magnitudes = new double[groups];
         _eligible = new bool[groups];
         for (var group = 0; group < groups; group++)
@@ -105,6 +107,7 @@ internal sealed unsafe class SplitSumPlan
                     break;
                 }
                 Describe(c, signMasks.Slice(c * _taps, _taps), bias[c], bound);
+                _decisiveFlips[c] = atLeast ? 0 : ulong.MaxValue;
                 _magnitudes[group] = Math.Max(_magnitudes[group], Math.Abs((double)bound) + Math.Abs((double)bias[c]));
             }
         }
@@ -128,6 +131,12 @@ internal sealed unsafe class SplitSumPlan
 
     /// <summary>True when channel group <paramref name="group"/> (channels 4·group …) can take the shortcut.</summary>
     public bool Eligible(int group) => _eligible[group];
+
+    /// <summary>
+    /// Per lane of an eligible group, what turns a pooled window of decisive cells into the output bit: 0 for v ≥ t
+    /// (fires when any cell fires), all ones for v ≤ t (fires when no cell fails).
+    /// </summary>
+    public ReadOnlySpan<ulong> DecisiveFlips(int group) => _decisiveFlips.AsSpan(group * Group, Group);
 
     /// <summary>Minority taps, their side (σ) and the start value g of channel <paramref name="c"/>.</summary>
     private void Describe(int c, ReadOnlySpan<uint> masks, float bias, float bound)
