@@ -586,6 +586,32 @@ public static unsafe class EbnnBlock
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
         var strideMask = StrideMask(s, wp);
         ulong f0 = flip[0], f1 = flip[1], f2 = flip[2], f3 = flip[3];
+        if (vectorised && Bmi2.X64.IsSupported && Avx2.IsSupported && words == 1 && c0 == 0 && wp == 8)
+        {
+            // The device's map (one word per pixel, eight pooled columns, first group): pext compacts each lane's
+            // windows and pdep drops them straight into the lane's bit of every pixel byte, as the general path does.
+            const ulong pixelBits = 0x0101_0101_0101_0101UL;
+            for (var py = 0; py < hp; py++)
+            {
+                int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
+                ulong x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+                for (var y = y0; y < y1; y++)
+                {
+                    x0 |= windows[y];
+                    x1 |= windows[ho + y];
+                    x2 |= windows[2 * ho + y];
+                    x3 |= windows[3 * ho + y];
+                }
+                var pixels = Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x0 ^ f0, strideMask), pixelBits)
+                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x1 ^ f1, strideMask), pixelBits << 1)
+                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x2 ^ f2, strideMask), pixelBits << 2)
+                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x3 ^ f3, strideMask), pixelBits << 3);
+                var bytes = Vector128.CreateScalar(pixels).AsByte();
+                Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(image + 8L * py);
+                Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(image + 8L * py + 4);
+            }
+            return;
+        }
         for (var py = 0; py < hp; py++)
         {
             int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
