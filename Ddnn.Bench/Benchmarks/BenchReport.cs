@@ -101,7 +101,10 @@ public sealed class BenchReport
         var setup = DeployBenchmarks.LastSetup;
         var model = setup?.Model ?? "deploy model";
         Row($"autograd device forward (eval, NoGrad), batch 1, 1 thread [{model}]", autograd);
-        Speedup("packed device partition (DevicePartition.Run), batch 1, 1 thread", packed, autograd, "autograd device forward",
+        var shortcut = setup is null || double.IsNaN(setup.ExactOrderFraction)
+            ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" (split sums; {setup.ExactOrderFraction:P1} of groups in exact order)");
+        Speedup($"packed device partition (DevicePartition.Run), batch 1, 1 thread{shortcut}", packed, autograd, "autograd device forward",
             DeviceSpeedupTarget);
         var allCloud = Find("DeployBenchmarks.CascadeAllCloud");
         var local = Find("DeployBenchmarks.CascadeLocalExits");

@@ -45,7 +45,18 @@ public class DeployBenchmarks
         _allCloud = _workload.Runtime(0);
         _localExits = _workload.Runtime(_workload.LocalThreshold);
         LastSetup = new DeployBenchmarkSetup(_workload.Description, _workload.LocalThreshold,
-            _workload.LocalExitFraction(_workload.LocalThreshold), _workload.LocalExitFraction(0));
+            _workload.LocalExitFraction(_workload.LocalThreshold), _workload.LocalExitFraction(0), ExactOrderFraction());
+    }
+
+    /// <summary>Share of the measured device's first-layer channel groups the split-sum shortcut hands back to the exact order on these inputs.</summary>
+    private double ExactOrderFraction()
+    {
+        var workspace = _device.CreateWorkspace();
+        var viewLength = _workload.Deployed.ViewLength;
+        for (var s = 0; s < Samples; s++)
+            _device.Run(_workload.Views.AsSpan(s * _workload.SampleLength, viewLength), _logits, workspace);
+        var tried = workspace.Runs * _device.SplitSumGroups;
+        return tried == 0 ? double.NaN : workspace.ExactOrderGroups / (double)tried;
     }
 
     [Benchmark(OperationsPerInvoke = Samples), Work(1, WorkUnit.Sample)]
@@ -82,4 +93,6 @@ public class DeployBenchmarks
 }
 
 /// <summary>The deploy benchmark's model and the local threshold it measured the cascade at.</summary>
-public sealed record DeployBenchmarkSetup(string Model, double LocalThreshold, double LocalExitFraction, double AllCloudLocalFraction);
+/// <param name="ExactOrderFraction">Share of first-layer channel groups recomputed in the exact order (NaN without the split-sum shortcut).</param>
+public sealed record DeployBenchmarkSetup(string Model, double LocalThreshold, double LocalExitFraction, double AllCloudLocalFraction,
+    double ExactOrderFraction);

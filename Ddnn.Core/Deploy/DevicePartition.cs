@@ -56,6 +56,12 @@ public sealed class DevicePartition
     /// <summary>Height and width of the feature map sent upward.</summary>
     public (int Height, int Width) FeatureSize => (Blocks[^1].OutHeight, Blocks[^1].OutWidth);
 
+    /// <summary>First-layer channel groups per sample that try the split-sum shortcut (see <see cref="PreparedFloatBlock"/>).</summary>
+    public int SplitSumGroups => Blocks[0].SplitSumGroups;
+
+    /// <summary>The partition's own workspace's run counts (<see cref="DeviceWorkspace.Runs"/>, <see cref="DeviceWorkspace.ExactOrderGroups"/>).</summary>
+    public (long Runs, long ExactOrderGroups) OwnRunCounts => (_own.Runs, _own.ExactOrderGroups);
+
     /// <summary>The packed feature map of the last run on the partition's own workspace, <c>(H, W, WordsFor(f))</c>.</summary>
     public ReadOnlySpan<ulong> Features => _own.Features;
 
@@ -127,7 +133,8 @@ public sealed class DevicePartition
         if (input.Length != InputLength)
             throw new ArgumentException($"device {Index} input has {input.Length} values, expected {InputLength} (C·H·W).", nameof(input));
         var outputs = workspace.Outputs;
-        Blocks[0].Run(input, outputs[0], workspace.Scratch);
+        workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch);
+        workspace.Runs++;
         for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(outputs[k - 1], outputs[k], workspace.Scratch);
         Exit.Run(outputs[^1], logits);
     }

@@ -19,6 +19,16 @@ public sealed class DeviceWorkspace
     /// <summary>The packed feature map of the last run in this workspace, <c>(H, W, WordsFor(f))</c>.</summary>
     public ReadOnlySpan<ulong> Features => Outputs[^1];
 
+    /// <summary>Samples run in this workspace.</summary>
+    public long Runs { get; internal set; }
+
+    /// <summary>
+    /// Of those runs' first-layer channel groups that tried the split-sum shortcut (<see cref="Runs"/> ×
+    /// <see cref="DevicePartition.SplitSumGroups"/>), how many were recomputed in the exact summation order because a
+    /// cell lay within the shortcut's error margin of its threshold (or the input was not finite).
+    /// </summary>
+    public long ExactOrderGroups { get; internal set; }
+
     internal ulong[][] Outputs { get; }
     internal ulong[] Scratch { get; }
 }

@@ -134,11 +134,15 @@ public sealed class PackedConvBlock
     public long ScratchBytes => 8L * ScratchWords;
 
     /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
-    public void Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch)
+    /// <returns>How many channel groups the first layer's split-sum shortcut handed back to the exact order (see <see cref="PreparedFloatBlock.Run"/>).</returns>
+    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch)
     {
         if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
-        _floatBlock!.Run(input, output, MemoryMarshal.Cast<ulong, float>(scratch));
+        return _floatBlock!.Run(input, output, MemoryMarshal.Cast<ulong, float>(scratch));
     }
+
+    /// <summary>Channel groups per sample that try the first layer's split-sum shortcut (0 for a binary-input block).</summary>
+    public int SplitSumGroups => _floatBlock?.SplitSumGroups ?? 0;
 
     /// <summary>Packed ±1 input → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
     public void Run(ReadOnlySpan<ulong> input, Span<ulong> output, Span<ulong> scratch)

@@ -45,6 +45,9 @@ public sealed class PreparedFloatBlock
     /// </summary>
     public bool UsesSplitSums => _splitSums is not null;
 
+    /// <summary>Channel groups per image that try the split-sum shortcut (0 without it).</summary>
+    public int SplitSumGroups => _splitSums?.EligibleGroups ?? 0;
+
     /// <summary>Floats of the NCHW input <c>(N, Cin, H, W)</c>.</summary>
     public int InputLength { get; }
 

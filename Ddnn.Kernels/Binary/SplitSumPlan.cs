@@ -56,6 +56,7 @@ internal sealed unsafe class SplitSumPlan
     private readonly int _outHeight;
     private readonly int _outWidth;
     private readonly ulong _rowBits;
+    private readonly bool _shuffledRowSums;
     private readonly int _poolKernel;
     private readonly int _poolPadding;
 
@@ -75,6 +76,7 @@ internal sealed unsafe class SplitSumPlan
         _outHeight = layout.OutHeight;
         _outWidth = layout.OutWidth;
         _rowBits = _outWidth == 64 ? ulong.MaxValue : (1UL << _outWidth) - 1;
+        _shuffledRowSums = conv.Padding == 1 && conv.KernelW == 3 && conv.Width % 8 == 0 && _outWidth == conv.Width;
         _poolKernel = layout.Pool.Kernel;
         _poolPadding = layout.Pool.Padding;
         _maxMinority = _taps / 2;
@@ -129,6 +131,9 @@ internal sealed unsafe class SplitSumPlan
     public static int SumsLength(BinaryConvGeometry conv) =>
         BinaryArgs.Product("row sums", conv.InChannels, conv.Height + 2 * conv.Padding, conv.OutWidth);
 
+    /// <summary>How many channel groups can take the shortcut.</summary>
+    public int EligibleGroups => _eligible.Count(e => e);
+
     /// <summary>True when channel group <paramref name="group"/> (channels 4·group …) can take the shortcut.</summary>
     public bool Eligible(int group) => _eligible[group];
 
@@ -167,7 +172,9 @@ internal sealed unsafe class SplitSumPlan
     {
         var maxAbs = BitConverter.UInt32BitsToSingle(largest);
         if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) return -1f;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
+        if (path == KernelPath.Avx2 && _shuffledRowSums && Avx2.IsSupported)
+            ShuffledRowSums(padded, sums);
+        else if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
             RowSums<Lanes128, Vector128<float>>(padded, sums);
@@ -228,6 +235,45 @@ internal sealed unsafe class SplitSumPlan
                 var h = TLanes.Load(source + x);
                 for (var kx = 1; kx < kernelW; kx++) h = TLanes.Add(h, TLanes.Load(source + x + kx));
                 TLanes.Store(h, row + x);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RowSums{TLanes, TVector}"/> for 3-wide kernels on rows of whole 8-float vectors with padding 1 (the
+    /// device layer): each row's cells are loaded exactly where the padding copy stored them (so the loads are served
+    /// from those stores instead of waiting for them to reach the cache, as loads straddling two stores must), and the
+    /// left and right neighbours come from lane rotations; the padding cells are the zeros they are. Same additions in
+    /// the same order, so the same sums.
+    /// </summary>
+    private void ShuffledRowSums(float* padded, float* sums)
+    {
+        int wo = _outWidth, paddedW = _paddedWidth, vectors = wo / 8;
+        var right = Vector256.Create(7, 0, 1, 2, 3, 4, 5, 6);
+        var left = Vector256.Create(1, 2, 3, 4, 5, 6, 7, 0);
+        for (var ci = 0; ci < InChannels; ci++)
+        {
+            var plane = padded + (long)ci * _channelLength;
+            var planeSums = sums + (long)ci * _paddedHeight * wo;
+            for (var i = 0; i < vectors; i++)
+            {
+                Vector256<float>.Zero.Store(planeSums + i * 8);
+                Vector256<float>.Zero.Store(planeSums + (long)(_paddedHeight - 1) * wo + i * 8);
+            }
+            for (var y = 1; y < _paddedHeight - 1; y++)
+            {
+                var cells = plane + (long)y * paddedW + 1;
+                var row = planeSums + (long)y * wo;
+                var previous = Vector256<float>.Zero;
+                var current = Avx.LoadVector256(cells);
+                for (var i = 0; i < vectors; i++)
+                {
+                    var next = i + 1 < vectors ? Avx.LoadVector256(cells + 8 * (i + 1)) : Vector256<float>.Zero;
+                    var toLeft = Avx.Blend(Avx2.PermuteVar8x32(current, right), Avx2.PermuteVar8x32(previous, right), 0b0000_0001);
+                    var toRight = Avx.Blend(Avx2.PermuteVar8x32(current, left), Avx2.PermuteVar8x32(next, left), 0b1000_0000);
+                    ((toLeft + current) + toRight).Store(row + 8 * i);
+                    (previous, current) = (current, next);
+                }
             }
         }
     }

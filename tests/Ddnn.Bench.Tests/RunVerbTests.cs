@@ -160,6 +160,8 @@ public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Equal("0.8", metrics["threshold T"]);
         var exits = new[] { "local exits", "edge exits", "cloud exits" }.Sum(k => double.Parse(metrics[k].TrimEnd('%', ' '), CultureInfo.InvariantCulture));
         Assert.Equal(100, exits, 1e-9);
+        // 12 samples x devices, each device's first layer one channel group (or none without the shortcut).
+        Assert.Matches(@"^(\d+ of \d+ \(\d+\.\d{3} %\)|- \(no split-sum shortcut\))$", metrics["first-layer groups recomputed in exact order"]);
 
         var one = DdnnCli.Succeed(["infer", "--model", outDir, "--sample", "3", .. InferData]);
         var tiers = DdnnCli.TableAfter(one.Out, "sample 3 of synthetic/test");

@@ -80,6 +80,28 @@ public class DeviceWorkspaceTests
     }
 
     [Fact]
+    public void AWorkspaceCountsItsRunsAndTheGroupsRecomputedInExactOrder()
+    {
+        var deployed = DdnnExporter.Export(DeployTestModels.Create(FashionMnistShape(), 73));
+        var device = deployed.Devices[0];
+        Assert.Equal(1, device.SplitSumGroups); // f = 4: one channel group, one-sided finite thresholds
+        var workspace = device.CreateWorkspace();
+        var views = ModelTestData.Views(deployed.Config, 20, 72).Data;
+        var stride = deployed.Config.Devices * deployed.ViewLength;
+        var logits = new float[deployed.Config.Classes];
+        for (var s = 0; s < 20; s++) device.Run(views.AsSpan(s * stride, deployed.ViewLength), logits, workspace);
+        Assert.Equal(20, workspace.Runs);
+        Assert.InRange(workspace.ExactOrderGroups, 0, 19); // the shortcut decides most samples
+
+        var notFinite = views.AsSpan(0, deployed.ViewLength).ToArray();
+        notFinite[5] = float.NaN;
+        device.Run(notFinite, logits, workspace);
+        Assert.Equal(21, workspace.Runs);
+        Assert.True(workspace.ExactOrderGroups >= 1, "a NaN input must go to the exact order");
+        Assert.Equal((0L, 0L), deployed.Devices[1].OwnRunCounts);
+    }
+
+    [Fact]
     public void ARunAllocatesNothing()
     {
         var deployed = DdnnExporter.Export(DeployTestModels.Create(FashionMnistShape(), 74));
