@@ -34,6 +34,7 @@ public sealed class DevicePartition
         Blocks = blocks;
         Exit = exit;
         ScoreQuantizer = ScoreQuantizer.For(exit);
+        FusedTightExit = blocks.Length == 1 && exit.ReadsTight && blocks[0].TightWords == exit.TightRowWords;
         _name = $"device {index} partition";
         _own = new DeviceWorkspace(this);
     }
@@ -55,6 +56,12 @@ public sealed class DevicePartition
 
     /// <summary>Height and width of the feature map sent upward.</summary>
     public (int Height, int Width) FeatureSize => (Blocks[^1].OutHeight, Blocks[^1].OutWidth);
+
+    /// <summary>
+    /// True for a one-block device whose exit repacks its input tight: the block then writes the tight map itself
+    /// (from its pooled bits where it can) and the exit reads it, instead of repacking the feature map.
+    /// </summary>
+    internal bool FusedTightExit { get; }
 
     /// <summary>First-layer channel groups per sample that try the split-sum shortcut (see <see cref="PreparedFloatBlock"/>).</summary>
     public int SplitSumGroups => Blocks[0].SplitSumGroups;
@@ -133,8 +140,14 @@ public sealed class DevicePartition
         if (input.Length != InputLength)
             throw new ArgumentException($"device {Index} input has {input.Length} values, expected {InputLength} (C·H·W).", nameof(input));
         var outputs = workspace.Outputs;
-        workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch);
         workspace.Runs++;
+        if (FusedTightExit)
+        {
+            workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch, workspace.Tight);
+            Exit.RunTight(workspace.Tight, logits);
+            return;
+        }
+        workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch);
         for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(outputs[k - 1], outputs[k], workspace.Scratch);
         Exit.Run(outputs[^1], logits);
     }

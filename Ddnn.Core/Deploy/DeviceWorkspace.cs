@@ -11,6 +11,7 @@ public sealed class DeviceWorkspace
     {
         Partition = partition;
         (Outputs, Scratch) = PackedConvBlock.AllocateChain(partition.Blocks);
+        Tight = partition.FusedTightExit ? new ulong[partition.Exit.TightRowWords] : [];
     }
 
     /// <summary>The partition this workspace was made for.</summary>
@@ -30,5 +31,8 @@ public sealed class DeviceWorkspace
     public long ExactOrderGroups { get; internal set; }
 
     internal ulong[][] Outputs { get; }
+
+    /// <summary>The feature map in the exit's tight packing, when the first block writes it (<see cref="DevicePartition.FusedTightExit"/>).</summary>
+    internal ulong[] Tight { get; }
     internal ulong[] Scratch { get; }
 }

@@ -102,8 +102,29 @@ public sealed class PackedExit
         // construction), so each class needs WordsFor(C·H·W) popcounts instead of H·W·WordsFor(C).
         Span<ulong> tight = stackalloc ulong[_tightRowWords];
         TightPacking.Tighten(map, Height * Width, Channels, tight);
+        RunTightUnchecked(tight, logits);
+    }
+
+    /// <summary>True when <see cref="RunTight"/> applies: the exit repacks its input tight.</summary>
+    internal bool ReadsTight => _tightWeights is not null;
+
+    /// <summary>Words of the tight map <see cref="RunTight"/> reads.</summary>
+    internal int TightRowWords => _tightRowWords;
+
+    /// <summary>Logits from the map already in the tight packing (bit p·C + c), as a fused first block can write it.</summary>
+    internal void RunTight(ReadOnlySpan<ulong> tight, Span<float> logits)
+    {
+        if (!ReadsTight) throw new InvalidOperationException("this exit reads the packed map directly, not a tight one.");
+        if (tight.Length != _tightRowWords) throw new ArgumentException($"tight map has {tight.Length} words, expected {_tightRowWords}.", nameof(tight));
+        if (logits.Length != Classes) throw new ArgumentException($"logits span has {logits.Length} slots, expected {Classes}.", nameof(logits));
+        RunTightUnchecked(tight, logits);
+    }
+
+    [SkipLocalsInit] // the counts are written in full before they are read
+    private void RunTightUnchecked(ReadOnlySpan<ulong> tight, Span<float> logits)
+    {
         Span<int> differing = Classes <= MaxStackClasses ? stackalloc int[Classes] : new int[Classes];
-        BinaryDot.XorPopCounts(tight, _tightWeights, differing);
+        BinaryDot.XorPopCounts(tight, _tightWeights!, differing);
         var norm = Norm;
         var bias = Bias;
         var features = Features;

@@ -167,7 +167,7 @@ public static unsafe class EbnnBlock
     /// <summary>Pins already-checked spans and runs the fused float block on the active kernel path.</summary>
     internal static int FloatBlock(ReadOnlySpan<float> input, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
         in FloatBlockLayout layout, ReadOnlySpan<FloatSignThreshold> thresholds, Span<ulong> output, Span<float> scratch,
-        SplitSumPlan? plan = null)
+        SplitSumPlan? plan = null, Span<ulong> tight = default)
     {
         fixed (float* pin = input)
         fixed (uint* pm = signMasks)
@@ -175,7 +175,8 @@ public static unsafe class EbnnBlock
         fixed (FloatSignThreshold* ptests = thresholds)
         fixed (ulong* pout = output)
         fixed (float* pscratch = scratch)
-            return FloatBlock(pin, pm, pb, layout, ptests, pout, pscratch, KernelDispatch.Active, plan);
+        fixed (ulong* ptight = tight)
+            return FloatBlock(pin, pm, pb, layout, ptests, pout, pscratch, KernelDispatch.Active, plan, ptight);
     }
 
     /// <summary>
@@ -206,7 +207,7 @@ public static unsafe class EbnnBlock
     /// the shortcut could not vouch for and were recomputed in the exact order.
     /// </summary>
     internal static int FloatBlock(float* input, uint* masks, float* bias, in FloatBlockLayout layout,
-        FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path, SplitSumPlan? plan = null)
+        FloatSignThreshold* tests, ulong* output, float* scratch, KernelPath path, SplitSumPlan? plan = null, ulong* tight = null)
     {
         var recomputed = 0;
         var conv = layout.Conv;
@@ -243,6 +244,8 @@ public static unsafe class EbnnBlock
             }
             var bits = output + (long)n * outputWords;
             if (!firstGroupStores) new Span<ulong>(bits, outputWords).Clear();
+            var imageTight = tight == null ? null : tight + (long)n * layout.TightWords;
+            var tightDone = false;
             for (var c0 = 0; c0 < conv.OutChannels; c0 += FirstLayerConv2d.ChannelGroup)
             {
                 var count = Math.Min(FirstLayerConv2d.ChannelGroup, conv.OutChannels - c0);
@@ -254,7 +257,7 @@ public static unsafe class EbnnBlock
                 {
                     if (maxAbs >= 0 && plan.TryGroupWindows(c0 / group, count, image, sums, maxAbs, decide, path))
                     {
-                        PoolWindowRows(decide, plan.DecisiveFlips(c0 / group), layout, bits, c0, vectorised);
+                        tightDone |= PoolWindowRows(decide, plan.DecisiveFlips(c0 / group), layout, bits, c0, vectorised, imageTight);
                         continue;
                     }
                     recomputed++;
@@ -289,8 +292,16 @@ public static unsafe class EbnnBlock
                     PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
                 }
             }
+            TightenImage(bits, imageTight, tightDone, layout, path);
         }
         return recomputed;
+    }
+
+    /// <summary>The image's tight packing (<see cref="TightPacking"/>) unless pooling already wrote it.</summary>
+    private static void TightenImage(ulong* image, ulong* tight, bool done, in FloatBlockLayout layout, KernelPath path)
+    {
+        if (tight == null || done) return;
+        TightPacking.Run(image, layout.PooledHeight * layout.PooledWidth, layout.Conv.OutChannels, tight, layout.TightWords, path);
     }
 
     /// <summary>Bit c set where channel c (of <paramref name="count"/> from <paramref name="tests"/>) pools on row masks: a one-sided test on narrow rows.</summary>
@@ -579,8 +590,9 @@ public static unsafe class EbnnBlock
     /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free, lane-major): per pooled row and lane, the OR of its window rows XOR flip,
     /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
     /// </summary>
-    private static void PoolWindowRows(ulong* windows, ReadOnlySpan<ulong> flip, in FloatBlockLayout layout, ulong* image, int c0,
-        bool vectorised)
+    /// <returns>True when it also wrote the image's tight packing into <paramref name="tight"/> (a 4-channel device map).</returns>
+    private static bool PoolWindowRows(ulong* windows, ReadOnlySpan<ulong> flip, in FloatBlockLayout layout, ulong* image, int c0,
+        bool vectorised, ulong* tight)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
@@ -591,6 +603,7 @@ public static unsafe class EbnnBlock
             // The device's map (one word per pixel, eight pooled columns, first group): pext compacts each lane's
             // windows and pdep drops them straight into the lane's bit of every pixel byte, as the general path does.
             const ulong pixelBits = 0x0101_0101_0101_0101UL;
+            var writesTight = tight != null && layout.Conv.OutChannels == 4 && hp % 2 == 0;
             for (var py = 0; py < hp; py++)
             {
                 int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
@@ -609,8 +622,14 @@ public static unsafe class EbnnBlock
                 var bytes = Vector128.CreateScalar(pixels).AsByte();
                 Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(image + 8L * py);
                 Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(image + 8L * py + 4);
+                // Four channels: the row's eight pixel nibbles are its 32 tight bits (pixel p, channel c at bit 4p + c).
+                if (writesTight)
+                {
+                    var half = Bmi2.X64.ParallelBitExtract(pixels, 0x0F0F_0F0F_0F0F_0F0FUL) << (32 * (py & 1));
+                    tight[py >> 1] = (py & 1) == 0 ? half : tight[py >> 1] | half;
+                }
             }
-            return;
+            return writesTight;
         }
         for (var py = 0; py < hp; py++)
         {
@@ -627,6 +646,7 @@ public static unsafe class EbnnBlock
                 Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),
                 Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised), vectorised);
         }
+        return false;
     }
 
     /// <summary>

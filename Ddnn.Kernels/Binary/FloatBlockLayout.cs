@@ -26,6 +26,7 @@ internal readonly struct FloatBlockLayout
         Narrow = OutWidth + 2 * pool.Padding <= 64;
         RowMaskWords = FirstLayerConv2d.ChannelGroup * OutHeight;
         SumsOffset = EbnnBlock.FloatSumsOffset(conv, pool);
+        TightWords = TightPacking.Words(PooledHeight * PooledWidth, conv.OutChannels);
     }
 
     public BinaryConvGeometry Conv { get; }
@@ -65,4 +66,7 @@ internal readonly struct FloatBlockLayout
 
     /// <summary>Scratch offset (floats) of the split-sum shortcut's row sums (<see cref="SplitSumPlan"/>).</summary>
     public int SumsOffset { get; }
+
+    /// <summary>Words of one image's output in the tight packing (<see cref="TightPacking"/>).</summary>
+    public int TightWords { get; }
 }

@@ -64,13 +64,25 @@ public sealed class PreparedFloatBlock
     /// proven error margin from its bound, otherwise the group is recomputed in the exact order, so the bits never
     /// differ. Returns how many (image, channel group) units were recomputed that way (0 on most inputs).
     /// </summary>
-    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch)
+    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch) => Run(input, output, scratch, default);
+
+    /// <summary>
+    /// As <see cref="Run(ReadOnlySpan{float}, Span{ulong}, Span{float})"/>, and also writes the output in the tight
+    /// packing (<see cref="TightPacking"/>, <see cref="TightLength"/> words) into <paramref name="tight"/> — what a
+    /// binary exit reads —, straight from the pooled bits where it can (four channels on the device map).
+    /// </summary>
+    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<float> scratch, Span<ulong> tight)
     {
         if (input.Length != InputLength)
             throw new ArgumentException($"input has {input.Length} floats, expected {InputLength}.", nameof(input));
         if (output.Length != OutputLength)
             throw new ArgumentException($"output has {output.Length} words, expected {OutputLength}.", nameof(output));
+        if (!tight.IsEmpty && tight.Length != TightLength)
+            throw new ArgumentException($"tight has {tight.Length} words, expected {TightLength}.", nameof(tight));
         FirstLayerConv2d.CheckScratch(scratch.Length, ScratchLength);
-        return EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, in _layout, _thresholds, output, scratch, _splitSums);
+        return EbnnBlock.FloatBlock(input, _weights.SignMasks, _bias, in _layout, _thresholds, output, scratch, _splitSums, tight);
     }
+
+    /// <summary>Words of the tight packing of the output <c>(N, ceil(Hp·Wp·Cout / 64))</c>.</summary>
+    public int TightLength => _layout.Conv.Batch * _layout.TightWords;
 }

@@ -83,6 +83,49 @@ public class PreparedFloatBlockTests
         }
     }
 
+    /// <summary>(batch, H, W, Cout, pool k): the 4-channel device map whose pooling writes the tight bits itself, and others.</summary>
+    public static TheoryData<int, int, int, int, int> TightShapes() => new()
+    {
+        { 1, 16, 16, 4, 3 }, { 2, 16, 16, 4, 3 }, { 1, 16, 16, 3, 3 }, { 2, 16, 16, 16, 3 }, { 1, 9, 13, 4, 2 }, { 1, 16, 16, 4, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(TightShapes))]
+    public void TheTightOutputIsTheTightPackingOfTheOutputOnEveryPath(int batch, int h, int w, int cout, int k)
+    {
+        var conv = new BinaryConvGeometry(batch, 1, h, w, cout, 3, 3, 1, 1);
+        var pool = new PoolGeometry(k, 2, k == 3 ? 1 : 0);
+        var random = new Random(batch * 100 + h * 10 + cout + k);
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, cout * 9), cout, 1, 3, 3, packed);
+        var weights = new FirstLayerWeights(packed, cout, 1, 3, 3);
+        var bias = BinaryReference.RandomFloats(random, cout, 0.25f);
+        var thresholds = new FloatSignThreshold[cout];
+        for (var c = 0; c < cout; c++) thresholds[c] = new((float)(random.NextDouble() * 2 - 1), random.Next(2) == 0);
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        input[^1] = float.NaN; // the last image goes the exact way, whose pooling does not write tight bits
+        var pixels = pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth);
+        var tightWords = TightPacking.Words(pixels, cout);
+        Assert.Equal(batch * tightWords, block.TightLength);
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var output = new ulong[block.OutputLength];
+            var tight = Enumerable.Repeat(ulong.MaxValue, block.TightLength).ToArray(); // every word must be written
+            using (KernelDispatch.Use(path))
+                block.Run(input, output, new float[block.ScratchLength], tight);
+            var wordsPerImage = block.OutputLength / batch;
+            for (var n = 0; n < batch; n++)
+            {
+                var expected = new ulong[tightWords];
+                TightPacking.Tighten(output.AsSpan(n * wordsPerImage, wordsPerImage), pixels, cout, expected);
+                Assert.True(expected.AsSpan().SequenceEqual(tight.AsSpan(n * tightWords, tightWords)), $"image {n} on {path}");
+            }
+        }
+        Assert.Throws<ArgumentException>("tight", () =>
+            block.Run(input, new ulong[block.OutputLength], new float[block.ScratchLength], new ulong[block.TightLength + 1]));
+    }
+
     [Fact]
     public void TheBlockKeepsItsOwnCopiesOfBiasAndThresholds()
     {
