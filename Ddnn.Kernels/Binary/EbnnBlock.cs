@@ -237,11 +237,7 @@ public static unsafe class EbnnBlock
             float* image;
             var maxAbs = -1f;
             if (plan is null) image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch);
-            else
-            {
-                image = FirstLayerConv2d.PadImages(input + (long)n * imageLength, single, scratch, out var largest);
-                maxAbs = plan.PrepareImage(largest, image, sums, path);
-            }
+            else image = plan.PadAndPrepare(input + (long)n * imageLength, single, scratch, sums, path, out maxAbs);
             var bits = output + (long)n * outputWords;
             if (!firstGroupStores) new Span<ulong>(bits, outputWords).Clear();
             var imageTight = tight == null ? null : tight + (long)n * layout.TightWords;

@@ -196,7 +196,7 @@ public static unsafe class FirstLayerConv2d
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Zero(float* destination, int count)
+    internal static void Zero(float* destination, int count)
     {
         var i = 0;
         if (Vector256.IsHardwareAccelerated)

@@ -76,7 +76,8 @@ internal sealed unsafe class SplitSumPlan
         _outHeight = layout.OutHeight;
         _outWidth = layout.OutWidth;
         _rowBits = _outWidth == 64 ? ulong.MaxValue : (1UL << _outWidth) - 1;
-        _shuffledRowSums = conv.Padding == 1 && conv.KernelW == 3 && conv.Width % 8 == 0 && _outWidth == conv.Width;
+        _shuffledRowSums = conv.Padding == 1 && conv.KernelW == 3 && conv.Width % 8 == 0 && _outWidth == conv.Width
+            && conv.OutHeight == conv.Height;
         _poolKernel = layout.Pool.Kernel;
         _poolPadding = layout.Pool.Padding;
         _maxMinority = _taps / 2;
@@ -168,13 +169,11 @@ internal sealed unsafe class SplitSumPlan
     /// image <paramref name="padded"/> into <paramref name="sums"/>. Returns the largest |x|, or −1 when the image
     /// cannot take the shortcut.
     /// </summary>
-    public float PrepareImage(uint largest, float* padded, float* sums, KernelPath path)
+    private float PrepareImage(uint largest, float* padded, float* sums, KernelPath path)
     {
         var maxAbs = BitConverter.UInt32BitsToSingle(largest);
         if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) return -1f;
-        if (path == KernelPath.Avx2 && _shuffledRowSums && Avx2.IsSupported)
-            ShuffledRowSums(padded, sums);
-        else if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
+        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
             RowSums<Lanes128, Vector128<float>>(padded, sums);
@@ -240,35 +239,49 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// <see cref="RowSums{TLanes, TVector}"/> for 3-wide kernels on rows of whole 8-float vectors with padding 1 (the
-    /// device layer): each row's cells are loaded exactly where the padding copy stored them (so the loads are served
-    /// from those stores instead of waiting for them to reach the cache, as loads straddling two stores must), and the
-    /// left and right neighbours come from lane rotations; the padding cells are the zeros they are. Same additions in
-    /// the same order, so the same sums.
+    /// Per image, the whole preparation in one pass where it can be fused (AVX2, 3-wide kernel, padding 1, rows of
+    /// whole 8-float vectors: the device layer): each input row is read once into registers, stored into the zero-padded
+    /// image, measured (largest magnitude) and summed across (left and right neighbours from lane rotations, the
+    /// padding cells the zeros they are: the same additions in the same order as <see cref="RowSums{TLanes, TVector}"/>).
+    /// Otherwise the padding copy (measuring) and <see cref="PrepareImage"/>. Returns the padded image and the largest
+    /// |x| (−1 when the image cannot take the shortcut).
     /// </summary>
-    private void ShuffledRowSums(float* padded, float* sums)
+    public float* PadAndPrepare(float* input, BinaryConvGeometry single, float* scratch, float* sums, KernelPath path, out float maxAbs)
     {
-        int wo = _outWidth, paddedW = _paddedWidth, vectors = wo / 8;
+        if (path != KernelPath.Avx2 || !_shuffledRowSums || !Avx2.IsSupported)
+        {
+            var image = FirstLayerConv2d.PadImages(input, single, scratch, out var measured);
+            maxAbs = PrepareImage(measured, image, sums, path);
+            return image;
+        }
+        int wo = _outWidth, paddedW = _paddedWidth, vectors = wo / 8, height = _paddedHeight - 2;
         var right = Vector256.Create(7, 0, 1, 2, 3, 4, 5, 6);
         var left = Vector256.Create(1, 2, 3, 4, 5, 6, 7, 0);
+        var magnitude = Vector256.Create(0x7FFF_FFFFu);
+        var most = Vector256<uint>.Zero;
         for (var ci = 0; ci < InChannels; ci++)
         {
-            var plane = padded + (long)ci * _channelLength;
+            var plane = scratch + (long)ci * _channelLength;
             var planeSums = sums + (long)ci * _paddedHeight * wo;
-            for (var i = 0; i < vectors; i++)
+            FirstLayerConv2d.Zero(plane, paddedW);
+            FirstLayerConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
+            FirstLayerConv2d.Zero(planeSums, wo);
+            FirstLayerConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+            var source = input + (long)ci * height * wo;
+            for (var y = 0; y < height; y++)
             {
-                Vector256<float>.Zero.Store(planeSums + i * 8);
-                Vector256<float>.Zero.Store(planeSums + (long)(_paddedHeight - 1) * wo + i * 8);
-            }
-            for (var y = 1; y < _paddedHeight - 1; y++)
-            {
-                var cells = plane + (long)y * paddedW + 1;
-                var row = planeSums + (long)y * wo;
+                var cells = source + (long)y * wo;
+                var padded = plane + (long)(y + 1) * paddedW;
+                var row = planeSums + (long)(y + 1) * wo;
+                padded[0] = 0;
+                padded[wo + 1] = 0;
                 var previous = Vector256<float>.Zero;
                 var current = Avx.LoadVector256(cells);
                 for (var i = 0; i < vectors; i++)
                 {
                     var next = i + 1 < vectors ? Avx.LoadVector256(cells + 8 * (i + 1)) : Vector256<float>.Zero;
+                    current.Store(padded + 1 + 8 * i);
+                    most = Vector256.Max(most, current.AsUInt32() & magnitude);
                     var toLeft = Avx.Blend(Avx2.PermuteVar8x32(current, right), Avx2.PermuteVar8x32(previous, right), 0b0000_0001);
                     var toRight = Avx.Blend(Avx2.PermuteVar8x32(current, left), Avx2.PermuteVar8x32(next, left), 0b1000_0000);
                     ((toLeft + current) + toRight).Store(row + 8 * i);
@@ -276,6 +289,11 @@ internal sealed unsafe class SplitSumPlan
                 }
             }
         }
+        var lanes = Vector128.Max(most.GetLower(), most.GetUpper());
+        var largest = Math.Max(Math.Max(lanes.GetElement(0), lanes.GetElement(1)), Math.Max(lanes.GetElement(2), lanes.GetElement(3)));
+        maxAbs = BitConverter.UInt32BitsToSingle(largest);
+        if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) maxAbs = -1f;
+        return scratch;
     }
 
     /// <summary>Padded rows of every input channel as one stack (a row sum never crosses a row's end).</summary>
