@@ -100,7 +100,8 @@ public sealed class DevicePartition
 
     /// <summary>
     /// Peak working bytes of one sample: the largest step, a block (its input — the float sample for block 0 —,
-    /// kernel scratch and output alive together) or the exit (map and logits).
+    /// kernel scratch and output alive together, plus the tight map a fused first block writes) or the exit (map and
+    /// logits).
     /// </summary>
     public long PeakWorkingBytes
     {
@@ -111,7 +112,8 @@ public sealed class DevicePartition
             {
                 var b = Blocks[k];
                 var input = k == 0 ? 4L * InputLength : 8L * b.InputWords;
-                peak = Math.Max(peak, input + b.ScratchBytes + 8L * b.OutputWords);
+                var tight = k == 0 && FusedTightExit ? 8L * Exit.TightRowWords : 0;
+                peak = Math.Max(peak, input + b.ScratchBytes + 8L * b.OutputWords + tight);
             }
             return Math.Max(peak, 8L * Exit.RowWords + 4L * Exit.Classes);
         }

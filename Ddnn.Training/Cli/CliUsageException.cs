@@ -17,6 +17,15 @@ public sealed class CliUsageException : Exception
     public static CliUsageException BadValue(CliOption option, string value) =>
         new($"--{option.Name} expects {option.Expectation}, got '{value}'");
 
+    /// <summary>
+    /// A file that could not be used for <paramref name="action"/> (e.g. "load"): the reader's own message, which
+    /// already names the file when it comes from the file checks, prefixed with the path only when it does not.
+    /// </summary>
+    public static CliUsageException CannotUse(string action, string path, Exception reason) =>
+        new(reason.Message.Contains(path, StringComparison.Ordinal)
+            ? $"cannot {action}: {reason.Message}"
+            : $"cannot {action} {path}: {reason.Message}", reason);
+
     /// <summary>An option value that parsed but was rejected later, e.g. an unknown dataset name.</summary>
     public static CliUsageException BadValue(string optionName, string value, string reason) =>
         new($"--{optionName} '{value}': {reason}");

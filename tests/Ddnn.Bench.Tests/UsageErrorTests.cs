@@ -122,8 +122,19 @@ public class UsageErrorTests
         Assert.Contains($"--model '{path}': no such file", Fails(Usage, "calibrate", "--model", path));
         Assert.Contains($"--model '{path}': no such file", Fails(Usage, "sweep", "--model", path));
         Assert.Contains($"--model '{path}': no such file", Fails(Usage, "eval", "--model", path));
-        Assert.Contains(path, Fails(Usage, "export", "--model", path, "--out", Path.GetTempPath()));
-        Assert.Contains(path, Fails(Usage, "infer", "--model", path));
+        foreach (var line in new[] { Fails(Usage, "export", "--model", path, "--out", Path.GetTempPath()), Fails(Usage, "infer", "--model", path) })
+            Assert.Equal(1, line.Split(path).Length - 1); // named once, not once by the verb and again by the reader
+    }
+
+    [Fact]
+    public void A_damaged_deploy_file_is_named_once()
+    {
+        using var temp = new TempDirectory();
+        var path = Path.Combine(temp.Path, "model.ddnnp");
+        File.WriteAllBytes(path, [.. "DDNNFILE"u8, 1, 0, 0]);
+        var line = Fails(Usage, "infer", "--model", path);
+        Assert.Equal(1, line.Split(path).Length - 1);
+        Assert.Contains("cannot load", line);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class ExportVerb : ICliVerb
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
         {
-            throw new CliUsageException($"cannot export {modelPath}: {e.Message}", e);
+            throw CliUsageException.CannotUse("export", modelPath, e);
         }
         Directory.CreateDirectory(outDir);
         var table = new ResultTable($"deploy files in {outDir}",

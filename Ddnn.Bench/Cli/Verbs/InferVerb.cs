@@ -47,7 +47,7 @@ public sealed class InferVerb : ICliVerb
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
         {
-            throw new CliUsageException($"cannot load {modelPath}: {e.Message}", e);
+            throw CliUsageException.CannotUse("load", modelPath, e);
         }
         var (source, loadOptions) = DatasetOptions.Read(arguments, context);
         var splits = source.Load(loadOptions, context.Cancellation);
