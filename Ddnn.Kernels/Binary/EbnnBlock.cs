@@ -594,39 +594,11 @@ public static unsafe class EbnnBlock
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
         var strideMask = StrideMask(s, wp);
         ulong f0 = flip[0], f1 = flip[1], f2 = flip[2], f3 = flip[3];
-        if (vectorised && Bmi2.X64.IsSupported && Avx2.IsSupported && words == 1 && c0 == 0 && wp == 8)
-        {
-            // The device's map (one word per pixel, eight pooled columns, first group): pext compacts each lane's
-            // windows and pdep drops them straight into the lane's bit of every pixel byte, as the general path does.
-            const ulong pixelBits = 0x0101_0101_0101_0101UL;
-            var writesTight = tight != null && layout.Conv.OutChannels == 4 && hp % 2 == 0;
-            for (var py = 0; py < hp; py++)
-            {
-                int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
-                ulong x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-                for (var y = y0; y < y1; y++)
-                {
-                    x0 |= windows[y];
-                    x1 |= windows[ho + y];
-                    x2 |= windows[2 * ho + y];
-                    x3 |= windows[3 * ho + y];
-                }
-                var pixels = Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x0 ^ f0, strideMask), pixelBits)
-                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x1 ^ f1, strideMask), pixelBits << 1)
-                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x2 ^ f2, strideMask), pixelBits << 2)
-                    | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x3 ^ f3, strideMask), pixelBits << 3);
-                var bytes = Vector128.CreateScalar(pixels).AsByte();
-                Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(image + 8L * py);
-                Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(image + 8L * py + 4);
-                // Four channels: the row's eight pixel nibbles are its 32 tight bits (pixel p, channel c at bit 4p + c).
-                if (writesTight)
-                {
-                    var half = Bmi2.X64.ParallelBitExtract(pixels, 0x0F0F_0F0F_0F0F_0F0FUL) << (32 * (py & 1));
-                    tight[py >> 1] = (py & 1) == 0 ? half : tight[py >> 1] | half;
-                }
-            }
-            return writesTight;
-        }
+        // The device's map (one word per pixel, eight pooled columns, first group): pext compacts each lane's windows
+        // and pdep drops them straight into the lane's bit of every pixel byte, as the general path does.
+        var deviceMap = vectorised && Bmi2.X64.IsSupported && Avx2.IsSupported && words == 1 && c0 == 0 && wp == 8;
+        var writesTight = deviceMap && tight != null && layout.Conv.OutChannels == 4 && hp % 2 == 0;
+        const ulong pixelBits = 0x0101_0101_0101_0101UL;
         for (var py = 0; py < hp; py++)
         {
             int y0 = Math.Max(0, py * s - p), y1 = Math.Min(ho, py * s - p + k);
@@ -638,11 +610,28 @@ public static unsafe class EbnnBlock
                 x2 |= windows[2 * ho + y];
                 x3 |= windows[3 * ho + y];
             }
-            WritePixels(image + (long)py * wp * words + (c0 >> 6), words, c0 & 63, wp,
-                Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),
-                Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised), vectorised);
+            if (!deviceMap)
+            {
+                WritePixels(image + (long)py * wp * words + (c0 >> 6), words, c0 & 63, wp,
+                    Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),
+                    Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised), vectorised);
+                continue;
+            }
+            var pixels = Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x0 ^ f0, strideMask), pixelBits)
+                | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x1 ^ f1, strideMask), pixelBits << 1)
+                | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x2 ^ f2, strideMask), pixelBits << 2)
+                | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x3 ^ f3, strideMask), pixelBits << 3);
+            var bytes = Vector128.CreateScalar(pixels).AsByte();
+            Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(image + 8L * py);
+            Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(image + 8L * py + 4);
+            // Four channels: the row's eight pixel nibbles are its 32 tight bits (pixel p, channel c at bit 4p + c).
+            if (writesTight)
+            {
+                var half = Bmi2.X64.ParallelBitExtract(pixels, 0x0F0F_0F0F_0F0F_0F0FUL) << (32 * (py & 1));
+                tight[py >> 1] = (py & 1) == 0 ? half : tight[py >> 1] | half;
+            }
         }
-        return false;
+        return writesTight;
     }
 
     /// <summary>
