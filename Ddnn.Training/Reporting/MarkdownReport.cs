@@ -48,6 +48,7 @@ public sealed class MarkdownReport
         var table = new ResultTable("Run", [ResultColumn.Text("Item"), ResultColumn.Text("Value")]);
         table.AddRow("Command line", string.Join(' ', run.CommandLine.Select(QuoteArgument)));
         table.AddRow("Seed", run.Seed.ToString(CultureInfo.InvariantCulture));
+        if (run.DataSeed is { } dataSeed) table.AddRow("Data seed", dataSeed.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Dataset", run.Dataset);
         table.AddRow("Threads", run.Threads.ToString(CultureInfo.InvariantCulture));
         if (run.StartedUtc != default) table.AddRow("Started (UTC)", run.StartedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));

@@ -5,11 +5,14 @@ using System.Text.Json.Serialization;
 
 namespace Ddnn.Training.Reporting;
 
-/// <summary>What produced a results folder: command line, seed, dataset, threads, software versions and timings (run.json).</summary>
+/// <summary>What produced a results folder: command line, seeds, dataset, threads, software versions and timings (run.json).</summary>
 public sealed record RunInfo
 {
     public required IReadOnlyList<string> CommandLine { get; init; }
     public required long Seed { get; init; }
+
+    /// <summary>Seed of the generated data (synthetic scenes), apart from the training seed; null where no data was generated.</summary>
+    public long? DataSeed { get; init; }
     public required string Dataset { get; init; }
     public required int Threads { get; init; }
     public DateTimeOffset StartedUtc { get; init; }

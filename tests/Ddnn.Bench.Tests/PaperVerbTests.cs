@@ -1,3 +1,4 @@
+using Ddnn.Training.Reporting;
 using Ddnn.TestSupport;
 namespace Ddnn.Bench.Tests;
 
@@ -36,6 +37,8 @@ public class PaperVerbTests
         Assert.Contains("findings of the paper in this run:", result.Out);
 
         foreach (var file in new[] { "report.md", "run.json", "manifest.json" }) Assert.True(File.Exists(Path.Combine(outDir, file)), file);
+        var run = RunInfo.FromJson(File.ReadAllText(Path.Combine(outDir, "run.json")));
+        Assert.Equal(1, run.DataSeed); // the synthetic scenes' seed (--data-seed default), beside the training seed
         var studies = Directory.GetDirectories(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
         Assert.Contains("threshold-sweep", studies);
         Assert.True(studies.Length >= 6, string.Join(", ", studies));

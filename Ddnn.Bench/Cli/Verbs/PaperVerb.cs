@@ -61,7 +61,8 @@ public sealed class PaperVerb : ICliVerb
         var folder = ResultsFolder.Open(arguments.GetString(Out.Name), arguments.GetFlag(SweepVerb.Force.Name));
         var seed = (ulong)arguments.GetInt(Seed.Name);
 
-        var splits = LoadData(arguments, context, source, preset, (ulong)arguments.GetInt(ExperimentOptions.DataSeed.Name));
+        var dataSeed = arguments.GetInt(ExperimentOptions.DataSeed.Name);
+        var splits = LoadData(arguments, context, source, preset, (ulong)dataSeed);
         var timings = new List<PhaseTiming> { new("load data", clock.Elapsed.TotalSeconds) };
         var settings = new PaperSettings
         {
@@ -88,6 +89,7 @@ public sealed class PaperVerb : ICliVerb
         {
             CommandLine = ["ddnn", .. Environment.GetCommandLineArgs().Skip(1)],
             Seed = (long)seed,
+            DataSeed = source.Kind == DatasetKind.Synthetic ? dataSeed : null,
             Dataset = source.ToString(),
             Threads = threads,
             StartedUtc = started,

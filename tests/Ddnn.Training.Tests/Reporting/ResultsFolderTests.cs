@@ -208,6 +208,7 @@ public class ResultsFolderTests
         {
             CommandLine = ["ddnn", "paper", "--out", "my runs"],
             Seed = 42,
+            DataSeed = 5,
             Dataset = "mvmc",
             Threads = 2,
             StartedUtc = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero),
@@ -221,10 +222,14 @@ public class ResultsFolderTests
         var read = RunInfo.FromJson(File.ReadAllText(Path.Combine(folder.Root, ResultsFolder.RunInfoFileName)));
         Assert.Equal(info.CommandLine, read.CommandLine);
         Assert.Equal(42, read.Seed);
+        Assert.Equal(5, read.DataSeed);
+        Assert.Null(RunInfo.FromJson("""{"commandLine": ["ddnn"], "seed": 1, "dataset": "synthetic", "threads": 1}""").DataSeed);
         Assert.Equal(info.StartedUtc, read.StartedUtc);
         Assert.Equal(info.Versions["dotnet"], read.Versions["dotnet"]);
         Assert.Equal(12.5, read.Timings.Single().Seconds);
-        Assert.StartsWith("# DDNN", File.ReadAllText(Path.Combine(folder.Root, ResultsFolder.ReportFileName)));
+        var report = File.ReadAllText(Path.Combine(folder.Root, ResultsFolder.ReportFileName));
+        Assert.StartsWith("# DDNN", report);
+        Assert.Contains("| Data seed | 5 |", report);
     }
 
     [Fact]
