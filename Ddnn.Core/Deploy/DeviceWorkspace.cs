@@ -26,7 +26,7 @@ public sealed class DeviceWorkspace
     /// <summary>
     /// Of those runs' first-layer channel groups that tried the split-sum shortcut (<see cref="Runs"/> ×
     /// <see cref="DevicePartition.SplitSumGroups"/>), how many were recomputed in the exact summation order because a
-    /// cell lay within the shortcut's error margin of its threshold (or the input was not finite).
+    /// cell lay within the shortcut's error margin of its threshold, or the input was not finite or above 1e30.
     /// </summary>
     public long ExactOrderGroups { get; internal set; }
 

@@ -85,7 +85,7 @@ public sealed class PackedExit
     public long TightBits => (long)Classes * Features + 96L * Classes;
 
     /// <summary>Logits from a packed ±1 map <c>(Height, Width, WordsFor(Channels))</c>.</summary>
-    [SkipLocalsInit] // both stack buffers are written in full before they are read
+    [SkipLocalsInit] // the tight map is written in full before it is read
     public void Run(ReadOnlySpan<ulong> map, Span<float> logits)
     {
         CheckIo(map.Length, logits.Length);

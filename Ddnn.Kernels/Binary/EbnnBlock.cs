@@ -181,7 +181,8 @@ public static unsafe class EbnnBlock
 
     /// <summary>
     /// Scratch floats of a prepared <see cref="FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>
-    /// call: one zero-padded image (with padding), the conv planes of four output channels and one padded row of maxima.
+    /// call: one zero-padded image (with padding), the conv planes of four output channels, one padded row of maxima or
+    /// the group's row masks (whichever is larger), and the split-sum shortcut's row sums.
     /// </summary>
     public static int FloatScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
     {
@@ -270,7 +271,7 @@ public static unsafe class EbnnBlock
                         FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
                         PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
                     }
-                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, firstWriter: true, vectorised);
                     continue;
                 }
                 FirstLayerConv2d.Group(image, groupMasks, bias + c0, count, single, planes, path);
@@ -285,7 +286,8 @@ public static unsafe class EbnnBlock
                 {
                     OneSidedKeys(tests + c0, onMasks, signs, keys, flip);
                     PlanesToDecisive(planes, onMasks, signs, keys, ho, wo, decide, nan, vectorised);
-                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, vectorised);
+                    // PoolPlane has already ORed the group's other channels into these words.
+                    PoolDecisiveMasks(decide, nan, flip, layout, bits, c0, firstWriter: false, vectorised);
                 }
             }
             TightenImage(bits, imageTight, tightDone, layout, path);
@@ -556,11 +558,11 @@ public static unsafe class EbnnBlock
     /// lanes, from <see cref="FiringToDecisive"/> or <see cref="PlanesToDecisive"/>; unused lanes are zero). A window's max then fires exactly when
     /// (any X and no N) — for v ≥ bound — or when no X — for v ≤ bound —, so both kinds pool the same way: OR over the
     /// window rows and over shifts of the padded row (padding 0 is neutral), then (anyX AND NOT anyN) XOR flip. Window
-    /// bits are compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel ORed into the cleared
-    /// packed image at once: the channels' window bits spread to one byte per pixel (pdep, or its scalar twin).
+    /// bits are compacted (pext, or its scalar twin), and the group's (≤ 4) bits of each pixel written at once
+    /// (<see cref="WritePixels"/>): the channels' window bits spread to one byte per pixel (pdep, or its scalar twin).
     /// </summary>
     private static void PoolDecisiveMasks(ulong* decide, ulong* nan, ulong* flip, in FloatBlockLayout layout,
-        ulong* image, int c0, bool vectorised)
+        ulong* image, int c0, bool firstWriter, bool vectorised)
     {
         int k = layout.Pool.Kernel, s = layout.Pool.Stride, p = layout.Pool.Padding;
         int ho = layout.OutHeight, hp = layout.PooledHeight, wp = layout.PooledWidth, words = layout.Words;
@@ -577,7 +579,7 @@ public static unsafe class EbnnBlock
             var p1 = PoolLane(decide, nan, flip, 1, y0, y1, k, p, strideMask, s, wp, vectorised);
             var p2 = PoolLane(decide, nan, flip, 2, y0, y1, k, p, strideMask, s, wp, vectorised);
             var p3 = PoolLane(decide, nan, flip, 3, y0, y1, k, p, strideMask, s, wp, vectorised);
-            WritePixels(image + (long)py * wp * words + word, words, shift, wp, p0, p1, p2, p3, vectorised);
+            WritePixels(image + (long)py * wp * words + word, words, shift, wp, p0, p1, p2, p3, firstWriter, vectorised);
         }
     }
 
@@ -614,16 +616,15 @@ public static unsafe class EbnnBlock
             {
                 WritePixels(image + (long)py * wp * words + (c0 >> 6), words, c0 & 63, wp,
                     Compact(x0 ^ f0, strideMask, s, wp, vectorised), Compact(x1 ^ f1, strideMask, s, wp, vectorised),
-                    Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised), vectorised);
+                    Compact(x2 ^ f2, strideMask, s, wp, vectorised), Compact(x3 ^ f3, strideMask, s, wp, vectorised),
+                    firstWriter: true, vectorised);
                 continue;
             }
             var pixels = Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x0 ^ f0, strideMask), pixelBits)
                 | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x1 ^ f1, strideMask), pixelBits << 1)
                 | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x2 ^ f2, strideMask), pixelBits << 2)
                 | Bmi2.X64.ParallelBitDeposit(Bmi2.X64.ParallelBitExtract(x3 ^ f3, strideMask), pixelBits << 3);
-            var bytes = Vector128.CreateScalar(pixels).AsByte();
-            Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(image + 8L * py);
-            Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(image + 8L * py + 4);
+            StoreEightPixels(image + 8L * py, pixels);
             // Four channels: the row's eight pixel nibbles are its 32 tight bits (pixel p, channel c at bit 4p + c).
             if (writesTight)
             {
@@ -635,27 +636,23 @@ public static unsafe class EbnnBlock
     }
 
     /// <summary>
-    /// ORs four lanes' pooled bits (bit px of <paramref name="p0"/> … = pixel px) into one pooled row of the cleared
-    /// packed image, at bit <paramref name="shift"/> of each pixel's word: the lanes' bits spread to one byte per pixel.
+    /// Four lanes' pooled bits (bit px of <paramref name="p0"/> … = pixel px) into one pooled row of the packed image,
+    /// at bit <paramref name="shift"/> of each pixel's word: the lanes' bits spread to one byte per pixel, ORed into the
+    /// cleared words, or simply stored where this group is the words' <paramref name="firstWriter"/> and fills them
+    /// (one word per pixel, channels 0–3) — the image then needs no clearing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WritePixels(ulong* bits, int words, int shift, int wp, ulong p0, ulong p1, ulong p2, ulong p3, bool vectorised)
+    private static void WritePixels(ulong* bits, int words, int shift, int wp, ulong p0, ulong p1, ulong p2, ulong p3,
+        bool firstWriter, bool vectorised)
     {
         for (var px0 = 0; px0 < wp; px0 += 8)
         {
             var pixels = SpreadToBytes((p0 >> px0) & 0xFF, vectorised) | SpreadToBytes((p1 >> px0) & 0xFF, vectorised) << 1
                 | SpreadToBytes((p2 >> px0) & 0xFF, vectorised) << 2 | SpreadToBytes((p3 >> px0) & 0xFF, vectorised) << 3;
             var end = Math.Min(8, wp - px0);
-            if (words == 1 && shift == 0)
+            if (firstWriter && words == 1 && shift == 0)
             {
-                // The word's first group (channels 0–3 of a map of at most 64): the cleared words are simply set, eight
-                // pixels by two zero-extending vector stores where AVX2 has them.
-                if (end == 8 && vectorised && Avx2.IsSupported)
-                {
-                    var bytes = Vector128.CreateScalar(pixels).AsByte();
-                    Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(bits + px0);
-                    Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(bits + px0 + 4);
-                }
+                if (end == 8 && vectorised && Avx2.IsSupported) StoreEightPixels(bits + px0, pixels);
                 else
                     for (var i = 0; i < end; i++) bits[px0 + i] = (pixels >> (8 * i)) & 0xFF;
                 continue;
@@ -663,6 +660,15 @@ public static unsafe class EbnnBlock
             for (var i = 0; i < end; i++)
                 bits[(long)(px0 + i) * words] |= ((pixels >> (8 * i)) & 0xFF) << shift;
         }
+    }
+
+    /// <summary>Eight pixel bytes zero-extended into eight consecutive words: two vector stores (AVX2 only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreEightPixels(ulong* destination, ulong pixels)
+    {
+        var bytes = Vector128.CreateScalar(pixels).AsByte();
+        Avx2.ConvertToVector256Int64(bytes).AsUInt64().Store(destination);
+        Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(bytes, 4)).AsUInt64().Store(destination + 4);
     }
 
     /// <summary>

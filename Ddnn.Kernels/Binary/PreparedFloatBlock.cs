@@ -40,8 +40,8 @@ public sealed class PreparedFloatBlock
 
     /// <summary>
     /// True when some channel group can take the split-sum shortcut (stride 1, rows of at most 64 cells with the pool
-    /// padding, one-sided tests with finite bounds and biases): same bits as the exact summation order, about a third of
-    /// the additions, see <see cref="Run"/>.
+    /// padding, one-sided tests with finite bounds and biases, |bound| + |bias| ≤ 1e30): same bits as the exact
+    /// summation order, about a third of the additions, see <see cref="Run(ReadOnlySpan{float}, Span{ulong}, Span{float})"/>.
     /// </summary>
     public bool UsesSplitSums => _splitSums is not null;
 

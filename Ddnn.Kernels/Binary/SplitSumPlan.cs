@@ -19,15 +19,16 @@ namespace Ddnn.Kernels.Binary;
 /// failing cells of v ≤ t).</para>
 /// <para>This regrouping rounds differently from the documented order, so it is only trusted with a margin: with
 /// n = Cin·kH·kW taps, A = n·max|x| (a bound on every window's Σ|x|), B = |t| + |b| and u = 2^−24, the exact-order value
-/// G = fl(s + b) is within (1.01n)uA + uB of the real v, and 2Q is within (2.06n + 2.1 + 1.54n)uA + (2 + 0.51n)uB of the
-/// real t − v (S passes ≤ kW + Cin·kH − 2 ≤ n − 1 roundings, g and g − S/2 one each, the ≤ n/2 minority adds one each
-/// on partial sums below B/2 + 1.52A). Every |Q| at or above δ = (4n + 4)·u·(A + B) + 1e−30 — twice the sum of both
-/// errors, plus room for halving subnormals — therefore has the sign of t − G and G ≠ t, so its bit equals the exact
-/// order's. A group with any |Q| below δ (rare: the real value lies within ~10^−4 of the threshold) is recomputed in
+/// G = fl(s + b) is within 1.01n·uA + uB of the real v (n − 1 rounded adds from +0, then the bias), and 2Q within
+/// 2.55n·uA + (2 + 0.51n)uB of the real t − v (S passes ≤ kW + Cin·kH − 2 ≤ n − 1 roundings: 1.01(n − 1)uA on 2Q;
+/// g and g − S/2 one rounding each; the ≤ n/2 minority adds one each on partial sums below B/2 + 1.52A). The sign of Q
+/// is the exact order's as soon as |Q| exceeds half the sum of both, 1.78n·uA + (1.5 + 0.26n)uB; the margin used,
+/// δ = (4n + 4)·u·(A + B) + 1e−30, is at least 2.2 times that (plus room for halving subnormals), so every |Q| ≥ δ has
+/// the sign of t − G with G ≠ t, and its bit equals the exact order's. A group with any |Q| below δ (rare: the real value lies within ~10^−4 of the threshold) is recomputed in
 /// the exact order. Non-finite inputs, inputs above 1e30 (no overflow anywhere) and non-finite bounds or biases never
 /// take the shortcut.</para>
 /// <para>The SIMD paths do, lane by lane, exactly the scalar twin's operations in the same order, so masks and the
-/// margin test agree on every path.</para>
+/// margin test agree on every path (the tests compare every path's bits and recompute counts).</para>
 /// </remarks>
 internal sealed unsafe class SplitSumPlan
 {
@@ -171,8 +172,8 @@ internal sealed unsafe class SplitSumPlan
     /// </summary>
     private float PrepareImage(uint largest, float* padded, float* sums, KernelPath path)
     {
-        var maxAbs = BitConverter.UInt32BitsToSingle(largest);
-        if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) return -1f;
+        var maxAbs = Accepted(largest);
+        if (maxAbs < 0) return maxAbs;
         if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
@@ -216,6 +217,16 @@ internal sealed unsafe class SplitSumPlan
         var any = cells;
         for (var dx = 1; dx < kernel; dx++) any |= cells >> dx;
         return any;
+    }
+
+    /// <summary>
+    /// The largest |x| of an image from its bit pattern (NaN and ∞ patterns lie above every finite one), or −1 when the
+    /// image cannot take the shortcut: not finite, or above <see cref="MaxInput"/>.
+    /// </summary>
+    private static float Accepted(uint largest)
+    {
+        var maxAbs = BitConverter.UInt32BitsToSingle(largest);
+        return largest < 0x7F80_0000u && maxAbs <= MaxInput ? maxAbs : -1f;
     }
 
     /// <summary>H[ci][y][x] = Σ over kx of padded[ci][y][x + kx], added left to right, for every padded row.</summary>
@@ -291,8 +302,7 @@ internal sealed unsafe class SplitSumPlan
         }
         var lanes = Vector128.Max(most.GetLower(), most.GetUpper());
         var largest = Math.Max(Math.Max(lanes.GetElement(0), lanes.GetElement(1)), Math.Max(lanes.GetElement(2), lanes.GetElement(3)));
-        maxAbs = BitConverter.UInt32BitsToSingle(largest);
-        if (largest >= 0x7F80_0000u || !(maxAbs <= MaxInput)) maxAbs = -1f;
+        maxAbs = Accepted(largest);
         return scratch;
     }
 
@@ -399,7 +409,7 @@ internal sealed unsafe class SplitSumPlan
         public int PaddedWidth { get; } = paddedWidth;
         public int SumWidth { get; } = sumWidth;
 
-        /// <summary>The second and third row-sum offsets (a 3-row kernel on one channel: the device's first layer).</summary>
+        /// <summary>The second and third row-sum offsets when S has three terms (e.g. a 3-row kernel on one channel: the device's first layer).</summary>
         public int Second { get; } = sumTerms >= 3 ? sumOffsets[1] : 0;
         public int Third { get; } = sumTerms >= 3 ? sumOffsets[2] : 0;
     }

@@ -40,14 +40,38 @@ public class SplitSumShortcutTests
         for (var trial = 0; trial < 20; trial++)
         {
             var input = BinaryReference.RandomFloats(random, conv.InputLength, 1 + trial);
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
-                if (path == KernelDispatch.Best) shortcutUnits += units - recomputed;
-            }
+            var counts = KernelDispatch.Supported
+                .Select(path => AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}"))
+                .ToArray();
+            // Every path computes the same values, so the margin test recomputes the same groups.
+            Assert.All(counts, count => Assert.Equal(counts[0], count));
+            shortcutUnits += units - counts[0];
         }
         // The comparison above cannot pass by always falling back: most units must have been decided by the shortcut.
         Assert.True(shortcutUnits > 20 * units / 2, $"the shortcut decided only {shortcutUnits} of {20 * units} units");
+    }
+
+    [Theory]
+    [InlineData(3, 0)] // no padding: the input itself is the padded image
+    [InlineData(5, 2)]
+    [InlineData(1, 0)]
+    [InlineData(2, 1)]
+    public void OtherKernelsAndPaddingsGiveTheExactOrderBitsOnEveryPath(int kernel, int padding)
+    {
+        var random = new Random(kernel * 10 + padding);
+        var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 2, 9, 16, 6, 2, 2, 0, kernel, padding);
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        Assert.True(block.UsesSplitSums);
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var input = BinaryReference.RandomFloats(random, conv.InputLength, 2);
+            if (trial == 4) input[3] = float.NaN;
+            var counts = KernelDispatch.Supported
+                .Select(path => AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"k{kernel} p{padding} trial {trial}"))
+                .ToArray();
+            Assert.All(counts, count => Assert.Equal(counts[0], count));
+            if (trial == 4) Assert.True(counts[0] >= 2, "a NaN input sends its image's groups to the exact order");
+        }
     }
 
     [Fact]
@@ -118,19 +142,20 @@ public class SplitSumShortcutTests
     }
 
     private static (BinaryConvGeometry Conv, PoolGeometry Pool, FirstLayerWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
-        RandomBlock(Random random, int batch, int cin, int h, int w, int cout, int k, int s, int p)
+        RandomBlock(Random random, int batch, int cin, int h, int w, int cout, int k, int s, int p, int kernel = 3, int padding = 1)
     {
-        var conv = new BinaryConvGeometry(batch, cin, h, w, cout, 3, 3, 1, 1);
+        var conv = new BinaryConvGeometry(batch, cin, h, w, cout, kernel, kernel, 1, padding);
         var pool = new PoolGeometry(k, s, p);
-        var latent = BinaryReference.RandomFloats(random, cout * cin * 9);
+        var taps = cin * kernel * kernel;
+        var latent = BinaryReference.RandomFloats(random, cout * taps);
         // Some channels all +1 or all −1: empty minorities on both sides.
-        for (var t = 0; t < cin * 9 && cout > 2; t++) (latent[t], latent[cin * 9 + t]) = (1f, -1f);
+        for (var t = 0; t < taps && cout > 2; t++) (latent[t], latent[taps + t]) = (1f, -1f);
         var packed = new ulong[conv.PackedWeightsLength];
-        BitPacking.PackConvWeights(latent, cout, cin, 3, 3, packed);
+        BitPacking.PackConvWeights(latent, cout, cin, kernel, kernel, packed);
         var bias = BinaryReference.RandomFloats(random, cout, 0.5f);
         var thresholds = new FloatSignThreshold[cout];
         for (var c = 0; c < cout; c++) thresholds[c] = new FloatSignThreshold((float)(random.NextDouble() * 3 - 1.5), random.Next(2) == 0);
-        return (conv, pool, new FirstLayerWeights(packed, cout, cin, 3, 3), bias, thresholds);
+        return (conv, pool, new FirstLayerWeights(packed, cout, cin, kernel, kernel), bias, thresholds);
     }
 
     /// <summary>Runs the block on <paramref name="path"/>, asserts its bits equal the exact-order block's, returns the recomputed units.</summary>
