@@ -187,16 +187,29 @@ public static unsafe class EbnnBlock
     public static int FloatScratchLength(BinaryConvGeometry conv, PoolGeometry pool)
     {
         OutputLength(conv, pool);
-        return checked(FloatSumsOffset(conv, pool) + SplitSumPlan.SumsLength(conv));
+        return checked(FloatSumsOffset(conv, pool) + SplitSumPlan.SumsLength(conv) + LineFloats);
     }
 
-    /// <summary>Where the split-sum shortcut's row sums start in the scratch: after the padded image, the planes and the masks.</summary>
-    internal static int FloatSumsOffset(BinaryConvGeometry conv, PoolGeometry pool)
-    {
-        var padded = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
-        return checked(padded + BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
-            conv.OutHeight, conv.OutWidth) + Math.Max(PoolRowLength(conv, pool), 4 * GroupRowMaskWords(conv) + 1));
-    }
+    /// <summary>
+    /// Floats of a 64-byte cache line. The float block starts its scratch at the first line boundary and every region
+    /// on one: the layout within cache lines then never depends on where the caller's array happens to lie.
+    /// </summary>
+    private const int LineFloats = 16;
+
+    private static int ToLine(int floats) => checked((floats + LineFloats - 1) / LineFloats * LineFloats);
+
+    /// <summary>Where the conv planes start in the (line-aligned) scratch: after the padded image.</summary>
+    internal static int FloatPlanesOffset(BinaryConvGeometry conv) =>
+        ToLine(conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv));
+
+    /// <summary>Where the row masks (or the pooling row of maxima) start: after the planes of a channel group.</summary>
+    internal static int FloatMasksOffset(BinaryConvGeometry conv) =>
+        checked(FloatPlanesOffset(conv) + ToLine(BinaryArgs.Product("conv planes of a channel group", FirstLayerConv2d.ChannelGroup,
+            conv.OutHeight, conv.OutWidth)));
+
+    /// <summary>Where the split-sum shortcut's row sums start: after the padded image, the planes and the masks.</summary>
+    internal static int FloatSumsOffset(BinaryConvGeometry conv, PoolGeometry pool) =>
+        checked(FloatMasksOffset(conv) + ToLine(Math.Max(PoolRowLength(conv, pool), 4 * GroupRowMaskWords(conv) + 1)));
 
     /// <summary>Words of one kind of row mask (fire or NaN) for every conv row of a channel group.</summary>
     private static int GroupRowMaskWords(BinaryConvGeometry conv) =>
@@ -214,9 +227,10 @@ public static unsafe class EbnnBlock
         var conv = layout.Conv;
         var pool = layout.Pool;
         var single = layout.Single;
-        var planes = scratch + layout.PaddedLength;
+        scratch = (float*)(((nint)scratch + 63) & ~(nint)63);
+        var planes = scratch + layout.PlanesOffset;
         var planeLength = layout.PlaneLength;
-        var columnMax = planes + (long)FirstLayerConv2d.ChannelGroup * planeLength;
+        var columnMax = scratch + layout.MasksOffset;
         var imageLength = layout.ImageLength;
         var tapCount = layout.TapCount;
         var outputWords = layout.ImageWords;

@@ -15,7 +15,6 @@ internal readonly struct FloatBlockLayout
             conv.KernelW, conv.Stride, conv.Padding);
         OutHeight = conv.OutHeight;
         OutWidth = conv.OutWidth;
-        PaddedLength = conv.Padding == 0 ? 0 : FirstLayerConv2d.PaddedImageLength(conv);
         PlaneLength = OutHeight * OutWidth;
         ImageLength = conv.InChannels * conv.Height * conv.Width;
         TapCount = conv.InChannels * conv.Taps;
@@ -25,6 +24,8 @@ internal readonly struct FloatBlockLayout
         ImageWords = PooledHeight * PooledWidth * Words;
         Narrow = OutWidth + 2 * pool.Padding <= 64;
         RowMaskWords = FirstLayerConv2d.ChannelGroup * OutHeight;
+        PlanesOffset = EbnnBlock.FloatPlanesOffset(conv);
+        MasksOffset = EbnnBlock.FloatMasksOffset(conv);
         SumsOffset = EbnnBlock.FloatSumsOffset(conv, pool);
         TightWords = TightPacking.Words(PooledHeight * PooledWidth, conv.OutChannels);
     }
@@ -39,9 +40,6 @@ internal readonly struct FloatBlockLayout
     public int OutWidth { get; }
     public int PooledHeight { get; }
     public int PooledWidth { get; }
-
-    /// <summary>Floats of one zero-padded input image (0 without padding).</summary>
-    public int PaddedLength { get; }
 
     /// <summary>Floats of one conv output plane.</summary>
     public int PlaneLength { get; }
@@ -63,6 +61,12 @@ internal readonly struct FloatBlockLayout
 
     /// <summary>Words of one kind of row mask (fire or NaN) for every conv row of a channel group.</summary>
     public int RowMaskWords { get; }
+
+    /// <summary>Scratch offset (floats, from the first cache-line boundary) of a channel group's conv planes.</summary>
+    public int PlanesOffset { get; }
+
+    /// <summary>Scratch offset (floats) of the row masks or the pooling row of maxima.</summary>
+    public int MasksOffset { get; }
 
     /// <summary>Scratch offset (floats) of the split-sum shortcut's row sums (<see cref="SplitSumPlan"/>).</summary>
     public int SumsOffset { get; }

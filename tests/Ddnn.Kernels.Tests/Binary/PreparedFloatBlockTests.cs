@@ -127,6 +127,38 @@ public class PreparedFloatBlockTests
     }
 
     [Fact]
+    public void AnyScratchAlignmentGivesTheSameBitsAndStaysInsideTheScratch()
+    {
+        // The block lays its regions out from the scratch's first cache-line boundary: wherever the span starts, the
+        // bits are the same and nothing is written past its end.
+        var conv = new BinaryConvGeometry(2, 1, 16, 16, 4, 3, 3, 1, 1);
+        var pool = new PoolGeometry(3, 2, 1);
+        var random = new Random(21);
+        var packed = new ulong[conv.PackedWeightsLength];
+        BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, 4 * 9), 4, 1, 3, 3, packed);
+        var weights = new FirstLayerWeights(packed, 4, 1, 3, 3);
+        var bias = BinaryReference.RandomFloats(random, 4, 0.25f);
+        FloatSignThreshold[] thresholds = [new(0.3f, false), new(-0.2f, true), new(0.1f, false), new(0f, true)];
+        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var input = BinaryReference.RandomFloats(random, conv.InputLength);
+        foreach (var path in KernelDispatch.Supported)
+        {
+            ulong[]? first = null;
+            for (var offset = 0; offset < 16; offset++)
+            {
+                var memory = new float[offset + block.ScratchLength + 16];
+                memory.AsSpan(offset + block.ScratchLength).Fill(float.NaN);
+                var output = new ulong[block.OutputLength];
+                using (KernelDispatch.Use(path))
+                    block.Run(input, output, memory.AsSpan(offset, block.ScratchLength));
+                first ??= output;
+                Assert.Equal(first, output);
+                Assert.All(memory[(offset + block.ScratchLength)..], guard => Assert.True(float.IsNaN(guard), $"write past the scratch (offset {offset}, {path})"));
+            }
+        }
+    }
+
+    [Fact]
     public void TheBlockKeepsItsOwnCopiesOfBiasAndThresholds()
     {
         var conv = new BinaryConvGeometry(1, 1, 4, 8, 2, 3, 3, 1, 1);
