@@ -321,16 +321,28 @@ public static unsafe class EbnnBlock
     {
         var lanes = 0;
         for (var c = 0; c < count; c++)
-        {
-            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
-            if (narrow && (upper == float.PositiveInfinity || lower == float.NegativeInfinity)) lanes |= 1 << c;
-        }
+            if (narrow && OneSided(tests[c], out _, out _)) lanes |= 1 << c;
         return lanes;
     }
 
+    /// <summary>
+    /// True for a one-sided test: it fires for v ≥ <paramref name="bound"/> (<paramref name="atLeast"/>) or for
+    /// v ≤ bound, the other side unbounded; false for a two-sided one ("never fires" with NaN bounds).
+    /// </summary>
+    internal static bool OneSided(FloatSignThreshold test, out bool atLeast, out float bound)
+    {
+        var (lower, upper) = Bounds<FloatSignThreshold, float>(test);
+        atLeast = upper == float.PositiveInfinity;
+        bound = atLeast ? lower : upper;
+        return atLeast || lower == float.NegativeInfinity;
+    }
+
+    /// <summary>What turns a pooled window of decisive cells into the output bit: 0 for v ≥ bound, all ones for v ≤ bound.</summary>
+    internal static ulong DecisiveFlip(bool atLeast) => atLeast ? 0 : ulong.MaxValue;
+
     /// <summary>The firing range of a test, read through the interface without boxing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
+    private static (T Lower, T Upper) Bounds<TTest, T>(TTest test) where TTest : ISignTest<T> => (test.Lower, test.Upper);
 
     private static int PooledWords(BinaryConvGeometry conv, PoolGeometry pool) =>
         pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth) * BitPacking.WordsFor(conv.OutChannels);
@@ -513,11 +525,10 @@ public static unsafe class EbnnBlock
             keys[c] = 0;
             flip[c] = 0;
             if ((channels & (1 << c)) == 0) continue;
-            var (lower, upper) = Bounds<FloatSignThreshold, float>(tests[c]);
-            var atLeast = upper == float.PositiveInfinity;
+            OneSided(tests[c], out var atLeast, out var bound);
             signs[c] = atLeast ? 0u : 0x8000_0000u;
-            keys[c] = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(atLeast ? lower : upper) ^ signs[c]);
-            flip[c] = atLeast ? 0 : ulong.MaxValue;
+            keys[c] = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(bound) ^ signs[c]);
+            flip[c] = DecisiveFlip(atLeast);
         }
     }
 

@@ -101,17 +101,14 @@ internal sealed unsafe class SplitSumPlan
             {
                 var c = group * Group + lane;
                 if (c >= conv.OutChannels) break;
-                var (lower, upper) = EbnnBlock.Bounds<FloatSignThreshold, float>(thresholds[c]);
-                var atLeast = upper == float.PositiveInfinity;
-                var bound = atLeast ? lower : upper;
-                if (!(atLeast || lower == float.NegativeInfinity) || !float.IsFinite(bound) || !float.IsFinite(bias[c])
+                if (!EbnnBlock.OneSided(thresholds[c], out var atLeast, out var bound) || !float.IsFinite(bound) || !float.IsFinite(bias[c])
                     || Math.Abs((double)bound) + Math.Abs((double)bias[c]) > MaxInput)
                 {
                     _eligible[group] = false;
                     break;
                 }
                 Describe(c, signMasks.Slice(c * _taps, _taps), bias[c], bound);
-                _decisiveFlips[c] = atLeast ? 0 : ulong.MaxValue;
+                _decisiveFlips[c] = EbnnBlock.DecisiveFlip(atLeast);
                 _magnitudes[group] = Math.Max(_magnitudes[group], Math.Abs((double)bound) + Math.Abs((double)bias[c]));
             }
         }
