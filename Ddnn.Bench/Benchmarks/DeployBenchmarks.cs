@@ -55,7 +55,7 @@ public class DeployBenchmarks
         var viewLength = _workload.Deployed.ViewLength;
         for (var s = 0; s < Samples; s++)
             _device.Run(_workload.Views.AsSpan(s * _workload.SampleLength, viewLength), _logits, workspace);
-        var tried = workspace.Runs * _device.SplitSumGroups;
+        var tried = workspace.SplitSumGroupsTried;
         return tried == 0 ? double.NaN : workspace.ExactOrderGroups / (double)tried;
     }
 

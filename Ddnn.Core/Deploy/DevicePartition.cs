@@ -66,8 +66,11 @@ public sealed class DevicePartition
     /// <summary>First-layer channel groups per sample that try the split-sum shortcut (see <see cref="PreparedFloatBlock"/>).</summary>
     public int SplitSumGroups => Blocks[0].SplitSumGroups;
 
-    /// <summary>The partition's own workspace's run counts (<see cref="DeviceWorkspace.Runs"/>, <see cref="DeviceWorkspace.ExactOrderGroups"/>).</summary>
-    public (long Runs, long ExactOrderGroups) OwnRunCounts => (_own.Runs, _own.ExactOrderGroups);
+    /// <summary>
+    /// The partition's own workspace's split-sum counts (<see cref="DeviceWorkspace.SplitSumGroupsTried"/>,
+    /// <see cref="DeviceWorkspace.ExactOrderGroups"/>).
+    /// </summary>
+    public (long Tried, long ExactOrderGroups) OwnSplitSumCounts => (_own.SplitSumGroupsTried, _own.ExactOrderGroups);
 
     /// <summary>The packed feature map of the last run on the partition's own workspace, <c>(H, W, WordsFor(f))</c>.</summary>
     public ReadOnlySpan<ulong> Features => _own.Features;

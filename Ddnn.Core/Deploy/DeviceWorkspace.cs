@@ -30,6 +30,9 @@ public sealed class DeviceWorkspace
     /// </summary>
     public long ExactOrderGroups { get; internal set; }
 
+    /// <summary>First-layer channel groups that tried the split-sum shortcut: <see cref="Runs"/> × <see cref="DevicePartition.SplitSumGroups"/>.</summary>
+    public long SplitSumGroupsTried => Runs * Partition.SplitSumGroups;
+
     internal ulong[][] Outputs { get; }
 
     /// <summary>The feature map in the exit's tight packing, when the first block writes it (<see cref="DevicePartition.FusedTightExit"/>).</summary>

@@ -134,8 +134,8 @@ public sealed class InferVerb : ICliVerb
         long tried = 0, recomputed = 0;
         foreach (var device in model.Devices)
         {
-            var (runs, exact) = device.OwnRunCounts;
-            tried += runs * device.SplitSumGroups;
+            var (deviceTried, exact) = device.OwnSplitSumCounts;
+            tried += deviceTried;
             recomputed += exact;
         }
         return tried == 0

@@ -99,7 +99,8 @@ public class DeviceWorkspaceTests
         device.Run(notFinite, logits, workspace);
         Assert.Equal(21, workspace.Runs);
         Assert.Equal(before + 1, workspace.ExactOrderGroups); // a NaN input goes to the exact order
-        Assert.Equal((0L, 0L), deployed.Devices[1].OwnRunCounts);
+        Assert.Equal(21, workspace.SplitSumGroupsTried);
+        Assert.Equal((0L, 0L), deployed.Devices[1].OwnSplitSumCounts);
     }
 
     [Fact]
