@@ -26,9 +26,11 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Replaces <paramref name="path"/> atomically with <paramref name="text"/> as UTF-8 without a byte-order mark.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 
+    /// <summary>Replaces <paramref name="path"/> atomically with a copy of <paramref name="bytes"/>.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var copy = bytes.ToArray();

@@ -6,6 +6,7 @@ public sealed class DdnnFileContents(string source, DdnnFileKind kind, IReadOnly
     /// <summary>The path (or a name for in-memory bytes) that errors mention.</summary>
     public string Source { get; } = source;
 
+    /// <summary>What the header says this file holds, which fixes the sections it may contain.</summary>
     public DdnnFileKind Kind { get; } = kind;
 
     /// <summary>Every section in file order.</summary>

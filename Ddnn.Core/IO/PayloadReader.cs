@@ -16,8 +16,10 @@ public sealed class PayloadReader(ReadOnlyMemory<byte> payload, string where)
     /// <summary>"path: section n (type)", the prefix of every error.</summary>
     public string Where { get; } = where;
 
+    /// <summary>True once every payload byte has been read.</summary>
     public bool AtEnd => _position == payload.Length;
 
+    /// <summary>An exception about this payload: <paramref name="message"/> prefixed with <see cref="Where"/>.</summary>
     public InvalidDataException Error(string message) => new($"{Where}: {message}");
 
     /// <summary>Throws unless every payload byte has been read.</summary>
@@ -36,6 +38,7 @@ public sealed class PayloadReader(ReadOnlyMemory<byte> payload, string where)
         return span;
     }
 
+    /// <summary>The next little-endian int32; <paramref name="what"/> names it in errors.</summary>
     public int Int(string what) => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, what));
 
     /// <summary>An int in [<paramref name="min"/>, <paramref name="max"/>].</summary>
@@ -46,6 +49,7 @@ public sealed class PayloadReader(ReadOnlyMemory<byte> payload, string where)
         return value;
     }
 
+    /// <summary>The next byte, which must be at most <paramref name="max"/> (an enum or flag range).</summary>
     public byte Byte(string what, byte max)
     {
         var value = Bytes(1, what)[0];
@@ -53,8 +57,10 @@ public sealed class PayloadReader(ReadOnlyMemory<byte> payload, string where)
         return value;
     }
 
+    /// <summary>The next little-endian float32, bit for bit (NaN and infinities pass).</summary>
     public float Float(string what) => BinaryPrimitives.ReadSingleLittleEndian(Bytes(4, what));
 
+    /// <summary>The next little-endian float32, which must be neither NaN nor infinite.</summary>
     public float FiniteFloat(string what)
     {
         var value = Float(what);

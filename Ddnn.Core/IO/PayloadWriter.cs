@@ -9,11 +9,16 @@ public sealed class PayloadWriter
     private readonly MemoryStream _stream = new();
     private readonly BinaryWriter _writer;
 
+    /// <summary>An empty payload.</summary>
     public PayloadWriter() => _writer = new BinaryWriter(_stream); // BinaryWriter is little-endian on every platform.
 
+    /// <summary>Appends a little-endian int32 (read by <see cref="PayloadReader.Int(string)"/>).</summary>
     public void Int(int value) => _writer.Write(value);
+    /// <summary>Appends one byte (read by <see cref="PayloadReader.Byte"/>).</summary>
     public void Byte(byte value) => _writer.Write(value);
+    /// <summary>Appends a little-endian float32, bit for bit.</summary>
     public void Float(float value) => _writer.Write(value);
+    /// <summary>Appends raw bytes with no length prefix; the reader must know the count.</summary>
     public void Bytes(ReadOnlySpan<byte> bytes) => _writer.Write(bytes);
 
     /// <summary>float32 values bit for bit.</summary>
@@ -31,12 +36,14 @@ public sealed class PayloadWriter
         _writer.Write(bytes);
     }
 
+    /// <summary>Appends an int32 word count and the 64-bit words, little-endian (read by <see cref="PayloadReader.Words"/>).</summary>
     public void Words(ulong[] words)
     {
         _writer.Write(words.Length);
         foreach (var w in words) _writer.Write(w);
     }
 
+    /// <summary>The payload written so far.</summary>
     public byte[] ToArray()
     {
         _writer.Flush();

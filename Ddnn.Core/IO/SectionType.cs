@@ -34,6 +34,7 @@ public static class SectionTypeNames
     /// <summary>True for the ids this build knows.</summary>
     public static bool IsKnown(this SectionType type) => type is >= SectionType.Config and <= SectionType.OptimizerSlot;
 
+    /// <summary>The lower-case name error messages use for <paramref name="type"/>, or "unknown type n" for an id this build does not know.</summary>
     public static string Describe(this SectionType type) => type switch
     {
         SectionType.Config => "configuration",

@@ -19,6 +19,7 @@ public enum ScoreEncoding
 /// </summary>
 public sealed class CommunicationLedger
 {
+    /// <summary>A ledger for <paramref name="config"/> (validated here), counting score bytes at the width <paramref name="scores"/> selects.</summary>
     public CommunicationLedger(DdnnConfig config, ScoreEncoding scores = ScoreEncoding.Float32)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -26,7 +27,9 @@ public sealed class CommunicationLedger
         Scores = scores;
     }
 
+    /// <summary>The validated model whose devices, classes and device feature maps the formulas count.</summary>
     public DdnnConfig Config { get; }
+    /// <summary>How many bytes each class score costs on the device-to-local link.</summary>
     public ScoreEncoding Scores { get; }
 
     /// <summary>Bytes of the class scores a device sends to the local aggregator for every sample (0 without a local exit).</summary>
@@ -106,5 +109,6 @@ public sealed class CommunicationLedger
 /// <param name="RawOffloadPerDevice">What one device would send by offloading its raw input.</param>
 public readonly record struct LinkTraffic(double PerDevice, double AllDevices, double EdgesToCloud, double RawOffloadPerDevice)
 {
+    /// <summary>How many times fewer bytes a device sends than by offloading its raw input (raw ÷ per-device); infinite when a device sends nothing.</summary>
     public double ReductionVersusRaw => RawOffloadPerDevice / PerDevice;
 }

@@ -43,13 +43,16 @@ public static class ExitCascade
 /// <summary>Where every sample left the cascade and what it predicted there.</summary>
 public sealed class CascadeResult(string[] levelNames, int[] exitLevel, int[] prediction)
 {
+    /// <summary>The exit names from the lowest level to the cloud, as the cascade was given them.</summary>
     public IReadOnlyList<string> LevelNames { get; } = levelNames;
 
     /// <summary>Index into <see cref="LevelNames"/> of the exit each sample took.</summary>
     public int[] ExitLevel { get; } = exitLevel;
 
+    /// <summary>The class each sample was assigned at the exit it took.</summary>
     public int[] Prediction { get; } = prediction;
 
+    /// <summary>Samples that went through the cascade.</summary>
     public int Count => Prediction.Length;
 
     /// <summary>Fraction of samples that left at <paramref name="level"/>.</summary>

@@ -3,6 +3,10 @@ namespace Ddnn.Core.Inference;
 /// <summary>One exit's answer for a set of samples: the predicted class and the normalized entropy of its softmax.</summary>
 public sealed class ExitScores
 {
+    /// <summary>Scores of one exit; the arrays are kept, not copied.</summary>
+    /// <param name="name">The exit's name in reports and errors (for example "local", "edge", "cloud").</param>
+    /// <param name="predictions">Argmax class per sample.</param>
+    /// <param name="entropies">Normalized softmax entropy per sample, in [0, 1]; same length as <paramref name="predictions"/>, no NaN.</param>
     public ExitScores(string name, int[] predictions, float[] entropies)
     {
         ArgumentNullException.ThrowIfNull(predictions);
@@ -18,9 +22,13 @@ public sealed class ExitScores
         Entropies = entropies;
     }
 
+    /// <summary>The exit's name in reports and errors.</summary>
     public string Name { get; }
+    /// <summary>Argmax class per sample.</summary>
     public int[] Predictions { get; }
+    /// <summary>Normalized softmax entropy per sample, in [0, 1]: 0 is certain, 1 is uniform; the cascade compares it with a threshold.</summary>
     public float[] Entropies { get; }
+    /// <summary>Samples scored.</summary>
     public int Count => Predictions.Length;
 
     /// <summary>Fraction of samples whose prediction equals the label.</summary>

@@ -26,6 +26,7 @@ public static class AggregationNames
         (Aggregation.MaxPool, Aggregation.AveragePool),
     ];
 
+    /// <summary>The paper's two-letter name: MP, AP or CC.</summary>
     public static string ToShortName(this Aggregation a) => a switch
     {
         Aggregation.MaxPool => "MP",
@@ -53,5 +54,6 @@ public static class AggregationNames
         return (Parse(parts[0], $"scheme '{scheme}' (local)"), Parse(parts[1], $"scheme '{scheme}' (cloud)"));
     }
 
+    /// <summary>The "local-cloud" scheme string, such as "MP-CC", that <see cref="ParseScheme"/> reads back.</summary>
     public static string SchemeName(Aggregation local, Aggregation cloud) => $"{local.ToShortName()}-{cloud.ToShortName()}";
 }

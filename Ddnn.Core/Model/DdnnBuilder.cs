@@ -22,6 +22,7 @@ public sealed class DdnnBuilder
         return this;
     }
 
+    /// <summary>Classes every exit scores (at least 2).</summary>
     public DdnnBuilder Classes(int count)
     {
         _config = _config with { Classes = count };
@@ -42,6 +43,7 @@ public sealed class DdnnBuilder
         return this;
     }
 
+    /// <summary>The pooling window after each device block (default k3 s2 p1, which halves the map).</summary>
     public DdnnBuilder DevicePool(int kernel, int stride, int pad)
     {
         _config = _config with { DevicePool = new PoolSpec(kernel, stride, pad) };
@@ -76,6 +78,7 @@ public sealed class DdnnBuilder
         return this;
     }
 
+    /// <summary>The pooling window after each cloud block (default k3 s1 p1, which keeps the map's size).</summary>
     public DdnnBuilder CloudPool(int kernel, int stride, int pad)
     {
         _config = _config with { CloudPool = new PoolSpec(kernel, stride, pad) };
@@ -90,12 +93,14 @@ public sealed class DdnnBuilder
         return this;
     }
 
+    /// <summary>How much each exit's loss counts in the joint loss (default: all 1).</summary>
     public DdnnBuilder ExitWeights(ExitWeights weights)
     {
         _config = _config with { ExitWeights = weights };
         return this;
     }
 
+    /// <summary>Every batch norm's variance epsilon (positive) and running-statistics momentum (the new batch's weight, in (0, 1]).</summary>
     public DdnnBuilder BatchNorm(float eps, float momentum)
     {
         _config = _config with { BatchNormEps = eps, BatchNormMomentum = momentum };

@@ -32,9 +32,13 @@ public sealed record EdgeConfig
 /// <summary>Weights of the exits in the joint loss (paper default: all 1).</summary>
 public sealed record ExitWeights
 {
+    /// <summary>Weight of each device exit's loss; finite and non-negative (0 drops those loss terms).</summary>
     public float Device { get; init; } = 1f;
+    /// <summary>Weight of the local aggregator exit's loss; finite and non-negative.</summary>
     public float Local { get; init; } = 1f;
+    /// <summary>Weight of each edge exit's loss; finite and non-negative.</summary>
     public float Edge { get; init; } = 1f;
+    /// <summary>Weight of the cloud exit's loss; finite and non-negative.</summary>
     public float Cloud { get; init; } = 1f;
 }
 
@@ -44,10 +48,15 @@ public sealed record ExitWeights
 /// </summary>
 public sealed record DdnnConfig
 {
+    /// <summary>End devices, each seeing its own view of a sample; at least 1.</summary>
     public int Devices { get; init; } = 6;
+    /// <summary>Channels of one device's input view (1 for grey images, 3 for RGB).</summary>
     public int InputChannels { get; init; } = 1;
+    /// <summary>Rows of one device's input view, in pixels.</summary>
     public int InputHeight { get; init; } = 16;
+    /// <summary>Columns of one device's input view, in pixels.</summary>
     public int InputWidth { get; init; } = 16;
+    /// <summary>Classes every exit scores; at least 2.</summary>
     public int Classes { get; init; } = 10;
 
     /// <summary>True: eBNN blocks (binary weights, sign activations); false: their float counterparts (float weights, ReLU).</summary>
@@ -56,6 +65,7 @@ public sealed record DdnnConfig
     /// <summary>Filters of each device block; the paper's MV-FMNIST model has one block of f filters.</summary>
     public IReadOnlyList<int> DeviceFilters { get; init; } = [4];
 
+    /// <summary>The pooling window after each device block; its stride sets how fast the device map shrinks.</summary>
     public PoolSpec DevicePool { get; init; } = PoolSpec.DeviceDefault;
 
     /// <summary>Aggregator of the local exit over the device exits' logits; null means no local exit.</summary>
@@ -70,14 +80,20 @@ public sealed record DdnnConfig
     /// <summary>Filters of each cloud block; the paper's default is two blocks of 16.</summary>
     public IReadOnlyList<int> CloudFilters { get; init; } = [16, 16];
 
+    /// <summary>The pooling window after each cloud block.</summary>
     public PoolSpec CloudPool { get; init; } = PoolSpec.CloudDefault;
 
+    /// <summary>How much each exit's loss counts in the joint training loss.</summary>
     public ExitWeights ExitWeights { get; init; } = new();
 
+    /// <summary>Added to the variance before the square root in every batch norm; positive.</summary>
     public float BatchNormEps { get; init; } = 2e-5f;
+    /// <summary>Weight of the new batch statistic in every batch norm's running mean and variance; in (0, 1].</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
 
+    /// <summary>True when the devices' exit scores are fused into a local exit (a <see cref="LocalAggregator"/> is set).</summary>
     public bool HasLocalExit => LocalAggregator is not null;
+    /// <summary>True when edge nodes sit between the devices and the cloud.</summary>
     public bool HasEdges => Edges.Count > 0;
 
     /// <summary>Filters f of the last device block: the channels each device sends upward.</summary>
@@ -200,5 +216,6 @@ public sealed record DdnnConfig
 public sealed class DdnnConfigException(IReadOnlyList<string> problems)
     : ArgumentException("invalid DDNN configuration: " + string.Join("; ", problems))
 {
+    /// <summary>Every invariant the configuration breaks, one message each, in check order.</summary>
     public IReadOnlyList<string> Problems { get; } = problems;
 }

@@ -43,6 +43,7 @@ public static class DdnnConfigJson
         return Parse(File.ReadAllText(path), path);
     }
 
+    /// <summary>The configuration as the JSON that <see cref="Parse"/> and <see cref="Load"/> read.</summary>
     public static string Serialize(DdnnConfig config) => JsonSerializer.Serialize(config, Options);
 
     /// <summary>Writes the configuration atomically (temporary file, then rename).</summary>

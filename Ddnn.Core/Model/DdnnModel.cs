@@ -91,6 +91,8 @@ public sealed class DdnnModel : Module
     /// exits (the trainer ignores those losses), but aggregators never see them: MP/AP use the present devices only
     /// and CC fills their slot with zeros, so no gradient from a fused exit reaches an absent device.
     /// </summary>
+    /// <param name="views">The input, batch × devices × channels × height × width; view d goes to device d.</param>
+    /// <param name="present">Which devices each sample has; null means all of them.</param>
     /// <param name="activations">When given, receives intermediate tensors by name: "{block}.pool" (max-pooled conv
     /// output before BN) and "{block}.feat" (block output) for every block ("dev{d}", "dev{d}.block{k}", "edge{e}.block{k}",
     /// "cloud{k}"), "{exit}.fc_out" (linear output before BN) for "dev{d}.exit", "local_exit", "edge{e}.exit", "cloud_exit",

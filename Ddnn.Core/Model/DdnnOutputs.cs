@@ -3,6 +3,7 @@ namespace Ddnn.Core.Model;
 /// <summary>Everything one DDNN forward pass produces: every exit's logits and the devices' feature maps.</summary>
 public sealed class DdnnOutputs
 {
+    /// <summary>Gathers one forward pass's results; <see cref="Exits"/> is assembled from the logits in exit order.</summary>
     public DdnnOutputs(IReadOnlyList<Tensor> deviceLogits, Tensor? localLogits, IReadOnlyList<Tensor> edgeLogits,
         Tensor cloudLogits, IReadOnlyList<Tensor> deviceFeatures)
     {

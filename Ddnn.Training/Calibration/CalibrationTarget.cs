@@ -32,6 +32,7 @@ public abstract record CalibrationTarget
     }
 
     // Sealed so the derived records do not synthesize their own ToString over this readable one.
+    /// <summary>The target in words for reports, e.g. "accuracy at most 1 points below cloud-only, fewest bytes".</summary>
     public sealed override string ToString() => this switch
     {
         AccuracyDrop d => string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -13,6 +13,7 @@ public static class ThresholdCalibrator
     /// <param name="levels">Validation exit scores, lowest level first, the cloud last.</param>
     /// <param name="labels">Validation labels.</param>
     /// <param name="ledger">Turns a cascade run into bytes per device.</param>
+    /// <param name="target">The accuracy drop or byte budget the chosen thresholds must meet.</param>
     /// <param name="steps">Grid resolution per threshold.</param>
     public static CalibrationResult Calibrate(IReadOnlyList<ExitScores> levels, ReadOnlySpan<int> labels,
         CommunicationLedger ledger, CalibrationTarget target, int steps = 200)

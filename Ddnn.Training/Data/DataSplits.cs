@@ -3,6 +3,7 @@ namespace Ddnn.Training.Data;
 /// <summary>Training, validation (threshold calibration) and test splits of one multi-view source.</summary>
 public sealed record DataSplits
 {
+    /// <summary>Bundles three splits; throws unless validation and test have the training split's views, view shape and classes.</summary>
     public DataSplits(MultiViewDataset train, MultiViewDataset validation, MultiViewDataset test)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -17,8 +18,11 @@ public sealed record DataSplits
         Test = test;
     }
 
+    /// <summary>The samples the model is trained on.</summary>
     public MultiViewDataset Train { get; }
+    /// <summary>Held-out samples for choosing the exit thresholds; never trained on.</summary>
     public MultiViewDataset Validation { get; }
+    /// <summary>Held-out samples the reported accuracies and bytes are measured on.</summary>
     public MultiViewDataset Test { get; }
 
     /// <summary>Name of the source, taken from the training split ("synthetic/train" → "synthetic").</summary>
@@ -31,6 +35,7 @@ public sealed record DataSplits
         }
     }
 
+    /// <summary>Allows <c>var (train, validation, test) = splits;</c>.</summary>
     public void Deconstruct(out MultiViewDataset train, out MultiViewDataset validation, out MultiViewDataset test)
     {
         train = Train;

@@ -9,19 +9,23 @@ public sealed record DatasetSource
         Path = path;
     }
 
+    /// <summary>Which of the three sources this is, and so which loader and options apply.</summary>
     public DatasetKind Kind { get; }
 
     /// <summary>The Fashion-MNIST directory or the MVMC .npz path; null for synthetic.</summary>
     public string? Path { get; }
 
+    /// <summary>The generated scenes (command-line form <c>synthetic</c>).</summary>
     public static DatasetSource Synthetic { get; } = new(DatasetKind.Synthetic, null);
 
+    /// <summary>MV-FMNIST read from the four IDX files in <paramref name="directory"/> (command-line form <c>fmnist[:&lt;dir&gt;]</c>).</summary>
     public static DatasetSource FashionMnist(string directory = FashionMnistOptions.DefaultDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         return new DatasetSource(DatasetKind.FashionMnist, directory);
     }
 
+    /// <summary>MVMC read from the .npz at <paramref name="path"/> (command-line form <c>mvmc:&lt;path&gt;</c>).</summary>
     public static DatasetSource Mvmc(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -93,6 +97,7 @@ public sealed record DatasetSource
         _ => MvmcDataset.RawBytesPerDevicePerSample,
     };
 
+    /// <summary>The command-line form that <see cref="Parse"/> reads back; the default Fashion-MNIST directory is left out.</summary>
     public override string ToString() => Kind switch
     {
         DatasetKind.Synthetic => "synthetic",

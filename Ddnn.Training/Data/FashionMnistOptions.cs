@@ -6,6 +6,7 @@ public sealed record FashionMnistOptions
     /// <summary>Install location of the Debian package dataset-fashion-mnist.</summary>
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>Directory holding the four gzip-compressed IDX files.</summary>
     public string Directory { get; init; } = DefaultDirectory;
 
     /// <summary>The last this-many training-file images form the validation split (5000 per the spec).</summary>
@@ -14,6 +15,7 @@ public sealed record FashionMnistOptions
     /// <summary>When set, each split keeps only its first this-many samples (for quick runs).</summary>
     public int? MaxSamplesPerSplit { get; init; }
 
+    /// <summary>Throws for an empty directory or a negative count.</summary>
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Directory, nameof(Directory));

@@ -6,7 +6,9 @@ namespace Ddnn.Training.Data;
 /// <summary>Reader for gzip-compressed IDX files (the MNIST / Fashion-MNIST format): unsigned-byte images and labels.</summary>
 public static class IdxFile
 {
+    /// <summary>Big-endian magic number of an idx3-ubyte file: unsigned bytes, three dimensions (count, rows, columns).</summary>
     public const int ImagesMagic = 0x00000803;
+    /// <summary>Big-endian magic number of an idx1-ubyte file: unsigned bytes, one dimension (count).</summary>
     public const int LabelsMagic = 0x00000801;
 
     /// <summary>Reads an idx3-ubyte image file: returns the image count, rows, columns and the pixels laid out [n][row][col].</summary>

@@ -17,6 +17,16 @@ public sealed class MultiViewDataset
     private readonly int[] _labels;
     private readonly int[] _viewLabels;
 
+    /// <summary>Wraps arrays the dataset then owns, after checking their lengths, label ranges and that every value is finite.</summary>
+    /// <param name="name">Human-readable name, "source/split" (e.g. "synthetic/train").</param>
+    /// <param name="views">Views D per sample, one per end device.</param>
+    /// <param name="channels">Channels C of each view.</param>
+    /// <param name="height">Rows H of each view, in pixels.</param>
+    /// <param name="width">Columns W of each view, in pixels.</param>
+    /// <param name="data">N·D·C·H·W finite floats laid out [n][d][c][h][w].</param>
+    /// <param name="labels">Global label per sample, each in [0, classes); its length is N.</param>
+    /// <param name="viewLabels">N·D per-view labels laid out [n][d], each a class or <see cref="NotVisible"/>.</param>
+    /// <param name="classNames">Class names in label order; they fix the class count.</param>
     public MultiViewDataset(
         string name,
         int views,
@@ -96,8 +106,11 @@ public sealed class MultiViewDataset
     /// <summary>Number of views D (one per end device).</summary>
     public int ViewCount { get; }
 
+    /// <summary>Channels C of each view (1 for grey, 3 for RGB).</summary>
     public int Channels { get; }
+    /// <summary>Rows H of each view, in pixels.</summary>
     public int Height { get; }
+    /// <summary>Columns W of each view, in pixels.</summary>
     public int Width { get; }
 
     /// <summary>Floats per view: C·H·W.</summary>
@@ -106,7 +119,9 @@ public sealed class MultiViewDataset
     /// <summary>Floats per sample: D·C·H·W.</summary>
     public int SampleSize { get; }
 
+    /// <summary>Class names in label order.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Number of classes; every label is below it.</summary>
     public int ClassCount => ClassNames.Count;
 
     /// <summary>All view data, laid out [n][d][c][h][w].</summary>
@@ -121,12 +136,14 @@ public sealed class MultiViewDataset
     /// <summary>Raw-offload size of one view: one byte per pixel per channel (8-bit sensor values).</summary>
     public int RawBytesPerDevicePerSample => ViewSize;
 
+    /// <summary>All D views of sample <paramref name="sample"/>, laid out [d][c][h][w].</summary>
     public ReadOnlySpan<float> GetSample(int sample)
     {
         CheckSample(sample);
         return new ReadOnlySpan<float>(_data, sample * SampleSize, SampleSize);
     }
 
+    /// <summary>View <paramref name="view"/> of sample <paramref name="sample"/>, laid out [c][h][w].</summary>
     public ReadOnlySpan<float> GetView(int sample, int view)
     {
         CheckSample(sample);
@@ -134,12 +151,14 @@ public sealed class MultiViewDataset
         return new ReadOnlySpan<float>(_data, sample * SampleSize + view * ViewSize, ViewSize);
     }
 
+    /// <summary>The global label of sample <paramref name="sample"/>.</summary>
     public int GetLabel(int sample)
     {
         CheckSample(sample);
         return _labels[sample];
     }
 
+    /// <summary>The label of one view: the class, or <see cref="NotVisible"/> when the object is not in it.</summary>
     public int GetViewLabel(int sample, int view)
     {
         CheckSample(sample);
@@ -250,6 +269,7 @@ public sealed class MultiViewDataset
             && ClassNames.SequenceEqual(other.ClassNames);
     }
 
+    /// <summary>Name, sample count and view shape for messages, e.g. "synthetic/train: 3000 samples x 6 views x 3x32x32, 3 classes".</summary>
     public override string ToString() =>
         $"{Name}: {Count} samples x {ViewCount} views x {Channels}x{Height}x{Width}, {ClassCount} classes";
 

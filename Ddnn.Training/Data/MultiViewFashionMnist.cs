@@ -8,17 +8,28 @@ namespace Ddnn.Training.Data;
 /// </summary>
 public static class MultiViewFashionMnist
 {
+    /// <summary>Side of a Fashion-MNIST image in pixels.</summary>
     public const int SourceSize = 28;
+    /// <summary>Zero pixels added on every side, making the 32×32 canvas the views are cut from.</summary>
     public const int Padding = 2;
+    /// <summary>Views per sample, one per end device: a 2 × 3 grid.</summary>
     public const int Devices = 6;
+    /// <summary>Side of each square view in pixels.</summary>
     public const int ViewSize = 16;
+    /// <summary>Columns of the view grid; device d sits at row d / 3, column d % 3.</summary>
     public const int GridColumns = 3;
+    /// <summary>Pixels between the top edges of vertically adjacent views (no vertical overlap).</summary>
     public const int RowStride = 16;
+    /// <summary>Pixels between the left edges of horizontally adjacent views (half a view of overlap).</summary>
     public const int ColumnStride = 8;
 
+    /// <summary>Training images file name (60,000 images).</summary>
     public const string TrainImagesFile = "train-images-idx3-ubyte.gz";
+    /// <summary>Training labels file name.</summary>
     public const string TrainLabelsFile = "train-labels-idx1-ubyte.gz";
+    /// <summary>Test images file name (10,000 images).</summary>
     public const string TestImagesFile = "t10k-images-idx3-ubyte.gz";
+    /// <summary>Test labels file name.</summary>
     public const string TestLabelsFile = "t10k-labels-idx1-ubyte.gz";
 
     /// <summary>Class names in label order.</summary>

@@ -8,8 +8,11 @@ namespace Ddnn.Training.Data;
 /// </summary>
 public static class MvmcDataset
 {
+    /// <summary>Cameras per sample, one per end device.</summary>
     public const int Devices = 6;
+    /// <summary>Colour channels of each view (RGB).</summary>
     public const int Channels = 3;
+    /// <summary>Side of each square view in pixels.</summary>
     public const int ImageSize = 32;
 
     /// <summary>The value of y marking a view in which the object is not visible.</summary>
@@ -18,6 +21,7 @@ public static class MvmcDataset
     /// <summary>Raw-offload bytes per device per sample: one 8-bit 3×32×32 view.</summary>
     public const int RawBytesPerDevicePerSample = Channels * ImageSize * ImageSize;
 
+    /// <summary>Class names in label order (the file's labels 0, 1, 2).</summary>
     public static IReadOnlyList<string> ClassNames { get; } = ["car", "bus", "person"];
 
     /// <summary>Loads and splits the .npz at <paramref name="path"/>: train part = first <see cref="MvmcOptions.TrainPartCount"/>, test = the rest.</summary>

@@ -13,6 +13,7 @@ public sealed record MvmcOptions
     /// </summary>
     public int ValidationEvery { get; init; } = 10;
 
+    /// <summary>Throws for an empty training part or a <see cref="ValidationEvery"/> of 1 or less than 0.</summary>
     public void Validate()
     {
         if (TrainPartCount < 1)

@@ -18,8 +18,11 @@ namespace Ddnn.Training.Data;
 /// </remarks>
 public static class SyntheticSceneGenerator
 {
+    /// <summary>Label of a car.</summary>
     public const int Car = 0;
+    /// <summary>Label of a bus.</summary>
     public const int Bus = 1;
+    /// <summary>Label of a person.</summary>
     public const int Person = 2;
 
     /// <summary>Class names in label order.</summary>

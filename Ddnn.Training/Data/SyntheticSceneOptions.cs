@@ -3,9 +3,13 @@ namespace Ddnn.Training.Data;
 /// <summary>Sizes and seed of the synthetic multi-camera scene data set.</summary>
 public sealed record SyntheticSceneOptions
 {
+    /// <summary>Samples in the training split.</summary>
     public int TrainCount { get; init; } = 3000;
+    /// <summary>Samples in the validation split, used to calibrate exit thresholds.</summary>
     public int ValidationCount { get; init; } = 600;
+    /// <summary>Samples in the test split.</summary>
     public int TestCount { get; init; } = 1200;
+    /// <summary>Fixes the camera placement and every sample; the same seed gives the same bytes on every machine.</summary>
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Side of each square RGB view in pixels.</summary>

@@ -14,6 +14,7 @@ public static class ConsoleTableRenderer
 
     private const string ColumnGap = "  ";
 
+    /// <summary>The console text of <paramref name="table"/>.</summary>
     public static string Render(ResultTable table)
     {
         ArgumentNullException.ThrowIfNull(table);

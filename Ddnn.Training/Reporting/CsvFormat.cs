@@ -28,6 +28,7 @@ public static class CsvFormat
     }
 
     /// <summary>Parses CSV text into records; accepts CRLF or LF record ends and a missing final terminator.</summary>
+    /// <param name="text">The whole CSV document.</param>
     /// <param name="source">Names the text in error messages (e.g. the file path).</param>
     /// <exception cref="InvalidDataException">A quote is left open, or a closing quote is followed by something other than a separator.</exception>
     public static List<string[]> Parse(string text, string source = "CSV text")

@@ -9,6 +9,7 @@ namespace Ddnn.Training.Reporting;
 /// </summary>
 public static class CsvTableRenderer
 {
+    /// <summary>The CSV text of <paramref name="table"/>.</summary>
     public static string Render(ResultTable table)
     {
         ArgumentNullException.ThrowIfNull(table);

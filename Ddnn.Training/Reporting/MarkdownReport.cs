@@ -11,17 +11,20 @@ public sealed class MarkdownReport
 {
     private readonly List<ReportSection> _sections = [];
 
+    /// <summary>An empty report headed <paramref name="title"/>.</summary>
     public MarkdownReport(string title)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
         Title = title;
     }
 
+    /// <summary>The report's level-1 heading.</summary>
     public string Title { get; }
 
     /// <summary>Shown under the title as a "Run" table; omitted when null.</summary>
     public RunInfo? Run { get; set; }
 
+    /// <summary>The study sections in the order they were added, which is the order they are rendered.</summary>
     public IReadOnlyList<ReportSection> Sections => _sections;
 
     /// <summary>Adds the section of study <paramref name="id"/> (a <see cref="ResultsFolder"/> study id) headed <paramref name="title"/>.</summary>
@@ -34,6 +37,7 @@ public sealed class MarkdownReport
         return section;
     }
 
+    /// <summary>The report.md text: title, the run table when <see cref="Run"/> is set, then every section.</summary>
     public string Render()
     {
         var text = new StringBuilder();

@@ -8,6 +8,7 @@ namespace Ddnn.Training.Reporting;
 /// </summary>
 public static class MarkdownTableRenderer
 {
+    /// <summary>The Markdown text of <paramref name="table"/>.</summary>
     public static string Render(ResultTable table)
     {
         ArgumentNullException.ThrowIfNull(table);

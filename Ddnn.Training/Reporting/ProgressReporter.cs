@@ -9,6 +9,11 @@ public sealed class ProgressReporter
 {
     private static readonly TimeSpan InteractiveInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>A reporter writing to <paramref name="output"/>.</summary>
+    /// <param name="output">Where progress lines go (the verbs pass their console output).</param>
+    /// <param name="interactive">True redraws one line in place; false writes plain lines at most every <paramref name="plainInterval"/>.</param>
+    /// <param name="time">Clock for rates, ETAs and rate limiting; tests pass a fake one. Null means the system clock.</param>
+    /// <param name="plainInterval">Minimum time between plain lines; null means 5 seconds. Must not be negative.</param>
     public ProgressReporter(TextWriter output, bool interactive, TimeProvider? time = null, TimeSpan? plainInterval = null)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -36,8 +41,11 @@ public sealed class ProgressReporter
         return !outputRedirected && !inCi;
     }
 
+    /// <summary>Where progress lines are written.</summary>
     public TextWriter Output { get; }
+    /// <summary>True when the line is redrawn in place (a terminal), false for plain rate-limited lines (logs, CI).</summary>
     public bool Interactive { get; }
+    /// <summary>The clock that times tasks and limits the print rate.</summary>
     public TimeProvider Time { get; }
 
     /// <summary>Minimum time between plain (non-interactive) progress lines.</summary>

@@ -23,11 +23,14 @@ public sealed class ProgressTask : IDisposable
         Write(FormatLine(0, TimeSpan.Zero, null, done: false), final: false);
     }
 
+    /// <summary>What is running, the start of every progress line (e.g. "training models").</summary>
     public string What { get; }
 
     /// <summary>Total steps, or 0 or less when unknown.</summary>
     public long Total { get; }
+    /// <summary>Name of one step in the rate column (e.g. "it", "device-epochs").</summary>
     public string Unit { get; }
+    /// <summary>Steps done so far; set to <see cref="Total"/> on completion when the total is known.</summary>
     public long Completed { get; private set; }
 
     /// <summary>Records that <paramref name="completed"/> steps are done; prints when enough time has passed since the last line.</summary>
@@ -43,6 +46,7 @@ public sealed class ProgressTask : IDisposable
         Write(FormatLine(completed, _reporter.Time.GetElapsedTime(_start, now), detail, done: false), final: false);
     }
 
+    /// <summary>Records <paramref name="steps"/> more steps as done (see <see cref="Report"/>).</summary>
     public void Increment(long steps = 1, string? detail = null) => Report(Completed + steps, detail);
 
     /// <summary>Prints the final line (always, regardless of rate limiting).</summary>
@@ -57,6 +61,7 @@ public sealed class ProgressTask : IDisposable
         _completed = true;
     }
 
+    /// <summary>Completes the task (see <see cref="Complete"/>) if it has not been completed yet.</summary>
     public void Dispose() => Complete();
 
     internal string FormatLine(long completed, TimeSpan elapsed, string? detail, bool done)

@@ -18,12 +18,15 @@ public sealed class ReportSection
         Title = title;
     }
 
+    /// <summary>The study id: the name of the study's folder beside report.md.</summary>
     public string Id { get; }
+    /// <summary>The section's level-2 heading.</summary>
     public string Title { get; }
 
     /// <summary>What the paper states for this study, quoted above the comparison.</summary>
     public string? Claim { get; private set; }
 
+    /// <summary>Sets <see cref="Claim"/>, replacing an earlier one.</summary>
     public ReportSection SetClaim(string claim)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(claim);
@@ -66,6 +69,7 @@ public sealed class ReportSection
     /// <summary>Links this study's <see cref="ResultsFolder.PlotFileName"/>.</summary>
     public ReportSection AddStudyPlot(string altText) => AddPlot($"{Id}/{ResultsFolder.PlotFileName}", altText);
 
+    /// <summary>Adds <paramref name="table"/> under its own level-3 heading, after the comparison and the plots.</summary>
     public ReportSection AddTable(ResultTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -73,6 +77,7 @@ public sealed class ReportSection
         return this;
     }
 
+    /// <summary>Adds a paragraph at the end of the section, e.g. how our setup differs from the paper's.</summary>
     public ReportSection AddNote(string note)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(note);

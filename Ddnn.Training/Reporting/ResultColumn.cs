@@ -30,16 +30,23 @@ public sealed class ResultColumn
         new(header, ColumnKind.Text, null, null, alignment);
 
     /// <summary>A numeric column shown with <paramref name="format"/> (a .NET numeric format string, e.g. "F2") and right-aligned.</summary>
+    /// <param name="header">Column name, without the unit; must not be blank.</param>
     /// <param name="format">Display format for console and Markdown; CSV always keeps full precision. Null shows the shortest round-trip form.</param>
     /// <param name="unit">Shown in the header as "Header (unit)".</param>
+    /// <param name="alignment">Cell placement in console and Markdown output.</param>
     public static ResultColumn Number(string header, string? format = null, string? unit = null,
         ColumnAlignment alignment = ColumnAlignment.Right) =>
         new(header, ColumnKind.Number, format, unit, alignment);
 
+    /// <summary>Column name without the unit; <see cref="ResultTable.ColumnIndex"/> looks columns up by it.</summary>
     public string Header { get; }
+    /// <summary>Whether the cells are strings or numbers; rows are checked against it.</summary>
     public ColumnKind Kind { get; }
+    /// <summary>The .NET numeric format for console and Markdown cells; null for text columns, and for numbers shown in their shortest round-trip form.</summary>
     public string? Format { get; }
+    /// <summary>Unit of the values (e.g. "bytes", "%"), shown in the label; null for none.</summary>
     public string? Unit { get; }
+    /// <summary>Cell placement in console and Markdown output.</summary>
     public ColumnAlignment Alignment { get; }
 
     /// <summary>The header as printed: "Header (unit)", or just the header when there is no unit.</summary>

@@ -11,6 +11,7 @@ public sealed class ResultTable
 
     private readonly List<object?[]> _rows = [];
 
+    /// <summary>An empty table headed <paramref name="title"/> with at least one column; no two columns may share a label.</summary>
     public ResultTable(string title, IReadOnlyList<ResultColumn> columns, string? footnote = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
@@ -28,12 +29,15 @@ public sealed class ResultTable
         Footnote = footnote;
     }
 
+    /// <summary>Heading printed above the console table and above the table in report.md; not written to CSV.</summary>
     public string Title { get; }
+    /// <summary>The columns, left to right.</summary>
     public IReadOnlyList<ResultColumn> Columns { get; }
 
     /// <summary>Free text printed under the console table and the Markdown table (not written to CSV).</summary>
     public string? Footnote { get; set; }
 
+    /// <summary>Rows added so far.</summary>
     public int RowCount => _rows.Count;
 
     /// <summary>The cell at (<paramref name="row"/>, <paramref name="column"/>): a string, a number or null (missing).</summary>
@@ -68,6 +72,7 @@ public sealed class ResultTable
     /// <summary>The aligned console form; see <see cref="ConsoleTableRenderer"/>.</summary>
     public string ToConsoleString() => ConsoleTableRenderer.Render(this);
 
+    /// <summary>The console form (<see cref="ToConsoleString"/>).</summary>
     public override string ToString() => ToConsoleString();
 
     /// <summary>RFC 4180 CSV; see <see cref="CsvTableRenderer"/>.</summary>

@@ -12,10 +12,15 @@ namespace Ddnn.Training.Reporting;
 /// </summary>
 public sealed class ResultsFolder
 {
+    /// <summary>A study's main results table, as CSV.</summary>
     public const string TableFileName = "table.csv";
+    /// <summary>A study's figure, as PNG.</summary>
     public const string PlotFileName = "plot.png";
+    /// <summary>The Markdown report over all studies, at the folder's root.</summary>
     public const string ReportFileName = "report.md";
+    /// <summary>The run description (<see cref="RunInfo"/>) as JSON, at the folder's root.</summary>
     public const string RunInfoFileName = "run.json";
+    /// <summary>The list of completed studies as JSON, at the folder's root; a forced rerun reads it to keep the earlier studies.</summary>
     public const string ManifestFileName = "manifest.json";
 
     private const string StagingMarker = ".staging-";
@@ -66,6 +71,7 @@ public sealed class ResultsFolder
     /// <summary>Final path of study <paramref name="id"/> (whether or not it was written).</summary>
     public string StudyPath(string id) => Path.Combine(Root, ValidateStudyId(id));
 
+    /// <summary>True when study <paramref name="id"/> has been written completely (by this run or, with force, an earlier one).</summary>
     public bool IsCompleted(string id)
     {
         ValidateStudyId(id);

@@ -5,5 +5,6 @@ public sealed class ResultsFolderExistsException(string folder)
     : IOException($"Output folder '{folder}' already exists and is not empty; pass --force to replace its results " +
                   "study by study, or choose another --out.")
 {
+    /// <summary>Full path of the folder that was refused.</summary>
     public string Folder { get; } = folder;
 }

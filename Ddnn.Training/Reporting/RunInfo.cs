@@ -8,14 +8,20 @@ namespace Ddnn.Training.Reporting;
 /// <summary>What produced a results folder: command line, seeds, dataset, threads, software versions and timings (run.json).</summary>
 public sealed record RunInfo
 {
+    /// <summary>The command as typed, program name first, one argument per entry.</summary>
     public required IReadOnlyList<string> CommandLine { get; init; }
+    /// <summary>The training seed (weight initialisation and batch order).</summary>
     public required long Seed { get; init; }
 
     /// <summary>Seed of the generated data (synthetic scenes), apart from the training seed; null where no data was generated.</summary>
     public long? DataSeed { get; init; }
+    /// <summary>The data set in command-line form (e.g. "synthetic", "mvmc:/data/MVMC.npz").</summary>
     public required string Dataset { get; init; }
+    /// <summary>Threads the kernels were allowed to use.</summary>
     public required int Threads { get; init; }
+    /// <summary>When the run started, in UTC.</summary>
     public DateTimeOffset StartedUtc { get; init; }
+    /// <summary>Software and machine facts by name, such as <see cref="DefaultVersions"/> returns.</summary>
     public IReadOnlyDictionary<string, string> Versions { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Wall-clock seconds per named phase or study, in the order they ran.</summary>
@@ -44,6 +50,7 @@ public sealed record RunInfo
         };
     }
 
+    /// <summary>The run.json text: indented, camelCase property names; <see cref="FromJson"/> reads it back.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
     /// <exception cref="InvalidDataException">The JSON is not a run description; the message names <paramref name="source"/>.</exception>

@@ -14,6 +14,7 @@ public sealed class StudyDirectory
         Path = path;
     }
 
+    /// <summary>The study id, which names its final folder under the results folder.</summary>
     public string Id { get; }
 
     /// <summary>The staging folder (not the final one); files written here appear under &lt;out&gt;/&lt;id&gt;/ on success.</summary>
@@ -33,7 +34,9 @@ public sealed class StudyDirectory
     public void WriteTable(ResultTable table, string fileName = ResultsFolder.TableFileName) =>
         CsvFile.Write(PathOf(fileName), table);
 
+    /// <summary>Writes <paramref name="text"/> as UTF-8 to the plain file name <paramref name="fileName"/>, atomically.</summary>
     public void WriteText(string fileName, string text) => AtomicFile.WriteAllText(PathOf(fileName), text);
 
+    /// <summary>Writes <paramref name="bytes"/> to the plain file name <paramref name="fileName"/>, atomically.</summary>
     public void WriteBytes(string fileName, ReadOnlySpan<byte> bytes) => AtomicFile.WriteAllBytes(PathOf(fileName), bytes);
 }

@@ -10,16 +10,27 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int Height,
     {
     }
 
+    /// <summary>Images in the batch (N); positive.</summary>
     public int Batch { get; } = Check.Positive(Batch, nameof(Batch));
+    /// <summary>Input feature maps per image (Cin); positive.</summary>
     public int InChannels { get; } = Check.Positive(InChannels, nameof(InChannels));
+    /// <summary>Input rows per feature map (H), before padding; positive.</summary>
     public int Height { get; } = Check.Positive(Height, nameof(Height));
+    /// <summary>Input columns per feature map (W), before padding; positive.</summary>
     public int Width { get; } = Check.Positive(Width, nameof(Width));
+    /// <summary>Filters, and so output feature maps per image (Cout); positive.</summary>
     public int OutChannels { get; } = Check.Positive(OutChannels, nameof(OutChannels));
+    /// <summary>Filter rows (kH); positive.</summary>
     public int KernelH { get; } = Check.Positive(KernelH, nameof(KernelH));
+    /// <summary>Filter columns (kW); positive.</summary>
     public int KernelW { get; } = Check.Positive(KernelW, nameof(KernelW));
+    /// <summary>Rows the filter moves between consecutive output rows; positive.</summary>
     public int StrideH { get; } = Check.Positive(StrideH, nameof(StrideH));
+    /// <summary>Columns the filter moves between consecutive output columns; positive.</summary>
     public int StrideW { get; } = Check.Positive(StrideW, nameof(StrideW));
+    /// <summary>Zero rows added above and below the input; non-negative, and the padded height must hold the kernel.</summary>
     public int PadH { get; } = PadFits(PadH, Height, KernelH, nameof(PadH));
+    /// <summary>Zero columns added left and right of the input; non-negative, and the padded width must hold the kernel.</summary>
     public int PadW { get; } = PadFits(PadW, Width, KernelW, nameof(PadW));
 
     /// <summary>floor((H + 2·padH − kH) / strideH) + 1.</summary>

@@ -3,12 +3,19 @@ namespace Ddnn.Kernels;
 /// <summary>Shape of a square 2-d pooling over NCHW input (ceil_mode false); validated on construction.</summary>
 public readonly record struct Pool2dShape(int Batch, int Channels, int Height, int Width, int Kernel, int Stride, int Pad)
 {
+    /// <summary>Images in the batch (N); positive.</summary>
     public int Batch { get; } = Check.Positive(Batch, nameof(Batch));
+    /// <summary>Feature maps per image (C), pooled independently; positive.</summary>
     public int Channels { get; } = Check.Positive(Channels, nameof(Channels));
+    /// <summary>Input rows per feature map (H), before padding; positive.</summary>
     public int Height { get; } = Check.Positive(Height, nameof(Height));
+    /// <summary>Input columns per feature map (W), before padding; positive.</summary>
     public int Width { get; } = Check.Positive(Width, nameof(Width));
+    /// <summary>Side of the square pooling window (k); positive.</summary>
     public int Kernel { get; } = Check.Positive(Kernel, nameof(Kernel));
+    /// <summary>Step between consecutive windows, the same in both directions; positive.</summary>
     public int Stride { get; } = Check.Positive(Stride, nameof(Stride));
+    /// <summary>Padding on every side; at most Kernel / 2, so each window covers at least one real element.</summary>
     public int Pad { get; } = PadFits(Pad, Kernel, Math.Min(Height, Width));
 
     /// <summary>floor((H + 2·pad − k) / stride) + 1.</summary>

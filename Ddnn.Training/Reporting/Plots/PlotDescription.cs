@@ -3,6 +3,7 @@ namespace Ddnn.Training.Reporting.Plots;
 /// <summary>What a plot shows, independent of the library that draws it: title and axis labels.</summary>
 public abstract record PlotDescription
 {
+    /// <summary>Checks and stores the labels every plot has; <paramref name="title"/> must not be blank, the axis labels may be empty.</summary>
     protected PlotDescription(string title, string xLabel, string yLabel)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
@@ -13,14 +14,18 @@ public abstract record PlotDescription
         YLabel = yLabel;
     }
 
+    /// <summary>Heading drawn above the plot.</summary>
     public string Title { get; }
+    /// <summary>Label of the horizontal axis, with its unit.</summary>
     public string XLabel { get; }
+    /// <summary>Label of the (left) vertical axis, with its unit.</summary>
     public string YLabel { get; }
 }
 
 /// <summary>Lines with markers; series on <see cref="PlotAxis.Right"/> use a second y axis labelled <see cref="RightYLabel"/>.</summary>
 public sealed record LinePlot : PlotDescription
 {
+    /// <summary>A line plot of at least one series; <paramref name="rightYLabel"/> labels the second y axis when a series uses it.</summary>
     public LinePlot(string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, string? rightYLabel = null)
         : base(title, xLabel, yLabel)
     {
@@ -30,13 +35,17 @@ public sealed record LinePlot : PlotDescription
         RightYLabel = rightYLabel;
     }
 
+    /// <summary>The lines, in legend order; each uses the left or right y axis as its <see cref="PlotSeries.Axis"/> says.</summary>
     public IReadOnlyList<PlotSeries> Series { get; }
+
+    /// <summary>Label of the second y axis; null when no series is drawn against it.</summary>
     public string? RightYLabel { get; }
 }
 
 /// <summary>Points without lines, each series in its own colour; <see cref="PointLabels"/> (optional) annotate the points of the first series.</summary>
 public sealed record ScatterPlot : PlotDescription
 {
+    /// <summary>A scatter plot of at least one series; <paramref name="pointLabels"/>, when given, has one label per point of the first series.</summary>
     public ScatterPlot(string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, IReadOnlyList<string>? pointLabels = null)
         : base(title, xLabel, yLabel)
     {
@@ -48,7 +57,10 @@ public sealed record ScatterPlot : PlotDescription
         PointLabels = pointLabels?.ToArray();
     }
 
+    /// <summary>The point sets, in legend order.</summary>
     public IReadOnlyList<PlotSeries> Series { get; }
+
+    /// <summary>Text placed beside each point of the first series (e.g. the model that produced it); null for none.</summary>
     public IReadOnlyList<string>? PointLabels { get; }
 }
 
@@ -58,6 +70,7 @@ public sealed record BarSeries(string Name, IReadOnlyList<double> Values);
 /// <summary>Grouped bars: for each category, one bar per series.</summary>
 public sealed record BarChart : PlotDescription
 {
+    /// <summary>A grouped bar chart; every series has one value per category.</summary>
     public BarChart(string title, string xLabel, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<BarSeries> series)
         : base(title, xLabel, yLabel)
     {
@@ -72,6 +85,8 @@ public sealed record BarChart : PlotDescription
         Series = series.ToArray();
     }
 
+    /// <summary>The groups along the x axis, in drawing order.</summary>
     public IReadOnlyList<string> Categories { get; }
+    /// <summary>The bars within each group, one per series, each with its own colour and legend entry.</summary>
     public IReadOnlyList<BarSeries> Series { get; }
 }
