@@ -1,6 +1,5 @@
 using Ddnn.Bench.Cli;
 using Ddnn.Bench.Cli.Verbs;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench;

@@ -2,8 +2,9 @@ using Ddnn.Core;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Model;
 using Ddnn.Core.Runtime;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Experiments;
 using Ddnn.Training.Optim;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Benchmarks;
 

@@ -1,4 +1,3 @@
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 
 namespace Ddnn.Bench.Cli;

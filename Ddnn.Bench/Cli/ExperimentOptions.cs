@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Ddnn.Kernels;
 using Ddnn.Training.Calibration;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Optim;
 

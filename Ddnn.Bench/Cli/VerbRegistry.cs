@@ -1,5 +1,4 @@
 using Ddnn.Bench.Cli.Verbs;
-using Ddnn.Training.Cli;
 
 namespace Ddnn.Bench.Cli;
 

@@ -3,9 +3,9 @@ using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 using Ddnn.Training.Calibration;
 using Ddnn.Training.Data;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Reporting;
 using Ddnn.Training.Reporting.Plots;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Training.Experiments;
 

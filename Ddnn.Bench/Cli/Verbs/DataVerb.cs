@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Reporting;
 

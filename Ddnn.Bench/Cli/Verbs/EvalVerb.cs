@@ -1,6 +1,5 @@
 using Ddnn.Core.Model;
-using Ddnn.Training.Cli;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Cli.Verbs;
 

@@ -1,7 +1,6 @@
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench.Cli.Verbs;

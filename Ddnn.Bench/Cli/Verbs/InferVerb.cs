@@ -3,7 +3,6 @@ using System.Globalization;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Runtime;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Reporting;
 

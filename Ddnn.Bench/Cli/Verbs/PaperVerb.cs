@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ddnn.Bench.Plots;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Experiments;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Cli.Verbs;
 
