@@ -20,14 +20,17 @@ public sealed class CliApp
     private readonly string _program;
     private readonly string _description;
     private readonly List<ICliVerb> _verbs = [];
+    private readonly IReadOnlyList<RetiredOption> _retired;
 
-    public CliApp(string program, string description, IEnumerable<ICliVerb> verbs)
+    /// <param name="retired">Renamed options: refused with a message that names the new option.</param>
+    public CliApp(string program, string description, IEnumerable<ICliVerb> verbs, IEnumerable<RetiredOption>? retired = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(program);
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
         ArgumentNullException.ThrowIfNull(verbs);
         _program = program;
         _description = description;
+        _retired = retired?.ToArray() ?? [];
         foreach (var verb in verbs)
             Add(verb);
     }
@@ -102,7 +105,7 @@ public sealed class CliApp
         try
         {
             var all = verb.Options.Append(VerboseOption).ToList();
-            arguments = CliParser.Parse(all, verbTokens);
+            arguments = CliParser.Parse(all, verbTokens, RetiredFor(all));
             debug |= arguments.GetFlag(VerboseOption.Name);
         }
         catch (CliUsageException e)
@@ -135,6 +138,10 @@ public sealed class CliApp
             return ExitFailure;
         }
     }
+
+    /// <summary>A retired name applies to the verbs that took it: those that declare its replacement and not the name itself.</summary>
+    private List<RetiredOption> RetiredFor(IReadOnlyList<CliOption> options) =>
+        _retired.Where(r => options.Any(o => o.Name == r.Replacement) && options.All(o => o.Name != r.Name)).ToList();
 
     public ICliVerb? FindVerb(string name) => _verbs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.Ordinal));
 

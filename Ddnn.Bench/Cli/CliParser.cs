@@ -3,8 +3,11 @@ namespace Ddnn.Bench.Cli;
 /// <summary>Turns a verb's tokens (<c>--opt value</c>, <c>--opt=value</c>, <c>--flag</c>) into validated <see cref="CliArguments"/>.</summary>
 public static class CliParser
 {
-    /// <summary>Parses <paramref name="tokens"/> against <paramref name="options"/>; throws <see cref="CliUsageException"/> on the first problem.</summary>
-    public static CliArguments Parse(IReadOnlyList<CliOption> options, IReadOnlyList<string> tokens)
+    /// <summary>
+    /// Parses <paramref name="tokens"/> against <paramref name="options"/>; throws <see cref="CliUsageException"/> on the
+    /// first problem, with the <paramref name="retired"/> option's own message when an old name is given.
+    /// </summary>
+    public static CliArguments Parse(IReadOnlyList<CliOption> options, IReadOnlyList<string> tokens, IReadOnlyList<RetiredOption>? retired = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -20,7 +23,10 @@ public static class CliParser
             int equals = token.IndexOf('=');
             string name = equals < 0 ? token[2..] : token[2..equals];
             if (!byName.TryGetValue(name, out var option))
-                throw new CliUsageException($"unknown option '--{name}'");
+            {
+                throw new CliUsageException(retired?.FirstOrDefault(r => r.Name == name)?.Message
+                    ?? $"unknown option '--{name}'");
+            }
             if (!given.Add(name))
                 throw new CliUsageException($"--{name} given more than once");
 
