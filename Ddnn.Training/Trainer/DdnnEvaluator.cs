@@ -113,7 +113,7 @@ public sealed class DdnnEvaluator
     private static void Summarize(Tensor logits, int count, int classes, Span<int> predictions, Span<float> entropies)
     {
         K.Softmax.NormalizedEntropy(count, classes, logits.Data, entropies);
-        for (var i = 0; i < count; i++) predictions[i] = ArgMax(logits.Data.AsSpan(i * classes, classes));
+        for (var i = 0; i < count; i++) predictions[i] = ClassScores.ArgMax(logits.Data.AsSpan(i * classes, classes));
     }
 
     /// <summary>The mean of the softmax of the edges that have a present device, then its argmax and normalized entropy.</summary>
@@ -135,16 +135,11 @@ public sealed class DdnnEvaluator
                 K.ElementWise.Add(m.Slice(i * classes, classes), p.Slice(i * classes, classes), m.Slice(i * classes, classes));
             }
         }
-        var logClasses = Math.Log(classes);
         for (var i = 0; i < count; i++)
         {
             var row = m.Slice(i * classes, classes);
             K.ElementWise.Scale(row, 1f / contributors[i], row);
-            predictions[i] = ArgMax(row);
-            double h = 0;
-            foreach (var q in row)
-                if (q > 0) h -= q * Math.Log(q);
-            entropies[i] = (float)Math.Clamp(h / logClasses, 0, 1);
+            (predictions[i], entropies[i]) = ClassScores.OfProbabilities(row);
         }
     }
 
@@ -153,13 +148,5 @@ public sealed class DdnnEvaluator
         foreach (var d in devices)
             if (mask.IsPresent(sample, d)) return true;
         return false;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> row)
-    {
-        var best = 0;
-        for (var j = 1; j < row.Length; j++)
-            if (row[j] > row[best]) best = j;
-        return best;
     }
 }
