@@ -31,7 +31,6 @@ public sealed class CliArguments
     public int GetInt(string name) => (int)Get(name, OptionKind.Int);
     public int? GetOptionalInt(string name) => TryGet(name, OptionKind.Int) is int v ? v : null;
     public double GetFloat(string name) => (double)Get(name, OptionKind.Float);
-    public double? GetOptionalFloat(string name) => TryGet(name, OptionKind.Float) is double v ? v : null;
     public string GetString(string name) => (string)Get(name, OptionKind.String);
     public string? GetOptionalString(string name) => TryGet(name, OptionKind.String) as string;
     public string GetEnum(string name) => (string)Get(name, OptionKind.Enum);

@@ -30,11 +30,4 @@ public sealed record DataSplits
             return slash < 0 ? Train.Name : Train.Name[..slash];
         }
     }
-
-    public void Deconstruct(out MultiViewDataset train, out MultiViewDataset validation, out MultiViewDataset test)
-    {
-        train = Train;
-        validation = Validation;
-        test = Test;
-    }
 }

@@ -24,10 +24,6 @@ public sealed class NpyArray
 
     public IReadOnlyList<int> Shape { get; }
 
-    public long ElementCount => Shape.Aggregate(1L, (product, d) => product * d);
-
-    public bool IsFloat32 => _floats is not null;
-
     /// <summary>The values of a '&lt;f4' array; throws for other dtypes.</summary>
     public float[] Floats(string name) =>
         _floats ?? throw new InvalidDataException($"{name}: dtype is '{Descr}', expected '<f4' (float32)");
