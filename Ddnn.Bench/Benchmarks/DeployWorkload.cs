@@ -4,7 +4,6 @@ using Ddnn.Core.Model;
 using Ddnn.Core.Runtime;
 using Ddnn.Training.Experiments;
 using Ddnn.Training.Optim;
-using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Benchmarks;
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ddnn.Core.Inference;
 
 /// <summary>
@@ -8,6 +10,8 @@ namespace Ddnn.Core.Inference;
 public static class ClassScores
 {
     /// <summary>The index of the largest score; on ties the first one (a NaN never wins over the scores before it).</summary>
+    // Inlined so the cascade runtime's per-sample path costs what the loop it replaced did.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ArgMax(ReadOnlySpan<float> scores)
     {
         var best = 0;
