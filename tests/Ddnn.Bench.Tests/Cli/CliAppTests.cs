@@ -45,6 +45,30 @@ public class CliAppTests
     }
 
     [Fact]
+    public void A_retired_name_gives_its_message_only_where_its_replacement_is_declared_and_it_is_not()
+    {
+        RetiredOption[] retired =
+        [
+            new("iterations", "epochs", "--iterations was renamed --epochs"),
+            new("lr", "rate", "--lr was renamed --rate"),
+            new("seed", "no-such-option", "--seed is something else"),
+        ];
+        var app = new CliApp("ddnn", "test app", [new RecordingVerb()], retired);
+        string Error(params string[] args)
+        {
+            var error = new StringWriter();
+            Assert.Equal(CliApp.ExitUsage, app.Run(args, new StringWriter(), error, environment: _ => null));
+            return error.ToString().TrimEnd();
+        }
+        Assert.Equal("ddnn train: --iterations was renamed --epochs (see 'ddnn train --help')", Error("train", "--iterations", "3"));
+        Assert.Equal("ddnn train: --iterations was renamed --epochs (see 'ddnn train --help')", Error("train", "--iterations=3"));
+        Assert.Equal("ddnn train: unknown option '--seed' (see 'ddnn train --help')", Error("train", "--seed", "3"));
+        var verb = new RecordingVerb();
+        Assert.Equal(0, new CliApp("ddnn", "test app", [verb], retired).Run(["train", "--lr", "0.5"], new StringWriter(), new StringWriter()));
+        Assert.Equal(0.5, verb.Received!.GetFloat("lr"));
+    }
+
+    [Fact]
     public void Defaults_are_filled_in_and_values_parse_in_both_syntaxes()
     {
         var verb = new RecordingVerb();
