@@ -22,7 +22,7 @@ public sealed class CliApp
     private readonly List<ICliVerb> _verbs = [];
     private readonly IReadOnlyList<RetiredOption> _retired;
 
-    /// <param name="retired">Renamed options: refused with a message that names the new option.</param>
+    /// <summary>An application of <paramref name="verbs"/>; a <paramref name="retired"/> option name is refused with its own message.</summary>
     public CliApp(string program, string description, IEnumerable<ICliVerb> verbs, IEnumerable<RetiredOption>? retired = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(program);
