@@ -1,6 +1,5 @@
 using Ddnn.Bench.Cli;
 using Ddnn.Bench.Cli.Verbs;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench;
@@ -33,7 +32,7 @@ public static class Program
 
     /// <summary>The <c>ddnn</c> application: every verb of <see cref="VerbRegistry"/>.</summary>
     public static CliApp CreateApp() =>
-        new("ddnn", "Distributed Deep Neural Networks over devices, edge and cloud", VerbRegistry.All());
+        new("ddnn", "Distributed Deep Neural Networks over devices, edge and cloud", VerbRegistry.All(), VerbRegistry.Retired);
 
     /// <summary>
     /// Runs one <c>ddnn</c> command line in process, writing to <paramref name="output"/> and <paramref name="error"/>;

@@ -2,7 +2,7 @@ using Ddnn.Core;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Model;
 using Ddnn.Core.Runtime;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Experiments;
 using Ddnn.Training.Optim;
 
 namespace Ddnn.Bench.Benchmarks;

@@ -10,9 +10,6 @@ namespace Ddnn.Bench.Benchmarks;
 /// </summary>
 public static class FmaPeak
 {
-    /// <summary>Floating-point operations performed by <see cref="Run"/> (an FMA counts as two).</summary>
-    public static double Flops(int iterations) => iterations * 12.0 * Vector256<float>.Count * 2;
-
     /// <summary>Runs the FMA loop; the returned sum only keeps the JIT from deleting it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Run(int iterations)

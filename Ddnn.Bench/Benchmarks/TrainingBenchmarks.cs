@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using Ddnn.Core;
 using Ddnn.Core.Model;
 using Ddnn.Kernels;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;
 using Ddnn.Training.Trainer;
 

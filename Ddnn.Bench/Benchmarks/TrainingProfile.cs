@@ -2,9 +2,9 @@ using System.Diagnostics;
 using Ddnn.Core;
 using Ddnn.Core.Model;
 using Ddnn.Kernels;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Benchmarks;
 

@@ -1,4 +1,3 @@
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 
 namespace Ddnn.Bench.Cli;
@@ -9,9 +8,6 @@ public static class DatasetOptions
     public static CliOption Dataset { get; } =
         CliOption.String("dataset", "synthetic", "data set: " + DatasetSource.Syntax, valueName: "source");
 
-    public static CliOption Seed { get; } =
-        CliOption.Int("seed", 1, "seed of the synthetic scene generator", min: 0);
-
     public static CliOption TrainCount { get; } =
         CliOption.Int("train-samples", new SyntheticSceneOptions().TrainCount, "synthetic: training samples", min: 0);
 
@@ -20,18 +16,6 @@ public static class DatasetOptions
 
     public static CliOption TestCount { get; } =
         CliOption.Int("test-samples", new SyntheticSceneOptions().TestCount, "synthetic: test samples", min: 0);
-
-    public static CliOption MaxSamples { get; } =
-        CliOption.Int("max-samples", null, "fmnist: keep only the first n samples of each split (quick runs)", min: 1);
-
-    /// <summary>Parses --dataset and builds the load options; warns on stderr about options the chosen source ignores.</summary>
-    public static (DatasetSource Source, DatasetLoadOptions Options) Read(CliArguments arguments, CliContext context)
-    {
-        var result = Read(arguments, context, Seed.Name, syntheticCap: null, fashionMnistCap: arguments.GetOptionalInt(MaxSamples.Name));
-        if (result.Source.Kind != DatasetKind.FashionMnist && arguments.IsSet(MaxSamples.Name))
-            context.Error.WriteLine($"note: --{MaxSamples.Name} applies only to fmnist; ignored for {result.Source}");
-        return result;
-    }
 
     /// <summary>
     /// Parses --dataset and builds the load options with the synthetic generator's seed read from

@@ -2,13 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using Ddnn.Kernels;
 using Ddnn.Training.Calibration;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Optim;
 
 namespace Ddnn.Bench.Cli;
 
-/// <summary>Options shared by the train, eval and paper verbs: data (with a sample cap), threads, batch, learning-rate schedule and calibration target.</summary>
+/// <summary>Options shared by the verbs that load data or train: data (with a sample cap), threads, batch, learning-rate schedule and calibration target.</summary>
 public static class ExperimentOptions
 {
     public static CliOption DataSeed { get; } =
@@ -35,17 +34,27 @@ public static class ExperimentOptions
     /// <summary>Parses --dataset, loads the three splits (capped by --limit) and prints a one-line summary.</summary>
     public static (DatasetSource Source, DataSplits Splits) LoadData(CliArguments arguments, CliContext context)
     {
-        var limit = arguments.GetOptionalInt(Limit.Name);
-        var (source, options) = DatasetOptions.Read(arguments, context, DataSeed.Name, syntheticCap: limit, fashionMnistCap: limit);
-
         var stopwatch = Stopwatch.StartNew();
-        var splits = source.Load(options, context.Cancellation);
-        if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
-            splits = new DataSplits(Head(splits.Train, cap), Head(splits.Validation, cap), Head(splits.Test, cap));
+        var (source, splits) = Load(arguments, context);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data {source}: train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of {splits.Train.ViewCount}x{splits.Train.Channels}x{splits.Train.Height}x{splits.Train.Width} ({stopwatch.Elapsed.TotalSeconds:0.0} s)"));
         return (source, splits);
     }
+
+    /// <summary>Parses --dataset and loads the three splits, each capped at --limit samples.</summary>
+    public static (DatasetSource Source, DataSplits Splits) Load(CliArguments arguments, CliContext context)
+    {
+        var limit = arguments.GetOptionalInt(Limit.Name);
+        var (source, options) = DatasetOptions.Read(arguments, context, DataSeed.Name, syntheticCap: limit, fashionMnistCap: limit);
+        var splits = source.Load(options, context.Cancellation);
+        if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
+            splits = Head(splits, cap);
+        return (source, splits);
+    }
+
+    /// <summary>The first <paramref name="count"/> samples of each split (MVMC is read whole, then cut).</summary>
+    public static DataSplits Head(DataSplits splits, int count) =>
+        new(Head(splits.Train, count), Head(splits.Validation, count), Head(splits.Test, count));
 
     private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);
 

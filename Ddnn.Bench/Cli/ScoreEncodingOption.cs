@@ -1,5 +1,4 @@
 using Ddnn.Core.Inference;
-using Ddnn.Training.Cli;
 
 namespace Ddnn.Bench.Cli;
 

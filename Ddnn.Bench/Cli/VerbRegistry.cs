@@ -1,5 +1,4 @@
 using Ddnn.Bench.Cli.Verbs;
-using Ddnn.Training.Cli;
 
 namespace Ddnn.Bench.Cli;
 
@@ -17,5 +16,12 @@ public static class VerbRegistry
         new PaperVerb(),
         new ExportVerb(),
         new InferVerb(),
+    ];
+
+    /// <summary>Option names every verb now spells as <c>train</c> does: --seed is the training seed, --data-seed the data's.</summary>
+    public static IReadOnlyList<RetiredOption> Retired { get; } =
+    [
+        new("max-samples", ExperimentOptions.Limit.Name, "--max-samples was renamed --limit"),
+        new("seed", ExperimentOptions.DataSeed.Name, "--seed is the training seed; use --data-seed for the data"),
     ];
 }

@@ -115,19 +115,15 @@ public class Tensor
     /// <summary>Adds <paramref name="contribution"/> to the gradient (copying when there is none yet).</summary>
     internal void AccumulateGrad(ReadOnlySpan<float> contribution)
     {
-        if (!_hasGrad)
-        {
-            _grad ??= AllocateGrad();
-            contribution.CopyTo(_grad);
-            _hasGrad = true;
-            return;
-        }
-        Kernels.ElementWise.Add(_grad, contribution, _grad);
+        var grad = GradForKernel(out var accumulate);
+        if (accumulate) Kernels.ElementWise.Add(grad, contribution, grad);
+        else contribution.CopyTo(grad);
     }
 
     /// <summary>
     /// Gradient storage for kernels with an accumulate flag: <paramref name="accumulate"/> is true when a
-    /// gradient already exists and must be added to; the gradient counts as written afterwards.
+    /// gradient already exists and must be added to (a caller that only adds clears it when false); the
+    /// gradient counts as written afterwards.
     /// </summary>
     internal Span<float> GradForKernel(out bool accumulate)
     {
@@ -135,34 +131,6 @@ public class Tensor
         _grad ??= AllocateGrad();
         _hasGrad = true;
         return _grad;
-    }
-
-    /// <summary>Makes sure a gradient exists, zero-filling it if none has been written.</summary>
-    internal Span<float> GradZeroedIfAbsent()
-    {
-        if (!_hasGrad)
-        {
-            _grad ??= AllocateGrad();
-            Array.Clear(_grad);
-            _hasGrad = true;
-        }
-        return _grad;
-    }
-
-    /// <summary>Gradient storage for writing when the caller will fill every element.</summary>
-    internal Span<float> GradStorageForOverwrite()
-    {
-        _grad ??= AllocateGrad();
-        _hasGrad = true;
-        return _grad;
-    }
-
-    /// <summary>Sets the gradient to <paramref name="value"/> everywhere (the seed of a backward pass).</summary>
-    internal void SeedGrad(float value)
-    {
-        _grad ??= AllocateGrad();
-        Array.Fill(_grad, value);
-        _hasGrad = true;
     }
 
     private float[] AllocateGrad() => _owner is not null && _owner.Generation == _ownerGeneration ? _owner.Rent(Length) : new float[Length];

@@ -23,12 +23,9 @@ public static class DdnnScoring
         for (var i = 0; i < rows; i++)
         {
             var row = data.Slice(i * cols, cols);
-            var best = 0;
-            for (var j = 1; j < cols; j++)
-                if (row[j] > row[best]) best = j;
             foreach (var v in row)
                 if (float.IsNaN(v)) throw new ArgumentException($"exit '{name}': logits of sample {i} contain NaN.", nameof(logits));
-            predictions[i] = best;
+            predictions[i] = ClassScores.ArgMax(row);
         }
         Kernels.Softmax.NormalizedEntropy(rows, cols, data, entropies);
         return new ExitScores(name, predictions, entropies);

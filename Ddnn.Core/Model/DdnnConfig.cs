@@ -113,14 +113,6 @@ public sealed record DdnnConfig
     /// <summary>Bits per filter of the device feature map (the paper's o).</summary>
     public int DeviceOutputBitsPerFilter => DeviceOutputSize.Height * DeviceOutputSize.Width;
 
-    /// <summary>Index of the edge that owns <paramref name="device"/>, or −1 without edges.</summary>
-    public int EdgeOf(int device)
-    {
-        for (var e = 0; e < Edges.Count; e++)
-            if (Edges[e].Devices.Contains(device)) return e;
-        return -1;
-    }
-
     /// <summary>Checks every invariant and throws one <see cref="DdnnConfigException"/> listing all problems.</summary>
     public DdnnConfig Validate()
     {

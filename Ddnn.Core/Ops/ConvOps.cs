@@ -59,9 +59,11 @@ public static partial class Ops
                 return;
             }
             // Mixed gradient states (or only one wanted): route the unwanted/fresh part through zeroed storage.
-            var dwSpan = wantW ? w.GradZeroedIfAbsent() : Graph.RentCurrent(w.Length);
-            var dbSpan = wantB ? b!.GradZeroedIfAbsent() : Span<float>.Empty;
-            if (!wantW) dwSpan.Clear();
+            bool dwAccumulate = false, dbAccumulate = false;
+            var dwSpan = wantW ? w.GradForKernel(out dwAccumulate) : Graph.RentCurrent(w.Length);
+            var dbSpan = wantB ? b!.GradForKernel(out dbAccumulate) : Span<float>.Empty;
+            if (!dwAccumulate) dwSpan.Clear();
+            if (!dbAccumulate) dbSpan.Clear();
             K.Conv2d.BackwardWeight(in shape, x.Data, g, dwSpan, dbSpan, true);
         }
     }

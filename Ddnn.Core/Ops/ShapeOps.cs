@@ -53,7 +53,8 @@ public static partial class Ops
         {
             var x = Inputs[0];
             ReadOnlySpan<float> g = Output.Grad;
-            var dx = x.GradZeroedIfAbsent();
+            var dx = x.GradForKernel(out var accumulate);
+            if (!accumulate) dx.Clear();
             for (var b = 0; b < batch; b++)
             {
                 var slot = dx.Slice((b * count + index) * inner, inner);

@@ -200,12 +200,7 @@ public sealed class CascadeRuntime
         if (answered == 0) return false;
         var scale = 1f / answered;
         for (var j = 0; j < _edgeMean.Length; j++) _edgeMean[j] *= scale;
-        var best = 0;
-        for (var j = 1; j < _edgeMean.Length; j++) if (_edgeMean[j] > _edgeMean[best]) best = j;
-        double h = 0;
-        foreach (var q in _edgeMean) if (q > 0) h -= q * Math.Log(q);
-        s.EdgePrediction = best;
-        s.EdgeEntropy = (float)Math.Clamp(h / Math.Log(_edgeMean.Length), 0, 1);
+        (s.EdgePrediction, s.EdgeEntropy) = ClassScores.OfProbabilities(_edgeMean);
         return s.EdgeEntropy < Options.EdgeThreshold;
     }
 
@@ -298,10 +293,8 @@ public sealed class CascadeRuntime
 
     private (int Prediction, float Entropy) Score(float[] logits)
     {
-        var best = 0;
-        for (var j = 1; j < logits.Length; j++) if (logits[j] > logits[best]) best = j;
         Kernels.Softmax.NormalizedEntropy(1, logits.Length, logits, _entropy);
-        return (best, _entropy[0]);
+        return (ClassScores.ArgMax(logits), _entropy[0]);
     }
 
     private static T[][] NewArrays<T>(int count, int length)

@@ -34,12 +34,4 @@ public sealed record DataSplits
             return slash < 0 ? Train.Name : Train.Name[..slash];
         }
     }
-
-    /// <summary>Allows <c>var (train, validation, test) = splits;</c>.</summary>
-    public void Deconstruct(out MultiViewDataset train, out MultiViewDataset validation, out MultiViewDataset test)
-    {
-        train = Train;
-        validation = Validation;
-        test = Test;
-    }
 }

@@ -25,12 +25,6 @@ public sealed class NpyArray
     /// <summary>Dimensions from the header, outermost first (C order).</summary>
     public IReadOnlyList<int> Shape { get; }
 
-    /// <summary>The product of <see cref="Shape"/>: how many values the array holds.</summary>
-    public long ElementCount => Shape.Aggregate(1L, (product, d) => product * d);
-
-    /// <summary>True for a float32 array (read with <see cref="Floats"/>), false for int32 (read with <see cref="Ints"/>).</summary>
-    public bool IsFloat32 => _floats is not null;
-
     /// <summary>The values of a '&lt;f4' array; throws for other dtypes.</summary>
     public float[] Floats(string name) =>
         _floats ?? throw new InvalidDataException($"{name}: dtype is '{Descr}', expected '<f4' (float32)");

@@ -1,6 +1,6 @@
 using Ddnn.Core.Inference;
 using Ddnn.Training.Calibration;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Training.Experiments;
 

@@ -1,5 +1,5 @@
 using Ddnn.Core.Inference;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Training.Experiments;
 

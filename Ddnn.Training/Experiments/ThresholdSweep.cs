@@ -1,7 +1,7 @@
 using Ddnn.Core.Inference;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Reporting;
 using Ddnn.Training.Reporting.Plots;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Training.Experiments;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 using Ddnn.Training.Data;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Training.Experiments;
 

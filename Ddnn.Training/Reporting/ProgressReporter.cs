@@ -25,13 +25,6 @@ public sealed class ProgressReporter
         PlainInterval = plainInterval ?? TimeSpan.FromSeconds(5);
     }
 
-    /// <summary>A reporter for the process console: animated only when stdout is a terminal and CI is not set.</summary>
-    public static ProgressReporter ForConsole(TextWriter output, bool outputRedirected, Func<string, string?>? environment = null)
-    {
-        environment ??= Environment.GetEnvironmentVariable;
-        return new ProgressReporter(output, IsInteractive(outputRedirected, environment));
-    }
-
     /// <summary>True when output goes to a terminal and the CI variable is not "true"/"1".</summary>
     public static bool IsInteractive(bool outputRedirected, Func<string, string?>? environment = null)
     {

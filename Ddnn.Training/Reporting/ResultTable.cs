@@ -61,14 +61,6 @@ public sealed class ResultTable
         return this;
     }
 
-    /// <summary>Index of the column whose <see cref="ResultColumn.Header"/> is <paramref name="header"/>.</summary>
-    public int ColumnIndex(string header)
-    {
-        for (var i = 0; i < Columns.Count; i++)
-            if (Columns[i].Header == header) return i;
-        throw new ArgumentException($"table '{Title}' has no column '{header}'", nameof(header));
-    }
-
     /// <summary>The aligned console form; see <see cref="ConsoleTableRenderer"/>.</summary>
     public string ToConsoleString() => ConsoleTableRenderer.Render(this);
 

@@ -10,7 +10,7 @@ public class DataVerbTests
     [Fact]
     public void Data_prints_the_summary_class_counts_and_visibility()
     {
-        var result = DdnnCli.Succeed("data", "--train-samples", "10", "--validation-samples", "5", "--test-samples", "0", "--seed", "4");
+        var result = DdnnCli.Succeed("data", "--train-samples", "10", "--validation-samples", "5", "--test-samples", "0", "--data-seed", "4");
         Assert.Equal("", result.Err);
 
         var summary = DdnnCli.TableAfter(result.Out, "data set synthetic").Skip(2).ToDictionary(l => Cells(l)[0], l => Cells(l)[1]);
@@ -35,16 +35,27 @@ public class DataVerbTests
     }
 
     [Fact]
-    public void Data_is_reproducible_from_its_seed_and_warns_about_options_the_source_ignores()
+    public void Data_is_reproducible_from_its_data_seed_and_capped_by_limit()
     {
-        string[] args = ["data", "--train-samples", "12", "--validation-samples", "3", "--test-samples", "3", "--max-samples", "5"];
-        var first = DdnnCli.Succeed([.. args, "--seed", "2"]);
-        var second = DdnnCli.Succeed([.. args, "--seed", "2"]);
-        var other = DdnnCli.Succeed([.. args, "--seed", "3"]);
+        string[] args = ["data", "--train-samples", "12", "--validation-samples", "3", "--test-samples", "3", "--limit", "5"];
+        var first = DdnnCli.Succeed([.. args, "--data-seed", "2"]);
+        var second = DdnnCli.Succeed([.. args, "--data-seed", "2"]);
+        var other = DdnnCli.Succeed([.. args, "--data-seed", "3"]);
         static string Counts(CliResult r) => string.Join('\n', DdnnCli.TableAfter(r.Out, "samples per class"));
         Assert.Equal(Counts(first), Counts(second));
         Assert.NotEqual(Counts(first) + string.Join('\n', DdnnCli.TableAfter(first.Out, "fraction of samples")),
             Counts(other) + string.Join('\n', DdnnCli.TableAfter(other.Out, "fraction of samples")));
-        Assert.Equal("note: --max-samples applies only to fmnist; ignored for synthetic", first.SingleErrorLine());
+        Assert.Equal("", first.Err);
+        var samples = DdnnCli.TableAfter(first.Out, "samples per class")[2..].ToDictionary(l => Cells(l)[0], l => Cells(l)[1]);
+        Assert.Equal(new Dictionary<string, string> { ["train"] = "5", ["validation"] = "3", ["test"] = "3" }, samples);
+    }
+
+    [Fact]
+    public void Data_warns_about_synthetic_options_another_source_ignores()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "ddnn-no-such-data-" + Guid.NewGuid().ToString("N"));
+        var result = DdnnCli.Run("data", "--dataset", "fmnist:" + path, "--data-seed", "2");
+        Assert.Equal(1, result.Code);
+        Assert.StartsWith("note: --data-seed applies only to the synthetic data set; ignored for fmnist", result.Err);
     }
 }

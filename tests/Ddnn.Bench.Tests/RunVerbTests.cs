@@ -204,6 +204,14 @@ public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Equal(fromU8.Remove(WallTime), overridden.Remove(WallTime));
     }
 
+    [Fact]
+    public void Infer_takes_the_data_options_of_train()
+    {
+        _ = Trained;
+        var capped = Metrics(DdnnCli.Succeed(["infer", "--model", run.ModelPath, .. InferData, "--limit", "5", "--data-seed", "2"]));
+        Assert.Equal("5", capped["samples"]);
+    }
+
     private const string WallTime = "wall time (all tiers, in process)";
 
     // The metric/value rows of infer's run table; metric names keep their indentation-free text.

@@ -42,7 +42,7 @@ public class UsageErrorTests
 
     [Fact]
     public void Repeated_option_is_named() =>
-        Assert.Contains("--seed given more than once", Fails(Usage, "data", "--seed", "1", "--seed", "2"));
+        Assert.Contains("--data-seed given more than once", Fails(Usage, "data", "--data-seed", "1", "--data-seed", "2"));
 
     [Theory]
     [InlineData("--out", "train")]

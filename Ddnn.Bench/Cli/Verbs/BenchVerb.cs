@@ -3,7 +3,6 @@ using BenchmarkDotNet.Running;
 using Ddnn.Bench.Benchmarks;
 using Ddnn.Core;
 using Ddnn.Kernels;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench.Cli.Verbs;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Experiments;
 
 namespace Ddnn.Bench.Cli.Verbs;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Reporting;
 
@@ -12,22 +11,13 @@ public sealed class DataVerb : ICliVerb
     public string Name => "data";
     public string Summary => "load a data set and print a summary of its splits, classes and views";
 
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        DatasetOptions.Dataset,
-        DatasetOptions.Seed,
-        DatasetOptions.TrainCount,
-        DatasetOptions.ValidationCount,
-        DatasetOptions.TestCount,
-        DatasetOptions.MaxSamples,
-    ];
+    public IReadOnlyList<CliOption> Options { get; } = ExperimentOptions.DataOptions;
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var (source, loadOptions) = DatasetOptions.Read(arguments, context);
         var stopwatch = Stopwatch.StartNew();
         context.Cancellation.ThrowIfCancellationRequested();
-        var splits = source.Load(loadOptions, context.Cancellation);
+        var (source, splits) = ExperimentOptions.Load(arguments, context);
         stopwatch.Stop();
         context.Cancellation.ThrowIfCancellationRequested();
         Print(context.Out, source, splits, stopwatch.Elapsed);

@@ -1,27 +1,25 @@
 using Ddnn.Core.Model;
-using Ddnn.Training.Cli;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Cli.Verbs;
 
 /// <summary><c>ddnn eval</c>: evaluates a saved model: exit accuracies, calibrated cascade, communication and device-absent accuracy.</summary>
 public sealed class EvalVerb : ICliVerb
 {
-    private static readonly CliOption Model = CliOption.String("model", null, $"model file written by 'ddnn train' ({TrainVerb.ModelFile}; required)", valueName: "file");
     private static readonly CliOption Json = CliOption.String("json", null, "also write the report as JSON to this file", valueName: "file");
 
     public string Name => "eval";
     public string Summary => "evaluate a trained DDNN: exit accuracies, calibrated early exits, bytes per device, device-absent accuracy";
 
     public IReadOnlyList<CliOption> Options { get; } =
-        [Model, .. ExperimentOptions.DataOptions, ExperimentOptions.Threads, ExperimentOptions.Batch, ExperimentOptions.Target, Json];
+        [ModelOptions.Model, .. ExperimentOptions.DataOptions, ExperimentOptions.Threads, ExperimentOptions.Batch, ExperimentOptions.Target, Json];
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var path = arguments.GetOptionalString(Model.Name) ?? throw new CliUsageException("--model <file> is required");
+        var path = arguments.GetOptionalString(ModelOptions.Model.Name) ?? throw new CliUsageException("--model <file> is required");
         var target = ExperimentOptions.ReadTarget(arguments);
         ExperimentOptions.ApplyThreads(arguments);
-        if (!File.Exists(path)) throw CliUsageException.BadValue(Model.Name, path, "no such file");
+        if (!File.Exists(path)) throw CliUsageException.BadValue(ModelOptions.Model.Name, path, "no such file");
         var model = DdnnModelFile.Load(path);
         var (source, splits) = ExperimentOptions.LoadData(arguments, context);
         var report = EvaluationReport.Evaluate(model, splits.Validation, splits.Test, target, source.ToString(),

@@ -1,7 +1,6 @@
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench.Cli.Verbs;
@@ -20,8 +19,8 @@ public sealed class ExportVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var modelPath = arguments.GetOptionalString(ModelOption.Name) ?? throw new CliUsageException("export needs --model <checkpoint>");
-        var outDir = arguments.GetOptionalString(OutOption.Name) ?? throw new CliUsageException("export needs --out <dir>");
+        var modelPath = arguments.GetOptionalString(ModelOption.Name) ?? throw new CliUsageException("--model <file> is required");
+        var outDir = arguments.GetOptionalString(OutOption.Name) ?? throw new CliUsageException("--out <dir> is required");
         DdnnModel model;
         DeployedModel deployed;
         try

@@ -3,7 +3,6 @@ using System.Globalization;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Runtime;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Reporting;
 
@@ -32,14 +31,13 @@ public sealed class InferVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        ModelOption, DatasetOptions.Dataset, DatasetOptions.Seed, DatasetOptions.TrainCount, DatasetOptions.ValidationCount,
-        DatasetOptions.TestCount, DatasetOptions.MaxSamples, SplitOption, SampleOption, ThresholdOption, EdgeThresholdOption, ScoresOption, LossOption,
+        ModelOption, .. ExperimentOptions.DataOptions, SplitOption, SampleOption, ThresholdOption, EdgeThresholdOption, ScoresOption, LossOption,
         LinkSeedOption, DropDeviceOption, CloudDownOption,
     ];
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var modelPath = arguments.GetOptionalString(ModelOption.Name) ?? throw new CliUsageException("infer needs --model <file|dir>");
+        var modelPath = arguments.GetOptionalString(ModelOption.Name) ?? throw new CliUsageException("--model <path> is required");
         DeployedModel model;
         try
         {
@@ -49,8 +47,7 @@ public sealed class InferVerb : ICliVerb
         {
             throw CliUsageException.CannotUse("load", modelPath, e);
         }
-        var (source, loadOptions) = DatasetOptions.Read(arguments, context);
-        var splits = source.Load(loadOptions, context.Cancellation);
+        var (_, splits) = ExperimentOptions.Load(arguments, context);
         var split = arguments.GetEnum(SplitOption.Name) switch { "train" => splits.Train, "validation" => splits.Validation, _ => splits.Test };
         CheckCompatible(model, split);
 

@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ddnn.Bench.Plots;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Data;
 using Ddnn.Training.Experiments;
-using Ddnn.Training.Joint;
 using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Cli.Verbs;
 
@@ -33,7 +32,7 @@ public sealed class PaperVerb : ICliVerb
     private static readonly CliOption TrainSamples = CliOption.Int("train-samples", null, $"synthetic: training samples (default {Quick.TrainSamples}, --full {Full.TrainSamples})", min: 1);
     private static readonly CliOption ValidationSamples = CliOption.Int("validation-samples", null, $"synthetic: validation samples (default {Quick.ValidationSamples}, --full {Full.ValidationSamples})", min: 1);
     private static readonly CliOption TestSamples = CliOption.Int("test-samples", null, $"synthetic: test samples (default {Quick.TestSamples}, --full {Full.TestSamples})", min: 1);
-    private static readonly CliOption Limit = CliOption.Int("limit", null, $"fmnist/mvmc: at most n samples per split (default {Quick.FmnistLimit} for fmnist, none with --full)", min: 1);
+    private static readonly CliOption Limit = CliOption.Int("limit", null, $"keep at most n samples of each split (default {Quick.FmnistLimit} for fmnist, none with --full)", min: 1);
     private static readonly CliOption ImageSize = CliOption.Int("image-size", null, $"synthetic: side of each camera view in pixels (default {Quick.ImageSize}, --full {Full.ImageSize})", min: 8, max: 512);
     private static readonly CliOption Epochs = CliOption.Int("epochs", null, $"training epochs of every model (default {Quick.Epochs}, --full {Full.Epochs})", min: 1);
     private static readonly CliOption Batch = CliOption.Int("batch", 32, "mini-batch size", min: 1);
@@ -145,25 +144,24 @@ public sealed class PaperVerb : ICliVerb
             if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(option.Name))
                 context.Error.WriteLine($"note: --{option.Name} applies only to the synthetic data set; ignored for {source}");
         var limit = arguments.GetOptionalInt(Limit.Name) ?? (source.Kind == DatasetKind.FashionMnist ? preset.FmnistLimit : null);
+        int Cap(int count) => limit is { } cap ? Math.Min(count, cap) : count;
         var options = new DatasetLoadOptions
         {
             Synthetic = new SyntheticSceneOptions
             {
                 Seed = dataSeed,
-                TrainCount = arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples,
-                ValidationCount = arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples,
-                TestCount = arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples,
+                TrainCount = Cap(arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples),
+                ValidationCount = Cap(arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples),
+                TestCount = Cap(arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples),
                 ImageSize = arguments.GetOptionalInt(ImageSize.Name) ?? preset.ImageSize,
             },
             FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = limit },
         };
         var splits = source.Load(options, context.Cancellation);
         if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
-            splits = new DataSplits(Head(splits.Train, cap), Head(splits.Validation, cap), Head(splits.Test, cap));
+            splits = ExperimentOptions.Head(splits, cap);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data {source}: train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of {splits.Train.ViewCount}x{splits.Train.Channels}x{splits.Train.Height}x{splits.Train.Width}"));
         return splits;
     }
-
-    private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);
 }

@@ -1,5 +1,4 @@
 using Ddnn.Bench.Plots;
-using Ddnn.Training.Cli;
 using Ddnn.Training.Experiments;
 using Ddnn.Training.Reporting;
 
@@ -29,7 +28,7 @@ public sealed class SweepVerb : ICliVerb
         ExperimentOptions.ApplyThreads(arguments);
         var model = ModelOptions.Load(arguments);
         var (_, splits) = ExperimentOptions.LoadData(arguments, context);
-        var test = new Training.Joint.DdnnEvaluator(model, arguments.GetInt(ExperimentOptions.Batch.Name)).Score(splits.Test);
+        var test = new Training.Trainer.DdnnEvaluator(model, arguments.GetInt(ExperimentOptions.Batch.Name)).Score(splits.Test);
         var ledger = new Core.Inference.CommunicationLedger(model.Config);
         var points = ThresholdSweep.Run(test, ledger, step);
         var table = ThresholdSweep.Table(points, test.Exits[test.Layout.CloudIndex].Accuracy(test.Labels));

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Ddnn.Core;
 using Ddnn.Core.Model;
-using Ddnn.Training.Cli;
-using Ddnn.Training.Joint;
+using Ddnn.Training.Experiments;
 using Ddnn.Training.Optim;
 using Ddnn.Training.Reporting;
+using Ddnn.Training.Trainer;
 
 namespace Ddnn.Bench.Cli.Verbs;
 

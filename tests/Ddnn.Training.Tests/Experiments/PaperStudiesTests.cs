@@ -1,10 +1,10 @@
-using Ddnn.TestSupport;
 using Ddnn.Core.Model;
+using Ddnn.TestSupport;
 using Ddnn.Training.Experiments;
 using Ddnn.Training.Reporting;
 using Ddnn.Training.Reporting.Plots;
 using Ddnn.Training.Tests.Data;
-using Ddnn.Training.Tests.Joint;
+using Ddnn.Training.Tests.Trainer;
 
 namespace Ddnn.Training.Tests.Experiments;
 

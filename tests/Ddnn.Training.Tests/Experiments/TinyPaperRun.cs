@@ -1,6 +1,6 @@
 using Ddnn.Core.Model;
 using Ddnn.Training.Experiments;
-using Ddnn.Training.Tests.Joint;
+using Ddnn.Training.Tests.Trainer;
 
 namespace Ddnn.Training.Tests.Experiments;
 
