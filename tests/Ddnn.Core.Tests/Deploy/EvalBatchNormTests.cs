@@ -102,7 +102,7 @@ public class EvalBatchNormTests
                 for (var i = 0; i < 4; i++) near = MathF.BitDecrement(near);
                 for (var i = 0; i < 9; i++, near = MathF.BitIncrement(near)) probes.Add(near);
             }
-            AssertFloatFoldMatchesGraph(p, t, probes.Where(x => !float.IsNaN(x) || true).ToArray(), $"trial {trial}");
+            AssertFloatFoldMatchesGraph(p, t, probes.ToArray(), $"trial {trial}");
         }
     }
 
@@ -167,7 +167,8 @@ public class EvalBatchNormTests
     {
         var signs = GraphSigns(p, probes);
         for (var i = 0; i < probes.Length; i++)
-            Assert.True(signs[i] == t.Fires(probes[i]), $"{what}, {p}, {t}, x {probes[i]:R}: graph says {signs[i]}");
+            if (p.Fold().Scale != 0f || float.IsFinite(probes[i])) // documented: gamma = 0 keeps sign(beta) where 0·∞ is NaN
+                Assert.True(signs[i] == t.Fires(probes[i]), $"{what}, {p}, {t}, x {probes[i]:R}: graph says {signs[i]}");
     }
 
     /// <summary>One channel's BN parameters as the graph holds them.</summary>
