@@ -17,13 +17,19 @@ namespace Ddnn.Kernels.Binary;
 /// <para>Float-input conv summation order, identical on every kernel path: each output starts at +0, then adds ±x for
 /// input channel ci ascending, kernel row ky ascending, kernel column kx ascending, and finally adds the bias once
 /// (see <see cref="FloatBinaryConv2d"/>).</para>
-/// <para>Files of this folder, each calling only those listed before it (no two call each other):
-/// FloatLanes, OneSidedRule, TunedShape, FloatBlockStats, FloatBinaryConvWeights, PixelWriter (no calls inside the
-/// folder) → BlockSizes (FloatBinaryConvWeights) → FloatBlockLayout (BlockSizes, TunedShape) → FloatBinaryConvSinks (FloatLanes) →
-/// FloatBinaryConv2d (FloatLanes, sinks, BlockSizes, TunedShape) → SplitSumPlan (FloatBinaryConv2d, FloatLanes,
-/// FloatBlockLayout, BlockSizes, OneSidedRule, TunedShape) → WindowPooling (PixelWriter, FloatBlockLayout, BlockSizes,
-/// TunedShape) → BlockDriver (all of the above) → PreparedFloatBlock (BlockDriver, SplitSumPlan, FloatBlockLayout,
-/// BlockSizes) → EbnnBlock (the entry point).</para>
+/// <para>The files of this folder, each calling only files above it (no two call each other):
+/// <list type="bullet">
+/// <item>FloatLanes, OneSidedRule, TunedShape, FloatBlockStats, FloatBinaryConvWeights, PixelWriter: nothing here.</item>
+/// <item>BlockSizes: FloatBinaryConvWeights.</item>
+/// <item>FloatBlockLayout: BlockSizes, TunedShape.</item>
+/// <item>FloatBinaryConvSinks: FloatLanes.</item>
+/// <item>FloatBinaryConv2d: FloatLanes, FloatBinaryConvSinks, BlockSizes, TunedShape.</item>
+/// <item>SplitSumPlan: FloatBinaryConv2d, FloatLanes, FloatBlockLayout, BlockSizes, OneSidedRule, TunedShape.</item>
+/// <item>WindowPooling: PixelWriter, FloatBlockLayout, BlockSizes, TunedShape.</item>
+/// <item>BlockDriver: WindowPooling, SplitSumPlan, FloatBinaryConv2d, FloatBlockLayout, BlockSizes, OneSidedRule, FloatBlockStats.</item>
+/// <item>PreparedFloatBlock: BlockDriver, SplitSumPlan, FloatBlockLayout, BlockSizes, FloatBinaryConvWeights, FloatBlockStats.</item>
+/// <item>EbnnBlock (this entry point): BlockDriver, PreparedFloatBlock, FloatBinaryConv2d, FloatBlockLayout, BlockSizes, FloatBinaryConvWeights.</item>
+/// </list></para>
 /// </remarks>
 public static unsafe class EbnnBlock
 {

@@ -72,6 +72,19 @@ internal static unsafe class WindowPooling
         }
     }
 
+    /// <summary>dst[i] = max(dst[i], src[i]); exact on every path.</summary>
+    private static void MaxInto<T>(Span<T> dst, ReadOnlySpan<T> src, bool vectorised) where T : unmanaged, INumber<T>
+    {
+        var i = 0;
+        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            for (; i + Vector256<T>.Count <= dst.Length; i += Vector256<T>.Count)
+                Vector256.Max(Vector256.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector256.Create(src.Slice(i))).CopyTo(dst.Slice(i));
+        if (vectorised && Vector128<T>.IsSupported)
+            for (; i + Vector128<T>.Count <= dst.Length; i += Vector128<T>.Count)
+                Vector128.Max(Vector128.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector128.Create(src.Slice(i))).CopyTo(dst.Slice(i));
+        for (; i < dst.Length; i++) dst[i] = T.Max(dst[i], src[i]);
+    }
+
     /// <summary>+∞ for floats, the largest value for integers: the upper bound of a test that only has a lower one.</summary>
     private static T Highest<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> =>
         typeof(T) == typeof(float) ? (T)(object)float.PositiveInfinity : T.MaxValue;
@@ -106,6 +119,48 @@ internal static unsafe class WindowPooling
                     bits[(long)px * words] |= ((windows >> px) & 1UL) << shift;
             }
         }
+    }
+
+    /// <summary>
+    /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
+    /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
+        where T : unmanaged, INumber<T>
+    {
+        ulong fire = 0;
+        nan = 0;
+        var x = 0;
+        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var b = Vector256.Create(bound);
+            for (; x + Vector256<T>.Count <= width; x += Vector256<T>.Count)
+            {
+                var v = Vector256.Load(row + x);
+                var hit = atLeast ? Vector256.GreaterThanOrEqual(v, b) : Vector256.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector256.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        if (vectorised && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            var b = Vector128.Create(bound);
+            for (; x + Vector128<T>.Count <= width; x += Vector128<T>.Count)
+            {
+                var v = Vector128.Load(row + x);
+                var hit = atLeast ? Vector128.GreaterThanOrEqual(v, b) : Vector128.LessThanOrEqual(v, b);
+                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
+                nan |= (ulong)(~Vector128.Equals(v, v)).ExtractMostSignificantBits() << x;
+            }
+        }
+        for (; x < width; x++)
+        {
+            var v = row[x];
+            fire |= (ulong)Unsafe.BitCast<bool, byte>(atLeast ? v >= bound : v <= bound) << x;
+            nan |= (ulong)Unsafe.BitCast<bool, byte>(T.IsNaN(v)) << x;
+        }
+        return fire;
     }
 
     /// <summary>
@@ -205,6 +260,50 @@ internal static unsafe class WindowPooling
     }
 
     /// <summary>
+    /// Row masks of firing cells (as <see cref="FloatBinaryConv2d.GroupRowMasks"/> writes them) made decisive in place:
+    /// for v ≤ bound lanes the failing cells (NaN included) and no NaN mask.
+    /// </summary>
+    internal static void FiringToDecisive(uint* signs, ulong* decide, ulong* nan, int ho, int wo)
+    {
+        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
+        for (var c = 0; c < BlockSizes.ChannelGroup; c++)
+        {
+            if (signs[c] == 0) continue;
+            for (var y = 0; y < ho; y++)
+            {
+                var i = (long)y * BlockSizes.ChannelGroup + c;
+                decide[i] = ~decide[i] & rowBits;
+                nan[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The scalar twin of the register path: the decisive row masks of the channels in <paramref name="channels"/> from
+    /// the group's float planes (zeros for the other lanes), with the same tests.
+    /// </summary>
+    internal static void PlanesToDecisive(float* planes, int channels, uint* signs, float* keys, int ho, int wo,
+        ulong* decide, ulong* nan, bool vectorised)
+    {
+        const int group = BlockSizes.ChannelGroup;
+        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
+        for (var c = 0; c < group; c++)
+        {
+            var inGroup = (channels & (1 << c)) != 0;
+            var atLeast = signs[c] == 0;
+            var bound = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(keys[c]) ^ signs[c]);
+            var plane = planes + (long)c * ho * wo;
+            for (var y = 0; y < ho; y++)
+            {
+                ulong fire = 0, rowNan = 0;
+                if (inGroup) fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out rowNan);
+                decide[(long)y * group + c] = !inGroup ? 0 : atLeast ? fire : ~fire & rowBits;
+                nan[(long)y * group + c] = inGroup && atLeast ? rowNan : 0;
+            }
+        }
+    }
+
+    /// <summary>
     /// Pool + one-sided threshold of a channel group from rows already pooled across (the split-sum shortcut's
     /// <see cref="SplitSumPlan.TryGroupWindows"/>, NaN-free, lane-major): per pooled row and lane, the OR of its window rows XOR flip,
     /// window starts compacted, pixels written as in <see cref="PoolDecisiveMasks"/>.
@@ -254,105 +353,6 @@ internal static unsafe class WindowPooling
             }
         }
         return writesTight;
-    }
-
-    /// <summary>
-    /// Row masks of firing cells (as <see cref="FloatBinaryConv2d.GroupRowMasks"/> writes them) made decisive in place:
-    /// for v ≤ bound lanes the failing cells (NaN included) and no NaN mask.
-    /// </summary>
-    internal static void FiringToDecisive(uint* signs, ulong* decide, ulong* nan, int ho, int wo)
-    {
-        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
-        for (var c = 0; c < BlockSizes.ChannelGroup; c++)
-        {
-            if (signs[c] == 0) continue;
-            for (var y = 0; y < ho; y++)
-            {
-                var i = (long)y * BlockSizes.ChannelGroup + c;
-                decide[i] = ~decide[i] & rowBits;
-                nan[i] = 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The scalar twin of the register path: the decisive row masks of the channels in <paramref name="channels"/> from
-    /// the group's float planes (zeros for the other lanes), with the same tests.
-    /// </summary>
-    internal static void PlanesToDecisive(float* planes, int channels, uint* signs, float* keys, int ho, int wo,
-        ulong* decide, ulong* nan, bool vectorised)
-    {
-        const int group = BlockSizes.ChannelGroup;
-        var rowBits = wo == 64 ? ulong.MaxValue : (1UL << wo) - 1;
-        for (var c = 0; c < group; c++)
-        {
-            var inGroup = (channels & (1 << c)) != 0;
-            var atLeast = signs[c] == 0;
-            var bound = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(keys[c]) ^ signs[c]);
-            var plane = planes + (long)c * ho * wo;
-            for (var y = 0; y < ho; y++)
-            {
-                ulong fire = 0, rowNan = 0;
-                if (inGroup) fire = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out rowNan);
-                decide[(long)y * group + c] = !inGroup ? 0 : atLeast ? fire : ~fire & rowBits;
-                nan[(long)y * group + c] = inGroup && atLeast ? rowNan : 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Bit x set where cell x of a row of <paramref name="width"/> ≤ 64 cells fires (v ≥ bound, or v ≤ bound), and in
-    /// <paramref name="nan"/> where it is NaN; vector compares on the SIMD paths, the scalar loop for the rest.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong RowMask<T>(T* row, int width, T bound, bool atLeast, bool vectorised, out ulong nan)
-        where T : unmanaged, INumber<T>
-    {
-        ulong fire = 0;
-        nan = 0;
-        var x = 0;
-        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            var b = Vector256.Create(bound);
-            for (; x + Vector256<T>.Count <= width; x += Vector256<T>.Count)
-            {
-                var v = Vector256.Load(row + x);
-                var hit = atLeast ? Vector256.GreaterThanOrEqual(v, b) : Vector256.LessThanOrEqual(v, b);
-                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
-                nan |= (ulong)(~Vector256.Equals(v, v)).ExtractMostSignificantBits() << x;
-            }
-        }
-        if (vectorised && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            var b = Vector128.Create(bound);
-            for (; x + Vector128<T>.Count <= width; x += Vector128<T>.Count)
-            {
-                var v = Vector128.Load(row + x);
-                var hit = atLeast ? Vector128.GreaterThanOrEqual(v, b) : Vector128.LessThanOrEqual(v, b);
-                fire |= (ulong)hit.ExtractMostSignificantBits() << x;
-                nan |= (ulong)(~Vector128.Equals(v, v)).ExtractMostSignificantBits() << x;
-            }
-        }
-        for (; x < width; x++)
-        {
-            var v = row[x];
-            fire |= (ulong)Unsafe.BitCast<bool, byte>(atLeast ? v >= bound : v <= bound) << x;
-            nan |= (ulong)Unsafe.BitCast<bool, byte>(T.IsNaN(v)) << x;
-        }
-        return fire;
-    }
-
-    /// <summary>dst[i] = max(dst[i], src[i]); exact on every path.</summary>
-    private static void MaxInto<T>(Span<T> dst, ReadOnlySpan<T> src, bool vectorised) where T : unmanaged, INumber<T>
-    {
-        var i = 0;
-        if (vectorised && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-            for (; i + Vector256<T>.Count <= dst.Length; i += Vector256<T>.Count)
-                Vector256.Max(Vector256.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector256.Create(src.Slice(i))).CopyTo(dst.Slice(i));
-        if (vectorised && Vector128<T>.IsSupported)
-            for (; i + Vector128<T>.Count <= dst.Length; i += Vector128<T>.Count)
-                Vector128.Max(Vector128.Create((ReadOnlySpan<T>)dst.Slice(i)), Vector128.Create(src.Slice(i))).CopyTo(dst.Slice(i));
-        for (; i < dst.Length; i++) dst[i] = T.Max(dst[i], src[i]);
     }
 
     /// <summary>
