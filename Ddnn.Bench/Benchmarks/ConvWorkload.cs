@@ -1,3 +1,4 @@
+using Ddnn.Core.Deploy;
 using Ddnn.Kernels;
 using Ddnn.Kernels.Binary;
 
@@ -34,9 +35,14 @@ public sealed class ConvWorkload
         BitPacking.PackConvWeights(_weights, outChannels, inChannels, Kernel, Kernel, _packedWeights);
         _accumulators = new int[_binaryShape.OutputLength];
         _thresholds = new SignThreshold[outChannels];
-        SignThreshold.FoldAll(new float[outChannels], BenchmarkData.Uniform(outChannels, 12, 0.5f, 1.5f),
-            BenchmarkData.Uniform(outChannels, 13), BenchmarkData.Uniform(outChannels, 14, -8f, 8f),
-            BenchmarkData.Uniform(outChannels, 15, 50f, 150f), BatchNormSign.DefaultEpsilon, _thresholds);
+        // Thresholds as the export folds them: eval BN (gamma, beta, running mean and var) + sign, no conv bias.
+        var (gamma, beta) = (BenchmarkData.Uniform(outChannels, 12, 0.5f, 1.5f), BenchmarkData.Uniform(outChannels, 13));
+        var (mean, variance) = (BenchmarkData.Uniform(outChannels, 14, -8f, 8f), BenchmarkData.Uniform(outChannels, 15, 50f, 150f));
+        for (var c = 0; c < outChannels; c++)
+        {
+            var scale = gamma[c] / MathF.Sqrt(variance[c] + 2e-5f);
+            _thresholds[c] = new EvalBatchNorm(scale, beta[c] - mean[c] * scale).FoldInteger(0f, _binaryShape.InChannels * Kernel * Kernel);
+        }
         _packedOutput = new ulong[batch * size * size * BitPacking.WordsFor(outChannels)];
     }
 

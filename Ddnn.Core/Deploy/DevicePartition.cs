@@ -63,14 +63,8 @@ public sealed class DevicePartition
     /// </summary>
     internal bool FusedTightExit { get; }
 
-    /// <summary>First-layer channel groups per sample that try the split-sum shortcut (see <see cref="PreparedFloatBlock"/>).</summary>
-    public int SplitSumGroups => Blocks[0].SplitSumGroups;
-
-    /// <summary>
-    /// The partition's own workspace's split-sum counts (<see cref="DeviceWorkspace.SplitSumGroupsTried"/>,
-    /// <see cref="DeviceWorkspace.ExactOrderGroups"/>).
-    /// </summary>
-    public (long Tried, long ExactOrderGroups) OwnSplitSumCounts => (_own.SplitSumGroupsTried, _own.ExactOrderGroups);
+    /// <summary>The first block's stats over the runs on the partition's own workspace (<see cref="DeviceWorkspace.FirstBlockStats"/>).</summary>
+    public FloatBlockStats OwnFirstBlockStats => _own.FirstBlockStats;
 
     /// <summary>The packed feature map of the last run on the partition's own workspace, <c>(H, W, WordsFor(f))</c>.</summary>
     public ReadOnlySpan<ulong> Features => _own.Features;
@@ -148,11 +142,11 @@ public sealed class DevicePartition
         workspace.Runs++;
         if (FusedTightExit)
         {
-            workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch, workspace.Tight);
+            workspace.FirstBlockStats += Blocks[0].Run(input, outputs[0], workspace.Scratch, workspace.Tight);
             Exit.RunTight(workspace.Tight, logits);
             return;
         }
-        workspace.ExactOrderGroups += Blocks[0].Run(input, outputs[0], workspace.Scratch);
+        workspace.FirstBlockStats += Blocks[0].Run(input, outputs[0], workspace.Scratch);
         for (var k = 1; k < Blocks.Length; k++) Blocks[k].Run(outputs[k - 1], outputs[k], workspace.Scratch);
         Exit.Run(outputs[^1], logits);
     }

@@ -1,3 +1,5 @@
+using Ddnn.Kernels.Binary;
+
 namespace Ddnn.Core.Deploy;
 
 /// <summary>
@@ -24,14 +26,10 @@ public sealed class DeviceWorkspace
     public long Runs { get; internal set; }
 
     /// <summary>
-    /// Of those runs' first-layer channel groups that tried the split-sum shortcut (<see cref="Runs"/> ×
-    /// <see cref="DevicePartition.SplitSumGroups"/>), how many were recomputed in the exact summation order because a
-    /// cell lay within the shortcut's error margin of its threshold, or the input was not finite or above 1e30.
+    /// What the first block did over those runs, added up: split-sum groups tried and recomputed in the exact summation
+    /// order, and tight maps written by pooling.
     /// </summary>
-    public long ExactOrderGroups { get; internal set; }
-
-    /// <summary>First-layer channel groups that tried the split-sum shortcut: <see cref="Runs"/> × <see cref="DevicePartition.SplitSumGroups"/>.</summary>
-    public long SplitSumGroupsTried => Runs * Partition.SplitSumGroups;
+    public FloatBlockStats FirstBlockStats { get; internal set; }
 
     internal ulong[][] Outputs { get; }
 

@@ -9,8 +9,8 @@ namespace Ddnn.Core.Deploy;
 /// thresholds that fold it (with a conv bias and the sign) into one comparison.
 /// </summary>
 /// <remarks>
-/// The kernels' own folds (<see cref="SignThreshold.Fold"/>) reproduce a different float expression (divide, then
-/// multiply by gamma); folding this one instead is what makes the packed bits equal the graph's bits. Both steps
+/// This is the only BN + sign fold: the kernels take thresholds only. Folding the graph's own float expression is what
+/// makes the packed bits equal the graph's bits. Both steps
 /// (rounded multiply, rounded add) are monotone in x, so the set of firing inputs is a half-line and a binary search
 /// on the very float expression finds its end point.
 /// </remarks>
@@ -57,9 +57,15 @@ public readonly record struct EvalBatchNorm(float Scale, float Shift)
         return increasing ? new SignThreshold((int)high, SignThresholdMode.AtLeast) : new SignThreshold((int)low, SignThresholdMode.AtMost);
     }
 
-    /// <summary>Folds this BN + sign into a test on the float pre-activation x (conv output including its bias).</summary>
+    /// <summary>
+    /// Folds this BN + sign into a test on the float pre-activation x (conv output including its bias). With
+    /// <see cref="Scale"/> = 0 (gamma = 0) the test is the constant sign(Shift), which the graph also gives for every
+    /// finite x (it gives −1 for infinite x, where 0·∞ is NaN).
+    /// </summary>
     public FloatSignThreshold FoldFloat()
     {
+        // The search's end points are ±∞, where 0·∞ = NaN would hide a constant sign.
+        if (Scale == 0f) return Apply(0f) >= 0f ? new FloatSignThreshold(float.NegativeInfinity, false) : new FloatSignThreshold(float.NaN, false);
         var self = this;
         bool Fires(int key) => self.Apply(FromKey(key)) >= 0f;
         int lowKey = ToKey(float.NegativeInfinity), highKey = ToKey(float.PositiveInfinity);

@@ -60,7 +60,7 @@ public sealed class PackedConvBlock
         FloatThresholds = floatThresholds ?? [];
         if (FloatInput)
         {
-            _floatBlock = new PreparedFloatBlock(new FirstLayerWeights(weights, outChannels, inChannels, 3, 3), bias,
+            _floatBlock = EbnnBlock.PrepareFloat(new FloatBinaryConvWeights(weights, outChannels, inChannels, 3, 3), bias,
                 floatThresholds, _conv, _pool);
             ScratchWords = (_floatBlock.ScratchLength + 1) / 2;
         }
@@ -134,14 +134,14 @@ public sealed class PackedConvBlock
     public long ScratchBytes => 8L * ScratchWords;
 
     /// <summary>Float NCHW input <c>(InChannels, H, W)</c> → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
-    /// <returns>How many channel groups the first layer's split-sum shortcut handed back to the exact order (see <see cref="PreparedFloatBlock.Run"/>).</returns>
-    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch) => Run(input, output, scratch, default);
+    /// <returns>What the float block did besides its bits: split-sum groups tried and recomputed, tight map written (see <see cref="PreparedFloatBlock.Run(ReadOnlySpan{float}, Span{ulong}, Span{float}, Span{ulong})"/>).</returns>
+    public FloatBlockStats Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch) => Run(input, output, scratch, default);
 
     /// <summary>
     /// As <see cref="Run(ReadOnlySpan{float}, Span{ulong}, Span{ulong})"/>, also writing the output's tight packing
     /// (<see cref="TightWords"/> words, what a binary exit reads) into <paramref name="tight"/>.
     /// </summary>
-    public int Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch, Span<ulong> tight)
+    public FloatBlockStats Run(ReadOnlySpan<float> input, Span<ulong> output, Span<ulong> scratch, Span<ulong> tight)
     {
         if (!FloatInput) throw new InvalidOperationException("this block reads packed ±1 input, not floats.");
         return _floatBlock!.Run(input, output, MemoryMarshal.Cast<ulong, float>(scratch), tight);
@@ -149,9 +149,6 @@ public sealed class PackedConvBlock
 
     /// <summary>Words of the output in the tight packing (<see cref="TightPacking"/>).</summary>
     public int TightWords => TightPacking.Words(OutHeight * OutWidth, OutChannels);
-
-    /// <summary>Channel groups per sample that try the first layer's split-sum shortcut (0 for a binary-input block).</summary>
-    public int SplitSumGroups => _floatBlock?.SplitSumGroups ?? 0;
 
     /// <summary>Packed ±1 input → packed output bits; <paramref name="scratch"/> holds at least <see cref="ScratchWords"/> words.</summary>
     public void Run(ReadOnlySpan<ulong> input, Span<ulong> output, Span<ulong> scratch)

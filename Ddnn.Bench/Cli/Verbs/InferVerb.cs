@@ -3,6 +3,7 @@ using System.Globalization;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Runtime;
+using Ddnn.Kernels.Binary;
 using Ddnn.Training.Data;
 using Ddnn.Training.Reporting;
 
@@ -128,13 +129,9 @@ public sealed class InferVerb : ICliVerb
     /// </summary>
     private static string ShortcutRecomputes(DeployedModel model)
     {
-        long tried = 0, recomputed = 0;
-        foreach (var device in model.Devices)
-        {
-            var (deviceTried, exact) = device.OwnSplitSumCounts;
-            tried += deviceTried;
-            recomputed += exact;
-        }
+        var stats = new FloatBlockStats();
+        foreach (var device in model.Devices) stats += device.OwnFirstBlockStats;
+        long tried = stats.SplitSumGroupsTried, recomputed = stats.SplitSumGroupsRecomputed;
         return tried == 0
             ? "- (no split-sum shortcut)"
             : string.Create(CultureInfo.InvariantCulture, $"{recomputed} of {tried} ({100.0 * recomputed / tried:0.000} %)");

@@ -84,23 +84,24 @@ public class DeviceWorkspaceTests
     {
         var deployed = DdnnExporter.Export(DeployTestModels.Create(FashionMnistShape(), 73));
         var device = deployed.Devices[0];
-        Assert.Equal(1, device.SplitSumGroups); // f = 4: one channel group, one-sided finite thresholds
         var workspace = device.CreateWorkspace();
         var views = ModelTestData.Views(deployed.Config, 20, 72).Data;
         var stride = deployed.Config.Devices * deployed.ViewLength;
         var logits = new float[deployed.Config.Classes];
         for (var s = 0; s < 20; s++) device.Run(views.AsSpan(s * stride, deployed.ViewLength), logits, workspace);
         Assert.Equal(20, workspace.Runs);
-        Assert.InRange(workspace.ExactOrderGroups, 0, 19); // the shortcut decides most samples
+        // f = 4: one channel group per sample, one-sided finite thresholds, so every sample tries the shortcut
+        Assert.Equal(20, workspace.FirstBlockStats.SplitSumGroupsTried);
+        Assert.InRange(workspace.FirstBlockStats.SplitSumGroupsRecomputed, 0, 19); // the shortcut decides most samples
 
         var notFinite = views.AsSpan(0, deployed.ViewLength).ToArray();
         notFinite[5] = float.NaN;
-        var before = workspace.ExactOrderGroups;
+        var before = workspace.FirstBlockStats.SplitSumGroupsRecomputed;
         device.Run(notFinite, logits, workspace);
         Assert.Equal(21, workspace.Runs);
-        Assert.Equal(before + 1, workspace.ExactOrderGroups); // a NaN input goes to the exact order
-        Assert.Equal(21, workspace.SplitSumGroupsTried);
-        Assert.Equal((0L, 0L), deployed.Devices[1].OwnSplitSumCounts);
+        Assert.Equal(before + 1, workspace.FirstBlockStats.SplitSumGroupsRecomputed); // a NaN input goes to the exact order
+        Assert.Equal(21, workspace.FirstBlockStats.SplitSumGroupsTried);
+        Assert.Equal(default, deployed.Devices[1].OwnFirstBlockStats);
     }
 
     [Fact]

@@ -90,40 +90,51 @@ internal static class BinaryReference
         return output;
     }
 
-    /// <summary>Eval BN then sign over (N, C, H, W), as ±1 floats.</summary>
-    public static float[] BatchNormThenSign(float[] input, int channels, int plane, BatchNormSet bn)
+    /// <summary>Each channel's sign test over (N, C, H, W) pre-activations, as ±1 floats.</summary>
+    public static float[] ThresholdSigns(float[] input, int channels, int plane, Func<int, float, bool> fires)
     {
         var output = new float[input.Length];
-        for (var i = 0; i < input.Length; i++)
-        {
-            var c = i / plane % channels;
-            var y = (input[i] - bn.Mean[c]) / MathF.Sqrt(bn.Variance[c] + bn.Epsilon) * bn.Gamma[c] + bn.Beta[c];
-            output[i] = y >= 0f ? 1f : -1f;
-        }
+        for (var i = 0; i < input.Length; i++) output[i] = fires(i / plane % channels, input[i]) ? 1f : -1f;
         return output;
     }
 
-    /// <summary>Random BN parameters with a mix of gamma signs, including zeros, and means near typical accumulators.</summary>
-    public static BatchNormSet RandomBatchNorm(Random random, int channels, float meanScale)
+    /// <summary>
+    /// Random integer thresholds around typical accumulators (|τ| ≤ <paramref name="scale"/>), every mode: channel
+    /// c % 7 = 0 constant (alternating always +1 / always −1), 1 and 3 acc ≤ τ, the rest acc ≥ τ.
+    /// </summary>
+    public static SignThreshold[] RandomThresholds(Random random, int channels, float scale)
     {
-        var set = new BatchNormSet(new float[channels], new float[channels], new float[channels], new float[channels],
-            new float[channels], BatchNormSign.DefaultEpsilon);
+        var thresholds = new SignThreshold[channels];
         for (var c = 0; c < channels; c++)
         {
-            set.Gamma[c] = (c % 7) switch
+            var tau = (int)MathF.Round((float)(random.NextDouble() * 2 - 1) * scale);
+            thresholds[c] = (c % 7) switch
             {
-                0 => 0f,
-                1 or 3 => -(float)(random.NextDouble() * 2 + 0.01),
-                _ => (float)(random.NextDouble() * 2 + 0.01),
+                0 => new SignThreshold(0, c % 14 == 0 ? SignThresholdMode.AlwaysPlus : SignThresholdMode.AlwaysMinus),
+                1 or 3 => new SignThreshold(tau, SignThresholdMode.AtMost),
+                _ => new SignThreshold(tau, SignThresholdMode.AtLeast),
             };
-            set.Beta[c] = (float)(random.NextDouble() * 2 - 1);
-            set.Mean[c] = (float)(random.NextDouble() * 2 - 1) * meanScale;
-            set.Variance[c] = (float)(random.NextDouble() * meanScale + 0.001);
-            set.Bias[c] = (float)(random.NextDouble() * 2 - 1);
         }
-        return set;
+        return thresholds;
+    }
+
+    /// <summary>
+    /// Random float thresholds (|t| ≤ <paramref name="scale"/>), every kind: channel c % 7 = 0 constant (−∞: always
+    /// +1, alternating with NaN: never), 1 and 3 x ≤ t, the rest x ≥ t.
+    /// </summary>
+    public static FloatSignThreshold[] RandomFloatThresholds(Random random, int channels, float scale)
+    {
+        var thresholds = new FloatSignThreshold[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var t = (float)(random.NextDouble() * 2 - 1) * scale;
+            thresholds[c] = (c % 7) switch
+            {
+                0 => c % 14 == 0 ? new FloatSignThreshold(float.NegativeInfinity, false) : new FloatSignThreshold(float.NaN, c % 28 == 7),
+                1 or 3 => new FloatSignThreshold(t, true),
+                _ => new FloatSignThreshold(t, false),
+            };
+        }
+        return thresholds;
     }
 }
-
-/// <summary>Per-channel conv bias and eval batch-norm parameters.</summary>
-internal sealed record BatchNormSet(float[] Bias, float[] Gamma, float[] Beta, float[] Mean, float[] Variance, float Epsilon);

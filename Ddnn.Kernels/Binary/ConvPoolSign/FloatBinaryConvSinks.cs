@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// Where the first-layer SIMD kernel hands each vector of a channel's conv sums (bias not yet added): a struct, so the
+/// Where the float-input conv's SIMD kernel hands each vector of a channel's conv sums (bias not yet added): a struct, so the
 /// generic kernel is compiled (and inlined) once per destination.
 /// </summary>
 internal interface IQuadSink<TVector> where TVector : unmanaged
@@ -39,7 +39,7 @@ internal unsafe struct PlaneSink<TLanes, TVector>(float* planes, float* bias, in
 }
 
 /// <summary>
-/// Turns sum + bias straight into row bit masks (see <see cref="FirstLayerConv2d.GroupRowMasks"/>): the value is
+/// Turns sum + bias straight into row bit masks (see <see cref="FloatBinaryConv2d.GroupRowMasks"/>): the value is
 /// exactly what <see cref="PlaneSink{TLanes, TVector}"/> would store, tested before it ever leaves the registers.
 /// </summary>
 internal unsafe struct MaskSink<TLanes, TVector>(float* bias, uint* signs, float* keys, ulong* fire, ulong* nan) : IQuadSink<TVector>

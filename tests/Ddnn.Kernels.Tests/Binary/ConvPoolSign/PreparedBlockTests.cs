@@ -3,7 +3,7 @@ using Ddnn.Kernels.Binary;
 namespace Ddnn.Kernels.Tests.Binary;
 
 /// <summary>
-/// The prepared-weight, caller-scratch overloads (<see cref="FirstLayerWeights"/>, fused float block, prepared binary
+/// The prepared-weight, caller-scratch overloads (<see cref="FloatBinaryConvWeights"/>, fused float block, prepared binary
 /// block) on odd widths, padding 0/1, stride 1/2 and several channel counts: every kernel path against the scalar twin,
 /// the span overloads and the float reference on the same ±1 values.
 /// </summary>
@@ -44,7 +44,7 @@ public class PreparedBlockTests
 
     [Theory]
     [MemberData(nameof(ConvShapes))]
-    public void PreparedFirstLayerConvEqualsTheFloatConvAndTheScalarTwinOnEveryPath(int w, int pad, int stride, int c, int cout)
+    public void PreparedFloatBinaryConvEqualsTheFloatConvAndTheScalarTwinOnEveryPath(int w, int pad, int stride, int c, int cout)
     {
         var k = w + 2 * pad >= 3 ? 3 : 1;
         if (k == 1) pad = 0;
@@ -54,16 +54,16 @@ public class PreparedBlockTests
         var signs = latent.Select(BinaryReference.Sign).ToArray();
         var packed = new ulong[g.PackedWeightsLength];
         BitPacking.PackConvWeights(latent, cout, c, k, k, packed);
-        var prepared = new FirstLayerWeights(packed, cout, c, k, k);
+        var prepared = new FloatBinaryConvWeights(packed, cout, c, k, k);
         var bias = BinaryReference.RandomFloats(random, cout);
-        var scratch = new float[FirstLayerConv2d.ScratchLength(g)];
+        var scratch = new float[EbnnBlock.FloatBinaryConvScratchLength(g)];
 
         foreach (var input in new[] { BinaryReference.RandomDyadic(random, g.InputLength), BinaryReference.RandomFloats(random, g.InputLength, 3f) })
         {
             var expected = BinaryReference.Conv(input, signs, bias, g);
             var scalar = new float[g.OutputLength];
             using (KernelDispatch.Use(KernelPath.Scalar))
-                FirstLayerConv2d.Forward(input, prepared, bias, g, scalar, scratch);
+                EbnnBlock.FloatBinaryConv(input, prepared, bias, g, scalar, scratch);
             AssertSame(expected, scalar, $"{g}, scalar twin vs float conv");
             foreach (var path in KernelDispatch.Supported)
             {
@@ -71,8 +71,8 @@ public class PreparedBlockTests
                 var unprepared = new float[g.OutputLength];
                 using (KernelDispatch.Use(path))
                 {
-                    FirstLayerConv2d.Forward(input, prepared, bias, g, output, scratch);
-                    FirstLayerConv2d.Forward(input, packed, bias, g, unprepared);
+                    EbnnBlock.FloatBinaryConv(input, prepared, bias, g, output, scratch);
+                    EbnnBlock.FloatBinaryConv(input, packed, bias, g, unprepared);
                 }
                 AssertSame(scalar, output, $"{g}, path {path} (prepared) vs scalar twin");
                 AssertSame(scalar, unprepared, $"{g}, path {path} (span weights) vs scalar twin");
@@ -91,16 +91,15 @@ public class PreparedBlockTests
             var random = new Random(w * 31 + cout * 7 + pk + ps + c);
             var input = BinaryReference.RandomFloats(random, conv.InputLength);
             var latent = BinaryReference.RandomFloats(random, cout * c * 9);
-            var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(c));
-            var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bn.Bias, conv);
+            var bias = BinaryReference.RandomFloats(random, cout);
+            var thresholds = BinaryReference.RandomFloatThresholds(random, cout, 2 * MathF.Sqrt(c));
+            var pre = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv);
             var pooled = BinaryReference.MaxPool(pre, conv.Batch, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
-            var expected = BinaryReference.BatchNormThenSign(pooled, cout, hp * wp, bn);
+            var expected = BinaryReference.ThresholdSigns(pooled, cout, hp * wp, (ch, x) => thresholds[ch].Fires(x));
 
             var packed = new ulong[conv.PackedWeightsLength];
             BitPacking.PackConvWeights(latent, cout, c, 3, 3, packed);
-            var prepared = new FirstLayerWeights(packed, cout, c, 3, 3);
-            var thresholds = new FloatSignThreshold[cout];
-            FloatSignThreshold.FoldAll(bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
+            var prepared = new FloatBinaryConvWeights(packed, cout, c, 3, 3);
             var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
             foreach (var path in KernelDispatch.Supported)
             {
@@ -108,8 +107,8 @@ public class PreparedBlockTests
                 var unprepared = new ulong[output.Length];
                 using (KernelDispatch.Use(path))
                 {
-                    EbnnBlock.FloatConvPoolSign(input, prepared, bn.Bias, conv, pool, thresholds, output, scratch);
-                    EbnnBlock.FloatConvPoolSign(input, packed, bn.Bias, conv, pool, thresholds, unprepared);
+                    EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+                    EbnnBlock.FloatConvPoolSign(input, packed, bias, conv, pool, thresholds, unprepared);
                 }
                 AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"float block {conv}, pool {pool}, path {path}");
                 Assert.Equal(output, unprepared);
@@ -128,18 +127,16 @@ public class PreparedBlockTests
             var random = new Random(w * 37 + cout * 5 + pk + ps + c);
             var input = BinaryReference.RandomSigns(random, conv.InputLength);
             var weights = BinaryReference.RandomSigns(random, cout * c * 9);
-            var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(9 * c));
-            var pre = BinaryReference.Conv(input, weights, bn.Bias, conv);
+            var thresholds = BinaryReference.RandomThresholds(random, cout, 2 * MathF.Sqrt(9 * c));
+            var pre = BinaryReference.Conv(input, weights, new float[cout], conv);
             var pooled = BinaryReference.MaxPool(pre, conv.Batch, cout, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
-            var expected = BinaryReference.BatchNormThenSign(pooled, cout, hp * wp, bn);
+            var expected = BinaryReference.ThresholdSigns(pooled, cout, hp * wp, (ch, x) => thresholds[ch].Fires((int)x));
 
             var packedInput = new ulong[conv.PackedInputLength];
             var packed = new ulong[conv.PackedWeightsLength];
             BitPacking.PackNchw(input, conv.Batch, c, 4, w, packedInput);
             BitPacking.PackConvWeights(weights, cout, c, 3, 3, packed);
             var prepared = new BinaryConvWeights(packed, cout, c, 3, 3);
-            var thresholds = new SignThreshold[cout];
-            SignThreshold.FoldAll(bn.Bias, bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
             var scratch = new ulong[EbnnBlock.BinaryScratchLength(conv, pool)];
             foreach (var path in KernelDispatch.Supported)
             {
@@ -166,7 +163,7 @@ public class PreparedBlockTests
         for (var i = 5; i < input.Length; i += 61) input[i] = float.NaN;
         var packed = BinaryReference.RandomWords(random, conv.PackedWeightsLength);
         for (var i = 0; i < packed.Length; i++) packed[i] &= 3; // two input channels: only bits 0 and 1 may be set
-        var prepared = new FirstLayerWeights(packed, 5, 2, 3, 3);
+        var prepared = new FloatBinaryConvWeights(packed, 5, 2, 3, 3);
         var bias = BinaryReference.RandomFloats(random, 5);
         var thresholds = Enumerable.Range(0, 5).Select(c => new FloatSignThreshold(0.25f * c - 0.5f, c % 2 == 1)).ToArray();
         var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
@@ -208,7 +205,7 @@ public class PreparedBlockTests
                 expected[c * hp * wp + i] = thresholds[c].Fires(pooled[c * hp * wp + i]) ? 1f : -1f;
         var packed = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(latent, 8, 2, 3, 3, packed);
-        var prepared = new FirstLayerWeights(packed, 8, 2, 3, 3);
+        var prepared = new FloatBinaryConvWeights(packed, 8, 2, 3, 3);
         var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
         foreach (var path in KernelDispatch.Supported)
         {
@@ -262,7 +259,7 @@ public class PreparedBlockTests
 
             var packed = new ulong[conv.PackedWeightsLength];
             BitPacking.PackConvWeights(latent, cout, 2, 3, 3, packed);
-            var prepared = new FirstLayerWeights(packed, cout, 2, 3, 3);
+            var prepared = new FloatBinaryConvWeights(packed, cout, 2, 3, 3);
             var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
             var scalar = new ulong[EbnnBlock.OutputLength(conv, pool)];
             using (KernelDispatch.Use(KernelPath.Scalar))
@@ -280,12 +277,12 @@ public class PreparedBlockTests
     }
 
     [Fact]
-    public void FirstLayerWeightsHoldOneSignMaskPerWeight()
+    public void FloatBinaryConvWeightsHoldOneSignMaskPerWeight()
     {
         var latent = new[] { 1f, -1f, 0f, -0.5f, 2f, -3f, 0.1f, -0.1f }; // (Cout=2, Cin=1, 2x2)
         var packed = new ulong[2 * 4];
         BitPacking.PackConvWeights(latent, 2, 1, 2, 2, packed);
-        var prepared = new FirstLayerWeights(packed, 2, 1, 2, 2);
+        var prepared = new FloatBinaryConvWeights(packed, 2, 1, 2, 2);
         Assert.Equal(latent.Select(x => x >= 0 ? 0u : 0x8000_0000u), prepared.SignMasks.ToArray());
         Assert.Equal(packed, prepared.Words.ToArray());
         packed[0] ^= 1;
@@ -298,29 +295,29 @@ public class PreparedBlockTests
         var g = new BinaryConvGeometry(1, 3, 4, 5, 2, 3, 3, 1, 1);
         var pool = new PoolGeometry(3, 2, 1);
         var packed = new ulong[g.PackedWeightsLength];
-        var prepared = new FirstLayerWeights(packed, 2, 3, 3, 3);
+        var prepared = new FloatBinaryConvWeights(packed, 2, 3, 3, 3);
         var input = new float[g.InputLength];
         var bias = new float[2];
 
-        var error = Assert.Throws<ArgumentException>(() => new FirstLayerWeights(new ulong[5], 2, 3, 3, 3));
+        var error = Assert.Throws<ArgumentException>(() => new FloatBinaryConvWeights(new ulong[5], 2, 3, 3, 3));
         Assert.Equal("packedWeights", error.ParamName);
         Assert.Contains("Cout=2, kH=3, kW=3, words=1", error.Message);
-        Assert.Throws<ArgumentOutOfRangeException>("inChannels", () => new FirstLayerWeights(packed, 2, 0, 3, 3));
+        Assert.Throws<ArgumentOutOfRangeException>("inChannels", () => new FloatBinaryConvWeights(packed, 2, 0, 3, 3));
 
         Assert.Throws<ArgumentNullException>("weights", () =>
-            FirstLayerConv2d.Forward(input, (FirstLayerWeights)null!, bias, g, new float[g.OutputLength], new float[100]));
-        var other = new FirstLayerWeights(new ulong[3 * 9], 3, 3, 3, 3);
-        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, other, bias, g, new float[g.OutputLength], new float[100]));
+            EbnnBlock.FloatBinaryConv(input, (FloatBinaryConvWeights)null!, bias, g, new float[g.OutputLength], new float[100]));
+        var other = new FloatBinaryConvWeights(new ulong[3 * 9], 3, 3, 3, 3);
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.FloatBinaryConv(input, other, bias, g, new float[g.OutputLength], new float[100]));
         Assert.Equal("weights", error.ParamName);
         Assert.Contains("Cout=3", error.Message);
         Assert.Contains("geometry needs (Cout=2", error.Message);
 
-        var needed = FirstLayerConv2d.ScratchLength(g);
+        var needed = EbnnBlock.FloatBinaryConvScratchLength(g);
         Assert.Equal(3 * 6 * 7, needed);
-        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, prepared, bias, g, new float[g.OutputLength], new float[needed - 1]));
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.FloatBinaryConv(input, prepared, bias, g, new float[g.OutputLength], new float[needed - 1]));
         Assert.Equal("scratch", error.ParamName);
         Assert.Contains($"needs at least {needed}", error.Message);
-        error = Assert.Throws<ArgumentException>(() => FirstLayerConv2d.Forward(input, prepared, bias, g, new float[g.OutputLength + 1], new float[needed]));
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.FloatBinaryConv(input, prepared, bias, g, new float[g.OutputLength + 1], new float[needed]));
         Assert.Equal("output", error.ParamName);
 
         var bits = new ulong[EbnnBlock.OutputLength(g, pool)];
@@ -341,7 +338,7 @@ public class PreparedBlockTests
         Assert.Equal("input", error.ParamName);
         Assert.Throws<ArgumentNullException>("weights", () => EbnnBlock.BinaryConvPoolSign(packedInput, (BinaryConvWeights)null!, g, pool,
             new SignThreshold[2], bits, new ulong[EbnnBlock.BinaryScratchLength(g, pool)]));
-        Assert.Throws<ArgumentException>("geometry", () => FirstLayerConv2d.ScratchLength(default));
+        Assert.Throws<ArgumentException>("geometry", () => EbnnBlock.FloatBinaryConvScratchLength(default));
     }
 
     private static void AssertSame(float[] expected, float[] actual, string what)

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// The few float vector operations the first-layer kernels need, as static members of a struct so one generic kernel
+/// The few float vector operations the float-input block's kernels need, as static members of a struct so one generic kernel
 /// body is compiled separately (and fully inlined) for 128-bit and 256-bit vectors.
 /// </summary>
 internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged

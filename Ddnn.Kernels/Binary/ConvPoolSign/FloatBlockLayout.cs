@@ -1,7 +1,7 @@
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// The sizes a fused first-layer block (<see cref="EbnnBlock"/>'s FloatConvPoolSign) works with, derived once from a
+/// The sizes a fused float-input block (<see cref="EbnnBlock"/>'s FloatConvPoolSign) works with, derived once from a
 /// checked conv and pool geometry so a run does no geometry arithmetic or validation of its own.
 /// </summary>
 internal readonly struct FloatBlockLayout
@@ -22,11 +22,11 @@ internal readonly struct FloatBlockLayout
         PooledHeight = pool.OutputSize(OutHeight);
         PooledWidth = pool.OutputSize(OutWidth);
         ImageWords = PooledHeight * PooledWidth * Words;
-        Narrow = OutWidth + 2 * pool.Padding <= 64;
-        RowMaskWords = FirstLayerConv2d.ChannelGroup * OutHeight;
-        PlanesOffset = EbnnBlock.FloatPlanesOffset(conv);
-        MasksOffset = EbnnBlock.FloatMasksOffset(conv);
-        SumsOffset = EbnnBlock.FloatSumsOffset(conv, pool);
+        Narrow = TunedShape.NarrowRows(OutWidth, pool.Padding);
+        RowMaskWords = BlockSizes.ChannelGroup * OutHeight;
+        PlanesOffset = BlockSizes.FloatPlanesOffset(conv);
+        MasksOffset = BlockSizes.FloatMasksOffset(conv);
+        SumsOffset = BlockSizes.FloatSumsOffset(conv, pool);
         TightWords = TightPacking.Words(PooledHeight * PooledWidth, conv.OutChannels);
     }
 

@@ -17,22 +17,20 @@ public class EbnnBlockTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void BinaryBlockEqualsFloatConvPoolBatchNormSign(int c, int h, int w, int cout, int pk, int ps, int pp)
+    public void BinaryBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp)
     {
         var conv = new BinaryConvGeometry(2, c, h, w, cout, 3, 3, 1, 1);
         var pool = new PoolGeometry(pk, ps, pp);
         var random = new Random(c * 13 + cout);
         var input = BinaryReference.RandomSigns(random, conv.InputLength);
         var weights = BinaryReference.RandomSigns(random, cout * c * 9);
-        var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(9 * c));
-        var expected = Reference(input, weights, conv, pool, bn);
+        var thresholds = BinaryReference.RandomThresholds(random, cout, 2 * MathF.Sqrt(9 * c));
+        var expected = Reference(input, weights, new float[cout], conv, pool, (ch, x) => thresholds[ch].Fires((int)x));
 
         var packedInput = new ulong[conv.PackedInputLength];
         var packedWeights = new ulong[conv.PackedWeightsLength];
         BitPacking.PackNchw(input, conv.Batch, c, h, w, packedInput);
         BitPacking.PackConvWeights(weights, cout, c, 3, 3, packedWeights);
-        var thresholds = new SignThreshold[cout];
-        SignThreshold.FoldAll(bn.Bias, bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
         foreach (var path in KernelDispatch.Supported)
         {
             var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
@@ -44,25 +42,24 @@ public class EbnnBlockTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void FloatFirstLayerBlockEqualsFloatConvPoolBatchNormSign(int c, int h, int w, int cout, int pk, int ps, int pp)
+    public void FloatBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp)
     {
         var conv = new BinaryConvGeometry(2, c, h, w, cout, 3, 3, 1, 1);
         var pool = new PoolGeometry(pk, ps, pp);
         var random = new Random(c * 17 + cout);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
         var latent = BinaryReference.RandomFloats(random, cout * c * 9);
-        var bn = BinaryReference.RandomBatchNorm(random, cout, MathF.Sqrt(c));
-        var expected = Reference(input, latent.Select(BinaryReference.Sign).ToArray(), conv, pool, bn);
+        var bias = BinaryReference.RandomFloats(random, cout);
+        var thresholds = BinaryReference.RandomFloatThresholds(random, cout, 2 * MathF.Sqrt(c));
+        var expected = Reference(input, latent.Select(BinaryReference.Sign).ToArray(), bias, conv, pool, (ch, x) => thresholds[ch].Fires(x));
 
         var packedWeights = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(latent, cout, c, 3, 3, packedWeights);
-        var thresholds = new FloatSignThreshold[cout];
-        FloatSignThreshold.FoldAll(bn.Gamma, bn.Beta, bn.Mean, bn.Variance, bn.Epsilon, thresholds);
         foreach (var path in KernelDispatch.Supported)
         {
             var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
             using (KernelDispatch.Use(path))
-                EbnnBlock.FloatConvPoolSign(input, packedWeights, bn.Bias, conv, pool, thresholds, output);
+                EbnnBlock.FloatConvPoolSign(input, packedWeights, bias, conv, pool, thresholds, output);
             AssertSigns(expected, output, conv, pool, $"float block {conv}, pool {pool}, path {path}");
         }
     }
@@ -84,11 +81,12 @@ public class EbnnBlockTests
         Assert.Throws<ArgumentOutOfRangeException>("padding", () => new PoolGeometry(3, 2, 3));
     }
 
-    private static float[] Reference(float[] input, float[] signWeights, BinaryConvGeometry conv, PoolGeometry pool, BatchNormSet bn)
+    private static float[] Reference(float[] input, float[] signWeights, float[] bias, BinaryConvGeometry conv, PoolGeometry pool,
+        Func<int, float, bool> fires)
     {
-        var pre = BinaryReference.Conv(input, signWeights, bn.Bias, conv);
+        var pre = BinaryReference.Conv(input, signWeights, bias, conv);
         var pooled = BinaryReference.MaxPool(pre, conv.Batch, conv.OutChannels, conv.OutHeight, conv.OutWidth, pool, out var hp, out var wp);
-        return BinaryReference.BatchNormThenSign(pooled, conv.OutChannels, hp * wp, bn);
+        return BinaryReference.ThresholdSigns(pooled, conv.OutChannels, hp * wp, fires);
     }
 
     private static void AssertSigns(float[] expected, ulong[] packed, BinaryConvGeometry conv, PoolGeometry pool, string what)

@@ -4,7 +4,7 @@ namespace Ddnn.Kernels.Binary;
 
 /// <summary>
 /// Binary linear exit (<c>BinaryLinearBN</c>): packed ±1 input rows × packed ±1 weight rows → exact int dot products,
-/// then logits = acc · scale + offset per output feature, with bias and eval batch norm folded into scale/offset.
+/// then logits = acc · scale + offset per output feature (bias and eval batch norm are folded into scale/offset at export).
 /// </summary>
 /// <remarks>
 /// Rows may be any packed layout as long as input and weights share it and unused bits are zero in both, e.g. a
@@ -48,34 +48,6 @@ public static unsafe class BinaryLinear
         finally
         {
             ArrayPool<int>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
-    /// Folds linear bias and eval batch norm into scale = gamma / sqrt(variance + epsilon) and
-    /// offset = (bias − mean) · scale + beta. Logits then match the float pipeline
-    /// ((acc + bias − mean) / sqrt(variance + epsilon) · gamma + beta) to a few float32 ulps, not bit for bit:
-    /// the folded form rounds in a different order.
-    /// </summary>
-    public static void FoldBatchNorm(ReadOnlySpan<float> bias, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, float epsilon, Span<float> scale, Span<float> offset)
-    {
-        var features = scale.Length;
-        const string shape = "({0} features, the length of scale)";
-        BinaryArgs.Length(bias, features, nameof(bias), shape, features);
-        BinaryArgs.Length(gamma, features, nameof(gamma), shape, features);
-        BinaryArgs.Length(beta, features, nameof(beta), shape, features);
-        BinaryArgs.Length(mean, features, nameof(mean), shape, features);
-        BinaryArgs.Length(variance, features, nameof(variance), shape, features);
-        BinaryArgs.Length(offset, features, nameof(offset), shape, features);
-        for (var o = 0; o < features; o++)
-        {
-            if (!float.IsFinite(bias[o]))
-                throw new ArgumentException($"bias of feature {o} is {bias[o]}; it must be finite.", nameof(bias));
-            BatchNormSign.Validate(o, gamma[o], beta[o], mean[o], variance[o], epsilon);
-            var s = gamma[o] / MathF.Sqrt(variance[o] + epsilon);
-            scale[o] = s;
-            offset[o] = (bias[o] - mean[o]) * s + beta[o];
         }
     }
 }

@@ -33,7 +33,7 @@ public class SplitSumShortcutTests
     {
         var random = new Random(cin * 1000 + h * 100 + w * 7 + cout);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 3, cin, h, w, cout, k, s, p);
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         Assert.True(block.UsesSplitSums);
         var units = conv.Batch * ((cout + 3) / 4);
         var shortcutUnits = 0;
@@ -45,7 +45,7 @@ public class SplitSumShortcutTests
                 .ToArray();
             // Every path computes the same values, so the margin test recomputes the same groups.
             Assert.All(counts, count => Assert.Equal(counts[0], count));
-            shortcutUnits += units - counts[0];
+            shortcutUnits += units - (int)counts[0];
         }
         // The comparison above cannot pass by always falling back: most units must have been decided by the shortcut.
         Assert.True(shortcutUnits > 20 * units / 2, $"the shortcut decided only {shortcutUnits} of {20 * units} units");
@@ -60,7 +60,7 @@ public class SplitSumShortcutTests
     {
         var random = new Random(kernel * 10 + padding);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 2, 9, 16, 6, 2, 2, 0, kernel, padding);
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         Assert.True(block.UsesSplitSums);
         for (var trial = 0; trial < 5; trial++)
         {
@@ -81,7 +81,7 @@ public class SplitSumShortcutTests
         var (conv, pool, weights, bias, _) = RandomBlock(random, 1, 1, 16, 16, 4, 3, 2, 1);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
         var values = new float[conv.OutputLength];
-        FirstLayerConv2d.Forward(input, weights, bias, conv, values, new float[FirstLayerConv2d.ScratchLength(conv)]);
+        EbnnBlock.FloatBinaryConv(input, weights, bias, conv, values, new float[EbnnBlock.FloatBinaryConvScratchLength(conv)]);
         for (var trial = 0; trial < 12; trial++)
         {
             // Each channel's bound is one of its own exact-order outputs, or the float next to it: the shortcut cannot
@@ -93,7 +93,7 @@ public class SplitSumShortcutTests
                 var bound = (trial % 3) switch { 0 => v, 1 => MathF.BitIncrement(v), _ => MathF.BitDecrement(v) };
                 thresholds[c] = new FloatSignThreshold(bound, random.Next(2) == 0);
             }
-            var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+            var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
             foreach (var path in KernelDispatch.Supported)
             {
                 var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
@@ -109,7 +109,7 @@ public class SplitSumShortcutTests
     {
         var random = new Random(12);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 1, 9, width, 6, 3, 2, 1);
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         foreach (var special in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e30f, -1e38f })
         {
             var input = BinaryReference.RandomFloats(random, conv.InputLength);
@@ -128,20 +128,20 @@ public class SplitSumShortcutTests
         var random = new Random(13);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
         thresholds[1] = new FloatSignThreshold(float.NegativeInfinity, false); // fires for every non-NaN value
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         Assert.True(block.UsesSplitSums); // the second group still can
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
         foreach (var path in KernelDispatch.Supported)
             AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, "first group ineligible");
 
         thresholds[5] = new FloatSignThreshold(float.NaN, false);
-        Assert.False(new PreparedFloatBlock(weights, bias, thresholds, conv, pool).UsesSplitSums);
+        Assert.False(EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool).UsesSplitSums);
         var strided = new BinaryConvGeometry(1, 1, 8, 8, 8, 3, 3, 2, 1);
         var fresh = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
-        Assert.False(new PreparedFloatBlock(fresh.Weights, fresh.Bias, fresh.Thresholds, strided, pool).UsesSplitSums);
+        Assert.False(EbnnBlock.PrepareFloat(fresh.Weights, fresh.Bias, fresh.Thresholds, strided, pool).UsesSplitSums);
     }
 
-    private static (BinaryConvGeometry Conv, PoolGeometry Pool, FirstLayerWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
+    private static (BinaryConvGeometry Conv, PoolGeometry Pool, FloatBinaryConvWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
         RandomBlock(Random random, int batch, int cin, int h, int w, int cout, int k, int s, int p, int kernel = 3, int padding = 1)
     {
         var conv = new BinaryConvGeometry(batch, cin, h, w, cout, kernel, kernel, 1, padding);
@@ -155,24 +155,25 @@ public class SplitSumShortcutTests
         var bias = BinaryReference.RandomFloats(random, cout, 0.5f);
         var thresholds = new FloatSignThreshold[cout];
         for (var c = 0; c < cout; c++) thresholds[c] = new FloatSignThreshold((float)(random.NextDouble() * 3 - 1.5), random.Next(2) == 0);
-        return (conv, pool, new FirstLayerWeights(packed, cout, cin, kernel, kernel), bias, thresholds);
+        return (conv, pool, new FloatBinaryConvWeights(packed, cout, cin, kernel, kernel), bias, thresholds);
     }
 
     /// <summary>Runs the block on <paramref name="path"/>, asserts its bits equal the exact-order block's, returns the recomputed units.</summary>
-    private static int AssertSameAsExactOrder(PreparedFloatBlock block, float[] input, FirstLayerWeights weights, float[] bias,
+    private static long AssertSameAsExactOrder(PreparedFloatBlock block, float[] input, FloatBinaryConvWeights weights, float[] bias,
         FloatSignThreshold[] thresholds, BinaryConvGeometry conv, PoolGeometry pool, KernelPath path, string what)
     {
         var scratch = new float[block.ScratchLength];
         var expected = new ulong[block.OutputLength];
         var actual = new ulong[block.OutputLength];
         Array.Fill(actual, ulong.MaxValue); // every word must be written
-        int recomputed;
+        FloatBlockStats stats;
         using (KernelDispatch.Use(path))
         {
             EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, expected, scratch);
-            recomputed = block.Run(input, actual, scratch);
+            stats = block.Run(input, actual, scratch);
         }
         Assert.True(expected.AsSpan().SequenceEqual(actual), $"{what}: split sums differ from the exact order on {path} ({conv})");
-        return recomputed;
+        Assert.InRange(stats.SplitSumGroupsRecomputed, 0, stats.SplitSumGroupsTried);
+        return stats.SplitSumGroupsRecomputed;
     }
 }

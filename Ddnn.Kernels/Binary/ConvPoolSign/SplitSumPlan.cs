@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// A shortcut to the first layer's one-sided row masks (<see cref="FirstLayerConv2d.GroupRowMasks"/>) that gives the
+/// A shortcut to the float block's one-sided row masks (<see cref="FloatBinaryConv2d.GroupRowMasks"/>) that gives the
 /// same bits with about a third of the additions, or says it cannot vouch for them and leaves the group to the
 /// exact-order kernel.
 /// </summary>
@@ -15,7 +15,7 @@ namespace Ddnn.Kernels.Binary;
 /// windows (H = Σ over kx, then S = Σ over ci and ky of H). Each channel then only adds its minority taps M (at most
 /// half of them): with σ = +1 when M are the −1 taps and −1 when they are the +1 taps, the threshold test
 /// "v = b + σ(S − 2M) above t" becomes d = t − v = 2σ·Q with Q = M + (g − S/2), g = (t − b)/(2σ), so a cell is above
-/// its bound exactly when sign(Q) differs from σ's (<see cref="EbnnBlock"/>'s decisive masks: firing cells of v ≥ t,
+/// its bound exactly when sign(Q) differs from σ's (<see cref="WindowPooling"/>'s decisive masks: firing cells of v ≥ t,
 /// failing cells of v ≤ t).</para>
 /// <para>This regrouping rounds differently from the documented order, so it is only trusted with a margin: with
 /// n = Cin·kH·kW taps, A = n·max|x| (a bound on every window's Σ|x|), B = |t| + |b| and u = 2^−24, the exact-order value
@@ -38,7 +38,7 @@ internal sealed unsafe class SplitSumPlan
     /// <summary>u = 2^−24, the unit roundoff of float32.</summary>
     private const double Unit = 1.0 / (1 << 24);
 
-    private const int Group = FirstLayerConv2d.ChannelGroup;
+    private const int Group = BlockSizes.ChannelGroup;
 
     private readonly int[] _offsets;
     private readonly int[] _counts;
@@ -58,6 +58,8 @@ internal sealed unsafe class SplitSumPlan
     private readonly int _outWidth;
     private readonly ulong _rowBits;
     private readonly bool _shuffledRowSums;
+    private readonly bool _rows256;
+    private readonly bool _rows128;
     private readonly int _poolKernel;
     private readonly int _poolPadding;
 
@@ -77,8 +79,9 @@ internal sealed unsafe class SplitSumPlan
         _outHeight = layout.OutHeight;
         _outWidth = layout.OutWidth;
         _rowBits = _outWidth == 64 ? ulong.MaxValue : (1UL << _outWidth) - 1;
-        _shuffledRowSums = conv.Padding == 1 && conv.KernelW == 3 && conv.Width % 8 == 0 && _outWidth == conv.Width
-            && conv.OutHeight == conv.Height;
+        _shuffledRowSums = TunedShape.FusedPadAndRowSums(conv);
+        _rows256 = TunedShape.VectorRows(conv, Lanes256.Count);
+        _rows128 = TunedShape.VectorRows(conv, Lanes128.Count);
         _poolKernel = layout.Pool.Kernel;
         _poolPadding = layout.Pool.Padding;
         _maxMinority = _taps / 2;
@@ -101,14 +104,14 @@ internal sealed unsafe class SplitSumPlan
             {
                 var c = group * Group + lane;
                 if (c >= conv.OutChannels) break;
-                if (!EbnnBlock.OneSided(thresholds[c], out var atLeast, out var bound) || !float.IsFinite(bound) || !float.IsFinite(bias[c])
+                if (!OneSidedRule.OneSided(thresholds[c], out var atLeast, out var bound) || !float.IsFinite(bound) || !float.IsFinite(bias[c])
                     || Math.Abs((double)bound) + Math.Abs((double)bias[c]) > MaxInput)
                 {
                     _eligible[group] = false;
                     break;
                 }
                 Describe(c, signMasks.Slice(c * _taps, _taps), bias[c], bound);
-                _decisiveFlips[c] = EbnnBlock.DecisiveFlip(atLeast);
+                _decisiveFlips[c] = OneSidedRule.DecisiveFlip(atLeast);
                 _magnitudes[group] = Math.Max(_magnitudes[group], Math.Abs((double)bound) + Math.Abs((double)bias[c]));
             }
         }
@@ -121,17 +124,10 @@ internal sealed unsafe class SplitSumPlan
     public static SplitSumPlan? TryCreate(FloatBlockLayout layout, ReadOnlySpan<uint> signMasks, ReadOnlySpan<float> bias,
         ReadOnlySpan<FloatSignThreshold> thresholds)
     {
-        if (layout.Conv.Stride != 1 || !layout.Narrow) return null;
+        if (!TunedShape.SplitSums(layout.Conv, layout.Pool)) return null;
         var plan = new SplitSumPlan(layout, signMasks, bias, thresholds);
         return Array.IndexOf(plan._eligible, true) >= 0 ? plan : null;
     }
-
-    /// <summary>Scratch floats of the row sums H <c>(Cin, H + 2p, Wo)</c> (see <see cref="FloatBlockLayout"/>).</summary>
-    public static int SumsLength(BinaryConvGeometry conv) =>
-        BinaryArgs.Product("row sums", conv.InChannels, conv.Height + 2 * conv.Padding, conv.OutWidth);
-
-    /// <summary>How many channel groups can take the shortcut.</summary>
-    public int EligibleGroups => _eligible.Count(e => e);
 
     /// <summary>True when channel group <paramref name="group"/> (channels 4·group …) can take the shortcut.</summary>
     public bool Eligible(int group) => _eligible[group];
@@ -163,7 +159,7 @@ internal sealed unsafe class SplitSumPlan
 
     /// <summary>
     /// Per image, before its groups: checks the input's largest magnitude <paramref name="largest"/> (a bit pattern from
-    /// <see cref="FirstLayerConv2d"/>'s measuring pad: finite, at most 1e30) and writes the row sums H of the zero-padded
+    /// <see cref="FloatBinaryConv2d"/>'s measuring pad: finite, at most 1e30) and writes the row sums H of the zero-padded
     /// image <paramref name="padded"/> into <paramref name="sums"/>. Returns the largest |x|, or −1 when the image
     /// cannot take the shortcut.
     /// </summary>
@@ -171,9 +167,9 @@ internal sealed unsafe class SplitSumPlan
     {
         var maxAbs = Accepted(largest);
         if (maxAbs < 0) return maxAbs;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
+        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
-        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
+        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             RowSums<Lanes128, Vector128<float>>(padded, sums);
         else
             ScalarRowSums(padded, sums);
@@ -181,7 +177,7 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// Group <paramref name="group"/>'s conv rows as <see cref="EbnnBlock"/>'s decisive masks (firing cells of v ≥ t,
+    /// Group <paramref name="group"/>'s conv rows as <see cref="WindowPooling"/>'s decisive masks (firing cells of v ≥ t,
     /// failing cells of v ≤ t), already pooled across each row: bit j of <paramref name="windows"/>[lane·Ho + y] is the OR
     /// over the pool window starting at padded column j (the rows are shifted by the pool padding; NaN masks would be
     /// all zero), lanes past <paramref name="count"/> zero. False when some cell lies within the margin of its bound:
@@ -193,9 +189,9 @@ internal sealed unsafe class SplitSumPlan
         var margin = (float)(bound * (1 + 1e-6));
         var first = group * Group;
         float nearest;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _outWidth >= Lanes256.Count)
+        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             nearest = GroupWindows<Lanes256, Vector256<float>>(first, count, padded, sums, windows);
-        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _outWidth >= Lanes128.Count)
+        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             nearest = GroupWindows<Lanes128, Vector128<float>>(first, count, padded, sums, windows);
         else
             nearest = ScalarGroupWindows(first, count, padded, sums, windows);
@@ -210,7 +206,7 @@ internal sealed unsafe class SplitSumPlan
     private static ulong WindowRow(ulong signBits, ulong sigmaFlip, int padding, int kernel)
     {
         var cells = (signBits ^ sigmaFlip) << padding;
-        if (kernel == 3) return cells | cells >> 1 | cells >> 2; // the device pool, without the loop
+        if (TunedShape.ThreeWideWindow(kernel)) return cells | cells >> 1 | cells >> 2;
         var any = cells;
         for (var dx = 1; dx < kernel; dx++) any |= cells >> dx;
         return any;
@@ -258,7 +254,7 @@ internal sealed unsafe class SplitSumPlan
     {
         if (path != KernelPath.Avx2 || !_shuffledRowSums || !Avx2.IsSupported)
         {
-            var image = FirstLayerConv2d.PadImages(input, single, scratch, out var measured);
+            var image = FloatBinaryConv2d.PadImages(input, single, scratch, out var measured);
             maxAbs = PrepareImage(measured, image, sums, path);
             return image;
         }
@@ -271,10 +267,10 @@ internal sealed unsafe class SplitSumPlan
         {
             var plane = scratch + (long)ci * _channelLength;
             var planeSums = sums + (long)ci * _paddedHeight * wo;
-            FirstLayerConv2d.Zero(plane, paddedW);
-            FirstLayerConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
-            FirstLayerConv2d.Zero(planeSums, wo);
-            FirstLayerConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+            FloatBinaryConv2d.Zero(plane, paddedW);
+            FloatBinaryConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
+            FloatBinaryConv2d.Zero(planeSums, wo);
+            FloatBinaryConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
             var source = input + (long)ci * height * wo;
             for (var y = 0; y < height; y++)
             {
@@ -350,7 +346,7 @@ internal sealed unsafe class SplitSumPlan
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
-                if (rows == BlockRows && wo == 2 * lanes)
+                if (rows == BlockRows && TunedShape.WholeRowsPerStep(wo, lanes))
                 {
                     // One step covers the four whole rows: their windows are finished straight from the packed sign bits.
                     nearest = Block<TLanes, TVector>(top, sumRow, data, 0, BlockRows, 2, rowMasks, nearest, windows + oy);
@@ -406,7 +402,7 @@ internal sealed unsafe class SplitSumPlan
         public int PaddedWidth { get; } = paddedWidth;
         public int SumWidth { get; } = sumWidth;
 
-        /// <summary>The second and third row-sum offsets when S has three terms (e.g. a 3-row kernel on one channel: the device's first layer).</summary>
+        /// <summary>The second and third row-sum offsets when S has three terms (e.g. a 3-row kernel on one channel: the device layer).</summary>
         public int Second { get; } = sumTerms >= 3 ? sumOffsets[1] : 0;
         public int Third { get; } = sumTerms >= 3 ? sumOffsets[2] : 0;
     }
@@ -512,7 +508,7 @@ internal sealed unsafe class SplitSumPlan
         where TVector : unmanaged
     {
         var s = TLanes.Load(sumAt);
-        if (data.SumTerms == 3)
+        if (TunedShape.ThreeRowSums(data.SumTerms))
             s = TLanes.Add(TLanes.Add(s, TLanes.Load(sumAt + data.Second)), TLanes.Load(sumAt + data.Third));
         else
             for (var r = 1; r < data.SumTerms; r++) s = TLanes.Add(s, TLanes.Load(sumAt + data.SumOffsets[r]));

@@ -2,7 +2,7 @@ using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Kernels.Tests.Binary;
 
-public class FirstLayerConv2dTests
+public class FloatBinaryConv2dTests
 {
     public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
     {
@@ -34,7 +34,7 @@ public class FirstLayerConv2dTests
             {
                 var output = new float[g.OutputLength];
                 using (KernelDispatch.Use(path))
-                    FirstLayerConv2d.Forward(input, packedWeights, bias, g, output);
+                    EbnnBlock.FloatBinaryConv(input, packedWeights, bias, g, output);
                 for (var i = 0; i < output.Length; i++)
                     Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]:R}, float conv gives {expected[i]:R}");
             }
@@ -46,11 +46,11 @@ public class FirstLayerConv2dTests
     {
         var g = new BinaryConvGeometry(1, 3, 4, 4, 2, 3, 3, 1, 1);
         var error = Assert.Throws<ArgumentException>(() =>
-            FirstLayerConv2d.Forward(new float[47], new ulong[g.PackedWeightsLength], new float[2], g, new float[g.OutputLength]));
+            EbnnBlock.FloatBinaryConv(new float[47], new ulong[g.PackedWeightsLength], new float[2], g, new float[g.OutputLength]));
         Assert.Equal("input", error.ParamName);
         Assert.Contains("C=3, H=4, W=4", error.Message);
         error = Assert.Throws<ArgumentException>(() =>
-            FirstLayerConv2d.Forward(new float[48], new ulong[g.PackedWeightsLength], new float[3], g, new float[g.OutputLength]));
+            EbnnBlock.FloatBinaryConv(new float[48], new ulong[g.PackedWeightsLength], new float[3], g, new float[g.OutputLength]));
         Assert.Equal("bias", error.ParamName);
     }
 }

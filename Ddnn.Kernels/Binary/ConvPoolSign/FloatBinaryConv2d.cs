@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// First eBNN layer: float NCHW input cross-correlated with packed ±1 weights <c>(Cout, kH, kW, WordsPerPixel)</c>
+/// Float NCHW input cross-correlated with packed ±1 weights <c>(Cout, kH, kW, WordsPerPixel)</c>
 /// plus a float bias, giving float output <c>(N, Cout, Ho, Wo)</c>; zero padding (padded taps are skipped).
 /// </summary>
 /// <remarks>
@@ -17,108 +16,32 @@ namespace Ddnn.Kernels.Binary;
 /// across paths and equal a float conv that sums in the same order; with dyadic inputs whose partial sums are exact
 /// they equal any float conv. A row is covered by vectors of 8 (AVX2) or 4 lanes; a last partial vector is moved back
 /// to end at the row's end and recomputes a few outputs to the same values, so narrow rows (e.g. 16) stay vectorised.
-/// Weights prepared once as <see cref="FirstLayerWeights"/> and a caller-owned scratch make a call allocation-free.
+/// Weights prepared once as <see cref="FloatBinaryConvWeights"/> and a caller-owned scratch make a call allocation-free.
 /// </remarks>
-public static unsafe class FirstLayerConv2d
+internal static unsafe class FloatBinaryConv2d
 {
     /// <summary>Below this many multiply-accumulates a call stays on one thread.</summary>
     private const long MinTapsPerThread = 1 << 17;
-
-    /// <summary>Output channels computed together: they share every input load.</summary>
-    internal const int ChannelGroup = 4;
-
-    /// <summary>Computes the float output of the first layer; see the type remarks for the summation order.</summary>
-    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<ulong> weights, ReadOnlySpan<float> bias,
-        BinaryConvGeometry geometry, Span<float> output)
-    {
-        CheckInputs(input, weights, bias, geometry);
-        CheckOutput(output, geometry);
-        var maskCount = geometry.OutChannels * geometry.InChannels * geometry.Taps;
-        var masks = ArrayPool<uint>.Shared.Rent(maskCount);
-        var scratch = ArrayPool<float>.Shared.Rent(Math.Max(1, ScratchLength(geometry)));
-        try
-        {
-            FirstLayerWeights.BuildSignMasks(weights, geometry.OutChannels, geometry.InChannels, geometry.Taps, masks);
-            fixed (float* pin = input)
-            fixed (uint* pm = masks)
-            fixed (float* pb = bias)
-            fixed (float* ps = scratch)
-            fixed (float* pout = output)
-                Run(pin, pm, pb, geometry, ps, pout, KernelDispatch.Active);
-        }
-        finally
-        {
-            ArrayPool<uint>.Shared.Return(masks);
-            ArrayPool<float>.Shared.Return(scratch);
-        }
-    }
-
-    /// <summary>
-    /// As <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{ulong}, ReadOnlySpan{float}, BinaryConvGeometry, Span{float})"/>
-    /// with prepared weights and a caller-owned <paramref name="scratch"/> of at least <see cref="ScratchLength"/> floats:
-    /// allocates nothing.
-    /// </summary>
-    public static void Forward(ReadOnlySpan<float> input, FirstLayerWeights weights, ReadOnlySpan<float> bias,
-        BinaryConvGeometry geometry, Span<float> output, Span<float> scratch)
-    {
-        CheckPrepared(input, weights, bias, geometry);
-        CheckOutput(output, geometry);
-        CheckScratch(scratch.Length, ScratchLength(geometry));
-        fixed (float* pin = input)
-        fixed (uint* pm = weights.SignMasks)
-        fixed (float* pb = bias)
-        fixed (float* ps = scratch)
-        fixed (float* pout = output)
-            Run(pin, pm, pb, geometry, ps, pout, KernelDispatch.Active);
-    }
 
     /// <summary>Scratch floats a call needs: the zero-padded copy of the input (none without padding).</summary>
     public static int ScratchLength(BinaryConvGeometry geometry)
     {
         BinaryConv2d.CheckGeometry(geometry);
-        return geometry.Padding == 0 ? 0 : PaddedImageLength(geometry) * geometry.Batch;
+        return geometry.Padding == 0 ? 0 : BlockSizes.PaddedImageLength(geometry) * geometry.Batch;
     }
 
-    internal static int PaddedImageLength(BinaryConvGeometry g) =>
-        BinaryArgs.Product("zero-padded input", g.InChannels, g.Height + 2 * g.Padding, g.Width + 2 * g.Padding);
-
-    internal static void CheckInputs(ReadOnlySpan<float> input, ReadOnlySpan<ulong> weights, ReadOnlySpan<float> bias,
-        BinaryConvGeometry geometry)
-    {
-        BinaryConv2d.CheckGeometry(geometry);
-        BinaryArgs.Length(input, geometry.InputLength, nameof(input),
-            "(N={0}, C={1}, H={2}, W={3})", geometry.Batch, geometry.InChannels, geometry.Height, geometry.Width);
-        BinaryConv2d.CheckWeights(weights, geometry);
-        BinaryArgs.Length(bias, geometry.OutChannels, nameof(bias), "(Cout={0})", geometry.OutChannels);
-    }
-
-    internal static void CheckPrepared(ReadOnlySpan<float> input, FirstLayerWeights weights, ReadOnlySpan<float> bias,
-        BinaryConvGeometry geometry)
-    {
-        ArgumentNullException.ThrowIfNull(weights);
-        BinaryConv2d.CheckGeometry(geometry);
-        weights.CheckMatches(geometry, nameof(weights));
-        CheckInputs(input, weights.Words, bias, geometry);
-    }
-
-    internal static void CheckScratch(int actual, int needed)
-    {
-        if (actual < needed)
-            throw new ArgumentException($"scratch has {actual} elements but the call needs at least {needed}.", "scratch");
-    }
-
-    private static void CheckOutput(Span<float> output, BinaryConvGeometry geometry) =>
+    internal static void CheckOutput(Span<float> output, BinaryConvGeometry geometry) =>
         BinaryArgs.Length(output, geometry.OutputLength, nameof(output),
             "(N={0}, Cout={1}, Ho={2}, Wo={3})", geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
 
     /// <summary>
-    /// All images and output channels; independent (image, channel group) units are split across threads when the
-    /// work is large. <paramref name="scratch"/> holds <see cref="ScratchLength"/> floats.
+    /// The float output of every image and output channel (arguments already checked); independent (image, channel
+    /// group) units are split across threads when the work is large. <paramref name="scratch"/> holds <see cref="ScratchLength"/> floats.
     /// </summary>
-    private static void Run(float* input, uint* masks, float* bias, BinaryConvGeometry g, float* scratch, float* output, KernelPath path)
+    internal static void Forward(float* input, uint* masks, float* bias, BinaryConvGeometry g, float* scratch, float* output, KernelPath path)
     {
         var images = PadImages(input, g, scratch);
-        var groups = (g.OutChannels + ChannelGroup - 1) / ChannelGroup;
+        var groups = (g.OutChannels + BlockSizes.ChannelGroup - 1) / BlockSizes.ChannelGroup;
         var units = g.Batch * groups;
         var work = (long)g.OutputLength * g.InChannels * g.Taps;
         var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, units), Math.Max(1, work / MinTapsPerThread));
@@ -126,7 +49,7 @@ public static unsafe class FirstLayerConv2d
         else RunParallel((nint)images, (nint)masks, (nint)bias, g, (nint)output, path, units, parts);
     }
 
-    /// <summary>The parallel split lives apart from <see cref="Run"/> so the single-thread call allocates no closure.</summary>
+    /// <summary>The parallel split lives apart from <see cref="Forward"/> so the single-thread call allocates no closure.</summary>
     private static void RunParallel(nint images, nint masks, nint bias, BinaryConvGeometry g, nint output, KernelPath path,
         int units, int parts) =>
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
@@ -136,14 +59,14 @@ public static unsafe class FirstLayerConv2d
     private static void Units(float* images, uint* masks, float* bias, BinaryConvGeometry g, float* output, KernelPath path,
         int first, int end)
     {
-        var groups = (g.OutChannels + ChannelGroup - 1) / ChannelGroup;
+        var groups = (g.OutChannels + BlockSizes.ChannelGroup - 1) / BlockSizes.ChannelGroup;
         var planeLength = g.OutHeight * g.OutWidth;
         var imageLength = g.InChannels * (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding);
         var tapCount = g.InChannels * g.Taps;
         for (var u = first; u < end; u++)
         {
-            int n = u / groups, c0 = u % groups * ChannelGroup;
-            var count = Math.Min(ChannelGroup, g.OutChannels - c0);
+            int n = u / groups, c0 = u % groups * BlockSizes.ChannelGroup;
+            var count = Math.Min(BlockSizes.ChannelGroup, g.OutChannels - c0);
             Group(images + (long)n * imageLength, masks + (long)c0 * tapCount, bias + c0, count, g,
                 output + ((long)n * g.OutChannels + c0) * planeLength, path);
         }
@@ -277,7 +200,7 @@ public static unsafe class FirstLayerConv2d
     internal static bool GroupRowMasks(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g,
         uint* signs, float* keys, ulong* fire, ulong* nan, KernelPath path)
     {
-        if (g.OutWidth > 64) return false;
+        if (!TunedShape.RowFitsMask(g)) return false;
         if (UsesLanes256(g, path))
         {
             var sink = new MaskSink<Lanes256, Vector256<float>>(bias, signs, keys, fire, nan);
@@ -294,10 +217,10 @@ public static unsafe class FirstLayerConv2d
     }
 
     private static bool UsesLanes256(BinaryConvGeometry g, KernelPath path) =>
-        g.Stride == 1 && path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && g.OutWidth >= Lanes256.Count;
+        path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes256.Count);
 
     private static bool UsesLanes128(BinaryConvGeometry g, KernelPath path) =>
-        g.Stride == 1 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && g.OutWidth >= Lanes128.Count;
+        path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes128.Count);
 
     /// <summary>The reference: every output of the group's planes on its own, in the documented order.</summary>
     private static void ScalarRows(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes)

@@ -2,16 +2,16 @@ namespace Ddnn.Kernels.Binary;
 
 /// <summary>
 /// Packed ±1 weights <c>(Cout, kH, kW, WordsFor(Cin))</c> of a float-input layer prepared once for
-/// <see cref="FirstLayerConv2d"/> and <see cref="EbnnBlock.FloatConvPoolSign(ReadOnlySpan{float}, FirstLayerWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>:
+/// <see cref="EbnnBlock.FloatBinaryConv(ReadOnlySpan{float}, FloatBinaryConvWeights, ReadOnlySpan{float}, BinaryConvGeometry, Span{float}, Span{float})"/> and <see cref="EbnnBlock.FloatConvPoolSign(ReadOnlySpan{float}, FloatBinaryConvWeights, ReadOnlySpan{float}, BinaryConvGeometry, PoolGeometry, ReadOnlySpan{FloatSignThreshold}, Span{ulong}, Span{float})"/>:
 /// a private copy of the words plus one float sign mask per weight (0 for +1, the sign bit for −1, in
 /// <c>(Cout, Cin, kH, kW)</c> order), so a call only XORs inputs with ready masks.
 /// </summary>
-public sealed class FirstLayerWeights : PreparedConvWeights
+public sealed class FloatBinaryConvWeights : PreparedConvWeights
 {
     private readonly uint[] _signMasks;
 
     /// <summary>Copies <paramref name="packedWeights"/> (as made by <see cref="BitPacking.PackConvWeights"/>) and builds the sign masks.</summary>
-    public FirstLayerWeights(ReadOnlySpan<ulong> packedWeights, int outChannels, int inChannels, int kernelH, int kernelW)
+    public FloatBinaryConvWeights(ReadOnlySpan<ulong> packedWeights, int outChannels, int inChannels, int kernelH, int kernelW)
         : base(packedWeights, outChannels, inChannels, kernelH, kernelW)
     {
         _signMasks = new uint[BinaryArgs.Product("sign masks", outChannels, inChannels, kernelH, kernelW)];

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Kernels.Tests.Binary;
@@ -60,8 +61,8 @@ public class PreparedFloatBlockTests
 
             var packed = new ulong[conv.PackedWeightsLength];
             BitPacking.PackConvWeights(latent, cout, 2, 3, 3, packed);
-            var weights = new FirstLayerWeights(packed, cout, 2, 3, 3);
-            var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+            var weights = new FloatBinaryConvWeights(packed, cout, 2, 3, 3);
+            var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
             var scratch = new float[block.ScratchLength];
             var scalar = new ulong[block.OutputLength];
             using (KernelDispatch.Use(KernelPath.Scalar))
@@ -98,11 +99,11 @@ public class PreparedFloatBlockTests
         var random = new Random(batch * 100 + h * 10 + cout + k);
         var packed = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, cout * 9), cout, 1, 3, 3, packed);
-        var weights = new FirstLayerWeights(packed, cout, 1, 3, 3);
+        var weights = new FloatBinaryConvWeights(packed, cout, 1, 3, 3);
         var bias = BinaryReference.RandomFloats(random, cout, 0.25f);
         var thresholds = new FloatSignThreshold[cout];
         for (var c = 0; c < cout; c++) thresholds[c] = new((float)(random.NextDouble() * 2 - 1), random.Next(2) == 0);
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
         input[^1] = float.NaN; // the last image goes the exact way, whose pooling does not write tight bits
         var pixels = pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth);
@@ -112,8 +113,15 @@ public class PreparedFloatBlockTests
         {
             var output = new ulong[block.OutputLength];
             var tight = Enumerable.Repeat(ulong.MaxValue, block.TightLength).ToArray(); // every word must be written
+            FloatBlockStats stats;
             using (KernelDispatch.Use(path))
-                block.Run(input, output, new float[block.ScratchLength], tight);
+                stats = block.Run(input, output, new float[block.ScratchLength], tight);
+            // Pooling writes the tight map itself only on the 4-channel, 8-column device map with pext/pdep, for the
+            // images the shortcut decided (one group per image); never for the NaN image.
+            var deviceMap = path != KernelPath.Scalar && Bmi2.X64.IsSupported && Avx2.IsSupported && cout == 4
+                && pool.OutputSize(conv.OutWidth) == 8 && pool.OutputSize(conv.OutHeight) % 2 == 0;
+            Assert.Equal(deviceMap ? batch - stats.SplitSumGroupsRecomputed : 0, stats.TightMapsFromPooling);
+            Assert.InRange(stats.TightMapsFromPooling, 0, batch - 1);
             var wordsPerImage = block.OutputLength / batch;
             for (var n = 0; n < batch; n++)
             {
@@ -136,10 +144,10 @@ public class PreparedFloatBlockTests
         var random = new Random(21);
         var packed = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, 4 * 9), 4, 1, 3, 3, packed);
-        var weights = new FirstLayerWeights(packed, 4, 1, 3, 3);
+        var weights = new FloatBinaryConvWeights(packed, 4, 1, 3, 3);
         var bias = BinaryReference.RandomFloats(random, 4, 0.25f);
         FloatSignThreshold[] thresholds = [new(0.3f, false), new(-0.2f, true), new(0.1f, false), new(0f, true)];
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
         foreach (var path in KernelDispatch.Supported)
         {
@@ -167,10 +175,10 @@ public class PreparedFloatBlockTests
         var input = BinaryReference.RandomDyadic(random, conv.InputLength);
         var packed = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(BinaryReference.RandomFloats(random, 2 * 9), 2, 1, 3, 3, packed);
-        var weights = new FirstLayerWeights(packed, 2, 1, 3, 3);
+        var weights = new FloatBinaryConvWeights(packed, 2, 1, 3, 3);
         float[] bias = [0.25f, -0.5f];
         FloatSignThreshold[] thresholds = [new(0f, false), new(0.5f, true)];
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         var expected = new ulong[block.OutputLength];
         EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, expected, new float[block.ScratchLength]);
         bias[0] = 100f;
@@ -185,23 +193,23 @@ public class PreparedFloatBlockTests
     {
         var conv = new BinaryConvGeometry(1, 3, 4, 5, 2, 3, 3, 1, 1);
         var pool = new PoolGeometry(3, 2, 1);
-        var weights = new FirstLayerWeights(new ulong[conv.PackedWeightsLength], 2, 3, 3, 3);
+        var weights = new FloatBinaryConvWeights(new ulong[conv.PackedWeightsLength], 2, 3, 3, 3);
         var thresholds = new FloatSignThreshold[2];
         var bias = new float[2];
 
-        Assert.Throws<ArgumentNullException>("weights", () => new PreparedFloatBlock(null!, bias, thresholds, conv, pool));
-        var other = new FirstLayerWeights(new ulong[3 * 9], 3, 3, 3, 3);
-        var error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(other, bias, thresholds, conv, pool));
+        Assert.Throws<ArgumentNullException>("weights", () => EbnnBlock.PrepareFloat(null!, bias, thresholds, conv, pool));
+        var other = new FloatBinaryConvWeights(new ulong[3 * 9], 3, 3, 3, 3);
+        var error = Assert.Throws<ArgumentException>(() => EbnnBlock.PrepareFloat(other, bias, thresholds, conv, pool));
         Assert.Equal("weights", error.ParamName);
-        error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(weights, new float[3], thresholds, conv, pool));
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.PrepareFloat(weights, new float[3], thresholds, conv, pool));
         Assert.Equal("bias", error.ParamName);
-        error = Assert.Throws<ArgumentException>(() => new PreparedFloatBlock(weights, bias, new FloatSignThreshold[1], conv, pool));
+        error = Assert.Throws<ArgumentException>(() => EbnnBlock.PrepareFloat(weights, bias, new FloatSignThreshold[1], conv, pool));
         Assert.Equal("thresholds", error.ParamName);
         Assert.Contains("2 output channels", error.Message);
-        Assert.Throws<ArgumentException>("pool", () => new PreparedFloatBlock(weights, bias, thresholds, conv, default));
-        Assert.Throws<ArgumentException>("geometry", () => new PreparedFloatBlock(weights, bias, thresholds, default, pool));
+        Assert.Throws<ArgumentException>("pool", () => EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, default));
+        Assert.Throws<ArgumentException>("geometry", () => EbnnBlock.PrepareFloat(weights, bias, thresholds, default, pool));
 
-        var block = new PreparedFloatBlock(weights, bias, thresholds, conv, pool);
+        var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         Assert.Equal(EbnnBlock.OutputLength(conv, pool), block.OutputLength);
         Assert.Equal(EbnnBlock.FloatScratchLength(conv, pool), block.ScratchLength);
         Assert.Equal(conv.InputLength, block.InputLength);
