@@ -47,7 +47,7 @@ public static unsafe class Conv2d
         {
             if (TransposedShape(s) is { } transposed)
             {
-                var flipped = Scratch.Floats(ref _flippedWeightSlot, s.WeightLength);
+                var flipped = Scratch.Get(ref _flippedWeightSlot, s.WeightLength);
                 FlipTranspose(s, pw, flipped);
                 ForwardBatch(transposed, path, pdy, flipped, null, pdx);
             }
@@ -86,7 +86,7 @@ public static unsafe class Conv2d
             else
             {
                 var length = s.WeightLength;
-                var partials = Scratch.Floats(ref _partialSlot, parts * length);
+                var partials = Scratch.Get(ref _partialSlot, parts * length);
                 var shape = s;
                 var per = (s.Batch + parts - 1) / parts;
                 nint xs = (nint)px, dys = (nint)pdy, ps = (nint)partials;
@@ -139,8 +139,8 @@ public static unsafe class Conv2d
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels * chunk);
-        var product = Scratch.Floats(ref _productSlot, outImage * chunk);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels * chunk);
+        var product = Scratch.Get(ref _productSlot, outImage * chunk);
         for (var n0 = first; n0 < end; n0 += chunk)
         {
             var count = Math.Min(chunk, end - n0);
@@ -175,8 +175,8 @@ public static unsafe class Conv2d
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels * chunk);
-        var gathered = Scratch.Floats(ref _productSlot, outImage * chunk);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels * chunk);
+        var gathered = Scratch.Get(ref _productSlot, outImage * chunk);
         for (var n0 = first; n0 < end; n0 += chunk)
         {
             var count = Math.Min(chunk, end - n0);
@@ -201,7 +201,7 @@ public static unsafe class Conv2d
     {
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels);
         for (var n = 0; n < s.Batch; n++)
         {
             var image = pdx + n * inImage;
@@ -241,7 +241,7 @@ public static unsafe class Conv2d
     private static float* PackWeight(KernelPath path, float* weight, int m, int k)
     {
         if (!GemmCore.CanPrepackA(path, k)) return null;
-        var packed = Scratch.Floats(ref _packedWeightSlot, GemmPacked.PackedALength(m, k));
+        var packed = Scratch.Get(ref _packedWeightSlot, GemmPacked.PackedALength(m, k));
         GemmPacked.PackWholeA(false, weight, k, m, k, packed);
         return packed;
     }
