@@ -87,12 +87,7 @@ public static unsafe class Conv2d
             {
                 var length = s.WeightLength;
                 var partials = Scratch.Get(ref _partialSlot, parts * length);
-                var shape = s;
-                var per = (s.Batch + parts - 1) / parts;
-                nint xs = (nint)px, dys = (nint)pdy, ps = (nint)partials;
-                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-                    WeightGradientImages(shape, path, (float*)xs, (float*)dys, (float*)ps + part * length, false,
-                        part * per, Math.Min(shape.Batch, (part + 1) * per)));
+                WeightGradientInParts(s, path, px, pdy, partials, parts);
                 for (long i = 0; i < length; i++)
                 {
                     var total = accumulate ? pdw[i] : 0f;
@@ -111,6 +106,17 @@ public static unsafe class Conv2d
         }
     }
 
+    // The closures of the parallel branches live in their own methods, so one thread allocates nothing.
+    private static void WeightGradientInParts(Conv2dShape shape, KernelPath path, float* px, float* pdy, float* partials, int parts)
+    {
+        var length = shape.WeightLength;
+        var per = (shape.Batch + parts - 1) / parts;
+        nint xs = (nint)px, dys = (nint)pdy, ps = (nint)partials;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            WeightGradientImages(shape, path, (float*)xs, (float*)dys, (float*)ps + part * length, false,
+                part * per, Math.Min(shape.Batch, (part + 1) * per)));
+    }
+
     /// <summary>Forward over the whole batch: one part per thread for large problems, else on the calling thread.</summary>
     private static void ForwardBatch(in Conv2dShape s, KernelPath path, float* px, float* pw, float* pb, float* py)
     {
@@ -121,8 +127,13 @@ public static unsafe class Conv2d
             ForwardImages(s, path, px, pw, pb, py, packedW, 0, s.Batch);
             return;
         }
-        var shape = s;
-        var per = (s.Batch + parts - 1) / parts;
+        ForwardInParts(s, path, px, pw, pb, py, packedW, parts);
+    }
+
+    private static void ForwardInParts(Conv2dShape shape, KernelPath path, float* px, float* pw, float* pb, float* py,
+        float* packedW, int parts)
+    {
+        var per = (shape.Batch + parts - 1) / parts;
         nint x = (nint)px, w = (nint)pw, b = (nint)pb, y = (nint)py, packed = (nint)packedW;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
             ForwardImages(shape, path, (float*)x, (float*)w, (float*)b, (float*)y, (float*)packed,
