@@ -94,13 +94,20 @@ public class ScratchPolicyTests
                     () => MaxPool2d.Forward(pool, y, pooled, argmax),
                 ];
                 foreach (var kernel in kernels) kernel();
-                var allocated = kernels.Select(kernel =>
+                // A kernel that allocates does so on every call; the runtime may allocate once on the way (a method
+                // tiering up while parallel tests load the machine), so each kernel gets three tries at zero.
+                var allocated = new long[kernels.Length, 3];
+                for (var k = 0; k < kernels.Length; k++)
+                for (var attempt = 0; attempt < 3; attempt++)
                 {
                     var before = GC.GetAllocatedBytesForCurrentThread();
-                    kernel();
-                    return GC.GetAllocatedBytesForCurrentThread() - before;
-                }).ToArray();
-                Assert.True(allocated.All(bytes => bytes == 0), $"{path}: bytes per kernel {string.Join(", ", allocated)}");
+                    kernels[k]();
+                    allocated[k, attempt] = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (allocated[k, attempt] == 0) break;
+                }
+                for (var k = 0; k < kernels.Length; k++)
+                    Assert.True(allocated[k, 0] == 0 || allocated[k, 1] == 0 || allocated[k, 2] == 0,
+                        $"{path}: kernel {k} allocated {allocated[k, 0]}, {allocated[k, 1]}, {allocated[k, 2]} bytes");
             }
     }
 }
