@@ -19,7 +19,7 @@ public class BinaryConvBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = 1;
+        KernelParallelism.DefaultMaxThreads = 1;
         _layer = new ConvWorkload(1, Channels, Size, Channels);
         _layer.RunBinary(); // the stage benchmarks read what the earlier stages wrote
     }

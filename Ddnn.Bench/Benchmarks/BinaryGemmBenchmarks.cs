@@ -24,7 +24,7 @@ public class BinaryGemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = 1;
+        KernelParallelism.DefaultMaxThreads = 1;
         var words = BitPacking.WordsFor(Bits);
         _a = BenchmarkData.Words(Rows * words, 30);
         _b = BenchmarkData.Words(Columns * words, 31);

@@ -28,7 +28,7 @@ public class CeilingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = 1;
+        KernelParallelism.DefaultMaxThreads = 1;
         _a = BenchmarkData.Words(PopCountWords, 1);
         _b = BenchmarkData.Words(PopCountWords, 2);
         if (XorPopCountPeak.IsSupported && XorPopCountPeak.Count(_a, _b) != BinaryDot.XorPopCount(_a, _b))

@@ -36,7 +36,7 @@ public class DeployBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = 1;
+        KernelParallelism.DefaultMaxThreads = 1;
         _workload = DeployWorkload.Create(ModelPath);
         _device = _workload.Deployed.Devices[0];
         _workspace = _device.CreateWorkspace();

@@ -16,7 +16,7 @@ public class FloatGemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = 1;
+        KernelParallelism.DefaultMaxThreads = 1;
         _a = BenchmarkData.Uniform(Size * Size, 20);
         _b = BenchmarkData.Uniform(Size * Size, 21);
         _c = new float[Size * Size];

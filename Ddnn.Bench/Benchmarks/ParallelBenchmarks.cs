@@ -28,7 +28,7 @@ public class ParallelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = Threads;
+        KernelParallelism.DefaultMaxThreads = Threads;
         _a = BenchmarkData.Uniform(GemmSize * GemmSize, 40);
         _b = BenchmarkData.Uniform(GemmSize * GemmSize, 41);
         _c = new float[GemmSize * GemmSize];

@@ -36,7 +36,7 @@ public class TrainingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        KernelParallelism.MaxThreads = Threads;
+        KernelParallelism.DefaultMaxThreads = Threads;
         var config = Config();
         _model = new DdnnModel(config);
         new Initializer(BenchmarkData.Seed).Initialize(_model);

@@ -22,16 +22,8 @@ public static class TrainingProfile
     public static IReadOnlyList<ResultTable> Run(int threads, int steps, string footnote)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        var saved = KernelParallelism.MaxThreads;
-        KernelParallelism.MaxThreads = threads;
-        try
-        {
+        using (KernelParallelism.Use(threads))
             return [Phases(threads, steps, footnote), ConvKernels(threads, steps, footnote)];
-        }
-        finally
-        {
-            KernelParallelism.MaxThreads = saved;
-        }
     }
 
     private static ResultTable Phases(int threads, int steps, string footnote)

@@ -58,10 +58,10 @@ public static class ExperimentOptions
 
     private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);
 
-    /// <summary>Sets <see cref="KernelParallelism.MaxThreads"/> from --threads and returns it.</summary>
+    /// <summary>Sets the process-wide <see cref="KernelParallelism.DefaultMaxThreads"/> from --threads and returns the bound in effect.</summary>
     public static int ApplyThreads(CliArguments arguments)
     {
-        if (arguments.GetOptionalInt(Threads.Name) is { } threads) KernelParallelism.MaxThreads = threads;
+        if (arguments.GetOptionalInt(Threads.Name) is { } threads) KernelParallelism.DefaultMaxThreads = threads;
         return KernelParallelism.MaxThreads;
     }
 

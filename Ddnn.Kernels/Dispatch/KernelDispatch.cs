@@ -4,22 +4,34 @@ using System.Runtime.Intrinsics.X86;
 namespace Ddnn.Kernels;
 
 /// <summary>
-/// Picks the kernel path once at start-up and lets tests and users force a narrower one.
-/// The environment variable <c>DDNN_KERNEL_PATH</c> (scalar, vector128, avx2) sets the start-up choice.
+/// Picks the kernel path once at start-up and lets a scope narrow it.
+/// The environment variable <c>DDNN_KERNEL_PATH</c> (scalar, vector128, avx2) sets the start-up default;
+/// <see cref="Use"/> overrides it for the calling flow only (and the work it starts), so parallel callers do not
+/// see each other's path; <see cref="DefaultPath"/> changes it for the whole process.
 /// </summary>
 public static class KernelDispatch
 {
     /// <summary>Name of the environment variable that overrides the start-up choice.</summary>
     public const string EnvironmentVariable = "DDNN_KERNEL_PATH";
 
-    private static readonly object Gate = new();
-    private static volatile int _active = (int)InitialPath();
+    private static readonly ScopedSetting Setting = new((int)InitialPath());
 
     /// <summary>The widest path this processor supports.</summary>
     public static KernelPath Best { get; } = DetectBest();
 
-    /// <summary>The path kernels run on now.</summary>
-    public static KernelPath Active => (KernelPath)_active;
+    /// <summary>The path kernels run on now: the innermost open <see cref="Use"/> scope's, else <see cref="DefaultPath"/>.</summary>
+    public static KernelPath Active => (KernelPath)Setting.Current;
+
+    /// <summary>
+    /// The path of every flow that has no <see cref="Use"/> scope, for the whole process (a program's start-up
+    /// choice; tests use scopes). Starts as <see cref="EnvironmentVariable"/> says, else <see cref="Best"/>.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">The processor cannot run the path.</exception>
+    public static KernelPath DefaultPath
+    {
+        get => (KernelPath)Setting.Default;
+        set => Setting.Default = (int)Checked(value);
+    }
 
     /// <summary>Every path this processor can execute, narrowest first.</summary>
     public static IReadOnlyList<KernelPath> Supported { get; } =
@@ -34,23 +46,12 @@ public static class KernelDispatch
         _ => false,
     };
 
-    /// <summary>Forces <paramref name="path"/> for every later kernel call; <c>null</c> goes back to <see cref="Best"/>.</summary>
+    /// <summary>
+    /// Runs kernels on <paramref name="path"/> in the calling flow, and the parallel work it starts, until the returned
+    /// scope is disposed; other flows keep their path.
+    /// </summary>
     /// <exception cref="PlatformNotSupportedException">The processor cannot run the path.</exception>
-    public static void Force(KernelPath? path)
-    {
-        var target = path ?? Best;
-        if (!IsSupported(target))
-            throw new PlatformNotSupportedException($"Kernel path {target} is not supported on this processor (best is {Best}).");
-        lock (Gate) _active = (int)target;
-    }
-
-    /// <summary>Forces <paramref name="path"/> until the returned scope is disposed, then restores the previous path.</summary>
-    public static IDisposable Use(KernelPath path)
-    {
-        var previous = Active;
-        Force(path);
-        return new Scope(previous);
-    }
+    public static KernelSettingScope Use(KernelPath path) => Setting.Open((int)Checked(path));
 
     /// <summary>Parses a path name as accepted by <see cref="EnvironmentVariable"/> (case-insensitive).</summary>
     public static bool TryParse(string? text, out KernelPath path)
@@ -83,15 +84,7 @@ public static class KernelDispatch
         return requested;
     }
 
-    private sealed class Scope(KernelPath previous) : IDisposable
-    {
-        private bool _disposed;
-
-        public void Dispose()
-        {
-            if (_disposed) return;
-            _disposed = true;
-            Force(previous);
-        }
-    }
+    private static KernelPath Checked(KernelPath path) => IsSupported(path)
+        ? path
+        : throw new PlatformNotSupportedException($"Kernel path {path} is not supported on this processor (best is {Best}).");
 }

@@ -23,7 +23,7 @@ internal static class DdnnCli
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var threads = KernelParallelism.MaxThreads;
+        var threads = KernelParallelism.DefaultMaxThreads;
         try
         {
             // DDNN_DEBUG is read from a fixed empty environment, so a developer's shell cannot add stack traces.
@@ -32,8 +32,8 @@ internal static class DdnnCli
         }
         finally
         {
-            // --threads sets a process-wide value; put it back for the next test.
-            KernelParallelism.MaxThreads = threads;
+            // --threads sets the process-wide default (as in the real CLI); put it back for the next test.
+            KernelParallelism.DefaultMaxThreads = threads;
         }
     }
 

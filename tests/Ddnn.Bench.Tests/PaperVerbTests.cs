@@ -2,6 +2,7 @@ using Ddnn.Training.Reporting;
 using Ddnn.TestSupport;
 namespace Ddnn.Bench.Tests;
 
+[Collection(CliStateCollection.Name)]
 public class PaperVerbTests
 {
     // The smallest run of every study: a few seconds on two cores.

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 namespace Ddnn.Bench.Tests;
 
 /// <summary><c>train</c> on a tiny synthetic run, then <c>eval</c>, <c>sweep</c>, <c>calibrate</c>, <c>export</c> and <c>infer</c> on its files.</summary>
+[Collection(CliStateCollection.Name)]
 public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
 {
     private static readonly string[] RunFiles = ["model.ddnn", "config.json", "checkpoint.ckpt", "train.log", "metrics.json"];

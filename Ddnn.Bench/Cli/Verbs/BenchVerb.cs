@@ -104,7 +104,8 @@ public sealed class BenchVerb : ICliVerb
     {
         var logger = context.Verbose ? (BenchmarkDotNet.Loggers.ILogger)BenchmarkDotNet.Loggers.ConsoleLogger.Default : new ProgressLogger(context.Out);
         var config = BenchmarkRunnerSettings.Create(quick, logger);
-        var threads = KernelParallelism.MaxThreads;
+        // The in-process benchmarks set the process-wide default in their setup; put the --threads value back.
+        var threads = KernelParallelism.DefaultMaxThreads;
         try
         {
             var measurements = new List<Measurement>();
@@ -123,7 +124,7 @@ public sealed class BenchVerb : ICliVerb
         }
         finally
         {
-            KernelParallelism.MaxThreads = threads;
+            KernelParallelism.DefaultMaxThreads = threads;
         }
     }
 }

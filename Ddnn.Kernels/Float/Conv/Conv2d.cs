@@ -47,7 +47,7 @@ public static unsafe class Conv2d
         {
             if (TransposedShape(s) is { } transposed)
             {
-                var flipped = Scratch.Floats(ref _flippedWeightSlot, s.WeightLength);
+                var flipped = Scratch.Get(ref _flippedWeightSlot, s.WeightLength);
                 FlipTranspose(s, pw, flipped);
                 ForwardBatch(transposed, path, pdy, flipped, null, pdx);
             }
@@ -86,13 +86,8 @@ public static unsafe class Conv2d
             else
             {
                 var length = s.WeightLength;
-                var partials = Scratch.Floats(ref _partialSlot, parts * length);
-                var shape = s;
-                var per = (s.Batch + parts - 1) / parts;
-                nint xs = (nint)px, dys = (nint)pdy, ps = (nint)partials;
-                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-                    WeightGradientImages(shape, path, (float*)xs, (float*)dys, (float*)ps + part * length, false,
-                        part * per, Math.Min(shape.Batch, (part + 1) * per)));
+                var partials = Scratch.Get(ref _partialSlot, parts * length);
+                WeightGradientInParts(s, path, px, pdy, partials, parts);
                 for (long i = 0; i < length; i++)
                 {
                     var total = accumulate ? pdw[i] : 0f;
@@ -111,6 +106,17 @@ public static unsafe class Conv2d
         }
     }
 
+    // The closures of the parallel branches live in their own methods, so one thread allocates nothing.
+    private static void WeightGradientInParts(Conv2dShape shape, KernelPath path, float* px, float* pdy, float* partials, int parts)
+    {
+        var length = shape.WeightLength;
+        var per = (shape.Batch + parts - 1) / parts;
+        nint xs = (nint)px, dys = (nint)pdy, ps = (nint)partials;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            WeightGradientImages(shape, path, (float*)xs, (float*)dys, (float*)ps + part * length, false,
+                part * per, Math.Min(shape.Batch, (part + 1) * per)));
+    }
+
     /// <summary>Forward over the whole batch: one part per thread for large problems, else on the calling thread.</summary>
     private static void ForwardBatch(in Conv2dShape s, KernelPath path, float* px, float* pw, float* pb, float* py)
     {
@@ -121,8 +127,13 @@ public static unsafe class Conv2d
             ForwardImages(s, path, px, pw, pb, py, packedW, 0, s.Batch);
             return;
         }
-        var shape = s;
-        var per = (s.Batch + parts - 1) / parts;
+        ForwardInParts(s, path, px, pw, pb, py, packedW, parts);
+    }
+
+    private static void ForwardInParts(Conv2dShape shape, KernelPath path, float* px, float* pw, float* pb, float* py,
+        float* packedW, int parts)
+    {
+        var per = (shape.Batch + parts - 1) / parts;
         nint x = (nint)px, w = (nint)pw, b = (nint)pb, y = (nint)py, packed = (nint)packedW;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
             ForwardImages(shape, path, (float*)x, (float*)w, (float*)b, (float*)y, (float*)packed,
@@ -139,8 +150,8 @@ public static unsafe class Conv2d
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels * chunk);
-        var product = Scratch.Floats(ref _productSlot, outImage * chunk);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels * chunk);
+        var product = Scratch.Get(ref _productSlot, outImage * chunk);
         for (var n0 = first; n0 < end; n0 += chunk)
         {
             var count = Math.Min(chunk, end - n0);
@@ -175,8 +186,8 @@ public static unsafe class Conv2d
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels * chunk);
-        var gathered = Scratch.Floats(ref _productSlot, outImage * chunk);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels * chunk);
+        var gathered = Scratch.Get(ref _productSlot, outImage * chunk);
         for (var n0 = first; n0 < end; n0 += chunk)
         {
             var count = Math.Min(chunk, end - n0);
@@ -201,7 +212,7 @@ public static unsafe class Conv2d
     {
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
-        var col = Scratch.Floats(ref _colSlot, (long)patch * pixels);
+        var col = Scratch.Get(ref _colSlot, (long)patch * pixels);
         for (var n = 0; n < s.Batch; n++)
         {
             var image = pdx + n * inImage;
@@ -241,7 +252,7 @@ public static unsafe class Conv2d
     private static float* PackWeight(KernelPath path, float* weight, int m, int k)
     {
         if (!GemmCore.CanPrepackA(path, k)) return null;
-        var packed = Scratch.Floats(ref _packedWeightSlot, GemmPacked.PackedALength(m, k));
+        var packed = Scratch.Get(ref _packedWeightSlot, GemmPacked.PackedALength(m, k));
         GemmPacked.PackWholeA(false, weight, k, m, k, packed);
         return packed;
     }

@@ -48,7 +48,7 @@ internal static unsafe class Im2Col
         var ph = h + 2 * s.PadH;
         pw = w + 2 * s.PadW;
         planeSize = (long)ph * pw;
-        var padded = Scratch.Floats(ref _paddedSlot, planeSize * s.InChannels);
+        var padded = Scratch.Get(ref _paddedSlot, planeSize * s.InChannels);
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = padded + c * planeSize;

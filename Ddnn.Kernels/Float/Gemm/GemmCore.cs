@@ -22,7 +22,13 @@ internal static unsafe class GemmCore
             Single(path, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
             return;
         }
+        MultiplyInParts(path, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, parts);
+    }
 
+    // Apart from Multiply so that its closure is allocated only when the work is split (one thread allocates nothing).
+    private static void MultiplyInParts(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, int parts)
+    {
         var splitRows = m >= n;
         var unit = splitRows ? 4 : 24; // whole micro-tiles per part on every path
         var total = splitRows ? m : n;

@@ -32,8 +32,8 @@ internal static unsafe class GemmPacked
         if (prepackedA != null && (mr != SharedMr || k > KC))
             throw new InvalidOperationException($"pre-packed A needs Mr = {SharedMr} and k <= {KC}.");
         var kcMax = Math.Min(KC, k);
-        var packA = prepackedA != null ? null : Scratch.Floats(ref _packASlot, (long)RoundUp(Math.Min(MC, m), mr) * kcMax);
-        var packB = Scratch.Floats(ref _packBSlot, (long)RoundUp(Math.Min(NC, n), nr) * kcMax);
+        var packA = prepackedA != null ? null : Scratch.Get(ref _packASlot, (long)RoundUp(Math.Min(MC, m), mr) * kcMax);
+        var packB = Scratch.Get(ref _packBSlot, (long)RoundUp(Math.Min(NC, n), nr) * kcMax);
         var tile = stackalloc float[TKernel.Mr * TKernel.Nr];
 
         for (var jc = 0; jc < n; jc += NC)

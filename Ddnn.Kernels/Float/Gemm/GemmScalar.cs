@@ -11,7 +11,7 @@ internal static unsafe class GemmScalar
     public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
-        var row = Scratch.Floats(ref _rowSlot, n);
+        var row = Scratch.Get(ref _rowSlot, n);
         for (var i = 0; i < m; i++)
         {
             new Span<float>(row, n).Clear();

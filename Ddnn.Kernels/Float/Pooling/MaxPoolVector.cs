@@ -24,7 +24,7 @@ internal static unsafe class MaxPoolVector
         // Widest read: the last chunk's window start plus a two-vector load for stride 2.
         var stride = Math.Max(w + 2 * pad, st * chunks * lanes + k) + 2 * lanes;
         var rows = h + 2 * pad;
-        var padded = Scratch.Floats(ref _paddedSlot, (long)rows * stride);
+        var padded = Scratch.Get(ref _paddedSlot, (long)rows * stride);
         new Span<float>(padded, rows * stride).Fill(float.NegativeInfinity);
 
         for (var plane = 0; plane < s.Planes; plane++)

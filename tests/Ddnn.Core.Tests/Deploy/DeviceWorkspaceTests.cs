@@ -7,7 +7,6 @@ using Ddnn.Kernels.Binary;
 namespace Ddnn.Core.Tests.Deploy;
 
 /// <summary>Device partitions run through explicit workspaces: same bits as the graph, no allocation, no sharing.</summary>
-[Collection(KernelPathCollection.Name)]
 public class DeviceWorkspaceTests
 {
     private const int Samples = 12;

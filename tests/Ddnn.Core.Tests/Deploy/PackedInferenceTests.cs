@@ -8,7 +8,6 @@ using Ddnn.Kernels.Binary;
 namespace Ddnn.Core.Tests.Deploy;
 
 /// <summary>Packed partitions against the training graph in eval mode, sample by sample, on every kernel path.</summary>
-[Collection(KernelPathCollection.Name)]
 public class PackedInferenceTests
 {
     private const int Samples = 24;

@@ -8,7 +8,6 @@ namespace Ddnn.Core.Tests.Golden;
 /// Every ops.json case run through the autograd ops (forward and backward) within the README tolerances,
 /// on every kernel path this processor supports.
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public class GoldenOpsTests
 {
 

@@ -39,8 +39,63 @@ public class KernelDispatchTests
     public void RejectsUnknownPathNames(string? text) => Assert.False(KernelDispatch.TryParse(text, out _));
 
     [Fact]
-    public void ParallelismRejectsZeroThreads() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => KernelParallelism.MaxThreads = 0);
+    public void ParallelismRejectsZeroThreads()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelParallelism.Use(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelParallelism.DefaultMaxThreads = 0);
+    }
+
+    [Fact]
+    public void UnsupportedPathsAreRefusedBeforeAnythingChanges()
+    {
+        var before = KernelDispatch.DefaultPath;
+        Assert.Throws<PlatformNotSupportedException>(() => KernelDispatch.Use((KernelPath)99));
+        Assert.Throws<PlatformNotSupportedException>(() => KernelDispatch.DefaultPath = (KernelPath)99);
+        Assert.Equal(before, KernelDispatch.DefaultPath);
+    }
+
+    [Fact]
+    public void NestedScopesRestoreInnermostFirst()
+    {
+        using (KernelParallelism.Use(3))
+        {
+            using (KernelParallelism.Use(1))
+                Assert.Equal(1, KernelParallelism.MaxThreads);
+            Assert.Equal(3, KernelParallelism.MaxThreads);
+        }
+    }
+
+    [Fact]
+    public void ScopesFlowIntoTheParallelWorkThatAKernelStarts()
+    {
+        var seen = new (KernelPath Path, int Threads)[256];
+        using (KernelDispatch.Use(KernelPath.Scalar))
+        using (KernelParallelism.Use(7))
+            Parallel.For(0, seen.Length, i => seen[i] = (KernelDispatch.Active, KernelParallelism.MaxThreads));
+        Assert.All(seen, s => Assert.Equal((KernelPath.Scalar, 7), s));
+    }
+
+    [Fact]
+    public async Task ConcurrentScopesDoNotSeeEachOther()
+    {
+        // Both flows hold their scope open at the same moment; each must still read its own values.
+        using var bothOpen = new Barrier(2);
+        (KernelPath, int) Run(KernelPath path, int threads)
+        {
+            using (KernelDispatch.Use(path))
+            using (KernelParallelism.Use(threads))
+            {
+                Assert.True(bothOpen.SignalAndWait(TimeSpan.FromSeconds(30)), "the other flow never opened its scope");
+                var seen = (KernelDispatch.Active, KernelParallelism.MaxThreads);
+                Assert.True(bothOpen.SignalAndWait(TimeSpan.FromSeconds(30)), "the other flow never read its scope");
+                return seen;
+            }
+        }
+        var first = Task.Factory.StartNew(() => Run(KernelPath.Scalar, 2), TaskCreationOptions.LongRunning);
+        var second = Task.Factory.StartNew(() => Run(KernelDispatch.Best, 5), TaskCreationOptions.LongRunning);
+        Assert.Equal((KernelPath.Scalar, 2), await first);
+        Assert.Equal((KernelDispatch.Best, 5), await second);
+    }
 
     [Fact]
     public void GoldenFixturesAreCopiedNextToTheTests()

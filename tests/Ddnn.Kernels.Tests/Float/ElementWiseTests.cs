@@ -3,7 +3,6 @@ using Ddnn.TestSupport;
 
 namespace Ddnn.Kernels.Tests.Float;
 
-[Collection(KernelStateCollection.Name)]
 public class ElementWiseTests
 {
     private delegate void Unary(float[] x, float[] dst);

@@ -4,7 +4,6 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Ddnn.Kernels.Tests.Float;
 
-[Collection(KernelStateCollection.Name)]
 public class GemmTests
 {
     private static readonly int[] Sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 33, 40];

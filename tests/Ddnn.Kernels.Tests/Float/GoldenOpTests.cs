@@ -4,7 +4,6 @@ using Ddnn.TestSupport;
 namespace Ddnn.Kernels.Tests.Float;
 
 /// <summary>The float kernels against the libtorch float64 golden cases, on every supported kernel path.</summary>
-[Collection(KernelStateCollection.Name)]
 public class GoldenOpTests
 {
     public static TheoryData<KernelPath> Paths()

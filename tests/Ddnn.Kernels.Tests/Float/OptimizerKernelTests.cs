@@ -3,7 +3,6 @@ using Ddnn.TestSupport;
 
 namespace Ddnn.Kernels.Tests.Float;
 
-[Collection(KernelStateCollection.Name)]
 public class OptimizerKernelTests
 {
     public static TheoryData<KernelPath> Paths() => TestData.AllPaths();

@@ -43,10 +43,8 @@ internal static class TestData
     /// <summary>Runs <paramref name="action"/> on <paramref name="path"/> with <paramref name="threads"/> kernel threads.</summary>
     public static T On<T>(KernelPath path, int threads, Func<T> action)
     {
-        var previousThreads = KernelParallelism.MaxThreads;
-        using var _ = KernelDispatch.Use(path);
-        KernelParallelism.MaxThreads = threads;
-        try { return action(); }
-        finally { KernelParallelism.MaxThreads = previousThreads; }
+        using var onPath = KernelDispatch.Use(path);
+        using var withThreads = KernelParallelism.Use(threads);
+        return action();
     }
 }

@@ -26,20 +26,13 @@ public class SyntheticSceneGeneratorTests
     [Fact]
     public void Output_does_not_depend_on_thread_count_or_other_split_sizes()
     {
-        int saved = KernelParallelism.MaxThreads;
-        try
-        {
-            KernelParallelism.MaxThreads = 1;
-            var single = SyntheticSceneGenerator.Generate(Small);
-            KernelParallelism.MaxThreads = 3;
-            var multi = SyntheticSceneGenerator.Generate(Small with { TrainCount = 10 });
-            Assert.Equal(Hash(single.Test), Hash(multi.Test));
-            Assert.Equal(Hash(single.Train.Slice(0, 10)), Hash(multi.Train));
-        }
-        finally
-        {
-            KernelParallelism.MaxThreads = saved;
-        }
+        DataSplits single, multi;
+        using (KernelParallelism.Use(1))
+            single = SyntheticSceneGenerator.Generate(Small);
+        using (KernelParallelism.Use(3))
+            multi = SyntheticSceneGenerator.Generate(Small with { TrainCount = 10 });
+        Assert.Equal(Hash(single.Test), Hash(multi.Test));
+        Assert.Equal(Hash(single.Train.Slice(0, 10)), Hash(multi.Train));
     }
 
     [Fact]

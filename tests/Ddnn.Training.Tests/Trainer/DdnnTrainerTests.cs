@@ -94,21 +94,13 @@ public class DdnnTrainerTests
     [Fact]
     public void Thread_count_is_recorded_and_results_are_stable_for_each_count()
     {
-        var saved = KernelParallelism.MaxThreads;
-        try
-        {
-            KernelParallelism.MaxThreads = 2;
-            var a = NewTrainer(1);
-            a.Run();
-            var b = NewTrainer(1);
-            b.Run();
-            Assert.Equal(TinyRuns.State(a.Model), TinyRuns.State(b.Model));
-            Assert.Equal(2, a.Checkpoint().Threads);
-        }
-        finally
-        {
-            KernelParallelism.MaxThreads = saved;
-        }
+        using var twoThreads = KernelParallelism.Use(2);
+        var a = NewTrainer(1);
+        a.Run();
+        var b = NewTrainer(1);
+        b.Run();
+        Assert.Equal(TinyRuns.State(a.Model), TinyRuns.State(b.Model));
+        Assert.Equal(2, a.Checkpoint().Threads);
     }
 
     [Fact]

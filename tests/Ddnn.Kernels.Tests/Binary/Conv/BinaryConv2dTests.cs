@@ -120,29 +120,21 @@ public class BinaryConv2dTests
         var packed = new ulong[g.PackedInputLength];
         var acc = new int[g.OutputLength];
         var bits = new ulong[g.OutputLength / 64];
-        var threads = KernelParallelism.MaxThreads;
-        KernelParallelism.MaxThreads = 1;
-        try
-        {
-            foreach (var path in KernelDispatch.Supported)
-                using (KernelDispatch.Use(path))
+        using var oneThread = KernelParallelism.Use(1);
+        foreach (var path in KernelDispatch.Supported)
+            using (KernelDispatch.Use(path))
+            {
+                void Layer()
                 {
-                    void Layer()
-                    {
-                        BitPacking.PackNchw(input, 1, 64, 12, 12, packed);
-                        BinaryConv2d.Forward(packed, prepared, g, acc);
-                        BinaryConv2d.Forward(packed, packedWeights, g, acc);
-                        SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
-                    }
-                    Layer();
-                    var before = GC.GetAllocatedBytesForCurrentThread();
-                    Layer();
-                    Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+                    BitPacking.PackNchw(input, 1, 64, 12, 12, packed);
+                    BinaryConv2d.Forward(packed, prepared, g, acc);
+                    BinaryConv2d.Forward(packed, packedWeights, g, acc);
+                    SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
                 }
-        }
-        finally
-        {
-            KernelParallelism.MaxThreads = threads;
-        }
+                Layer();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                Layer();
+                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
     }
 }

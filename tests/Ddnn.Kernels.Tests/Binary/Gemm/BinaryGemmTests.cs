@@ -37,7 +37,7 @@ public class BinaryGemmTests
     [MemberData(nameof(BinaryDotTests.Paths), MemberType = typeof(BinaryDotTests))]
     public void LargeProblemSplitAcrossThreadsEqualsOneDotAtATime(KernelPath path)
     {
-        // Large enough to be split over KernelParallelism.MaxThreads (left untouched: other tests share it).
+        // Large enough to be split over four threads.
         var random = new Random(22);
         const int m = 37, n = 301, bits = 4096 + 17;
         var words = BitPacking.WordsFor(bits);
@@ -47,6 +47,7 @@ public class BinaryGemmTests
         BitPacking.PackRows(BinaryReference.RandomFloats(random, n * bits), n, bits, pb);
         var actual = new int[m * n];
         using (KernelDispatch.Use(path))
+        using (KernelParallelism.Use(4))
             BinaryGemm.Multiply(pa, m, pb, n, bits, actual);
         using (KernelDispatch.Use(KernelPath.Scalar))
             for (var i = 0; i < m; i++)
