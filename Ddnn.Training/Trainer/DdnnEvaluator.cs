@@ -30,7 +30,7 @@ public sealed class DdnnEvaluator
         BatchSize = batchSize;
     }
 
-    /// <summary>Samples per forward pass; bounds the memory of one pass, not the results.</summary>
+    /// <summary>Samples per forward pass, which sets the memory one pass needs.</summary>
     public int BatchSize { get; }
 
     /// <summary>Scores every sample of <paramref name="data"/>; <paramref name="absentDevice"/> ≥ 0 masks that device out for every sample.</summary>
