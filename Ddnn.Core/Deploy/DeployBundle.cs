@@ -14,6 +14,7 @@ public sealed class DeployBundle
         _source = source;
     }
 
+    /// <summary>The model configuration stored in the file; every partition was exported from a model of it.</summary>
     public DdnnConfig Config { get; }
 
     /// <summary>The partitions present, in file order.</summary>
@@ -27,10 +28,13 @@ public sealed class DeployBundle
     /// <summary>A device partition, or null when the file does not hold it.</summary>
     public DevicePartition? Device(int index) => _parts.GetValueOrDefault(new PartitionId(PartitionKind.Device, index)) as DevicePartition;
 
+    /// <summary>The local aggregator partition, or null when the file does not hold it.</summary>
     public LocalPartition? Local => _parts.GetValueOrDefault(new PartitionId(PartitionKind.Local)) as LocalPartition;
 
+    /// <summary>Edge <paramref name="index"/>'s partition, or null when the file does not hold it.</summary>
     public FusionPartition? Edge(int index) => _parts.GetValueOrDefault(new PartitionId(PartitionKind.Edge, index)) as FusionPartition;
 
+    /// <summary>The cloud partition, or null when the file does not hold it.</summary>
     public FusionPartition? Cloud => _parts.GetValueOrDefault(new PartitionId(PartitionKind.Cloud)) as FusionPartition;
 
     /// <summary>Merges the partitions of another file of the same configuration (e.g. one file per partition).</summary>

@@ -38,13 +38,18 @@ public sealed class DeployedModel
         ExitNames = names;
     }
 
+    /// <summary>The configuration the partitions were exported from.</summary>
     public DdnnConfig Config { get; }
+    /// <summary>One partition per end device, in device order (length <see cref="DdnnConfig.Devices"/>).</summary>
     public DevicePartition[] Devices { get; }
+    /// <summary>The local aggregator, or null when the model has no local exit.</summary>
     public LocalPartition? Local { get; }
 
     /// <summary>How devices send class scores to the local aggregator (float32 without a local exit).</summary>
     public ScoreEncoding Scores => Local?.Scores ?? ScoreEncoding.Float32;
+    /// <summary>One partition per edge node, in edge order (empty without edges).</summary>
     public FusionPartition[] Edges { get; }
+    /// <summary>The cloud partition, whose exit is the last in the cascade.</summary>
     public FusionPartition Cloud { get; }
 
     /// <summary>Exit names in the order of <see cref="DdnnModel.ExitNames"/>.</summary>

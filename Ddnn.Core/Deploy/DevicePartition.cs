@@ -42,7 +42,9 @@ public sealed class DevicePartition
     /// <summary>Device index in the model.</summary>
     public int Index { get; }
 
+    /// <summary>The device's conv-pool-sign blocks in run order; the first reads the float sensor input.</summary>
     public PackedConvBlock[] Blocks { get; }
+    /// <summary>The device exit, reading the last block's packed feature map.</summary>
     public PackedExit Exit { get; }
 
     /// <summary>How this device's exit logits travel as uint8 scores (derived from <see cref="Exit"/>).</summary>

@@ -59,6 +59,7 @@ public sealed class FusionPartition
     /// <summary>"edge{e}" or "cloud".</summary>
     public string Name { get; }
 
+    /// <summary>How the input maps are fused before the blocks (max, average or concatenation).</summary>
     public Aggregation Aggregator { get; }
 
     /// <summary>Channels of each input map, input 0 first.</summary>
@@ -70,7 +71,9 @@ public sealed class FusionPartition
     /// <summary>Width of every input map.</summary>
     public int Width { get; }
 
+    /// <summary>The blocks run on the fused map, in order (may be empty: the exit then reads the fused map).</summary>
     public PackedConvBlock[] Blocks { get; }
+    /// <summary>This tier's exit, reading the last block's map (or the fused map without blocks).</summary>
     public PackedExit Exit { get; }
 
     /// <summary>Channels after fusion.</summary>

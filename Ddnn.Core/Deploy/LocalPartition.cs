@@ -41,8 +41,11 @@ public sealed class LocalPartition
         _concat = new float[devices * classes];
     }
 
+    /// <summary>How the device logits are fused: MP (max), AP (mean over present devices) or CC (concatenation into <see cref="Exit"/>).</summary>
     public Aggregation Aggregator { get; }
+    /// <summary>Number of end devices whose logits arrive here.</summary>
     public int Devices { get; }
+    /// <summary>Number of classes of every device exit and of the local exit.</summary>
     public int Classes { get; }
 
     /// <summary>How devices send their class scores to this aggregator, chosen at export for the whole model.</summary>

@@ -71,7 +71,9 @@ public sealed class PackedConvBlock
         }
     }
 
+    /// <summary>Input channels (float planes, or bits per pixel of a packed input).</summary>
     public int InChannels { get; }
+    /// <summary>Conv filters, i.e. bits per pixel of the packed output.</summary>
     public int OutChannels { get; }
 
     /// <summary>Input height.</summary>
@@ -80,8 +82,11 @@ public sealed class PackedConvBlock
     /// <summary>Input width.</summary>
     public int Width { get; }
 
+    /// <summary>The max-pool window applied after the conv.</summary>
     public PoolSpec Pool { get; }
+    /// <summary>Output height after the conv (same size) and the pool.</summary>
     public int OutHeight { get; }
+    /// <summary>Output width after the conv (same size) and the pool.</summary>
     public int OutWidth { get; }
 
     /// <summary>True when the block reads float NCHW input (bias and float thresholds); false for packed ±1 input.</summary>

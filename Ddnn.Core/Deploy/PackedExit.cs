@@ -59,14 +59,19 @@ public sealed class PackedExit
         }
     }
 
+    /// <summary>Channels of the input map (bits per packed pixel).</summary>
     public int Channels { get; }
+    /// <summary>Height of the input map (1 for a vector input).</summary>
     public int Height { get; }
+    /// <summary>Width of the input map (1 for a vector input).</summary>
     public int Width { get; }
+    /// <summary>Number of output logits, one per class (at least 2).</summary>
     public int Classes { get; }
 
     /// <summary>Packed ±1 weights <c>(Classes, Height, Width, WordsFor(Channels))</c>.</summary>
     public ulong[] Weights { get; }
 
+    /// <summary>Float bias per class, added to the integer accumulator before the batch norm.</summary>
     public float[] Bias { get; }
 
     /// <summary>The eval batch norm per class.</summary>

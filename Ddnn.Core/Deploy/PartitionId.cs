@@ -3,9 +3,13 @@ namespace Ddnn.Core.Deploy;
 /// <summary>The tier a partition runs on.</summary>
 public enum PartitionKind : uint
 {
+    /// <summary>An end device: the first blocks on the sensor input and the device exit.</summary>
     Device = 2,
+    /// <summary>The local aggregator that fuses the device exits' class scores.</summary>
     Local = 3,
+    /// <summary>An edge node that fuses the feature maps of its devices.</summary>
     Edge = 4,
+    /// <summary>The cloud, which fuses the feature maps of every device (or every edge) and gives the last exit.</summary>
     Cloud = 5,
 }
 

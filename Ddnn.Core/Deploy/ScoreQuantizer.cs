@@ -55,6 +55,7 @@ public sealed class ScoreQuantizer
     /// <summary>Largest logit of each class.</summary>
     public ReadOnlySpan<float> Upper => _upper;
 
+    /// <summary>Number of classes, i.e. bytes per uint8 score message body.</summary>
     public int Classes => _lower.Length;
 
     /// <summary>Largest difference between a logit in range and its decoded value, over all classes.</summary>

@@ -21,7 +21,9 @@ public sealed class WireLedger
         RequestMessageBytes = WireMessage.RequestBytes(config.Devices);
     }
 
+    /// <summary>The model whose message sizes these are.</summary>
     public DdnnConfig Config { get; }
+    /// <summary>How devices send class scores to the local aggregator (float32 or uint8).</summary>
     public ScoreEncoding Scores { get; }
 
     /// <summary>Device → local aggregator, every sample (0 without a local exit).</summary>

@@ -45,7 +45,7 @@ public static class WireMessage
     /// <summary>Exact size of a cloud request for <paramref name="devices"/> devices.</summary>
     public static int RequestBytes(int devices) => HeaderBytes + (devices + 7) / 8;
 
-    /// <summary>Reads and checks the header; the message must be <paramref name="expectedLength"/> bytes of <paramref name="kind"/>.</summary>
+    /// <summary>Reads and checks the header of <paramref name="message"/>: at least <see cref="HeaderBytes"/> long, of a known <see cref="WireMessageKind"/>.</summary>
     public static WireHeader ReadHeader(ReadOnlySpan<byte> message)
     {
         if (message.Length < HeaderBytes) throw new InvalidDataException($"message of {message.Length} bytes is shorter than the {HeaderBytes}-byte header.");

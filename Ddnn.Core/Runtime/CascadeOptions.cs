@@ -14,6 +14,7 @@ public sealed record CascadeOptions
     /// <summary>With edges: the edge level (mean softmax of the edges that answered) exits when its normalized entropy is below this.</summary>
     public double EdgeThreshold { get; init; } = 0.8;
 
+    /// <summary>Device → local aggregator (the device exit's class scores).</summary>
     public LinkSpec DeviceToLocal { get; init; } = LinkSpec.DefaultDeviceToLocal;
 
     /// <summary>Device → its edge (feature maps), models with edges.</summary>
@@ -26,10 +27,12 @@ public sealed record CascadeOptions
     public LinkSpec EdgeToCloud { get; init; } = LinkSpec.DefaultEdgeToCloud;
     /// <summary>Device → cloud (feature maps), models without edges.</summary>
     public LinkSpec DeviceToCloud { get; init; } = LinkSpec.DefaultDeviceToCloud;
+    /// <summary>Local aggregator ↔ cloud: the cloud request out and the cloud's answer back.</summary>
     public LinkSpec LocalToCloud { get; init; } = LinkSpec.DefaultLocalToCloud;
 
     /// <summary>Seed of the message-loss draws.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>Scripted device and cloud failures by sample (none by default).</summary>
     public FaultScript Faults { get; init; } = FaultScript.None;
 }

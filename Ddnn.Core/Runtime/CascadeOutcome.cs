@@ -25,7 +25,9 @@ public enum ExitTier
 /// <summary>The result of one sample through the cascade runtime.</summary>
 public sealed record CascadeOutcome
 {
+    /// <summary>The sample number passed to <see cref="CascadeRuntime.Run"/>.</summary>
     public required long Sample { get; init; }
+    /// <summary>The tier whose exit gave <see cref="Prediction"/>.</summary>
     public required ExitTier Tier { get; init; }
 
     /// <summary>The predicted class, or −1 when <see cref="Tier"/> is <see cref="ExitTier.None"/>.</summary>
@@ -39,10 +41,12 @@ public sealed record CascadeOutcome
 
     /// <summary>Local exit prediction and normalized entropy (−1 and NaN when no device reached the aggregator).</summary>
     public required int LocalPrediction { get; init; }
+    /// <summary>Normalized entropy in [0, 1] of the local exit's softmax (NaN when no device reached the aggregator).</summary>
     public required float LocalEntropy { get; init; }
 
     /// <summary>Edge-level prediction and normalized entropy (−1 and NaN without edges or when no edge answered).</summary>
     public int EdgePrediction { get; init; } = -1;
+    /// <summary>Normalized entropy in [0, 1] of the edge level's mean softmax (NaN without edges or when no edge answered).</summary>
     public float EdgeEntropy { get; init; } = float.NaN;
 
     /// <summary>Edges whose scores reached the local aggregator in time (empty without edges).</summary>
@@ -64,5 +68,6 @@ public sealed record CascadeOutcome
 
     /// <summary>Edge scores to the aggregator and edge feature maps to the cloud.</summary>
     public long EdgeBytes { get; init; }
+    /// <summary>Cloud request and cloud answer between the local aggregator and the cloud (0 when the sample exits at the local or edge level).</summary>
     public required long LocalToCloudBytes { get; init; }
 }

@@ -91,6 +91,7 @@ public sealed class CascadeRuntime
         _state = new SampleState(d, model.Edges.Length);
     }
 
+    /// <summary>The exit thresholds, links, seed and faults this runtime simulates.</summary>
     public CascadeOptions Options { get; }
 
     /// <summary>How devices send their class scores here: <see cref="CascadeOptions.Scores"/>, else the model's choice.</summary>

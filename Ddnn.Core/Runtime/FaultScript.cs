@@ -40,12 +40,14 @@ public sealed class FaultScript
         return this;
     }
 
+    /// <summary>True when a <see cref="DeviceDown"/> range covers <paramref name="sample"/> for <paramref name="device"/>.</summary>
     public bool IsDeviceDown(int device, long sample)
     {
         foreach (var f in _down) if (f.Device == device && sample >= f.From && sample <= f.To) return true;
         return false;
     }
 
+    /// <summary>Extra delay in milliseconds of <paramref name="device"/>'s messages for <paramref name="sample"/>: the sum of the <see cref="DeviceDelay"/> ranges covering it.</summary>
     public double DeviceDelayMs(int device, long sample)
     {
         var total = 0.0;
@@ -53,6 +55,7 @@ public sealed class FaultScript
         return total;
     }
 
+    /// <summary>True when a <see cref="CloudDown"/> range covers <paramref name="sample"/>.</summary>
     public bool IsCloudDown(long sample)
     {
         foreach (var f in _cloudDown) if (sample >= f.From && sample <= f.To) return true;

@@ -20,7 +20,9 @@ public sealed record LinkSpec
         TimeoutMs = timeoutMs;
     }
 
+    /// <summary>Fixed delay of every message, in milliseconds.</summary>
     public double LatencyMs { get; }
+    /// <summary>Bandwidth in bytes per second; a message of n bytes adds n / bandwidth to its latency.</summary>
     public double BytesPerSecond { get; }
 
     /// <summary>Probability that a message is lost.</summary>

@@ -22,8 +22,11 @@ public static class PaperReference
 
     /// <summary>The paper's operating point: T = 0.8, 60.82% local exits, 97% overall, ~62 bytes per device.</summary>
     public const double OperatingThreshold = 0.8;
+    /// <summary>Fraction of samples that exit locally at the operating point.</summary>
     public const double OperatingLocalExit = 0.6082;
+    /// <summary>Overall cascade accuracy at the operating point.</summary>
     public const double OperatingAccuracy = 0.97;
+    /// <summary>Bytes each device sends per sample at the operating point (approximate).</summary>
     public const double OperatingBytes = 62;
 
     /// <summary>"Over 20x" less communication than raw offload.</summary>

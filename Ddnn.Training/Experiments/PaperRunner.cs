@@ -20,6 +20,11 @@ public sealed class PaperRunner
     private readonly List<PhaseTiming> _timings = [];
     private readonly Dictionary<(int Devices, int SeedIndex), string> _devicesModels = [];
 
+    /// <summary>Plans the models for <paramref name="data"/>, whose views must fit <see cref="PaperSettings.BaseConfig"/>.</summary>
+    /// <param name="data">Training, validation and test splits shared by every model.</param>
+    /// <param name="settings">Training settings and the base model every study varies.</param>
+    /// <param name="progress">Live progress in device-epochs over the whole plan; null for none.</param>
+    /// <param name="log">Receives one line per trained model (time, test accuracies, calibrated threshold); null for none.</param>
     public PaperRunner(DataSplits data, PaperSettings settings, ProgressReporter? progress = null, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -40,10 +45,15 @@ public sealed class PaperRunner
     /// <summary>Which study a planned model was added for (the base model serves several).</summary>
     public enum ModelGroup
     {
+        /// <summary>The base MP-CC model: threshold sweep and raw offload, and the reference point of the other studies.</summary>
         Base,
+        /// <summary>The base configuration trained with device dropout, for the missing-device study.</summary>
         DeviceDropout,
+        /// <summary>Another local/cloud aggregation scheme, for the aggregation-schemes study.</summary>
         Scheme,
+        /// <summary>Fewer devices (a subset of the cameras), for the number-of-devices study.</summary>
         Devices,
+        /// <summary>Another number of device filters, for the filters study.</summary>
         Filters,
     }
 

@@ -10,8 +10,11 @@ public sealed record PaperSettings
     /// <summary>The MP-CC model every study varies (devices, aggregators, filters); its input must match the data.</summary>
     public required DdnnConfig BaseConfig { get; init; }
 
+    /// <summary>Training epochs of every model.</summary>
     public int Epochs { get; init; } = 8;
+    /// <summary>Training mini-batch size of every model.</summary>
     public int BatchSize { get; init; } = 32;
+    /// <summary>Adam's initial learning rate for every model, before <see cref="Schedule"/>.</summary>
     public float LearningRate { get; init; } = 1e-3f;
 
     /// <summary>

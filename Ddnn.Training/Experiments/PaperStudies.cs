@@ -11,11 +11,17 @@ namespace Ddnn.Training.Experiments;
 /// </summary>
 public static partial class PaperStudies
 {
+    /// <summary>Folder id of the aggregation-schemes study (local/cloud aggregator pairs).</summary>
     public const string SchemesId = "aggregation-schemes";
+    /// <summary>Folder id of the local-exit threshold sweep of the base model.</summary>
     public const string SweepId = "threshold-sweep";
+    /// <summary>Folder id of the study of accuracy against the number of devices.</summary>
     public const string DevicesId = "number-of-devices";
+    /// <summary>Folder id of the study of accuracy with one device absent.</summary>
     public const string MissingId = "missing-device";
+    /// <summary>Folder id of the study of accuracy and bytes against the device filter count.</summary>
     public const string FiltersId = "filters";
+    /// <summary>Folder id of the comparison of DDNN traffic with offloading raw sensor input.</summary>
     public const string RawOffloadId = "raw-offload";
 
     /// <summary>Accuracy within this many points of cloud-only counts as "near-cloud".</summary>

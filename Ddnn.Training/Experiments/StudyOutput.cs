@@ -6,6 +6,7 @@ namespace Ddnn.Training.Experiments;
 /// <summary>A qualitative finding of the paper and whether this run reproduces it, with the numbers that decide it.</summary>
 public sealed record Finding(string Claim, bool Holds, string Evidence)
 {
+    /// <summary>The verdict, the claim and its evidence on one line, as printed on the console.</summary>
     public override string ToString() => $"{(Holds ? "HOLDS" : "DOES NOT HOLD")}: {Claim} ({Evidence})";
 }
 

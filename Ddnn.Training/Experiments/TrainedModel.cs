@@ -24,13 +24,21 @@ public sealed class TrainedModel
         Ledger = new CommunicationLedger(model.Config);
     }
 
+    /// <summary>The model's name in study tables and logs (e.g. "MP-CC", "f=2", "3 devices (cameras 0,4,5)").</summary>
     public string Name { get; }
+    /// <summary>The trained network whose exits were scored.</summary>
     public DdnnModel Model { get; }
+    /// <summary>The configuration the model was built from.</summary>
     public DdnnConfig Config => Model.Config;
+    /// <summary>The paper's per-device byte counts for this configuration.</summary>
     public CommunicationLedger Ledger { get; }
+    /// <summary>Every exit's predictions and entropies on the validation split (used to calibrate).</summary>
     public SplitScores Validation { get; }
+    /// <summary>Every exit's predictions and entropies on the test split (used to report).</summary>
     public SplitScores Test { get; }
+    /// <summary>The local-exit threshold chosen on validation and what it gives on test.</summary>
     public CalibratedPoint Calibrated { get; }
+    /// <summary>Wall-clock training time in seconds (0 for a model that was only evaluated).</summary>
     public double TrainSeconds { get; }
 
     /// <summary>Test accuracy of the local exit (NaN without one).</summary>

@@ -38,7 +38,7 @@ public sealed class ResultColumn
         ColumnAlignment alignment = ColumnAlignment.Right) =>
         new(header, ColumnKind.Number, format, unit, alignment);
 
-    /// <summary>Column name without the unit; <see cref="ResultTable.ColumnIndex"/> looks columns up by it.</summary>
+    /// <summary>Column name without the unit; <see cref="Label"/> adds the unit to it.</summary>
     public string Header { get; }
     /// <summary>Whether the cells are strings or numbers; rows are checked against it.</summary>
     public ColumnKind Kind { get; }

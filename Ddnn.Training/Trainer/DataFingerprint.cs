@@ -10,6 +10,7 @@ namespace Ddnn.Training.Trainer;
 /// </summary>
 public static class DataFingerprint
 {
+    /// <summary>The fingerprint of <paramref name="data"/>; equal strings mean (almost certainly) the same split.</summary>
     public static string Of(MultiViewDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -19,6 +19,7 @@ public sealed class DdnnEvaluator
     private readonly Tensor[] _exits;
     private readonly Graph _graph = new();
 
+    /// <summary>An evaluator for <paramref name="model"/> that runs <paramref name="batchSize"/> samples per forward pass.</summary>
     public DdnnEvaluator(DdnnModel model, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -29,6 +30,7 @@ public sealed class DdnnEvaluator
         BatchSize = batchSize;
     }
 
+    /// <summary>Samples per forward pass, which sets the memory one pass needs.</summary>
     public int BatchSize { get; }
 
     /// <summary>Scores every sample of <paramref name="data"/>; <paramref name="absentDevice"/> ≥ 0 masks that device out for every sample.</summary>

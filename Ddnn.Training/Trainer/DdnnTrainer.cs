@@ -72,9 +72,13 @@ public sealed class DdnnTrainer
         _forward = ForwardLoss;
     }
 
+    /// <summary>The network being trained, updated in place.</summary>
     public DdnnModel Model { get; }
+    /// <summary>The Adam optimizer over every parameter of <see cref="Model"/>; its moments go into checkpoints.</summary>
     public Adam Optimizer { get; }
+    /// <summary>The validated options of the run (a resumed run's with its new epoch total).</summary>
     public TrainingOptions Options { get; }
+    /// <summary>The order of exits in <see cref="EpochRecord.ExitLosses"/> and <see cref="EpochRecord.ValidationAccuracy"/>.</summary>
     public ExitLayout Layout => _loss.Layout;
 
     /// <summary>Epochs finished so far (including those restored from a checkpoint).</summary>
@@ -119,6 +123,7 @@ public sealed class DdnnTrainer
     /// </summary>
     /// <param name="progress">Live progress per epoch (samples/s, ETA, loss per exit); null for none.</param>
     /// <param name="log">Receives one summary line per epoch; null for none.</param>
+    /// <param name="cancellation">Checked between batches; throws <see cref="OperationCanceledException"/> and leaves the last checkpoint as it was.</param>
     public IReadOnlyList<EpochRecord> Run(ProgressReporter? progress = null, TextWriter? log = null, CancellationToken cancellation = default)
     {
         while (CompletedEpochs < Options.Epochs)

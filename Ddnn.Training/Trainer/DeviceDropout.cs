@@ -11,6 +11,7 @@ namespace Ddnn.Training.Trainer;
 /// </summary>
 public sealed class DeviceDropout
 {
+    /// <summary>Drops each device with <paramref name="probability"/> in [0, 1], draws derived from <paramref name="seed"/>.</summary>
     public DeviceDropout(double probability, ulong seed)
     {
         if (!(probability >= 0 && probability <= 1))
@@ -19,7 +20,9 @@ public sealed class DeviceDropout
         Seed = seed;
     }
 
+    /// <summary>The probability p that a device is dropped for one sample, in [0, 1].</summary>
     public double Probability { get; }
+    /// <summary>The seed every (epoch, batch) draw stream is derived from.</summary>
     public ulong Seed { get; }
 
     /// <summary>Fills <paramref name="mask"/> for batch <paramref name="batchIndex"/> of <paramref name="epoch"/>.</summary>

@@ -17,8 +17,16 @@ public sealed record CalibrationSummary(string Target, double[] Thresholds, doub
     double ValidationBytesPerDevice, double ValidationLocalExitFraction, bool TargetMet);
 
 /// <summary>The entropy cascade on the test split at the calibrated thresholds, with the traffic it causes.</summary>
+/// <param name="Levels">Names of the cascade levels in order: "local" (if any), the edge level (if any: "edge0", or "edge" for several edges), "cloud".</param>
+/// <param name="Thresholds">Normalized-entropy threshold of each level but the cloud, chosen on validation.</param>
 /// <param name="ExitFractions">Fraction of test samples leaving at each of <paramref name="Levels"/>.</param>
+/// <param name="Accuracy">Overall cascade accuracy on test against the global label.</param>
 /// <param name="LocalExitFraction">The paper's l (0 without a local exit).</param>
+/// <param name="BytesPerDevice">Average bytes one device sends per test sample at these thresholds (paper formula).</param>
+/// <param name="CloudOnlyBytesPerDevice">Bytes per device and sample when every sample goes to the cloud (l = 0).</param>
+/// <param name="RawOffloadBytesPerDevice">Bytes per device and sample to offload the raw input (8 bits per pixel and channel).</param>
+/// <param name="ReductionVersusRaw">Raw-offload bytes divided by <paramref name="BytesPerDevice"/>.</param>
+/// <param name="EdgesToCloudBytes">Average bytes all edges together send to the cloud per test sample (0 without edges).</param>
 public sealed record CascadeSummary(string[] Levels, double[] Thresholds, double[] ExitFractions, double Accuracy, double LocalExitFraction,
     double BytesPerDevice, double CloudOnlyBytesPerDevice, double RawOffloadBytesPerDevice, double ReductionVersusRaw, double EdgesToCloudBytes);
 
@@ -41,7 +49,14 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
     };
 
     /// <summary>Evaluates <paramref name="model"/>: calibrates on <paramref name="validation"/>, reports on <paramref name="test"/>.</summary>
+    /// <param name="model">The trained model, scored in evaluation mode.</param>
+    /// <param name="validation">Split the thresholds are calibrated on.</param>
+    /// <param name="test">Split the accuracies, cascade and device-absent figures are reported on.</param>
+    /// <param name="target">What the calibration optimizes (e.g. an accuracy or a byte budget).</param>
+    /// <param name="dataset">Name of the data set, recorded in the report.</param>
+    /// <param name="batchSize">Samples per forward pass of the evaluator.</param>
     /// <param name="log">Receives a line per stage (optional).</param>
+    /// <param name="cancellation">Checked between scoring passes.</param>
     public static EvaluationReport Evaluate(DdnnModel model, MultiViewDataset validation, MultiViewDataset test, CalibrationTarget target,
         string dataset, int batchSize = 256, TextWriter? log = null, CancellationToken cancellation = default)
     {
@@ -102,6 +117,7 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
             traffic.PerDevice, ledger.BytesPerDevice(0), traffic.RawOffloadPerDevice, traffic.ReductionVersusRaw, traffic.EdgesToCloud);
     }
 
+    /// <summary>The report as indented camelCase JSON (NaN and infinities as named literals).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>

@@ -8,6 +8,7 @@ namespace Ddnn.Training.Trainer;
 /// </summary>
 public sealed class ExitLayout
 {
+    /// <summary>The exit order of models built from <paramref name="config"/>.</summary>
     public ExitLayout(DdnnConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -23,11 +24,13 @@ public sealed class ExitLayout
         CloudIndex = names.Count - 1;
     }
 
+    /// <summary>The configuration whose exits are listed.</summary>
     public DdnnConfig Config { get; }
 
     /// <summary>Every exit's name in layout order.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>Total number of exits: devices, local (if any), edges and cloud.</summary>
     public int Count => Names.Count;
 
     /// <summary>Number of device exits (they come first).</summary>
@@ -39,6 +42,7 @@ public sealed class ExitLayout
     /// <summary>Index of edge 0 (equal to <see cref="CloudIndex"/> without edges).</summary>
     public int FirstEdgeIndex { get; }
 
+    /// <summary>Index of the cloud exit, always the last.</summary>
     public int CloudIndex { get; }
 
     /// <summary>The logits of every exit of <paramref name="outputs"/>, in layout order.</summary>

@@ -17,6 +17,7 @@ public sealed class JointLoss
     private readonly Tensor[] _exits;
     private int[] _labels = [];
 
+    /// <summary>The objective for models of <paramref name="config"/>, weighted by its exit weights.</summary>
     public JointLoss(DdnnConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);

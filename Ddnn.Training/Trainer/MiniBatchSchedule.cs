@@ -14,6 +14,9 @@ public sealed class MiniBatchSchedule
     private readonly int[] _order;
 
     /// <summary>A schedule over <paramref name="sampleCount"/> samples in batches of <paramref name="batchSize"/>.</summary>
+    /// <param name="sampleCount">Number of samples n; the schedule permutes 0..n-1.</param>
+    /// <param name="batchSize">Samples per batch, at least 1.</param>
+    /// <param name="seed">Seed the per-epoch shuffle streams are derived from.</param>
     /// <param name="dropLast">Skip the final batch when it is smaller than <paramref name="batchSize"/>.</param>
     public MiniBatchSchedule(int sampleCount, int batchSize, ulong seed, bool dropLast = false)
     {

@@ -10,6 +10,12 @@ namespace Ddnn.Training.Trainer;
 /// </summary>
 public sealed class SplitScores
 {
+    /// <summary>Gathers the scores of one split and builds its cascade levels; the arrays are kept, not copied.</summary>
+    /// <param name="layout">The exit order of the scored model.</param>
+    /// <param name="exits">Each exit's scores, in <paramref name="layout"/> order.</param>
+    /// <param name="edgeLevel">The edges' combined level; required exactly when the model has edges.</param>
+    /// <param name="labels">Global label of each sample (length N).</param>
+    /// <param name="viewLabels">Per-view labels (N, D), <see cref="MultiViewDataset.NotVisible"/> where the object is not visible.</param>
     public SplitScores(ExitLayout layout, IReadOnlyList<ExitScores> exits, ExitScores? edgeLevel, int[] labels, int[] viewLabels)
     {
         ArgumentNullException.ThrowIfNull(layout);
@@ -33,6 +39,7 @@ public sealed class SplitScores
         CascadeLevels = levels;
     }
 
+    /// <summary>The exit order of <see cref="Exits"/>.</summary>
     public ExitLayout Layout { get; }
 
     /// <summary>Each exit's scores, in <see cref="ExitLayout"/> order.</summary>
@@ -48,11 +55,13 @@ public sealed class SplitScores
     /// <summary>Local (if any), edge level (if any), cloud: the input of <see cref="ExitCascade.Run"/>.</summary>
     public IReadOnlyList<ExitScores> CascadeLevels { get; }
 
+    /// <summary>Global label of each sample (length N).</summary>
     public int[] Labels { get; }
 
     /// <summary>Per-view labels (N, D), <see cref="MultiViewDataset.NotVisible"/> where the object is not visible.</summary>
     public int[] ViewLabels { get; }
 
+    /// <summary>Number of samples N.</summary>
     public int Count => Labels.Length;
 
     /// <summary>Accuracy of every exit against the global label, in layout order.</summary>

@@ -37,11 +37,17 @@ public sealed class TrainingCheckpoint
     private FileSection[] Tensors { get; }
     private AdamSlot[] Adam { get; }
 
+    /// <summary>The configuration of the model being trained; a resumed run rebuilds the model from it.</summary>
     public DdnnConfig Config { get; }
+    /// <summary>The options the run was started (or last resumed) with.</summary>
     public TrainingOptions Options => ProgressData.Options;
+    /// <summary>Epochs finished when the checkpoint was taken.</summary>
     public int CompletedEpochs => ProgressData.CompletedEpochs;
+    /// <summary>The <see cref="Trainer.DataFingerprint"/> of the training split; resuming on other data is refused.</summary>
     public string DataFingerprint => ProgressData.DataFingerprint;
+    /// <summary>Kernel thread count of the run, recorded because results are bit-identical only for the same count.</summary>
     public int Threads => ProgressData.Threads;
+    /// <summary>One record per completed epoch.</summary>
     public IReadOnlyList<EpochRecord> History => ProgressData.History;
 
     /// <summary>Captures the state of a run after <paramref name="completedEpochs"/> epochs.</summary>
@@ -82,8 +88,11 @@ public sealed class TrainingCheckpoint
     /// <exception cref="InvalidDataException">The file is not a checkpoint, truncated, corrupt or inconsistent; the message names the path.</exception>
     public static TrainingCheckpoint Load(string path) => FromContents(DdnnFile.Read(path, DdnnFileKind.TrainingCheckpoint));
 
+    /// <summary>The checkpoint as the bytes <see cref="Save"/> writes.</summary>
     public byte[] Serialize() => DdnnFile.Serialize(DdnnFileKind.TrainingCheckpoint, Sections());
 
+    /// <summary>Reads a checkpoint from <paramref name="bytes"/>, checked like <see cref="Load"/>; errors name <paramref name="source"/>.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a checkpoint, truncated, corrupt or inconsistent.</exception>
     public static TrainingCheckpoint Deserialize(byte[] bytes, string source) =>
         FromContents(DdnnFile.Parse(bytes, source, DdnnFileKind.TrainingCheckpoint));
 

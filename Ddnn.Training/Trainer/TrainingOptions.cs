@@ -8,6 +8,7 @@ public sealed record TrainingOptions
     /// <summary>Total epochs of the run (a resumed run continues up to this many).</summary>
     public int Epochs { get; init; } = 10;
 
+    /// <summary>Samples per mini-batch (the last batch of an epoch may be smaller).</summary>
     public int BatchSize { get; init; } = 128;
 
     /// <summary>Adam learning rate (betas 0.9 / 0.999, eps 1e-8).</summary>
@@ -42,4 +43,6 @@ public sealed record TrainingOptions
 /// <param name="Loss">Mean weighted total loss over the epoch's batches.</param>
 /// <param name="ExitLosses">Mean cross-entropy of each exit (in <see cref="ExitLayout"/> order).</param>
 /// <param name="ValidationAccuracy">Accuracy of each exit on the validation split against the global label (empty without validation data).</param>
+/// <param name="Seconds">Wall-clock seconds of the epoch's training (validation excluded).</param>
+/// <param name="SamplesPerSecond">Training samples processed per second over the epoch.</param>
 public sealed record EpochRecord(int Epoch, double Loss, double[] ExitLosses, double[] ValidationAccuracy, double Seconds, double SamplesPerSecond);

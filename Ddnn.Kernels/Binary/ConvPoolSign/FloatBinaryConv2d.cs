@@ -171,7 +171,7 @@ internal static unsafe class FloatBinaryConv2d
 
     /// <summary>
     /// Output planes <c>(count, Ho, Wo)</c> (count ≤ 4 consecutive output channels whose masks start at
-    /// <paramref name="masks"/> and biases at <paramref name="bias"/>) of one image as returned by <see cref="PadImages"/>.
+    /// <paramref name="masks"/> and biases at <paramref name="bias"/>) of one image as returned by <see cref="PadImages(float*, BinaryConvGeometry, float*)"/>.
     /// </summary>
     internal static void Group(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes, KernelPath path)
     {

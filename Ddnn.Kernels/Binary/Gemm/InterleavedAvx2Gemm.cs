@@ -81,7 +81,7 @@ internal static unsafe class InterleavedAvx2Gemm
         RunParallel(a, m, interleaved, offsets, n, groups, words, bits, c, ldc, parts);
     }
 
-    /// <summary>Kept apart from <see cref="Run"/> so its closure is only allocated when threads are actually used.</summary>
+    /// <summary>Kept apart from <see cref="Run(ulong*, int, ulong*, int, int*, int, int, int*, int)"/> so its closure is only allocated when threads are actually used.</summary>
     private static void RunParallel(ulong* a, int m, ulong* interleaved, int* offsets, int n, int groups, int words, int bits,
         int* c, int ldc, int parts)
     {
