@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 
 namespace Ddnn.Kernels.Binary;
@@ -19,6 +18,9 @@ namespace Ddnn.Kernels.Binary;
 /// </remarks>
 public static unsafe class BinaryConv2d
 {
+    [ThreadStatic] private static int[]? _tapPopCountSlot;
+    [ThreadStatic] private static ulong[]? _convolveSlot;
+
     /// <summary>
     /// Computes int32 accumulators <paramref name="output"/> <c>(N, Cout, Ho, Wo)</c> from packed input
     /// <c>(N, H, W, WordsPerPixel)</c> and packed weights <c>(Cout, kH, kW, WordsPerPixel)</c>.
@@ -27,16 +29,9 @@ public static unsafe class BinaryConv2d
     {
         CheckPacked(input, weights, geometry);
         CheckOutput(output, geometry);
-        var tapPopCounts = ArrayPool<int>.Shared.Rent(geometry.OutChannels * geometry.Taps);
-        try
-        {
-            BinaryConvWeights.CountTaps(weights, geometry.WordsPerPixel, tapPopCounts.AsSpan(0, geometry.OutChannels * geometry.Taps));
-            Run(input, weights, tapPopCounts, geometry, output);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(tapPopCounts);
-        }
+        var tapPopCounts = Scratch.Span(ref _tapPopCountSlot, geometry.OutChannels * geometry.Taps);
+        BinaryConvWeights.CountTaps(weights, geometry.WordsPerPixel, tapPopCounts);
+        Run(input, weights, tapPopCounts, geometry, output);
     }
 
     /// <summary>
@@ -80,20 +75,12 @@ public static unsafe class BinaryConv2d
         BinaryConvGeometry g, Span<int> output)
     {
         var path = KernelDispatch.Active;
-        var scratch = ArrayPool<ulong>.Shared.Rent(ScratchLength(g, path));
-        try
-        {
-            fixed (ulong* pin = input)
-            fixed (ulong* pw = weights)
-            fixed (int* ptaps = tapPopCounts)
-            fixed (int* pout = output)
-            fixed (ulong* pscratch = scratch)
-                Convolve(pin, pw, ptaps, g, pscratch, pout, path);
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(scratch);
-        }
+        var scratch = Scratch.Get(ref _convolveSlot, ScratchLength(g, path));
+        fixed (ulong* pin = input)
+        fixed (ulong* pw = weights)
+        fixed (int* ptaps = tapPopCounts)
+        fixed (int* pout = output)
+            Convolve(pin, pw, ptaps, g, scratch, pout, path);
     }
 
     /// <summary>Scratch words one call on <paramref name="path"/> needs (reused image by image).</summary>

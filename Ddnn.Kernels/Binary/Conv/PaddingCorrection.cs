@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -15,6 +14,9 @@ internal static unsafe class PaddingCorrection
     /// <summary>Distinct border windows cached at once (a 2-D padded conv has at most 8 with padding below the stride).</summary>
     private const int CachedWindows = 16;
 
+    [ThreadStatic] private static int[]? _correctionSlot;
+    [ThreadStatic] private static int[]? _borderSlot;
+
     /// <summary>Adds the correction to every border output of one image's accumulators <c>(Cout, Ho, Wo)</c>.</summary>
     /// <remarks>
     /// Border outputs are listed first and then corrected channel by channel: walking all channels of one pixel would
@@ -25,53 +27,41 @@ internal static unsafe class PaddingCorrection
         if (g.Padding == 0) return;
         var cout = g.OutChannels;
         var pixels = g.OutHeight * g.OutWidth;
-        var corrections = ArrayPool<int>.Shared.Rent(CachedWindows * cout);
-        var border = ArrayPool<int>.Shared.Rent(2 * pixels);
+        var table = Scratch.Get(ref _correctionSlot, CachedWindows * cout);
+        var list = Scratch.Get(ref _borderSlot, 2 * pixels);
         var keys = stackalloc long[2 * CachedWindows];
         var cached = 0;
         var count = 0;
-        try
+        for (var oy = 0; oy < g.OutHeight; oy++)
         {
-            fixed (int* table = corrections)
-            fixed (int* list = border)
+            var (ky0, ky1) = Window(oy, g.KernelH, g.Height, g);
+            var rowInside = ky0 == 0 && ky1 == g.KernelH;
+            for (var ox = 0; ox < g.OutWidth; ox++)
             {
-                for (var oy = 0; oy < g.OutHeight; oy++)
+                var (kx0, kx1) = Window(ox, g.KernelW, g.Width, g);
+                if (rowInside && kx0 == 0 && kx1 == g.KernelW) continue;
+                long rows = ((long)ky0 << 32) | (uint)ky1, columns = ((long)kx0 << 32) | (uint)kx1;
+                var slot = 0;
+                while (slot < cached && (keys[2 * slot] != rows || keys[2 * slot + 1] != columns)) slot++;
+                if (slot == cached)
                 {
-                    var (ky0, ky1) = Window(oy, g.KernelH, g.Height, g);
-                    var rowInside = ky0 == 0 && ky1 == g.KernelH;
-                    for (var ox = 0; ox < g.OutWidth; ox++)
+                    if (cached == CachedWindows)
                     {
-                        var (kx0, kx1) = Window(ox, g.KernelW, g.Width, g);
-                        if (rowInside && kx0 == 0 && kx1 == g.KernelW) continue;
-                        long rows = ((long)ky0 << 32) | (uint)ky1, columns = ((long)kx0 << 32) | (uint)kx1;
-                        var slot = 0;
-                        while (slot < cached && (keys[2 * slot] != rows || keys[2 * slot + 1] != columns)) slot++;
-                        if (slot == cached)
-                        {
-                            if (cached == CachedWindows)
-                            {
-                                Correct(list, count, table, cout, pixels, output);
-                                count = 0;
-                                cached = slot = 0;
-                            }
-                            cached++;
-                            keys[2 * slot] = rows;
-                            keys[2 * slot + 1] = columns;
-                            Compute(g, tapPopCounts, ky0, ky1, kx0, kx1, table + slot * cout);
-                        }
-                        list[2 * count] = oy * g.OutWidth + ox;
-                        list[2 * count + 1] = slot * cout;
-                        count++;
+                        Correct(list, count, table, cout, pixels, output);
+                        count = 0;
+                        cached = slot = 0;
                     }
+                    cached++;
+                    keys[2 * slot] = rows;
+                    keys[2 * slot + 1] = columns;
+                    Compute(g, tapPopCounts, ky0, ky1, kx0, kx1, table + slot * cout);
                 }
-                Correct(list, count, table, cout, pixels, output);
+                list[2 * count] = oy * g.OutWidth + ox;
+                list[2 * count + 1] = slot * cout;
+                count++;
             }
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(border);
-            ArrayPool<int>.Shared.Return(corrections);
-        }
+        Correct(list, count, table, cout, pixels, output);
     }
 
     /// <summary>Applies the listed (pixel, correction row) pairs, one output channel plane at a time.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
@@ -33,6 +31,12 @@ namespace Ddnn.Kernels.Binary;
 /// </remarks>
 public static unsafe class EbnnBlock
 {
+    // Scratch of the one-shot overloads (the prepared ones take the caller's span instead).
+    [ThreadStatic] private static int[]? _tapPopCountSlot;
+    [ThreadStatic] private static ulong[]? _binaryBlockSlot;
+    [ThreadStatic] private static uint[]? _signMaskSlot;
+    [ThreadStatic] private static float[]? _floatBlockSlot;
+
     /// <summary>Length of the packed block output for <paramref name="conv"/> followed by <paramref name="pool"/>.</summary>
     public static int OutputLength(BinaryConvGeometry conv, PoolGeometry pool) =>
         BlockSizes.OutputLength(conv, pool);
@@ -47,24 +51,15 @@ public static unsafe class EbnnBlock
     {
         BinaryConv2d.CheckPacked(input, weights, conv);
         BlockSizes.CheckOutput(conv, pool, thresholds.Length, output);
-        var tapPopCounts = ArrayPool<int>.Shared.Rent(conv.OutChannels * conv.Taps);
-        var scratch = ArrayPool<ulong>.Shared.Rent(BinaryScratchLength(conv, pool));
-        try
-        {
-            BinaryConvWeights.CountTaps(weights, conv.WordsPerPixel, tapPopCounts.AsSpan(0, conv.OutChannels * conv.Taps));
-            fixed (ulong* pin = input)
-            fixed (ulong* pw = weights)
-            fixed (int* ptaps = tapPopCounts)
-            fixed (SignThreshold* ptests = thresholds)
-            fixed (ulong* pout = output)
-            fixed (ulong* pscratch = scratch)
-                BlockDriver.BinaryBlock(pin, pw, ptaps, conv, pool, ptests, pout, pscratch, KernelDispatch.Active);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(tapPopCounts);
-            ArrayPool<ulong>.Shared.Return(scratch);
-        }
+        var taps = conv.OutChannels * conv.Taps;
+        var tapPopCounts = Scratch.Get(ref _tapPopCountSlot, taps);
+        var scratch = Scratch.Get(ref _binaryBlockSlot, BinaryScratchLength(conv, pool));
+        BinaryConvWeights.CountTaps(weights, conv.WordsPerPixel, new Span<int>(tapPopCounts, taps));
+        fixed (ulong* pin = input)
+        fixed (ulong* pw = weights)
+        fixed (SignThreshold* ptests = thresholds)
+        fixed (ulong* pout = output)
+            BlockDriver.BinaryBlock(pin, pw, tapPopCounts, conv, pool, ptests, pout, scratch, KernelDispatch.Active);
     }
 
     /// <summary>
@@ -108,24 +103,14 @@ public static unsafe class EbnnBlock
         BlockSizes.CheckInputs(input, weights, bias, conv);
         BlockSizes.CheckOutput(conv, pool, thresholds.Length, output);
         var maskCount = conv.OutChannels * conv.InChannels * conv.Taps;
-        var masks = ArrayPool<uint>.Shared.Rent(maskCount);
-        var scratch = ArrayPool<float>.Shared.Rent(FloatScratchLength(conv, pool));
-        try
-        {
-            FloatBinaryConvWeights.BuildSignMasks(weights, conv.OutChannels, conv.InChannels, conv.Taps, masks);
-            fixed (float* pin = input)
-            fixed (uint* pm = masks)
-            fixed (float* pb = bias)
-            fixed (FloatSignThreshold* ptests = thresholds)
-            fixed (ulong* pout = output)
-            fixed (float* pscratch = scratch)
-                BlockDriver.FloatBlock(pin, pm, pb, new FloatBlockLayout(conv, pool), ptests, pout, pscratch, KernelDispatch.Active);
-        }
-        finally
-        {
-            ArrayPool<uint>.Shared.Return(masks);
-            ArrayPool<float>.Shared.Return(scratch);
-        }
+        var masks = Scratch.Get(ref _signMaskSlot, maskCount);
+        var scratch = Scratch.Get(ref _floatBlockSlot, FloatScratchLength(conv, pool));
+        FloatBinaryConvWeights.BuildSignMasks(weights, conv.OutChannels, conv.InChannels, conv.Taps, new Span<uint>(masks, maskCount));
+        fixed (float* pin = input)
+        fixed (float* pb = bias)
+        fixed (FloatSignThreshold* ptests = thresholds)
+        fixed (ulong* pout = output)
+            BlockDriver.FloatBlock(pin, masks, pb, new FloatBlockLayout(conv, pool), ptests, pout, scratch, KernelDispatch.Active);
     }
 
     /// <summary>
@@ -170,23 +155,13 @@ public static unsafe class EbnnBlock
         BlockSizes.CheckInputs(input, weights, bias, geometry);
         FloatBinaryConv2d.CheckOutput(output, geometry);
         var maskCount = geometry.OutChannels * geometry.InChannels * geometry.Taps;
-        var masks = ArrayPool<uint>.Shared.Rent(maskCount);
-        var scratch = ArrayPool<float>.Shared.Rent(Math.Max(1, FloatBinaryConvScratchLength(geometry)));
-        try
-        {
-            FloatBinaryConvWeights.BuildSignMasks(weights, geometry.OutChannels, geometry.InChannels, geometry.Taps, masks);
-            fixed (float* pin = input)
-            fixed (uint* pm = masks)
-            fixed (float* pb = bias)
-            fixed (float* ps = scratch)
-            fixed (float* pout = output)
-                FloatBinaryConv2d.Forward(pin, pm, pb, geometry, ps, pout, KernelDispatch.Active);
-        }
-        finally
-        {
-            ArrayPool<uint>.Shared.Return(masks);
-            ArrayPool<float>.Shared.Return(scratch);
-        }
+        var masks = Scratch.Get(ref _signMaskSlot, maskCount);
+        var scratch = Scratch.Get(ref _floatBlockSlot, FloatBinaryConvScratchLength(geometry));
+        FloatBinaryConvWeights.BuildSignMasks(weights, geometry.OutChannels, geometry.InChannels, geometry.Taps, new Span<uint>(masks, maskCount));
+        fixed (float* pin = input)
+        fixed (float* pb = bias)
+        fixed (float* pout = output)
+            FloatBinaryConv2d.Forward(pin, masks, pb, geometry, scratch, pout, KernelDispatch.Active);
     }
 
     /// <summary>

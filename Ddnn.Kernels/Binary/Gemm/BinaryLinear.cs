@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -14,6 +13,8 @@ namespace Ddnn.Kernels.Binary;
 /// </remarks>
 public static unsafe class BinaryLinear
 {
+    [ThreadStatic] private static int[]? _accumulatorSlot;
+
     /// <summary>
     /// logits <c>(rows, outFeatures)</c> = (inFeatures − 2·popcount(x_r XOR w_o)) · scale[o] + offset[o], with input
     /// <c>(rows, wordsPerRow)</c> and weights <c>(outFeatures, wordsPerRow)</c>. The int dot is exact; it is converted
@@ -32,22 +33,14 @@ public static unsafe class BinaryLinear
         BinaryArgs.Length(offset, outFeatures, nameof(offset), "(outFeatures={0})", outFeatures);
         BinaryArgs.Length(logits, BinaryArgs.Product("logits", rows, outFeatures), nameof(logits), "(rows={0}, outFeatures={1})", rows, outFeatures);
 
-        var buffer = ArrayPool<int>.Shared.Rent(rows * outFeatures);
-        try
+        var acc = Scratch.Span(ref _accumulatorSlot, rows * outFeatures);
+        BinaryGemm.Multiply(input, rows, weights, outFeatures, wordsPerRow, inFeatures, acc);
+        for (var r = 0; r < rows; r++)
         {
-            var acc = buffer.AsSpan(0, rows * outFeatures);
-            BinaryGemm.Multiply(input, rows, weights, outFeatures, wordsPerRow, inFeatures, acc);
-            for (var r = 0; r < rows; r++)
-            {
-                var rowAcc = acc.Slice(r * outFeatures, outFeatures);
-                var rowLogits = logits.Slice(r * outFeatures, outFeatures);
-                for (var o = 0; o < outFeatures; o++)
-                    rowLogits[o] = rowAcc[o] * scale[o] + offset[o];
-            }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(buffer);
+            var rowAcc = acc.Slice(r * outFeatures, outFeatures);
+            var rowLogits = logits.Slice(r * outFeatures, outFeatures);
+            for (var o = 0; o < outFeatures; o++)
+                rowLogits[o] = rowAcc[o] * scale[o] + offset[o];
         }
     }
 }

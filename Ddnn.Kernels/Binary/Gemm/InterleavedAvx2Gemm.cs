@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -13,6 +12,8 @@ namespace Ddnn.Kernels.Binary;
 /// </summary>
 internal static unsafe class InterleavedAvx2Gemm
 {
+    [ThreadStatic] private static int[]? _offsetSlot;
+
     /// <summary>Words counted in byte lanes before widening: 31 x 8 bits = 248 per byte, below 255.</summary>
     internal const int BlockWords = 31;
 
@@ -51,21 +52,10 @@ internal static unsafe class InterleavedAvx2Gemm
     /// <summary>C[i * ldc + j] = bits − 2·popcount(a_i XOR b_j) for i &lt; m, j &lt; n, with B interleaved.</summary>
     public static void Run(ulong* a, int m, ulong* interleaved, int n, int words, int bits, int* c, int ldc)
     {
-        var rented = words > MaxStackOffsets ? ArrayPool<int>.Shared.Rent(words) : null;
-        try
-        {
-            fixed (int* pooled = rented)
-            {
-                var offsets = rented is null ? stackalloc int[words] : new Span<int>(pooled, words);
-                for (var w = 0; w < words; w++) offsets[w] = 4 * w;
-                fixed (int* poffsets = offsets)
-                    Run(a, m, interleaved, n, poffsets, words, bits, c, ldc);
-            }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
-        }
+        var offsets = words > MaxStackOffsets ? Scratch.Span(ref _offsetSlot, words) : stackalloc int[words];
+        for (var w = 0; w < words; w++) offsets[w] = 4 * w;
+        fixed (int* poffsets = offsets)
+            Run(a, m, interleaved, n, poffsets, words, bits, c, ldc);
     }
 
     private static void Run(ulong* a, int m, ulong* interleaved, int n, int* offsets, int words, int bits, int* c, int ldc)
