@@ -155,7 +155,4 @@ public sealed class DevicePartition
 
     /// <summary>Bytes of the packed feature map on the wire: ceil(f·H·W / 8).</summary>
     public int FeatureWireBytes => (FeatureChannels * FeatureSize.Height * FeatureSize.Width + 7) / 8;
-
-    /// <summary>Words per pixel of the feature map.</summary>
-    internal int FeatureWordsPerPixel => BitPacking.WordsFor(FeatureChannels);
 }
