@@ -68,11 +68,19 @@ public class KernelDispatchTests
     [Fact]
     public void ScopesFlowIntoTheParallelWorkThatAKernelStarts()
     {
-        var seen = new (KernelPath Path, int Threads)[256];
+        // The barrier holds each part until the other has started, so the two parts run on two threads at once:
+        // one of them is a pool thread that only sees the scope if it flows.
+        var seen = new (KernelPath Path, int Threads, int Thread)[2];
+        using var bothRunning = new Barrier(2);
         using (KernelDispatch.Use(KernelPath.Scalar))
         using (KernelParallelism.Use(7))
-            Parallel.For(0, seen.Length, i => seen[i] = (KernelDispatch.Active, KernelParallelism.MaxThreads));
-        Assert.All(seen, s => Assert.Equal((KernelPath.Scalar, 7), s));
+            Parallel.For(0, seen.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
+            {
+                Assert.True(bothRunning.SignalAndWait(TimeSpan.FromSeconds(30)), "the second part never started");
+                seen[i] = (KernelDispatch.Active, KernelParallelism.MaxThreads, Environment.CurrentManagedThreadId);
+            });
+        Assert.NotEqual(seen[0].Thread, seen[1].Thread);
+        Assert.All(seen, s => Assert.Equal((KernelPath.Scalar, 7), (s.Path, s.Threads)));
     }
 
     [Fact]

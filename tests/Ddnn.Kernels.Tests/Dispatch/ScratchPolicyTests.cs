@@ -44,7 +44,7 @@ public class ScratchPolicyTests
         using (KernelParallelism.Use(2))
             alone = Shapes.Select((s, i) => Layer(s, 10 * i)).ToArray();
 
-        // Each caller walks the shapes in its own order with its own path scope; results depend only on the thread count.
+        // Each caller walks the shapes in its own order under its own thread-count scope; results depend only on that count.
         var callers = Enumerable.Range(0, 4).Select(caller => Task.Factory.StartNew(() =>
         {
             using var threads = KernelParallelism.Use(2);
