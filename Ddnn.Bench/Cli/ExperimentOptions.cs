@@ -58,11 +58,16 @@ public static class ExperimentOptions
 
     private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);
 
-    /// <summary>Sets the process-wide <see cref="KernelParallelism.DefaultMaxThreads"/> from --threads and returns the bound in effect.</summary>
-    public static int ApplyThreads(CliArguments arguments)
+    /// <summary>
+    /// Bounds the kernel threads of the verb's work by --threads, as a scope the verb disposes when it ends (without
+    /// the option the process default holds), and gives the bound in effect. A scope, not the process default, so a
+    /// verb run in process (the tests) leaves nothing behind.
+    /// </summary>
+    public static KernelSettingScope UseThreads(CliArguments arguments, out int threads)
     {
-        if (arguments.GetOptionalInt(Threads.Name) is { } threads) KernelParallelism.DefaultMaxThreads = threads;
-        return KernelParallelism.MaxThreads;
+        var scope = arguments.GetOptionalInt(Threads.Name) is { } given ? KernelParallelism.Use(given) : default;
+        threads = KernelParallelism.MaxThreads;
+        return scope;
     }
 
     /// <summary>The --lr-schedule given (or defaulted).</summary>

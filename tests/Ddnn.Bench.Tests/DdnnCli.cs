@@ -1,5 +1,3 @@
-using Ddnn.Kernels;
-
 namespace Ddnn.Bench.Tests;
 
 /// <summary>What one in-process <c>ddnn</c> command line printed and returned.</summary>
@@ -23,18 +21,9 @@ internal static class DdnnCli
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var threads = KernelParallelism.DefaultMaxThreads;
-        try
-        {
-            // DDNN_DEBUG is read from a fixed empty environment, so a developer's shell cannot add stack traces.
-            var code = Program.Run(args, output, error, environment: _ => null);
-            return new CliResult(code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            // --threads sets the process-wide default (as in the real CLI); put it back for the next test.
-            KernelParallelism.DefaultMaxThreads = threads;
-        }
+        // DDNN_DEBUG is read from a fixed empty environment, so a developer's shell cannot add stack traces.
+        var code = Program.Run(args, output, error, environment: _ => null);
+        return new CliResult(code, output.ToString(), error.ToString());
     }
 
     /// <summary>Runs a command line that must succeed; the failure message shows everything it printed.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Ddnn.Kernels;
 
 namespace Ddnn.Bench.Tests;
 
@@ -78,8 +79,11 @@ public class RunVerbTests(TrainedRun run) : IClassFixture<TrainedRun>
     {
         _ = Trained;
         var json = run.Scratch("eval") + ".json";
+        var threadsBefore = (KernelParallelism.DefaultMaxThreads, KernelParallelism.MaxThreads);
         var result = DdnnCli.Succeed(["eval", "--model", run.ModelPath, "--threads", "1", "--json", json, .. TrainedRun.DataArgs]);
         Assert.Contains($"report written to {json}", result.Out);
+        // --threads bounds the verb's own work only: the caller's setting is as it was.
+        Assert.Equal(threadsBefore, (KernelParallelism.DefaultMaxThreads, KernelParallelism.MaxThreads));
 
         var exits = DdnnCli.TableAfter(result.Out, "accuracy of each exit");
         Assert.Equal(["exit", "test (%)", "validation (%)", "test, visible views vs view label (%)"], Cells(exits[0]));

@@ -18,7 +18,7 @@ public sealed class CalibrateVerb : ICliVerb
     public int Run(CliArguments arguments, CliContext context)
     {
         var target = ExperimentOptions.ReadTarget(arguments);
-        ExperimentOptions.ApplyThreads(arguments);
+        using var threadScope = ExperimentOptions.UseThreads(arguments, out _);
         var model = ModelOptions.Load(arguments);
         var (_, splits) = ExperimentOptions.LoadData(arguments, context);
         var settings = new PaperSettings { BaseConfig = model.Config, Target = target, EvaluationBatch = arguments.GetInt(ExperimentOptions.Batch.Name) };

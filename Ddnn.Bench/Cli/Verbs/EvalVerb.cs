@@ -18,7 +18,7 @@ public sealed class EvalVerb : ICliVerb
     {
         var path = arguments.GetOptionalString(ModelOptions.Model.Name) ?? throw new CliUsageException("--model <file> is required");
         var target = ExperimentOptions.ReadTarget(arguments);
-        ExperimentOptions.ApplyThreads(arguments);
+        using var threadScope = ExperimentOptions.UseThreads(arguments, out _);
         if (!File.Exists(path)) throw CliUsageException.BadValue(ModelOptions.Model.Name, path, "no such file");
         var model = DdnnModelFile.Load(path);
         var (source, splits) = ExperimentOptions.LoadData(arguments, context);

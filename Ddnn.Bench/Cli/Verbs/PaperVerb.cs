@@ -56,7 +56,7 @@ public sealed class PaperVerb : ICliVerb
         var preset = arguments.GetFlag(FullOption.Name) ? Full : Quick;
         var source = ParseSource(arguments);
         var target = ExperimentOptions.ReadTarget(arguments);
-        var threads = ExperimentOptions.ApplyThreads(arguments);
+        using var threadScope = ExperimentOptions.UseThreads(arguments, out var threads);
         var folder = ResultsFolder.Open(arguments.GetString(Out.Name), arguments.GetFlag(SweepVerb.Force.Name));
         var seed = (ulong)arguments.GetInt(Seed.Name);
 

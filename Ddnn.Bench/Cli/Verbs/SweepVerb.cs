@@ -25,7 +25,7 @@ public sealed class SweepVerb : ICliVerb
         var step = arguments.GetFloat(Step.Name);
         var outDir = arguments.GetOptionalString(Out.Name);
         var folder = outDir is null ? null : ResultsFolder.Open(outDir, arguments.GetFlag(Force.Name));
-        ExperimentOptions.ApplyThreads(arguments);
+        using var threadScope = ExperimentOptions.UseThreads(arguments, out _);
         var model = ModelOptions.Load(arguments);
         var (_, splits) = ExperimentOptions.LoadData(arguments, context);
         var test = new Training.Trainer.DdnnEvaluator(model, arguments.GetInt(ExperimentOptions.Batch.Name)).Score(splits.Test);

@@ -42,7 +42,7 @@ public sealed class TrainVerb : ICliVerb
     {
         var outDir = arguments.GetOptionalString(Out.Name) ?? throw new CliUsageException("--out <dir> is required (the run directory)");
         var target = ExperimentOptions.ReadTarget(arguments);
-        var threads = ExperimentOptions.ApplyThreads(arguments);
+        using var threadScope = ExperimentOptions.UseThreads(arguments, out var threads);
         var checkpointPath = Path.Combine(outDir, CheckpointFile);
         var resume = arguments.GetFlag(Resume.Name);
         if (resume && !File.Exists(checkpointPath))
