@@ -55,8 +55,7 @@ public class DeployBenchmarks
         var viewLength = _workload.Deployed.ViewLength;
         for (var s = 0; s < Samples; s++)
             _device.Run(_workload.Views.AsSpan(s * _workload.SampleLength, viewLength), _logits, workspace);
-        var stats = workspace.FirstBlockStats;
-        return stats.SplitSumGroupsTried == 0 ? double.NaN : stats.SplitSumGroupsRecomputed / (double)stats.SplitSumGroupsTried;
+        return workspace.FirstBlockStats.RecomputedFraction;
     }
 
     [Benchmark(OperationsPerInvoke = Samples), Work(1, WorkUnit.Sample)]

@@ -16,11 +16,9 @@ public sealed class EvalVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var path = arguments.GetOptionalString(ModelOptions.Model.Name) ?? throw new CliUsageException("--model <file> is required");
         var target = ExperimentOptions.ReadTarget(arguments);
         using var threadScope = ExperimentOptions.UseThreads(arguments, out _);
-        if (!File.Exists(path)) throw CliUsageException.BadValue(ModelOptions.Model.Name, path, "no such file");
-        var model = DdnnModelFile.Load(path);
+        var (_, model) = ModelOptions.LoadAny(arguments);
         var (source, splits) = ExperimentOptions.LoadData(arguments, context);
         var report = EvaluationReport.Evaluate(model, splits.Validation, splits.Test, target, source.ToString(),
             arguments.GetInt(ExperimentOptions.Batch.Name), context.Error, context.Cancellation);

@@ -131,10 +131,10 @@ public sealed class InferVerb : ICliVerb
     {
         var stats = new FloatBlockStats();
         foreach (var device in model.Devices) stats += device.OwnFirstBlockStats;
-        long tried = stats.SplitSumGroupsTried, recomputed = stats.SplitSumGroupsRecomputed;
-        return tried == 0
+        return stats.SplitSumGroupsTried == 0
             ? "- (no split-sum shortcut)"
-            : string.Create(CultureInfo.InvariantCulture, $"{recomputed} of {tried} ({100.0 * recomputed / tried:0.000} %)");
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{stats.SplitSumGroupsRecomputed} of {stats.SplitSumGroupsTried} ({100 * stats.RecomputedFraction:0.000} %)");
     }
 
     private static string Flags(bool[] present) => string.Concat(present.Select(p => p ? '1' : '0'));

@@ -11,6 +11,10 @@ namespace Ddnn.Kernels.Binary;
 /// <param name="TightMapsFromPooling">Images whose tight packing pooling wrote directly.</param>
 public readonly record struct FloatBlockStats(long SplitSumGroupsTried, long SplitSumGroupsRecomputed, long TightMapsFromPooling)
 {
+    /// <summary>The share of the tried units recomputed in the exact order; NaN when none tried the shortcut.</summary>
+    public double RecomputedFraction =>
+        SplitSumGroupsTried == 0 ? double.NaN : SplitSumGroupsRecomputed / (double)SplitSumGroupsTried;
+
     /// <summary>The counts of two runs (or totals) added.</summary>
     public static FloatBlockStats operator +(FloatBlockStats a, FloatBlockStats b) =>
         new(a.SplitSumGroupsTried + b.SplitSumGroupsTried, a.SplitSumGroupsRecomputed + b.SplitSumGroupsRecomputed,

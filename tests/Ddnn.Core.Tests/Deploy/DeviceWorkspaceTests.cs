@@ -100,7 +100,9 @@ public class DeviceWorkspaceTests
         Assert.Equal(21, workspace.Runs);
         Assert.Equal(before + 1, workspace.FirstBlockStats.SplitSumGroupsRecomputed); // a NaN input goes to the exact order
         Assert.Equal(21, workspace.FirstBlockStats.SplitSumGroupsTried);
+        Assert.Equal((before + 1) / 21.0, workspace.FirstBlockStats.RecomputedFraction);
         Assert.Equal(default, deployed.Devices[1].OwnFirstBlockStats);
+        Assert.True(double.IsNaN(deployed.Devices[1].OwnFirstBlockStats.RecomputedFraction)); // nothing tried yet
     }
 
     [Fact]
