@@ -25,36 +25,45 @@ public static class DatasetOptions
     public static (DatasetSource Source, DatasetLoadOptions Options) Read(CliArguments arguments, CliContext context,
         string seedOption, int? syntheticCap, int? fashionMnistCap)
     {
-        string text = arguments.GetString(Dataset.Name);
-        DatasetSource source;
-        try
-        {
-            source = DatasetSource.Parse(text);
-        }
-        catch (ArgumentException e)
-        {
-            throw CliUsageException.BadValue(Dataset.Name, text, CliApp.DescribeError(e));
-        }
-
-        int Cap(int n) => syntheticCap is { } cap ? Math.Min(n, cap) : n;
+        var source = ParseSource(arguments);
         var options = new DatasetLoadOptions
         {
             Synthetic = new SyntheticSceneOptions
             {
                 Seed = (ulong)arguments.GetInt(seedOption),
-                TrainCount = Cap(arguments.GetInt(TrainCount.Name)),
-                ValidationCount = Cap(arguments.GetInt(ValidationCount.Name)),
-                TestCount = Cap(arguments.GetInt(TestCount.Name)),
+                TrainCount = Cap(arguments.GetInt(TrainCount.Name), syntheticCap),
+                ValidationCount = Cap(arguments.GetInt(ValidationCount.Name), syntheticCap),
+                TestCount = Cap(arguments.GetInt(TestCount.Name), syntheticCap),
             },
             FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = fashionMnistCap },
         };
-
-        string[] syntheticOnly = [seedOption, TrainCount.Name, ValidationCount.Name, TestCount.Name];
-        foreach (string name in syntheticOnly)
-        {
-            if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(name))
-                context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
-        }
+        WarnSyntheticOnly(arguments, context, source, [seedOption, TrainCount.Name, ValidationCount.Name, TestCount.Name]);
         return (source, options);
+    }
+
+    /// <summary>The --dataset source; a value that does not parse is a usage error naming the option.</summary>
+    public static DatasetSource ParseSource(CliArguments arguments)
+    {
+        string text = arguments.GetString(Dataset.Name);
+        try
+        {
+            return DatasetSource.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliUsageException.BadValue(Dataset.Name, text, CliApp.DescribeError(e));
+        }
+    }
+
+    /// <summary><paramref name="count"/>, at most <paramref name="cap"/> when a cap is given.</summary>
+    public static int Cap(int count, int? cap) => cap is { } most ? Math.Min(count, most) : count;
+
+    /// <summary>Notes each of <paramref name="optionNames"/> that was set although <paramref name="source"/> is not synthetic.</summary>
+    public static void WarnSyntheticOnly(CliArguments arguments, CliContext context, DatasetSource source, IEnumerable<string> optionNames)
+    {
+        if (source.Kind == DatasetKind.Synthetic) return;
+        foreach (string name in optionNames)
+            if (arguments.IsSet(name))
+                context.Error.WriteLine($"note: --{name} applies only to the synthetic data set; ignored for {source}");
     }
 }

@@ -46,14 +46,20 @@ public static class ExperimentOptions
     {
         var limit = arguments.GetOptionalInt(Limit.Name);
         var (source, options) = DatasetOptions.Read(arguments, context, DataSeed.Name, syntheticCap: limit, fashionMnistCap: limit);
-        var splits = source.Load(options, context.Cancellation);
-        if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
-            splits = Head(splits, cap);
-        return (source, splits);
+        return (source, LoadSplits(source, options, limit, context.Cancellation));
     }
 
-    /// <summary>The first <paramref name="count"/> samples of each split (MVMC is read whole, then cut).</summary>
-    public static DataSplits Head(DataSplits splits, int count) =>
+    /// <summary>
+    /// Loads <paramref name="source"/>'s splits; <paramref name="limit"/> caps MVMC here (it is read whole), while the
+    /// other sources take their caps from <paramref name="options"/>.
+    /// </summary>
+    public static DataSplits LoadSplits(DatasetSource source, DatasetLoadOptions options, int? limit, CancellationToken cancellation)
+    {
+        var splits = source.Load(options, cancellation);
+        return limit is { } cap && source.Kind == DatasetKind.Mvmc ? Head(splits, cap) : splits;
+    }
+
+    private static DataSplits Head(DataSplits splits, int count) =>
         new(Head(splits.Train, count), Head(splits.Validation, count), Head(splits.Test, count));
 
     private static MultiViewDataset Head(MultiViewDataset data, int count) => data.Count <= count ? data : data.Slice(0, count);

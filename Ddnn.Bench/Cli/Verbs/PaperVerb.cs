@@ -54,7 +54,7 @@ public sealed class PaperVerb : ICliVerb
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var preset = arguments.GetFlag(FullOption.Name) ? Full : Quick;
-        var source = ParseSource(arguments);
+        var source = DatasetOptions.ParseSource(arguments);
         var target = ExperimentOptions.ReadTarget(arguments);
         using var threadScope = ExperimentOptions.UseThreads(arguments, out var threads);
         var folder = ResultsFolder.Open(arguments.GetString(Out.Name), arguments.GetFlag(SweepVerb.Force.Name));
@@ -125,41 +125,24 @@ public sealed class PaperVerb : ICliVerb
         return CliApp.ExitSuccess;
     }
 
-    private static DatasetSource ParseSource(CliArguments arguments)
-    {
-        var text = arguments.GetString(DatasetOptions.Dataset.Name);
-        try
-        {
-            return DatasetSource.Parse(text);
-        }
-        catch (ArgumentException e)
-        {
-            throw CliUsageException.BadValue(DatasetOptions.Dataset.Name, text, CliApp.DescribeError(e));
-        }
-    }
-
     private static DataSplits LoadData(CliArguments arguments, CliContext context, DatasetSource source, Preset preset, ulong dataSeed)
     {
-        foreach (var option in new[] { ExperimentOptions.DataSeed, TrainSamples, ValidationSamples, TestSamples, ImageSize })
-            if (source.Kind != DatasetKind.Synthetic && arguments.IsSet(option.Name))
-                context.Error.WriteLine($"note: --{option.Name} applies only to the synthetic data set; ignored for {source}");
+        DatasetOptions.WarnSyntheticOnly(arguments, context, source,
+            [ExperimentOptions.DataSeed.Name, TrainSamples.Name, ValidationSamples.Name, TestSamples.Name, ImageSize.Name]);
         var limit = arguments.GetOptionalInt(Limit.Name) ?? (source.Kind == DatasetKind.FashionMnist ? preset.FmnistLimit : null);
-        int Cap(int count) => limit is { } cap ? Math.Min(count, cap) : count;
         var options = new DatasetLoadOptions
         {
             Synthetic = new SyntheticSceneOptions
             {
                 Seed = dataSeed,
-                TrainCount = Cap(arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples),
-                ValidationCount = Cap(arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples),
-                TestCount = Cap(arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples),
+                TrainCount = DatasetOptions.Cap(arguments.GetOptionalInt(TrainSamples.Name) ?? preset.TrainSamples, limit),
+                ValidationCount = DatasetOptions.Cap(arguments.GetOptionalInt(ValidationSamples.Name) ?? preset.ValidationSamples, limit),
+                TestCount = DatasetOptions.Cap(arguments.GetOptionalInt(TestSamples.Name) ?? preset.TestSamples, limit),
                 ImageSize = arguments.GetOptionalInt(ImageSize.Name) ?? preset.ImageSize,
             },
             FashionMnist = new FashionMnistOptions { MaxSamplesPerSplit = limit },
         };
-        var splits = source.Load(options, context.Cancellation);
-        if (limit is { } cap && source.Kind == DatasetKind.Mvmc)
-            splits = ExperimentOptions.Head(splits, cap);
+        var splits = ExperimentOptions.LoadSplits(source, options, limit, context.Cancellation);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data {source}: train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of {splits.Train.ViewCount}x{splits.Train.Channels}x{splits.Train.Height}x{splits.Train.Width}"));
         return splits;
