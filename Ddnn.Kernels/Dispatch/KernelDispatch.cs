@@ -5,7 +5,7 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// Picks the kernel path once at start-up and lets a scope narrow it.
-/// The environment variable <c>DDNN_KERNEL_PATH</c> (scalar, vector128, avx2) sets the start-up default;
+/// The environment variable <c>DDNN_KERNEL_PATH</c> (scalar, vector128, avx2, avx512) sets the start-up default;
 /// <see cref="Use"/> overrides it for the calling flow only (and the work it starts), so parallel callers do not
 /// see each other's path; <see cref="DefaultPath"/> changes it for the whole process.
 /// </summary>
@@ -43,6 +43,8 @@ public static class KernelDispatch
         KernelPath.Scalar => true,
         KernelPath.Vector128 => Vector128.IsHardwareAccelerated,
         KernelPath.Avx2 => Avx2.IsSupported && Fma.IsSupported && Popcnt.X64.IsSupported,
+        KernelPath.Avx512 => IsSupported(KernelPath.Avx2) && Vector512.IsHardwareAccelerated
+            && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512F.VL.IsSupported,
         _ => false,
     };
 
@@ -61,12 +63,14 @@ public static class KernelDispatch
             case "scalar": path = KernelPath.Scalar; return true;
             case "vector128": path = KernelPath.Vector128; return true;
             case "avx2": path = KernelPath.Avx2; return true;
+            case "avx512": path = KernelPath.Avx512; return true;
             default: path = KernelPath.Scalar; return false;
         }
     }
 
     private static KernelPath DetectBest() =>
-        IsSupported(KernelPath.Avx2) ? KernelPath.Avx2
+        IsSupported(KernelPath.Avx512) ? KernelPath.Avx512
+        : IsSupported(KernelPath.Avx2) ? KernelPath.Avx2
         : IsSupported(KernelPath.Vector128) ? KernelPath.Vector128
         : KernelPath.Scalar;
 
@@ -77,7 +81,7 @@ public static class KernelDispatch
         if (string.IsNullOrWhiteSpace(text)) return best;
         if (!TryParse(text, out var requested))
             throw new InvalidOperationException(
-                $"{EnvironmentVariable}='{text}' is not a kernel path; use scalar, vector128 or avx2.");
+                $"{EnvironmentVariable}='{text}' is not a kernel path; use scalar, vector128, avx2 or avx512.");
         if (!IsSupported(requested))
             throw new PlatformNotSupportedException(
                 $"{EnvironmentVariable}='{text}' asks for a path this processor cannot run (best is {best}).");

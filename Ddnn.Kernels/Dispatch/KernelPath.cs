@@ -11,4 +11,7 @@ public enum KernelPath
 
     /// <summary>256-bit AVX2 with FMA (x86 only).</summary>
     Avx2 = 2,
+
+    /// <summary>512-bit AVX-512 (F, BW, DQ, VL) on x86, with the AVX2/FMA instructions for 256-bit tails.</summary>
+    Avx512 = 3,
 }

@@ -91,7 +91,7 @@ public static unsafe class BinaryConv2d
     internal static int ScratchLengthAnyPath(BinaryConvGeometry g) =>
         Math.Max(DirectConv.ScratchLength(g), Math.Max(Im2ColConv.ScratchLength(g, KernelPath.Avx2), Im2ColConv.ScratchLength(g, KernelPath.Scalar)));
 
-    private static bool Direct(BinaryConvGeometry g, KernelPath path) => path == KernelPath.Avx2 && g.Stride == 1;
+    private static bool Direct(BinaryConvGeometry g, KernelPath path) => path >= KernelPath.Avx2 && g.Stride == 1;
 
     /// <summary>Corrected accumulators of every image; <paramref name="scratch"/> holds <see cref="ScratchLength"/> words.</summary>
     internal static void Convolve(ulong* input, ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* scratch,

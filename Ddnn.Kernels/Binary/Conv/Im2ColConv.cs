@@ -12,7 +12,7 @@ internal static unsafe class Im2ColConv
         var pixels = g.OutHeight * g.OutWidth;
         var rowWords = g.Taps * g.WordsPerPixel;
         var patches = pixels * rowWords;
-        return path == KernelPath.Avx2 ? patches + InterleavedAvx2Gemm.InterleavedLength(pixels, rowWords) : patches;
+        return path >= KernelPath.Avx2 ? patches + InterleavedAvx2Gemm.InterleavedLength(pixels, rowWords) : patches;
     }
 
     /// <summary>Uncorrected accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c>.</summary>
@@ -23,7 +23,7 @@ internal static unsafe class Im2ColConv
         var bits = g.Taps * g.InChannels;
         var patches = scratch;
         Im2Col(image, g, patches);
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
         {
             var interleaved = scratch + (long)pixels * rowWords;
             InterleavedAvx2Gemm.Interleave(patches, pixels, rowWords, interleaved);

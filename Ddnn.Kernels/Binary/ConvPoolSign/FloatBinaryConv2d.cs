@@ -217,7 +217,7 @@ internal static unsafe class FloatBinaryConv2d
     }
 
     private static bool UsesLanes256(BinaryConvGeometry g, KernelPath path) =>
-        path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes256.Count);
+        path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes256.Count);
 
     private static bool UsesLanes128(BinaryConvGeometry g, KernelPath path) =>
         path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes128.Count);

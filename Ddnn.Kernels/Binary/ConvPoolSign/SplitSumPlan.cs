@@ -167,7 +167,7 @@ internal sealed unsafe class SplitSumPlan
     {
         var maxAbs = Accepted(largest);
         if (maxAbs < 0) return maxAbs;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
+        if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             RowSums<Lanes128, Vector128<float>>(padded, sums);
@@ -189,7 +189,7 @@ internal sealed unsafe class SplitSumPlan
         var margin = (float)(bound * (1 + 1e-6));
         var first = group * Group;
         float nearest;
-        if (path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
+        if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             nearest = GroupWindows<Lanes256, Vector256<float>>(first, count, padded, sums, windows);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             nearest = GroupWindows<Lanes128, Vector128<float>>(first, count, padded, sums, windows);

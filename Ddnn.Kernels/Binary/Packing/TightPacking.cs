@@ -45,7 +45,7 @@ public static unsafe class TightPacking
         {
             var perWord = 64 / channels;
             var fullWords = pixels / perWord;
-            var done = path == KernelPath.Avx2 && Avx2.IsSupported && perWord >= 4
+            var done = path >= KernelPath.Avx2 && Avx2.IsSupported && perWord >= 4
                 ? Avx2Whole(packed, channels, perWord, tight, fullWords)
                 : 0;
             var mask = (1UL << channels) - 1;

@@ -70,7 +70,7 @@ internal static unsafe class ThresholdPacking
                     }
                     var src = image + (long)first * plane;
                     var done = 0;
-                    if (sizeof(T) == 4 && path == KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
+                    if (sizeof(T) == 4 && path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
                         done = PackVector256(src, bounds, count, plane, output + w, words);
                     else if (sizeof(T) == 4 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
                         done = PackVector128(src, bounds, count, plane, output + w, words);

@@ -12,7 +12,7 @@ internal static unsafe class ElementWiseLoop
     public static void Run<TOp>(KernelPath path, in TOp op, float* x, float* dst, long n) where TOp : struct, IUnaryOperator
     {
         long i = 0;
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
         {
             for (; i <= n - 32; i += 32)
             {
@@ -31,7 +31,7 @@ internal static unsafe class ElementWiseLoop
     public static void Run<TOp>(KernelPath path, in TOp op, float* x, float* y, float* dst, long n) where TOp : struct, IBinaryOperator
     {
         long i = 0;
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
         {
             for (; i <= n - 32; i += 32)
             {

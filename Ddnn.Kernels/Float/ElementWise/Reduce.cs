@@ -59,7 +59,7 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path == KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx2 && n >= 8)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
@@ -91,7 +91,7 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path == KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx2 && n >= 8)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
@@ -126,7 +126,7 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path == KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx2 && n >= 8)
         {
             var m = Vector256.Create(mean);
             var acc0 = Vector256<double>.Zero;
@@ -168,7 +168,7 @@ public static unsafe class Reduce
     {
         long i = 0;
         var best = float.NegativeInfinity;
-        if (path == KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx2 && n >= 8)
         {
             var acc = Vector256.Create(float.NegativeInfinity);
             for (; i <= n - 8; i += 8) acc = Vector256.Max(acc, Vector256.Load(x + i));

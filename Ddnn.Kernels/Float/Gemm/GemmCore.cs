@@ -63,7 +63,7 @@ internal static unsafe class GemmCore
     public static void MultiplyPrepackedA(KernelPath path, bool transposeB, int m, int n, int k, float* packedA,
         float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
             GemmPacked.Multiply<MicroKernelAvx2>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
         else
             GemmPacked.Multiply<MicroKernelVector128>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
@@ -89,6 +89,7 @@ internal static unsafe class GemmCore
         }
         switch (path)
         {
+            case KernelPath.Avx512: // 512-bit micro-kernel not yet written; the 256-bit one is correct on AVX-512 hardware
             case KernelPath.Avx2:
                 GemmPacked.Multiply<MicroKernelAvx2>(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
                 break;

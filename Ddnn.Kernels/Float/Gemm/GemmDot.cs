@@ -39,7 +39,7 @@ internal static unsafe class GemmDot
         float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, b0 = b, b1 = b + ldb, b2 = b + 2 * ldb;
         var sums = stackalloc float[12];
         var p = 0;
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
         {
             Vector256<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
             Vector256<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
@@ -103,7 +103,7 @@ internal static unsafe class GemmDot
     {
         var p = 0;
         float s;
-        if (path == KernelPath.Avx2)
+        if (path >= KernelPath.Avx2)
         {
             Vector256<float> s0 = default, s1 = default;
             for (; p <= k - 16; p += 16)

@@ -28,7 +28,7 @@ public static unsafe class OptimizerKernels
         fixed (float* pp = p, pg = g, pm = m, pv = v)
         {
             long i = 0, n = p.Length;
-            if (path == KernelPath.Avx2)
+            if (path >= KernelPath.Avx2)
                 for (; i <= n - 8; i += 8)
                 {
                     var gi = Vector256.Load(pg + i);

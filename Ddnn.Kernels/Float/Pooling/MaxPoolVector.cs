@@ -14,12 +14,12 @@ internal static unsafe class MaxPoolVector
     [ThreadStatic] private static float[]? _paddedSlot;
 
     public static bool Supports(KernelPath path, in Pool2dShape s) =>
-        (path == KernelPath.Avx2 || path == KernelPath.Vector128) && (s.Stride == 1 || s.Stride == 2);
+        (path >= KernelPath.Avx2 || path == KernelPath.Vector128) && (s.Stride == 1 || s.Stride == 2);
 
     public static void Forward(KernelPath path, in Pool2dShape s, float* x, float* y, int* argmax)
     {
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
-        var lanes = path == KernelPath.Avx2 ? 8 : 4;
+        var lanes = path >= KernelPath.Avx2 ? 8 : 4;
         var chunks = (ow + lanes - 1) / lanes;
         // Widest read: the last chunk's window start plus a two-vector load for stride 2.
         var stride = Math.Max(w + 2 * pad, st * chunks * lanes + k) + 2 * lanes;
