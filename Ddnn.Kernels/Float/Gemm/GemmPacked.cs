@@ -66,7 +66,7 @@ internal static unsafe class GemmPacked
                             }
                             else
                             {
-                                TKernel.Run(kc, aStrip, bStrip, tile, nr, false, null);
+                                TKernel.RunEdge(kc, aStrip, bStrip, tile, nrEff);
                                 MergeTile(tile, nr, cTile, ldc, mrEff, nrEff, loadC, stripBias);
                             }
                         }
