@@ -156,7 +156,7 @@ public static unsafe class Conv2d
         {
             var count = Math.Min(chunk, end - n0);
             var width = count * pixels;
-            for (var j = 0; j < count; j++) Lower(s, px + (n0 + j) * inImage, col + (long)j * pixels, width);
+            for (var j = 0; j < count; j++) Lower(s, path, px + (n0 + j) * inImage, col + (long)j * pixels, width);
             if (packedW != null)
                 GemmCore.MultiplyPrepackedA(path, false, cout, width, patch, packedW, col, width, product, width, accumulate: false);
             else
@@ -194,7 +194,7 @@ public static unsafe class Conv2d
             var width = count * pixels;
             for (var j = 0; j < count; j++)
             {
-                Lower(s, px + (n0 + j) * inImage, col + (long)j * pixels, width);
+                Lower(s, path, px + (n0 + j) * inImage, col + (long)j * pixels, width);
                 var plane = pdy + (n0 + j) * outImage;
                 for (var o = 0; o < cout; o++)
                     new ReadOnlySpan<float>(plane + (long)o * pixels, pixels)
@@ -278,9 +278,9 @@ public static unsafe class Conv2d
         return macs < ParallelThreshold ? 1 : Math.Min(threads, s.Batch);
     }
 
-    private static void Lower(in Conv2dShape s, float* image, float* col, long ldCol)
+    private static void Lower(in Conv2dShape s, KernelPath path, float* image, float* col, long ldCol)
     {
-        if (UsesStrideOnePath(s)) Im2Col.LowerStrideOne(s, image, col, ldCol);
+        if (UsesStrideOnePath(s)) Im2Col.LowerStrideOne(s, path, image, col, ldCol);
         else Im2Col.Lower(s, image, col, ldCol);
     }
 

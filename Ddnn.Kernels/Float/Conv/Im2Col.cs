@@ -14,12 +14,14 @@ internal static unsafe class Im2Col
 
     /// <summary>
     /// Stride-1 lowering through a zero-bordered copy of the image: every patch-matrix row segment is then one
-    /// branch-free contiguous copy. Used for small planes, where per-row bounds logic would dominate.
+    /// branch-free contiguous copy. Used for small planes, where per-row bounds logic would dominate. The copies are
+    /// 512-bit on the <see cref="KernelPath.Avx512"/> path.
     /// </summary>
-    public static void LowerStrideOne(in Conv2dShape s, float* image, float* col, long ldCol)
+    public static void LowerStrideOne(in Conv2dShape s, KernelPath path, float* image, float* col, long ldCol)
     {
         int oh = s.OutHeight, ow = s.OutWidth;
-        var padded = PadImage(s, image, out var pw, out var planeSize);
+        var wide = path >= KernelPath.Avx512;
+        var padded = PadImage(s, image, wide, out var pw, out var planeSize);
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = padded + (long)c * planeSize;
@@ -28,7 +30,12 @@ internal static unsafe class Im2Col
             {
                 var src = plane + (long)u * pw + v;
                 var dst = col;
-                if (ow % 8 == 0 && Vector256.IsHardwareAccelerated)
+                if (wide && ow % 16 == 0)
+                {
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw)
+                        for (var x = 0; x < ow; x += 16) Vector512.Store(Vector512.Load(src + x), dst + x);
+                }
+                else if (ow % 8 == 0 && Vector256.IsHardwareAccelerated)
                 {
                     // Rows of whole vectors (the 8- and 16-wide planes of the DDNN): no tail logic per row.
                     for (var y = 0; y < oh; y++, dst += ow, src += pw)
@@ -36,13 +43,13 @@ internal static unsafe class Im2Col
                 }
                 else
                 {
-                    for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow);
+                    for (var y = 0; y < oh; y++, dst += ow, src += pw) CopyFloats(dst, src, ow, wide);
                 }
             }
         }
     }
 
-    private static float* PadImage(in Conv2dShape s, float* image, out int pw, out long planeSize)
+    private static float* PadImage(in Conv2dShape s, float* image, bool wide, out int pw, out long planeSize)
     {
         int h = s.Height, w = s.Width;
         var ph = h + 2 * s.PadH;
@@ -57,7 +64,7 @@ internal static unsafe class Im2Col
             {
                 var row = plane + (long)(iy + s.PadH) * pw + s.PadW;
                 new Span<float>(row - s.PadW, s.PadW).Clear();
-                CopyFloats(row, image + (long)(c * h + iy) * w, w);
+                CopyFloats(row, image + (long)(c * h + iy) * w, w, wide);
                 new Span<float>(row + w, s.PadW).Clear();
             }
             new Span<float>(plane + (long)(h + s.PadH) * pw, s.PadH * pw).Clear();
@@ -66,9 +73,11 @@ internal static unsafe class Im2Col
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyFloats(float* dst, float* src, int n)
+    private static void CopyFloats(float* dst, float* src, int n, bool wide)
     {
         var i = 0;
+        if (wide)
+            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
         if (Vector256.IsHardwareAccelerated)
             for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
         for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(src + i), dst + i);

@@ -16,21 +16,23 @@ internal static unsafe class GemmCore
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, int maxThreads)
     {
         if (m == 0 || n == 0) return;
+        // Decided once for the whole product, so every part of a split takes the same form as the unsplit product.
+        var byDot = path != KernelPath.Scalar && GemmDot.Suits(path, transposeA, transposeB, m, n, k);
         var parts = PartCount(m, n, k, maxThreads);
         if (parts <= 1)
         {
-            Single(path, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+            Single(path, byDot, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
             return;
         }
-        MultiplyInParts(path, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, parts);
+        MultiplyInParts(path, byDot, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, parts);
     }
 
     // Apart from Multiply so that its closure is allocated only when the work is split (one thread allocates nothing).
-    private static void MultiplyInParts(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
+    private static void MultiplyInParts(KernelPath path, bool byDot, bool transposeA, bool transposeB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, int parts)
     {
         var splitRows = m >= n;
-        var unit = splitRows ? 4 : 24; // whole micro-tiles per part on every path
+        var unit = splitRows ? GemmPacked.SharedMr : TileWidth(path); // whole micro-tiles per part
         var total = splitRows ? m : n;
         var chunk = (total + parts - 1) / parts;
         chunk = (chunk + unit - 1) / unit * unit;
@@ -44,13 +46,13 @@ internal static unsafe class GemmCore
             if (splitRows)
             {
                 var aPart = transposeA ? a0 + start : a0 + (long)start * lda;
-                Single(path, transposeA, transposeB, count, n, k, aPart, lda, b0, ldb, c0 + (long)start * ldc, ldc,
+                Single(path, byDot, transposeA, transposeB, count, n, k, aPart, lda, b0, ldb, c0 + (long)start * ldc, ldc,
                     accumulate, bias0);
             }
             else
             {
                 var bPart = transposeB ? b0 + (long)start * ldb : b0 + start;
-                Single(path, transposeA, transposeB, m, count, k, a0, lda, bPart, ldb, c0 + start, ldc,
+                Single(path, byDot, transposeA, transposeB, m, count, k, a0, lda, bPart, ldb, c0 + start, ldc,
                     accumulate, bias0 == null ? null : bias0 + start);
             }
         });
@@ -63,7 +65,9 @@ internal static unsafe class GemmCore
     public static void MultiplyPrepackedA(KernelPath path, bool transposeB, int m, int n, int k, float* packedA,
         float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        if (path >= KernelPath.Avx2)
+        if (path >= KernelPath.Avx512)
+            GemmPacked.Multiply<MicroKernelAvx512>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
+        else if (path >= KernelPath.Avx2)
             GemmPacked.Multiply<MicroKernelAvx2>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
         else
             GemmPacked.Multiply<MicroKernelVector128>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
@@ -79,17 +83,27 @@ internal static unsafe class GemmCore
         return Math.Min(maxThreads, Math.Max(m, n) / 24 + 1);
     }
 
-    private static void Single(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
+    /// <summary>Columns of one micro-tile on <paramref name="path"/>.</summary>
+    internal static int TileWidth(KernelPath path) => path switch
+    {
+        KernelPath.Avx512 => MicroKernelAvx512.Nr,
+        KernelPath.Avx2 => MicroKernelAvx2.Nr,
+        _ => MicroKernelVector128.Nr,
+    };
+
+    private static void Single(KernelPath path, bool byDot, bool transposeA, bool transposeB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
-        if (path != KernelPath.Scalar && GemmDot.Suits(transposeA, transposeB, m, n, k))
+        if (byDot)
         {
             GemmDot.Multiply(path, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
             return;
         }
         switch (path)
         {
-            case KernelPath.Avx512: // 512-bit micro-kernel not yet written; the 256-bit one is correct on AVX-512 hardware
+            case KernelPath.Avx512:
+                GemmPacked.Multiply<MicroKernelAvx512>(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+                break;
             case KernelPath.Avx2:
                 GemmPacked.Multiply<MicroKernelAvx2>(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
                 break;

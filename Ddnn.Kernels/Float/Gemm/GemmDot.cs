@@ -6,8 +6,8 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// C = A·Bᵀ as dot products of contiguous rows, for small m×n with a long k (conv weight gradients, linear layers
-/// with few outputs), where packing would cost more than it saves. 4×3 blocks of 256-bit FMA accumulators (or
-/// 128-bit multiply+add), reduced horizontally, then the k tail in scalar; then + old C, then + bias.
+/// with few outputs), where packing would cost more than it saves. 4×3 blocks of 512-bit or 256-bit FMA accumulators
+/// (or 128-bit multiply+add), reduced horizontally, then the k tail in scalar; then + old C, then + bias.
 /// </summary>
 internal static unsafe class GemmDot
 {
@@ -15,8 +15,11 @@ internal static unsafe class GemmDot
     /// Worth it when n is narrower than one packed micro-tile (most of the tile would be padding) and the B rows,
     /// re-read for every 4 rows of A, stay cache-resident.
     /// </summary>
-    public static bool Suits(bool transposeA, bool transposeB, int m, int n, int k) =>
-        !transposeA && transposeB && k >= 32 && n < 24 && (long)n * k <= 1 << 16;
+    public static bool Suits(KernelPath path, bool transposeA, bool transposeB, int m, int n, int k) =>
+        !transposeA && transposeB && k >= 32 && n < NarrowerThan(path) && (long)n * k <= 1 << 16;
+
+    // Measured: on the 512-bit path the dot form beats packing up to the full 64-column tile.
+    private static int NarrowerThan(KernelPath path) => path >= KernelPath.Avx512 ? MicroKernelAvx512.Nr : 24;
 
     public static void Multiply(KernelPath path, int m, int n, int k, float* a, int lda, float* b, int ldb,
         float* c, int ldc, bool accumulate, float* bias)
@@ -39,7 +42,30 @@ internal static unsafe class GemmDot
         float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, b0 = b, b1 = b + ldb, b2 = b + 2 * ldb;
         var sums = stackalloc float[12];
         var p = 0;
-        if (path >= KernelPath.Avx2)
+        if (path >= KernelPath.Avx512)
+        {
+            Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
+            Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
+            for (; p <= k - 16; p += 16)
+            {
+                var v0 = Avx512F.LoadVector512(b0 + p);
+                var v1 = Avx512F.LoadVector512(b1 + p);
+                var v2 = Avx512F.LoadVector512(b2 + p);
+                var u = Avx512F.LoadVector512(a0 + p);
+                s00 = Avx512F.FusedMultiplyAdd(u, v0, s00); s01 = Avx512F.FusedMultiplyAdd(u, v1, s01); s02 = Avx512F.FusedMultiplyAdd(u, v2, s02);
+                u = Avx512F.LoadVector512(a1 + p);
+                s10 = Avx512F.FusedMultiplyAdd(u, v0, s10); s11 = Avx512F.FusedMultiplyAdd(u, v1, s11); s12 = Avx512F.FusedMultiplyAdd(u, v2, s12);
+                u = Avx512F.LoadVector512(a2 + p);
+                s20 = Avx512F.FusedMultiplyAdd(u, v0, s20); s21 = Avx512F.FusedMultiplyAdd(u, v1, s21); s22 = Avx512F.FusedMultiplyAdd(u, v2, s22);
+                u = Avx512F.LoadVector512(a3 + p);
+                s30 = Avx512F.FusedMultiplyAdd(u, v0, s30); s31 = Avx512F.FusedMultiplyAdd(u, v1, s31); s32 = Avx512F.FusedMultiplyAdd(u, v2, s32);
+            }
+            sums[0] = Vector512.Sum(s00); sums[1] = Vector512.Sum(s01); sums[2] = Vector512.Sum(s02);
+            sums[3] = Vector512.Sum(s10); sums[4] = Vector512.Sum(s11); sums[5] = Vector512.Sum(s12);
+            sums[6] = Vector512.Sum(s20); sums[7] = Vector512.Sum(s21); sums[8] = Vector512.Sum(s22);
+            sums[9] = Vector512.Sum(s30); sums[10] = Vector512.Sum(s31); sums[11] = Vector512.Sum(s32);
+        }
+        else if (path >= KernelPath.Avx2)
         {
             Vector256<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
             Vector256<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
@@ -103,7 +129,22 @@ internal static unsafe class GemmDot
     {
         var p = 0;
         float s;
-        if (path >= KernelPath.Avx2)
+        if (path >= KernelPath.Avx512)
+        {
+            Vector512<float> s0 = default, s1 = default;
+            for (; p <= k - 32; p += 32)
+            {
+                s0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(a + p), Avx512F.LoadVector512(b + p), s0);
+                s1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(a + p + 16), Avx512F.LoadVector512(b + p + 16), s1);
+            }
+            if (p <= k - 16)
+            {
+                s0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(a + p), Avx512F.LoadVector512(b + p), s0);
+                p += 16;
+            }
+            s = Vector512.Sum(s0 + s1);
+        }
+        else if (path >= KernelPath.Avx2)
         {
             Vector256<float> s0 = default, s1 = default;
             for (; p <= k - 16; p += 16)

@@ -66,7 +66,7 @@ internal static unsafe class GemmPacked
                             }
                             else
                             {
-                                TKernel.Run(kc, aStrip, bStrip, tile, nr, false, null);
+                                TKernel.RunEdge(kc, aStrip, bStrip, tile, nrEff);
                                 MergeTile(tile, nr, cTile, ldc, mrEff, nrEff, loadC, stripBias);
                             }
                         }
@@ -138,6 +138,11 @@ internal static unsafe class GemmPacked
                     for (; r < mr; r++) dst[r] = 0;
                 }
             }
+            else if (rows == 4 && mr == 4 && Sse.IsSupported)
+            {
+                InterleaveFourRows(a + (long)(ic + ir) * lda + pc, lda, kc, dst);
+                dst += (long)kc * mr;
+            }
             else
             {
                 var r = 0;
@@ -157,6 +162,31 @@ internal static unsafe class GemmPacked
         }
     }
 
+    /// <summary>dst[p·4 + r] = src[r·lds + p] for r in [0, 4), p in [0, kc): 4×4 SSE transposes, the k tail by element.</summary>
+    private static void InterleaveFourRows(float* src, int lds, int kc, float* dst)
+    {
+        float* s0 = src, s1 = src + lds, s2 = src + 2 * lds, s3 = src + 3 * lds;
+        var p = 0;
+        for (; p <= kc - 4; p += 4, dst += 16)
+        {
+            var t0 = Sse.UnpackLow(Sse.LoadVector128(s0 + p), Sse.LoadVector128(s1 + p));
+            var t1 = Sse.UnpackLow(Sse.LoadVector128(s2 + p), Sse.LoadVector128(s3 + p));
+            var t2 = Sse.UnpackHigh(Sse.LoadVector128(s0 + p), Sse.LoadVector128(s1 + p));
+            var t3 = Sse.UnpackHigh(Sse.LoadVector128(s2 + p), Sse.LoadVector128(s3 + p));
+            Sse.Store(dst, Sse.MoveLowToHigh(t0, t1));
+            Sse.Store(dst + 4, Sse.MoveHighToLow(t1, t0));
+            Sse.Store(dst + 8, Sse.MoveLowToHigh(t2, t3));
+            Sse.Store(dst + 12, Sse.MoveHighToLow(t3, t2));
+        }
+        for (; p < kc; p++, dst += 4)
+        {
+            dst[0] = s0[p];
+            dst[1] = s1[p];
+            dst[2] = s2[p];
+            dst[3] = s3[p];
+        }
+    }
+
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into Nr-column strips, each kc×Nr, zero-padding the last strip.</summary>
     private static void PackB(bool transposed, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dst)
     {
@@ -166,7 +196,12 @@ internal static unsafe class GemmPacked
             if (!transposed)
             {
                 var src = b + (long)pc * ldb + jc + jr;
-                if (cols == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
+                if (cols == nr && nr % 16 == 0 && Vector512.IsHardwareAccelerated)
+                {
+                    for (var p = 0; p < kc; p++, src += ldb, dst += nr)
+                        for (var j = 0; j < nr; j += 16) Vector512.Store(Vector512.Load(src + j), dst + j);
+                }
+                else if (cols == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
                 {
                     // Whole-strip rows by vector moves: a short variable-size block copy costs a call per row.
                     for (var p = 0; p < kc; p++, src += ldb, dst += nr)
@@ -193,18 +228,21 @@ internal static unsafe class GemmPacked
                 // B stored n×k: row j of B is column j of op(B).
                 var j = 0;
                 var p0 = 0;
-                if (Avx.IsSupported && cols == nr && nr % 8 == 0)
+                var blocked = Avx.IsSupported ? cols / 8 * 8 : 0;
+                if (blocked > 0)
                 {
-                    // whole 8×8 blocks by AVX transposes (exact data movement), the k tail below
+                    // whole 8×8 blocks by AVX transposes (exact data movement); their k tail and the columns
+                    // past the last whole block below
                     for (; p0 <= kc - 8; p0 += 8)
-                        for (var j8 = 0; j8 < nr; j8 += 8)
+                        for (var j8 = 0; j8 < blocked; j8 += 8)
                             Transpose8x8.Run(b + (long)(jc + jr + j8) * ldb + pc + p0, ldb, dst + (long)p0 * nr + j8, nr);
                 }
                 for (; j < cols; j++)
                 {
+                    var first = j < blocked ? p0 : 0;
                     var src = b + (long)(jc + jr + j) * ldb + pc;
-                    var d = dst + (long)p0 * nr + j;
-                    for (var p = p0; p < kc; p++, d += nr) *d = src[p];
+                    var d = dst + (long)first * nr + j;
+                    for (var p = first; p < kc; p++, d += nr) *d = src[p];
                 }
                 for (; j < nr; j++)
                 {

@@ -13,4 +13,10 @@ internal unsafe interface IMicroKernel
     /// c[r, j] = Σ_p a[p, r]·b[p, j], then + c[r, j] when <paramref name="loadC"/>, then + bias[j] when bias is not null.
     /// </summary>
     static abstract void Run(int kc, float* a, float* b, float* c, int ldc, bool loadC, float* bias);
+
+    /// <summary>
+    /// An edge tile into <paramref name="tile"/> (row stride Nr, no C, no bias): at least its first
+    /// <paramref name="columns"/> columns are c[r, j] = Σ_p a[p, r]·b[p, j], each summed as <see cref="Run"/> sums it.
+    /// </summary>
+    static abstract void RunEdge(int kc, float* a, float* b, float* tile, int columns);
 }

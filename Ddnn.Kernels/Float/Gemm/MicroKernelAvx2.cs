@@ -10,6 +10,8 @@ internal readonly unsafe struct MicroKernelAvx2 : IMicroKernel
     public static int Mr => 4;
     public static int Nr => 24;
 
+    public static void RunEdge(int kc, float* a, float* b, float* tile, int columns) => Run(kc, a, b, tile, Nr, false, null);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, int ldc, bool loadC, float* bias)
     {

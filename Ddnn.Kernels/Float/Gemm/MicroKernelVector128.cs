@@ -12,6 +12,8 @@ internal readonly unsafe struct MicroKernelVector128 : IMicroKernel
     public static int Mr => 4;
     public static int Nr => 8;
 
+    public static void RunEdge(int kc, float* a, float* b, float* tile, int columns) => Run(kc, a, b, tile, Nr, false, null);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, int ldc, bool loadC, float* bias)
     {
