@@ -17,6 +17,7 @@ namespace Ddnn.Arm64Checks;
 internal sealed class CheckRunner(bool verbose)
 {
     private readonly Dictionary<string, double> _secondsByMethod = [];
+    private readonly Dictionary<string, int> _skipsByReason = [];
 
     public int Passed { get; private set; }
     public int Failed { get; private set; }
@@ -37,6 +38,9 @@ internal sealed class CheckRunner(bool verbose)
 
     public IEnumerable<(string Name, double Seconds)> SlowestMethods(int count) =>
         _secondsByMethod.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value));
+
+    /// <summary>Each distinct skip reason with how many cases gave it (each case is named with --verbose).</summary>
+    public IEnumerable<(string Reason, int Cases)> SkipReasons() => _skipsByReason.Select(p => (p.Key, p.Value));
 
     private void RunMethod(MethodInfo method)
     {
@@ -96,7 +100,8 @@ internal sealed class CheckRunner(bool verbose)
     private void Skip(string name, string reason)
     {
         Skipped++;
-        Console.WriteLine($"  skipped {name}: {reason}");
+        _skipsByReason[reason] = _skipsByReason.GetValueOrDefault(reason) + 1;
+        if (verbose) Console.WriteLine($"  skipped {name}: {reason}");
     }
 
     private void Fail(string name, Exception error)

@@ -44,6 +44,8 @@ var checks = CheckCatalog.Select(filters);
 var results = new CheckRunner(verbose).Run(checks);
 stopwatch.Stop();
 
+foreach (var (reason, cases) in results.SkipReasons())
+    Console.WriteLine($"arm64 checks: skipped {cases} case(s): {reason}");
 foreach (var (name, seconds) in results.SlowestMethods(5))
     Console.WriteLine($"arm64 checks: slow: {name} {seconds:F1} s");
 
