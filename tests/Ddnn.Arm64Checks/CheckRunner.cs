@@ -30,8 +30,9 @@ internal sealed class CheckRunner(bool verbose)
         {
             var started = Stopwatch.GetTimestamp();
             RunMethod(method);
-            _secondsByMethod[CheckCatalog.NameOf(method)] = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (verbose) Console.WriteLine($"arm64 checks: {CheckCatalog.NameOf(method)} {_secondsByMethod[CheckCatalog.NameOf(method)]:F1} s");
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            _secondsByMethod[CheckCatalog.NameOf(method)] = seconds;
+            if (verbose) Console.WriteLine($"arm64 checks: {CheckCatalog.NameOf(method)} {seconds:F1} s");
         }
         return this;
     }
