@@ -14,7 +14,7 @@ namespace Ddnn.Kernels.Binary;
 /// the result equals skipping them. SIMD paths only vectorise across neighbouring outputs of a row and across a group
 /// of four output channels (which share every input load), never change that order, so results are bit-identical
 /// across paths and equal a float conv that sums in the same order; with dyadic inputs whose partial sums are exact
-/// they equal any float conv. A row is covered by vectors of 8 (AVX2) or 4 lanes; a last partial vector is moved back
+/// they equal any float conv. A row is covered by vectors of 16 (Avx512), 8 (AVX2) or 4 lanes (the widest that fits the row); a last partial vector is moved back
 /// to end at the row's end and recomputes a few outputs to the same values, so narrow rows (e.g. 16) stay vectorised.
 /// Weights prepared once as <see cref="FloatBinaryConvWeights"/> and a caller-owned scratch make a call allocation-free.
 /// </remarks>
@@ -175,7 +175,12 @@ internal static unsafe class FloatBinaryConv2d
     /// </summary>
     internal static void Group(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes, KernelPath path)
     {
-        if (UsesLanes256(g, path))
+        if (UsesLanes512(g, path))
+        {
+            var sink = new PlaneSink<Lanes512, Vector512<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
+            Rows<Lanes512, Vector512<float>, PlaneSink<Lanes512, Vector512<float>>>(image, masks, count, g, ref sink);
+        }
+        else if (UsesLanes256(g, path))
         {
             var sink = new PlaneSink<Lanes256, Vector256<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
             Rows<Lanes256, Vector256<float>, PlaneSink<Lanes256, Vector256<float>>>(image, masks, count, g, ref sink);
@@ -201,6 +206,12 @@ internal static unsafe class FloatBinaryConv2d
         uint* signs, float* keys, ulong* fire, ulong* nan, KernelPath path)
     {
         if (!TunedShape.RowFitsMask(g)) return false;
+        if (UsesLanes512(g, path))
+        {
+            var sink = new MaskSink<Lanes512, Vector512<float>>(bias, signs, keys, fire, nan);
+            Rows<Lanes512, Vector512<float>, MaskSink<Lanes512, Vector512<float>>>(image, masks, count, g, ref sink);
+            return true;
+        }
         if (UsesLanes256(g, path))
         {
             var sink = new MaskSink<Lanes256, Vector256<float>>(bias, signs, keys, fire, nan);
@@ -215,6 +226,9 @@ internal static unsafe class FloatBinaryConv2d
         }
         return false;
     }
+
+    private static bool UsesLanes512(BinaryConvGeometry g, KernelPath path) =>
+        path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes512.Count);
 
     private static bool UsesLanes256(BinaryConvGeometry g, KernelPath path) =>
         path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes256.Count);
