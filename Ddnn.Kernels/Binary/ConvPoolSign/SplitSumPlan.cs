@@ -407,7 +407,8 @@ internal sealed unsafe class SplitSumPlan
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
-                var twoVectorRows = TunedShape.WholeRowsPerStep(wo, lanes);
+                // Four rows of two 16-lane vectors are 128 sign bits: those rows take the general steps.
+                var twoVectorRows = TLanes.PacksFourRowPairs && TunedShape.WholeRowsPerStep(wo, lanes);
                 if (rows == BlockRows && (twoVectorRows || TunedShape.WholeRowPerVector(wo, lanes)))
                 {
                     // One step covers the four whole rows: their windows are finished straight from the packed sign bits.
