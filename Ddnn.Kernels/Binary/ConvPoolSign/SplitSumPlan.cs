@@ -407,6 +407,14 @@ internal sealed unsafe class SplitSumPlan
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
+                if (TunedShape.EightWholeRows(wo, lanes) && outHeight - oy >= 2 * BlockRows)
+                {
+                    nearest = EightWholeRows<TLanes, TVector>(top, sumRow, data, nearest, windows + oy);
+                    for (var lane = count; lane < Group; lane++)
+                        for (var r = 0; r < 2 * BlockRows; r++) windows[(long)lane * outHeight + oy + r] = 0;
+                    oy += 2 * BlockRows;
+                    continue;
+                }
                 // Four rows of two 16-lane vectors are 128 sign bits: those rows take the general steps.
                 var twoVectorRows = TLanes.PacksFourRowPairs && TunedShape.WholeRowsPerStep(wo, lanes);
                 if (rows == BlockRows && (twoVectorRows || TunedShape.WholeRowPerVector(wo, lanes)))
@@ -568,6 +576,58 @@ internal sealed unsafe class SplitSumPlan
                 near = TLanes.Min(TLanes.Min(near, Near<TLanes, TVector>(q10, q11, vectors)),
                     TLanes.Min(Near<TLanes, TVector>(q20, q21, vectors), Near<TLanes, TVector>(q30, q31, vectors)));
             }
+            nearest = TLanes.Min(nearest, near);
+        }
+        return nearest;
+    }
+
+    /// <summary>
+    /// Eight whole conv rows of one vector each (<see cref="TunedShape.EightWholeRows"/>): <see cref="Block{TLanes, TVector}"/>'s
+    /// operations in its order for rows 0–7 of the step (one offset read per minority tap for all eight), each row's
+    /// sign bits one compare mask, the windows finished four rows at a time into <paramref name="windows"/>
+    /// (lane-major, as <see cref="TryGroupWindows"/> lays them out). Returns the smallest |Q| so far.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector EightWholeRows<TLanes, TVector>(float* at, float* sumAt, in StepData data, TVector nearest, ulong* windows)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
+    {
+        var lanes = TLanes.Count;
+        long pw = data.PaddedWidth, sw = data.SumWidth;
+        TVector s0 = HalfSum<TLanes, TVector>(sumAt, data), s1 = HalfSum<TLanes, TVector>(sumAt + sw, data);
+        TVector s2 = HalfSum<TLanes, TVector>(sumAt + 2 * sw, data), s3 = HalfSum<TLanes, TVector>(sumAt + 3 * sw, data);
+        TVector s4 = HalfSum<TLanes, TVector>(sumAt + 4 * sw, data), s5 = HalfSum<TLanes, TVector>(sumAt + 5 * sw, data);
+        TVector s6 = HalfSum<TLanes, TVector>(sumAt + 6 * sw, data), s7 = HalfSum<TLanes, TVector>(sumAt + 7 * sw, data);
+        for (var lane = 0; lane < data.Count; lane++)
+        {
+            var start = TLanes.Broadcast(data.Starts[lane]);
+            TVector q0 = TLanes.Subtract(start, s0), q1 = TLanes.Subtract(start, s1);
+            TVector q2 = TLanes.Subtract(start, s2), q3 = TLanes.Subtract(start, s3);
+            TVector q4 = TLanes.Subtract(start, s4), q5 = TLanes.Subtract(start, s5);
+            TVector q6 = TLanes.Subtract(start, s6), q7 = TLanes.Subtract(start, s7);
+            var offsets = data.Offsets + (long)lane * data.Stride;
+            var taps = data.Counts[lane];
+            for (var k = 0; k < taps; k++)
+            {
+                var tap = at + offsets[k];
+                q0 = TLanes.Add(q0, TLanes.Load(tap));
+                q1 = TLanes.Add(q1, TLanes.Load(tap + pw));
+                q2 = TLanes.Add(q2, TLanes.Load(tap + 2 * pw));
+                q3 = TLanes.Add(q3, TLanes.Load(tap + 3 * pw));
+                q4 = TLanes.Add(q4, TLanes.Load(tap + 4 * pw));
+                q5 = TLanes.Add(q5, TLanes.Load(tap + 5 * pw));
+                q6 = TLanes.Add(q6, TLanes.Load(tap + 6 * pw));
+                q7 = TLanes.Add(q7, TLanes.Load(tap + 7 * pw));
+            }
+            var low = TLanes.SignBits(q0) | (ulong)TLanes.SignBits(q1) << lanes | (ulong)TLanes.SignBits(q2) << (2 * lanes)
+                | (ulong)TLanes.SignBits(q3) << (3 * lanes);
+            var high = TLanes.SignBits(q4) | (ulong)TLanes.SignBits(q5) << lanes | (ulong)TLanes.SignBits(q6) << (2 * lanes)
+                | (ulong)TLanes.SignBits(q7) << (3 * lanes);
+            var destination = windows + (long)lane * data.OutHeight;
+            FinishFourRows(low, lanes, data.Sigmas[lane], data.PoolPadding, data.PoolKernel, destination, wide: true);
+            FinishFourRows(high, lanes, data.Sigmas[lane], data.PoolPadding, data.PoolKernel, destination + BlockRows, wide: true);
+            var near = TLanes.Min(TLanes.Min(TLanes.Min(TLanes.Abs(q0), TLanes.Abs(q1)), TLanes.Min(TLanes.Abs(q2), TLanes.Abs(q3))),
+                TLanes.Min(TLanes.Min(TLanes.Abs(q4), TLanes.Abs(q5)), TLanes.Min(TLanes.Abs(q6), TLanes.Abs(q7))));
             nearest = TLanes.Min(nearest, near);
         }
         return nearest;

@@ -47,6 +47,13 @@ internal static class TunedShape
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool WholeRowPerVector(int outWidth, int lanes) => outWidth == lanes;
 
+    /// <summary>
+    /// Eight whole conv rows per split-sum step: a row is one 16-lane vector (the device layer on the Avx512 path), so
+    /// eight rows' sums and accumulators fit the 32 vector registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EightWholeRows(int outWidth, int lanes) => lanes == 16 && outWidth == lanes;
+
     /// <summary>A window sum of three row sums (a 3-row kernel on one input channel: the device layer), unrolled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool ThreeRowSums(int sumTerms) => sumTerms == 3;

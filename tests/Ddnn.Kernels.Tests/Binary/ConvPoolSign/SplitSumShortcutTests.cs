@@ -29,9 +29,11 @@ public class SplitSumShortcutTests
         { 1, 6, 48, 5, 3, 2, 1 },
         { 1, 5, 40, 4, 3, 2, 1 },
         { 2, 6, 20, 4, 3, 1, 1 },
+        { 1, 13, 16, 6, 3, 2, 1 },
+        { 2, 21, 16, 3, 3, 1, 1 },
     };
 
-    /// <summary>Each shape on every kernel path: the fused preparation on 8- and 16-lane rows (16, 24, 32, 40, 48).</summary>
+    /// <summary>Each shape on every kernel path: the fused preparation on 8- and 16-lane rows (16, 24, 32, 40, 48), rows of 16 in steps of eight, four and one.</summary>
     public static IEnumerable<object[]> ShapesOnEveryPath() => KernelPathCases.OnEveryPath(Shapes());
 
     /// <summary>(kernel, padding): no padding (the input itself is the padded image), wider and narrower kernels.</summary>
