@@ -14,8 +14,9 @@ namespace Ddnn.Kernels.Binary;
 /// the result equals skipping them. SIMD paths only vectorise across neighbouring outputs of a row and across a group
 /// of four output channels (which share every input load), never change that order, so results are bit-identical
 /// across paths and equal a float conv that sums in the same order; with dyadic inputs whose partial sums are exact
-/// they equal any float conv. A row is covered by vectors of 8 (AVX2) or 4 lanes; a last partial vector is moved back
-/// to end at the row's end and recomputes a few outputs to the same values, so narrow rows (e.g. 16) stay vectorised.
+/// they equal any float conv. A row is covered by vectors of 16 (Avx512), 8 (AVX2) or 4 lanes, the widest that fits
+/// the row; a last partial vector is moved back to end at the row's end and recomputes a few outputs to the same
+/// values, so narrow rows (e.g. 16) stay vectorised.
 /// Weights prepared once as <see cref="FloatBinaryConvWeights"/> and a caller-owned scratch make a call allocation-free.
 /// </remarks>
 internal static unsafe class FloatBinaryConv2d
@@ -175,7 +176,12 @@ internal static unsafe class FloatBinaryConv2d
     /// </summary>
     internal static void Group(float* image, uint* masks, float* bias, int count, BinaryConvGeometry g, float* planes, KernelPath path)
     {
-        if (UsesLanes256(g, path))
+        if (UsesLanes512(g, path))
+        {
+            var sink = new PlaneSink<Lanes512, Vector512<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
+            Rows<Lanes512, Vector512<float>, PlaneSink<Lanes512, Vector512<float>>>(image, masks, count, g, ref sink);
+        }
+        else if (UsesLanes256(g, path))
         {
             var sink = new PlaneSink<Lanes256, Vector256<float>>(planes, bias, g.OutWidth, g.OutHeight * g.OutWidth);
             Rows<Lanes256, Vector256<float>, PlaneSink<Lanes256, Vector256<float>>>(image, masks, count, g, ref sink);
@@ -190,7 +196,7 @@ internal static unsafe class FloatBinaryConv2d
     }
 
     /// <summary>
-    /// The group's conv rows as row bit masks instead of planes, on the SIMD paths only (stride 1, rows of 8 or 4 to 64
+    /// The group's conv rows as row bit masks instead of planes, on the SIMD paths only (stride 1, rows of 16, 8 or 4 to 64
     /// outputs): bit x of <paramref name="fire"/>[y·4 + c] is set where output (y, x) of channel c, bias included, XOR
     /// <paramref name="signs"/>[c] is ≥ <paramref name="keys"/>[c] (so v ≥ bound with sign 0, v ≤ bound with the sign
     /// bit and key = bound XOR sign), bit x of <paramref name="nan"/>[y·4 + c] where it is NaN; channels past count get
@@ -201,6 +207,12 @@ internal static unsafe class FloatBinaryConv2d
         uint* signs, float* keys, ulong* fire, ulong* nan, KernelPath path)
     {
         if (!TunedShape.RowFitsMask(g)) return false;
+        if (UsesLanes512(g, path))
+        {
+            var sink = new MaskSink<Lanes512, Vector512<float>>(bias, signs, keys, fire, nan);
+            Rows<Lanes512, Vector512<float>, MaskSink<Lanes512, Vector512<float>>>(image, masks, count, g, ref sink);
+            return true;
+        }
         if (UsesLanes256(g, path))
         {
             var sink = new MaskSink<Lanes256, Vector256<float>>(bias, signs, keys, fire, nan);
@@ -215,6 +227,9 @@ internal static unsafe class FloatBinaryConv2d
         }
         return false;
     }
+
+    private static bool UsesLanes512(BinaryConvGeometry g, KernelPath path) =>
+        path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes512.Count);
 
     private static bool UsesLanes256(BinaryConvGeometry g, KernelPath path) =>
         path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && TunedShape.VectorRows(g, Lanes256.Count);

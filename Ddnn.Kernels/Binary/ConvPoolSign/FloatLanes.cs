@@ -6,7 +6,7 @@ namespace Ddnn.Kernels.Binary;
 
 /// <summary>
 /// The few float vector operations the float-input block's kernels need, as static members of a struct so one generic kernel
-/// body is compiled separately (and fully inlined) for 128-bit and 256-bit vectors.
+/// body is compiled separately (and fully inlined) for 128-bit, 256-bit and 512-bit vectors.
 /// </summary>
 internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
 {
@@ -43,6 +43,9 @@ internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
     /// <summary>Bit i set where lane i has its sign bit set (−0 and NaNs with the sign bit included).</summary>
     static abstract uint SignBits(TVector value);
 
+    /// <summary>True when <see cref="RowSignBits"/> fits: four rows of two vectors are at most 64 lanes.</summary>
+    static abstract bool PacksFourRowPairs { get; }
+
     /// <summary>The smallest lane.</summary>
     static abstract float MinAcross(TVector value);
 
@@ -59,11 +62,73 @@ internal unsafe interface IFloatLanes<TVector> where TVector : unmanaged
     static abstract uint NaNBits(TVector value);
 }
 
-/// <summary>256-bit lanes (AVX2 path).</summary>
+/// <summary>
+/// 512-bit lanes (Avx512 path): compares give k-masks, so sign and test bits of 16 lanes come out in one step.
+/// </summary>
+internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    // Four rows of two 16-lane vectors are 128 bits: callers gather such rows one vector at a time (SignBits).
+    public static bool PacksFourRowPairs => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> BroadcastBits(uint bits) => Vector512.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> AddSigned(Vector512<float> accumulator, Vector512<float> x, Vector512<float> mask) =>
+        accumulator + (x ^ mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.MinNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SignBits(Vector512<float> value) => (uint)value.ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MinAcross(Vector512<float> value) =>
+        Lanes256.MinAcross(Vector256.MinNative(value.GetLower(), value.GetUpper()));
+
+    public static ulong RowSignBits(Vector512<float> a0, Vector512<float> b0, Vector512<float> a1, Vector512<float> b1,
+        Vector512<float> a2, Vector512<float> b2, Vector512<float> a3, Vector512<float> b3) =>
+        throw new NotSupportedException("four rows of two 512-bit vectors are 128 sign bits; gather them with SignBits.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint AtLeastBits(Vector512<float> value, Vector512<float> sign, Vector512<float> key) =>
+        (uint)Vector512.GreaterThanOrEqual(value ^ sign, key).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NaNBits(Vector512<float> value) => (uint)(~Vector512.Equals(value, value)).ExtractMostSignificantBits();
+}
+
+/// <summary>256-bit lanes (AVX2 path, and rows of 8 to 15 on the Avx512 path).</summary>
 internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
 {
     public static int Count => Vector256<float>.Count;
     public static Vector256<float> Zero => Vector256<float>.Zero;
+    public static bool PacksFourRowPairs => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(float* source) => Vector256.Load(source);
@@ -130,11 +195,12 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     public static uint NaNBits(Vector256<float> value) => (~Vector256.Equals(value, value)).ExtractMostSignificantBits();
 }
 
-/// <summary>128-bit lanes (Vector128 path, and rows narrower than 8 on the AVX2 path).</summary>
+/// <summary>128-bit lanes (Vector128 path, and rows narrower than 8 on the AVX2 and Avx512 paths).</summary>
 internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
 {
     public static int Count => Vector128<float>.Count;
     public static Vector128<float> Zero => Vector128<float>.Zero;
+    public static bool PacksFourRowPairs => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load(float* source) => Vector128.Load(source);

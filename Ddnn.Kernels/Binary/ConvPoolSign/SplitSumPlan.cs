@@ -58,6 +58,8 @@ internal sealed unsafe class SplitSumPlan
     private readonly int _outWidth;
     private readonly ulong _rowBits;
     private readonly bool _shuffledRowSums;
+    private readonly bool _shuffledRowSums512;
+    private readonly bool _rows512;
     private readonly bool _rows256;
     private readonly bool _rows128;
     private readonly int _poolKernel;
@@ -79,7 +81,9 @@ internal sealed unsafe class SplitSumPlan
         _outHeight = layout.OutHeight;
         _outWidth = layout.OutWidth;
         _rowBits = _outWidth == 64 ? ulong.MaxValue : (1UL << _outWidth) - 1;
-        _shuffledRowSums = TunedShape.FusedPadAndRowSums(conv);
+        _shuffledRowSums = TunedShape.FusedPadAndRowSums(conv, Lanes256.Count);
+        _shuffledRowSums512 = TunedShape.FusedPadAndRowSums(conv, Lanes512.Count);
+        _rows512 = TunedShape.VectorRows(conv, Lanes512.Count);
         _rows256 = TunedShape.VectorRows(conv, Lanes256.Count);
         _rows128 = TunedShape.VectorRows(conv, Lanes128.Count);
         _poolKernel = layout.Pool.Kernel;
@@ -167,7 +171,9 @@ internal sealed unsafe class SplitSumPlan
     {
         var maxAbs = Accepted(largest);
         if (maxAbs < 0) return maxAbs;
-        if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
+        if (path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated && _rows512)
+            RowSums<Lanes512, Vector512<float>>(padded, sums);
+        else if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             RowSums<Lanes256, Vector256<float>>(padded, sums);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             RowSums<Lanes128, Vector128<float>>(padded, sums);
@@ -189,7 +195,9 @@ internal sealed unsafe class SplitSumPlan
         var margin = (float)(bound * (1 + 1e-6));
         var first = group * Group;
         float nearest;
-        if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
+        if (path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated && _rows512)
+            nearest = GroupWindows<Lanes512, Vector512<float>>(first, count, padded, sums, windows);
+        else if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated && _rows256)
             nearest = GroupWindows<Lanes256, Vector256<float>>(first, count, padded, sums, windows);
         else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated && _rows128)
             nearest = GroupWindows<Lanes128, Vector128<float>>(first, count, padded, sums, windows);
@@ -243,16 +251,18 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
-    /// Per image, the whole preparation in one pass where it can be fused (AVX2, 3-wide kernel, padding 1, rows of
-    /// whole 8-float vectors: the device layer): each input row is read once into registers, stored into the zero-padded
-    /// image, measured (largest magnitude) and summed across (left and right neighbours from lane rotations, the
-    /// padding cells the zeros they are: the same additions in the same order as <see cref="RowSums{TLanes, TVector}"/>).
-    /// Otherwise the padding copy (measuring) and <see cref="PrepareImage"/>. Returns the padded image and the largest
-    /// |x| (−1 when the image cannot take the shortcut).
+    /// Per image, the whole preparation in one pass where it can be fused (AVX2 or Avx512, 3-wide kernel, padding 1,
+    /// rows of whole 8- or 16-float vectors: the device layer): each input row is read once into registers, stored into
+    /// the zero-padded image, measured (largest magnitude) and summed across (left and right neighbours from lane
+    /// rotations, the padding cells the zeros they are: the same additions in the same order as
+    /// <see cref="RowSums{TLanes, TVector}"/>). Otherwise the padding copy (measuring) and <see cref="PrepareImage"/>.
+    /// Returns the padded image and the largest |x| (−1 when the image cannot take the shortcut).
     /// </summary>
     public float* PadAndPrepare(float* input, BinaryConvGeometry single, float* scratch, float* sums, KernelPath path, out float maxAbs)
     {
-        if (path != KernelPath.Avx2 || !_shuffledRowSums || !Avx2.IsSupported)
+        if (path >= KernelPath.Avx512 && _shuffledRowSums512 && Avx512F.IsSupported)
+            return PadAndPrepare512(input, scratch, sums, out maxAbs);
+        if (path < KernelPath.Avx2 || !_shuffledRowSums || !Avx2.IsSupported)
         {
             var image = FloatBinaryConv2d.PadImages(input, single, scratch, out var measured);
             maxAbs = PrepareImage(measured, image, sums, path);
@@ -294,6 +304,57 @@ internal sealed unsafe class SplitSumPlan
             }
         }
         var lanes = Vector128.Max(most.GetLower(), most.GetUpper());
+        var largest = Math.Max(Math.Max(lanes.GetElement(0), lanes.GetElement(1)), Math.Max(lanes.GetElement(2), lanes.GetElement(3)));
+        maxAbs = Accepted(largest);
+        return scratch;
+    }
+
+    /// <summary>
+    /// <see cref="PadAndPrepare"/>'s fused pass on 16-float vectors: the neighbours of a vector come from two-table
+    /// permutes with the previous and next vector (zeros past the row's ends), so each cell sums
+    /// (left + centre) + right as the 256-bit pass and <see cref="RowSums{TLanes, TVector}"/> do.
+    /// </summary>
+    private float* PadAndPrepare512(float* input, float* scratch, float* sums, out float maxAbs)
+    {
+        int wo = _outWidth, paddedW = _paddedWidth, vectors = wo / 16, height = _paddedHeight - 2;
+        // Index 16 + i picks lane i of the second table: lane 0 of toLeft is the previous vector's last cell, lane 15
+        // of toRight the next vector's first.
+        var right = Vector512.Create(31, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+        var left = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        var magnitude = Vector512.Create(0x7FFF_FFFFu);
+        var most = Vector512<uint>.Zero;
+        for (var ci = 0; ci < InChannels; ci++)
+        {
+            var plane = scratch + (long)ci * _channelLength;
+            var planeSums = sums + (long)ci * _paddedHeight * wo;
+            FloatBinaryConv2d.Zero(plane, paddedW);
+            FloatBinaryConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
+            FloatBinaryConv2d.Zero(planeSums, wo);
+            FloatBinaryConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+            var source = input + (long)ci * height * wo;
+            for (var y = 0; y < height; y++)
+            {
+                var cells = source + (long)y * wo;
+                var padded = plane + (long)(y + 1) * paddedW;
+                var row = planeSums + (long)(y + 1) * wo;
+                padded[0] = 0;
+                padded[wo + 1] = 0;
+                var previous = Vector512<float>.Zero;
+                var current = Vector512.Load(cells);
+                for (var i = 0; i < vectors; i++)
+                {
+                    var next = i + 1 < vectors ? Vector512.Load(cells + 16 * (i + 1)) : Vector512<float>.Zero;
+                    current.Store(padded + 1 + 16 * i);
+                    most = Vector512.Max(most, current.AsUInt32() & magnitude);
+                    var toLeft = Avx512F.PermuteVar16x32x2(current, right, previous);
+                    var toRight = Avx512F.PermuteVar16x32x2(current, left, next);
+                    ((toLeft + current) + toRight).Store(row + 16 * i);
+                    (previous, current) = (current, next);
+                }
+            }
+        }
+        var half = Vector256.Max(most.GetLower(), most.GetUpper());
+        var lanes = Vector128.Max(half.GetLower(), half.GetUpper());
         var largest = Math.Max(Math.Max(lanes.GetElement(0), lanes.GetElement(1)), Math.Max(lanes.GetElement(2), lanes.GetElement(3)));
         maxAbs = Accepted(largest);
         return scratch;
@@ -346,10 +407,22 @@ internal sealed unsafe class SplitSumPlan
                 var rows = outHeight - oy >= BlockRows ? BlockRows : 1;
                 var top = padded + (long)oy * paddedW;
                 var sumRow = sums + (long)oy * wo;
-                if (rows == BlockRows && TunedShape.WholeRowsPerStep(wo, lanes))
+                if (TunedShape.EightWholeRows(wo, lanes) && outHeight - oy >= 2 * BlockRows)
+                {
+                    nearest = EightWholeRows<TLanes, TVector>(top, sumRow, data, nearest, windows + oy);
+                    for (var lane = count; lane < Group; lane++)
+                        for (var r = 0; r < 2 * BlockRows; r++) windows[(long)lane * outHeight + oy + r] = 0;
+                    oy += 2 * BlockRows;
+                    continue;
+                }
+                // Four rows of two 16-lane vectors are 128 sign bits: those rows take the general steps.
+                var twoVectorRows = TLanes.PacksFourRowPairs && TunedShape.WholeRowsPerStep(wo, lanes);
+                if (rows == BlockRows && (twoVectorRows || TunedShape.WholeRowPerVector(wo, lanes)))
                 {
                     // One step covers the four whole rows: their windows are finished straight from the packed sign bits.
-                    nearest = Block<TLanes, TVector>(top, sumRow, data, 0, BlockRows, 2, rowMasks, nearest, windows + oy);
+                    nearest = twoVectorRows
+                        ? Block<TLanes, TVector>(top, sumRow, data, 0, BlockRows, 2, rowMasks, nearest, windows + oy)
+                        : Block<TLanes, TVector>(top, sumRow, data, 0, BlockRows, 1, rowMasks, nearest, windows + oy);
                     for (var lane = count; lane < Group; lane++)
                         for (var r = 0; r < BlockRows; r++) windows[(long)lane * outHeight + oy + r] = 0;
                     oy += rows;
@@ -468,9 +541,16 @@ internal sealed unsafe class SplitSumPlan
             // to wait on.
             var masks = rowMasks + lane * BlockRows;
             if (wholeRows != null)
-                FinishFourRows(TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31), 2 * lanes, data.Sigmas[lane],
-                    data.PoolPadding, data.PoolKernel, wholeRows + (long)lane * data.OutHeight, lanes == Lanes256.Count);
-            else if (rows > 1 && vectors == 2)
+            {
+                // Whole rows of one vector: each row's sign bits come straight from one compare mask.
+                var bits = vectors == 2
+                    ? TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31)
+                    : TLanes.SignBits(q00) | (ulong)TLanes.SignBits(q10) << lanes | (ulong)TLanes.SignBits(q20) << (2 * lanes)
+                        | (ulong)TLanes.SignBits(q30) << (3 * lanes);
+                FinishFourRows(bits, vectors * lanes, data.Sigmas[lane], data.PoolPadding, data.PoolKernel,
+                    wholeRows + (long)lane * data.OutHeight, lanes >= Lanes256.Count);
+            }
+            else if (rows > 1 && vectors == 2 && TLanes.PacksFourRowPairs)
             {
                 var bits = TLanes.RowSignBits(q00, q01, q10, q11, q20, q21, q30, q31);
                 int width = 2 * lanes;
@@ -496,6 +576,58 @@ internal sealed unsafe class SplitSumPlan
                 near = TLanes.Min(TLanes.Min(near, Near<TLanes, TVector>(q10, q11, vectors)),
                     TLanes.Min(Near<TLanes, TVector>(q20, q21, vectors), Near<TLanes, TVector>(q30, q31, vectors)));
             }
+            nearest = TLanes.Min(nearest, near);
+        }
+        return nearest;
+    }
+
+    /// <summary>
+    /// Eight whole conv rows of one vector each (<see cref="TunedShape.EightWholeRows"/>): <see cref="Block{TLanes, TVector}"/>'s
+    /// operations in its order for rows 0–7 of the step (one offset read per minority tap for all eight), each row's
+    /// sign bits one compare mask, the windows finished four rows at a time into <paramref name="windows"/>
+    /// (lane-major, as <see cref="TryGroupWindows"/> lays them out). Returns the smallest |Q| so far.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector EightWholeRows<TLanes, TVector>(float* at, float* sumAt, in StepData data, TVector nearest, ulong* windows)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : unmanaged
+    {
+        var lanes = TLanes.Count;
+        long pw = data.PaddedWidth, sw = data.SumWidth;
+        TVector s0 = HalfSum<TLanes, TVector>(sumAt, data), s1 = HalfSum<TLanes, TVector>(sumAt + sw, data);
+        TVector s2 = HalfSum<TLanes, TVector>(sumAt + 2 * sw, data), s3 = HalfSum<TLanes, TVector>(sumAt + 3 * sw, data);
+        TVector s4 = HalfSum<TLanes, TVector>(sumAt + 4 * sw, data), s5 = HalfSum<TLanes, TVector>(sumAt + 5 * sw, data);
+        TVector s6 = HalfSum<TLanes, TVector>(sumAt + 6 * sw, data), s7 = HalfSum<TLanes, TVector>(sumAt + 7 * sw, data);
+        for (var lane = 0; lane < data.Count; lane++)
+        {
+            var start = TLanes.Broadcast(data.Starts[lane]);
+            TVector q0 = TLanes.Subtract(start, s0), q1 = TLanes.Subtract(start, s1);
+            TVector q2 = TLanes.Subtract(start, s2), q3 = TLanes.Subtract(start, s3);
+            TVector q4 = TLanes.Subtract(start, s4), q5 = TLanes.Subtract(start, s5);
+            TVector q6 = TLanes.Subtract(start, s6), q7 = TLanes.Subtract(start, s7);
+            var offsets = data.Offsets + (long)lane * data.Stride;
+            var taps = data.Counts[lane];
+            for (var k = 0; k < taps; k++)
+            {
+                var tap = at + offsets[k];
+                q0 = TLanes.Add(q0, TLanes.Load(tap));
+                q1 = TLanes.Add(q1, TLanes.Load(tap + pw));
+                q2 = TLanes.Add(q2, TLanes.Load(tap + 2 * pw));
+                q3 = TLanes.Add(q3, TLanes.Load(tap + 3 * pw));
+                q4 = TLanes.Add(q4, TLanes.Load(tap + 4 * pw));
+                q5 = TLanes.Add(q5, TLanes.Load(tap + 5 * pw));
+                q6 = TLanes.Add(q6, TLanes.Load(tap + 6 * pw));
+                q7 = TLanes.Add(q7, TLanes.Load(tap + 7 * pw));
+            }
+            var low = TLanes.SignBits(q0) | (ulong)TLanes.SignBits(q1) << lanes | (ulong)TLanes.SignBits(q2) << (2 * lanes)
+                | (ulong)TLanes.SignBits(q3) << (3 * lanes);
+            var high = TLanes.SignBits(q4) | (ulong)TLanes.SignBits(q5) << lanes | (ulong)TLanes.SignBits(q6) << (2 * lanes)
+                | (ulong)TLanes.SignBits(q7) << (3 * lanes);
+            var destination = windows + (long)lane * data.OutHeight;
+            FinishFourRows(low, lanes, data.Sigmas[lane], data.PoolPadding, data.PoolKernel, destination, wide: true);
+            FinishFourRows(high, lanes, data.Sigmas[lane], data.PoolPadding, data.PoolKernel, destination + BlockRows, wide: true);
+            var near = TLanes.Min(TLanes.Min(TLanes.Min(TLanes.Abs(q0), TLanes.Abs(q1)), TLanes.Min(TLanes.Abs(q2), TLanes.Abs(q3))),
+                TLanes.Min(TLanes.Min(TLanes.Abs(q4), TLanes.Abs(q5)), TLanes.Min(TLanes.Abs(q6), TLanes.Abs(q7))));
             nearest = TLanes.Min(nearest, near);
         }
         return nearest;

@@ -29,15 +29,30 @@ internal static class TunedShape
 
     /// <summary>
     /// The device layer's fused preparation (pad, measure and row-sum in one pass): a 3-wide kernel with padding 1 on
-    /// rows of whole 8-float vectors, output the size of the input.
+    /// rows of whole vectors of <paramref name="lanes"/> floats (8 on the AVX2 path, 16 on the Avx512 path), output
+    /// the size of the input.
     /// </summary>
-    public static bool FusedPadAndRowSums(BinaryConvGeometry conv) =>
-        conv.Padding == 1 && conv.KernelW == 3 && conv.Width % 8 == 0 && conv.OutWidth == conv.Width
+    public static bool FusedPadAndRowSums(BinaryConvGeometry conv, int lanes) =>
+        conv.Padding == 1 && conv.KernelW == 3 && conv.Width % lanes == 0 && conv.OutWidth == conv.Width
         && conv.OutHeight == conv.Height;
 
     /// <summary>Four whole conv rows per split-sum step: a row is exactly two vectors of <paramref name="lanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool WholeRowsPerStep(int outWidth, int lanes) => outWidth == 2 * lanes;
+
+    /// <summary>
+    /// Four whole conv rows per split-sum step, one vector each: a row is exactly one vector of <paramref name="lanes"/>
+    /// (the device layer's rows of 16 on the Avx512 path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool WholeRowPerVector(int outWidth, int lanes) => outWidth == lanes;
+
+    /// <summary>
+    /// Eight whole conv rows per split-sum step: a row is one 16-lane vector (the device layer on the Avx512 path), so
+    /// eight rows' sums and accumulators fit the 32 vector registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EightWholeRows(int outWidth, int lanes) => lanes == 16 && outWidth == lanes;
 
     /// <summary>A window sum of three row sums (a 3-row kernel on one input channel: the device layer), unrolled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ddnn.Kernels.Binary;
 
@@ -112,21 +113,60 @@ public static unsafe class BitPacking
         BinaryArgs.Length(values, BinaryArgs.Product("values", rows, bits), nameof(values), "({0}, {1})", rows, bits);
         BinaryArgs.Length(packed, BinaryArgs.Product("packed", rows, words), nameof(packed), "(rows={0}, words={1})", rows, words);
 
-        for (var r = 0; r < rows; r++)
-        {
-            var source = values.Slice(r * bits, bits);
-            var target = packed.Slice(r * words, words);
-            for (var w = 0; w < words; w++)
+        var path = KernelDispatch.Active;
+        fixed (float* source = values)
+        fixed (ulong* target = packed)
+            for (var r = 0; r < rows; r++)
+                PackRow(source + (long)r * bits, bits, target + (long)r * words, path);
+    }
+
+    /// <summary>
+    /// One row's words. Whole words on the SIMD paths: x ≥ 0 compares of 16 (Avx512, a k-mask), 8 or 4 values whose
+    /// lane bits are the word's next bits (an ordered compare: NaN is 0, −0.0 is 1, as <see cref="SignBit"/>); the
+    /// last partial word, and every word on the scalar path, bit by bit.
+    /// </summary>
+    private static void PackRow(float* source, int bits, ulong* target, KernelPath path)
+    {
+        var whole = bits >> 6;
+        var w = 0;
+        if (path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated)
+            for (; w < whole; w++)
             {
-                var start = w << 6;
-                var count = Math.Min(64, bits - start);
+                var x = source + ((long)w << 6);
+                target[w] = NonNegative(Vector512.Load(x)) | NonNegative(Vector512.Load(x + 16)) << 16
+                    | NonNegative(Vector512.Load(x + 32)) << 32 | NonNegative(Vector512.Load(x + 48)) << 48;
+            }
+        else if (path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
+            for (; w < whole; w++)
+            {
+                var x = source + ((long)w << 6);
                 ulong word = 0;
-                for (var b = 0; b < count; b++)
-                    word |= SignBit(source[start + b]) << b;
+                for (var i = 0; i < 64; i += 8)
+                    word |= (ulong)Vector256.GreaterThanOrEqual(Vector256.Load(x + i), Vector256<float>.Zero).ExtractMostSignificantBits() << i;
                 target[w] = word;
             }
+        else if (path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
+            for (; w < whole; w++)
+            {
+                var x = source + ((long)w << 6);
+                ulong word = 0;
+                for (var i = 0; i < 64; i += 4)
+                    word |= (ulong)Vector128.GreaterThanOrEqual(Vector128.Load(x + i), Vector128<float>.Zero).ExtractMostSignificantBits() << i;
+                target[w] = word;
+            }
+        for (; w < WordsFor(bits); w++)
+        {
+            var start = w << 6;
+            var count = Math.Min(64, bits - start);
+            ulong word = 0;
+            for (var b = 0; b < count; b++)
+                word |= SignBit(source[start + b]) << b;
+            target[w] = word;
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong NonNegative(Vector512<float> x) => Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero).ExtractMostSignificantBits();
 
     private static void CheckImage(int batch, int channels, int height, int width)
     {

@@ -12,6 +12,8 @@ namespace Ddnn.Kernels.Binary;
 /// The vector paths compare one vector of neighbouring pixels of each channel plane against the channel's bounds and
 /// shift the resulting all-ones/zero lanes into per-pixel 32-bit accumulators (acc = 2·acc − mask, channels taken from
 /// the highest down), two accumulators per 64-channel word. Each plane is read sequentially, so no strided gathers.
+/// The Avx512 path covers 16 pixels with one vector per channel: the two compares give k-masks, and the accumulator
+/// adds one only in the lanes the masks select.
 /// The scalar twin handles the pixels left over after the last full vector block and is the reference of the tests.
 /// </remarks>
 internal static unsafe class ThresholdPacking
@@ -70,7 +72,9 @@ internal static unsafe class ThresholdPacking
                     }
                     var src = image + (long)first * plane;
                     var done = 0;
-                    if (sizeof(T) == 4 && path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
+                    if (sizeof(T) == 4 && path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated)
+                        done = PackVector512(src, bounds, count, plane, output + w, words);
+                    else if (sizeof(T) == 4 && path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
                         done = PackVector256(src, bounds, count, plane, output + w, words);
                     else if (sizeof(T) == 4 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
                         done = PackVector128(src, bounds, count, plane, output + w, words);
@@ -105,6 +109,47 @@ internal static unsafe class ThresholdPacking
             }
             for (var i = 0; i < pixels; i++) packed[(long)(p0 + i) * stride] = block[i];
         }
+    }
+
+    /// <summary>Avx512 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step; returns the pixels done.</summary>
+    private static int PackVector512<T>(T* src, T* bounds, int count, int plane, ulong* packed, int stride)
+        where T : unmanaged
+    {
+        var end = plane & ~15;
+        var low = Math.Min(count, 32);
+        for (var p = 0; p < end; p += 16)
+        {
+            Vector512<uint> lo = default, hi = default;
+            for (var b = count - 1; b >= 32; b--)
+                Accumulate(src + (long)b * plane + p, bounds[b], bounds[64 + b], ref hi);
+            for (var b = low - 1; b >= 0; b--)
+                Accumulate(src + (long)b * plane + p, bounds[b], bounds[64 + b], ref lo);
+            Store(Vector512.WidenLower(lo) | (Vector512.WidenLower(hi) << 32), packed, p, stride);
+            Store(Vector512.WidenUpper(lo) | (Vector512.WidenUpper(hi) << 32), packed, p + 8, stride);
+        }
+        return end;
+    }
+
+    /// <summary>acc = 2·acc, plus one in the lanes whose value lies in [lower, upper] (a masked add on the k-mask of both compares).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<T>(T* channel, T lower, T upper, ref Vector512<uint> acc)
+        where T : unmanaged
+    {
+        var v = Vector512.Load(channel);
+        var fires = Vector512.GreaterThanOrEqual(v, Vector512.Create(lower)) & Vector512.LessThanOrEqual(v, Vector512.Create(upper));
+        var doubled = acc + acc;
+        acc = Vector512.ConditionalSelect(fires.AsUInt32(), doubled + Vector512<uint>.One, doubled);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<ulong> words, ulong* packed, int pixel, int stride)
+    {
+        if (stride == 1)
+        {
+            words.Store(packed + pixel);
+            return;
+        }
+        for (var i = 0; i < 8; i++) packed[(long)(pixel + i) * stride] = words.GetElement(i);
     }
 
     /// <summary>AVX2 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step; returns the pixels done.</summary>

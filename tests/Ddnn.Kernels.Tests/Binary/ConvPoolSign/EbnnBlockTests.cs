@@ -4,7 +4,7 @@ namespace Ddnn.Kernels.Tests.Binary;
 
 public class EbnnBlockTests
 {
-    /// <summary>(C, H, W, Cout, pool kernel, pool stride, pool padding): device pool k3 s2 p1, cloud pool k3 s1 p1, others.</summary>
+    /// <summary>(C, H, W, Cout, pool kernel, pool stride, pool padding): device pool k3 s2 p1, cloud pool k3 s1 p1, others; rows of one and two 16-lane vectors and a 16-lane tail.</summary>
     public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
     {
         { 1, 7, 9, 5, 3, 2, 1 },
@@ -13,12 +13,19 @@ public class EbnnBlockTests
         { 65, 9, 4, 66, 3, 2, 1 },
         { 130, 3, 3, 3, 2, 2, 0 },
         { 16, 11, 10, 16, 3, 2, 1 },
+        { 1, 16, 16, 4, 3, 2, 1 },
+        { 2, 6, 33, 5, 3, 2, 1 },
+        { 1, 5, 32, 9, 3, 1, 1 },
     };
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void BinaryBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp)
+    /// <summary>Each shape on every kernel path.</summary>
+    public static IEnumerable<object[]> ShapesOnEveryPath() => KernelPathCases.OnEveryPath(Shapes());
+
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void BinaryBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var conv = new BinaryConvGeometry(2, c, h, w, cout, 3, 3, 1, 1);
         var pool = new PoolGeometry(pk, ps, pp);
         var random = new Random(c * 13 + cout);
@@ -31,19 +38,16 @@ public class EbnnBlockTests
         var packedWeights = new ulong[conv.PackedWeightsLength];
         BitPacking.PackNchw(input, conv.Batch, c, h, w, packedInput);
         BitPacking.PackConvWeights(weights, cout, c, 3, 3, packedWeights);
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
-            using (KernelDispatch.Use(path))
-                EbnnBlock.BinaryConvPoolSign(packedInput, packedWeights, conv, pool, thresholds, output);
-            AssertSigns(expected, output, conv, pool, $"binary block {conv}, pool {pool}, path {path}");
-        }
+        var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+        EbnnBlock.BinaryConvPoolSign(packedInput, packedWeights, conv, pool, thresholds, output);
+        AssertSigns(expected, output, conv, pool, $"binary block {conv}, pool {pool}, path {path}");
     }
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void FloatBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp)
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void FloatBlockEqualsFloatConvPoolThenSignTest(int c, int h, int w, int cout, int pk, int ps, int pp, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var conv = new BinaryConvGeometry(2, c, h, w, cout, 3, 3, 1, 1);
         var pool = new PoolGeometry(pk, ps, pp);
         var random = new Random(c * 17 + cout);
@@ -55,13 +59,9 @@ public class EbnnBlockTests
 
         var packedWeights = new ulong[conv.PackedWeightsLength];
         BitPacking.PackConvWeights(latent, cout, c, 3, 3, packedWeights);
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
-            using (KernelDispatch.Use(path))
-                EbnnBlock.FloatConvPoolSign(input, packedWeights, bias, conv, pool, thresholds, output);
-            AssertSigns(expected, output, conv, pool, $"float block {conv}, pool {pool}, path {path}");
-        }
+        var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+        EbnnBlock.FloatConvPoolSign(input, packedWeights, bias, conv, pool, thresholds, output);
+        AssertSigns(expected, output, conv, pool, $"float block {conv}, pool {pool}, path {path}");
     }
 
     [Fact]

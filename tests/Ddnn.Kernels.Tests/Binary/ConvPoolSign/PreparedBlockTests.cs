@@ -9,7 +9,7 @@ namespace Ddnn.Kernels.Tests.Binary;
 /// </summary>
 public class PreparedBlockTests
 {
-    private static readonly int[] Widths = [1, 3, 5, 7, 9, 15, 16, 17, 28, 33, 70];
+    private static readonly int[] Widths = [1, 3, 5, 7, 9, 15, 16, 17, 28, 33, 48, 70];
 
     /// <summary>(W, padding, stride, Cin, Cout): every width with every (padding, stride) pair, channel counts cycling.</summary>
     public static TheoryData<int, int, int, int, int> ConvShapes()
@@ -42,10 +42,23 @@ public class PreparedBlockTests
         return data;
     }
 
-    [Theory]
-    [MemberData(nameof(ConvShapes))]
-    public void PreparedFloatBinaryConvEqualsTheFloatConvAndTheScalarTwinOnEveryPath(int w, int pad, int stride, int c, int cout)
+    /// <summary>Each conv shape on every kernel path.</summary>
+    public static IEnumerable<object[]> ConvShapesOnEveryPath() => KernelPathCases.OnEveryPath(ConvShapes());
+
+    /// <summary>Each block shape on every kernel path.</summary>
+    public static IEnumerable<object[]> BlockShapesOnEveryPath() => KernelPathCases.OnEveryPath(BlockShapes());
+
+    /// <summary>Each group shape on every kernel path.</summary>
+    public static IEnumerable<object[]> GroupShapesOnEveryPath() => KernelPathCases.OnEveryPath(GroupShapes());
+
+    /// <summary>Rows of a 16-lane vector and a tail, and wider than a 64-bit row mask, on every kernel path.</summary>
+    public static IEnumerable<object[]> WideRowsOnEveryPath() => KernelPathCases.OnEveryPath(new[] { 17, 70 }.Select(w => new object[] { w }));
+
+    [SkippableTheory]
+    [MemberData(nameof(ConvShapesOnEveryPath))]
+    public void PreparedFloatBinaryConvEqualsTheFloatConvAndTheScalarTwinOnEveryPath(int w, int pad, int stride, int c, int cout, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var k = w + 2 * pad >= 3 ? 3 : 1;
         if (k == 1) pad = 0;
         var g = new BinaryConvGeometry(2, c, 6, w, cout, k, k, stride, pad);
@@ -65,25 +78,20 @@ public class PreparedBlockTests
             using (KernelDispatch.Use(KernelPath.Scalar))
                 EbnnBlock.FloatBinaryConv(input, prepared, bias, g, scalar, scratch);
             AssertSame(expected, scalar, $"{g}, scalar twin vs float conv");
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var output = new float[g.OutputLength];
-                var unprepared = new float[g.OutputLength];
-                using (KernelDispatch.Use(path))
-                {
-                    EbnnBlock.FloatBinaryConv(input, prepared, bias, g, output, scratch);
-                    EbnnBlock.FloatBinaryConv(input, packed, bias, g, unprepared);
-                }
-                AssertSame(scalar, output, $"{g}, path {path} (prepared) vs scalar twin");
-                AssertSame(scalar, unprepared, $"{g}, path {path} (span weights) vs scalar twin");
-            }
+            var output = new float[g.OutputLength];
+            var unprepared = new float[g.OutputLength];
+            EbnnBlock.FloatBinaryConv(input, prepared, bias, g, output, scratch);
+            EbnnBlock.FloatBinaryConv(input, packed, bias, g, unprepared);
+            AssertSame(scalar, output, $"{g}, path {path} (prepared) vs scalar twin");
+            AssertSame(scalar, unprepared, $"{g}, path {path} (span weights) vs scalar twin");
         }
     }
 
-    [Theory]
-    [MemberData(nameof(BlockShapes))]
-    public void PreparedFloatBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp)
+    [SkippableTheory]
+    [MemberData(nameof(BlockShapesOnEveryPath))]
+    public void PreparedFloatBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         foreach (var c in new[] { 1, 3 })
         {
             var conv = new BinaryConvGeometry(2, c, 5, w, cout, 3, 3, 1, 1);
@@ -101,25 +109,20 @@ public class PreparedBlockTests
             BitPacking.PackConvWeights(latent, cout, c, 3, 3, packed);
             var prepared = new FloatBinaryConvWeights(packed, cout, c, 3, 3);
             var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
-                var unprepared = new ulong[output.Length];
-                using (KernelDispatch.Use(path))
-                {
-                    EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
-                    EbnnBlock.FloatConvPoolSign(input, packed, bias, conv, pool, thresholds, unprepared);
-                }
-                AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"float block {conv}, pool {pool}, path {path}");
-                Assert.Equal(output, unprepared);
-            }
+            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+            var unprepared = new ulong[output.Length];
+            EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+            EbnnBlock.FloatConvPoolSign(input, packed, bias, conv, pool, thresholds, unprepared);
+            AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"float block {conv}, pool {pool}, path {path}");
+            Assert.Equal(output, unprepared);
         }
     }
 
-    [Theory]
-    [MemberData(nameof(BlockShapes))]
-    public void PreparedBinaryBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp)
+    [SkippableTheory]
+    [MemberData(nameof(BlockShapesOnEveryPath))]
+    public void PreparedBinaryBlockEqualsTheFloatPipelineOnEveryPath(int w, int cout, int pk, int ps, int pp, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         foreach (var c in new[] { 5, 24, 70 })
         {
             var conv = new BinaryConvGeometry(2, c, 4, w, cout, 3, 3, 1, 1);
@@ -138,24 +141,20 @@ public class PreparedBlockTests
             BitPacking.PackConvWeights(weights, cout, c, 3, 3, packed);
             var prepared = new BinaryConvWeights(packed, cout, c, 3, 3);
             var scratch = new ulong[EbnnBlock.BinaryScratchLength(conv, pool)];
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
-                var unprepared = new ulong[output.Length];
-                using (KernelDispatch.Use(path))
-                {
-                    EbnnBlock.BinaryConvPoolSign(packedInput, prepared, conv, pool, thresholds, output, scratch);
-                    EbnnBlock.BinaryConvPoolSign(packedInput, packed, conv, pool, thresholds, unprepared);
-                }
-                AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"binary block {conv}, pool {pool}, path {path}");
-                Assert.Equal(output, unprepared);
-            }
+            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+            var unprepared = new ulong[output.Length];
+            EbnnBlock.BinaryConvPoolSign(packedInput, prepared, conv, pool, thresholds, output, scratch);
+            EbnnBlock.BinaryConvPoolSign(packedInput, packed, conv, pool, thresholds, unprepared);
+            AssertSigns(expected, output, conv.Batch, cout, hp, wp, $"binary block {conv}, pool {pool}, path {path}");
+            Assert.Equal(output, unprepared);
         }
     }
 
-    [Fact]
-    public void NaNInputsGiveTheScalarTwinsBitsOnEveryPath()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void NaNInputsGiveTheScalarTwinsBitsOnEveryPath(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var conv = new BinaryConvGeometry(1, 2, 6, 17, 5, 3, 3, 1, 1);
         var pool = new PoolGeometry(3, 2, 1);
         var random = new Random(9);
@@ -171,20 +170,16 @@ public class PreparedBlockTests
         using (KernelDispatch.Use(KernelPath.Scalar))
             EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, scalar, scratch);
         Assert.Contains(scalar, word => word != 0);
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var output = new ulong[scalar.Length];
-            using (KernelDispatch.Use(path))
-                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
-            Assert.Equal(scalar, output);
-        }
+        var output = new ulong[scalar.Length];
+        EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+        Assert.Equal(scalar, output);
     }
 
-    [Theory]
-    [InlineData(17)]
-    [InlineData(70)]
-    public void EveryKindOfThresholdPoolsLikeTheTestOfTheWindowMax(int w)
+    [SkippableTheory]
+    [MemberData(nameof(WideRowsOnEveryPath))]
+    public void EveryKindOfThresholdPoolsLikeTheTestOfTheWindowMax(int w, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var conv = new BinaryConvGeometry(1, 2, 5, w, 8, 3, 3, 1, 1);
         var pool = new PoolGeometry(3, 2, 1);
         var random = new Random(w);
@@ -207,13 +202,9 @@ public class PreparedBlockTests
         BitPacking.PackConvWeights(latent, 8, 2, 3, 3, packed);
         var prepared = new FloatBinaryConvWeights(packed, 8, 2, 3, 3);
         var scratch = new float[EbnnBlock.FloatScratchLength(conv, pool)];
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
-            using (KernelDispatch.Use(path))
-                EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
-            AssertSigns(expected, output, 1, 8, hp, wp, $"width {w}, path {path}");
-        }
+        var output = new ulong[EbnnBlock.OutputLength(conv, pool)];
+        EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+        AssertSigns(expected, output, 1, 8, hp, wp, $"width {w}, path {path}");
     }
 
     /// <summary>(W, Cout): every width with channel counts cycling over 1..70 (channel groups full, partial, across words).</summary>
@@ -228,10 +219,11 @@ public class PreparedBlockTests
         return data;
     }
 
-    [Theory]
-    [MemberData(nameof(GroupShapes))]
-    public void ChannelGroupsPoolEveryThresholdKindWithNaNInputsLikeTheWindowMaxOnEveryPath(int w, int cout)
+    [SkippableTheory]
+    [MemberData(nameof(GroupShapesOnEveryPath))]
+    public void ChannelGroupsPoolEveryThresholdKindWithNaNInputsLikeTheWindowMaxOnEveryPath(int w, int cout, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         FloatSignThreshold[] kinds =
         [
             new(0.5f, false), new(-0.5f, true), new(float.NegativeInfinity, false), new(float.NaN, false),
@@ -265,14 +257,10 @@ public class PreparedBlockTests
             using (KernelDispatch.Use(KernelPath.Scalar))
                 EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, scalar, scratch);
             AssertSigns(expected, scalar, 1, cout, hp, wp, $"width {w}, Cout {cout}, pool {pool}, scalar twin");
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var output = new ulong[scalar.Length];
-                Array.Fill(output, ulong.MaxValue); // every word must be written
-                using (KernelDispatch.Use(path))
-                    EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
-                Assert.Equal(scalar, output);
-            }
+            var output = new ulong[scalar.Length];
+            Array.Fill(output, ulong.MaxValue); // every word must be written
+            EbnnBlock.FloatConvPoolSign(input, prepared, bias, conv, pool, thresholds, output, scratch);
+            Assert.Equal(scalar, output);
         }
     }
 

@@ -17,20 +17,24 @@ public class PreparedFloatBlockTests
         new(float.NegativeInfinity, true),
     ];
 
-    /// <summary>(W, Cout): row widths around the 4- and 8-lane vectors and up to the 64-bit row mask, channel counts cycling.</summary>
+    /// <summary>(W, Cout): row widths around the 4-, 8- and 16-lane vectors and up to the 64-bit row mask, channel counts cycling.</summary>
     public static TheoryData<int, int> Shapes()
     {
         var data = new TheoryData<int, int>();
-        int[] widths = [2, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 62];
+        int[] widths = [2, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 62];
         int[] outChannels = [1, 2, 3, 4, 5, 7, 8, 9, 13];
         for (var i = 0; i < widths.Length; i++) data.Add(widths[i], outChannels[i % outChannels.Length]);
         return data;
     }
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void OneSidedGroupsGiveTheWindowMaxTestAndTheScalarTwinOnEveryPath(int w, int cout)
+    /// <summary>Each shape on every kernel path.</summary>
+    public static IEnumerable<object[]> ShapesOnEveryPath() => KernelPathCases.OnEveryPath(Shapes());
+
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void OneSidedGroupsGiveTheWindowMaxTestAndTheScalarTwinOnEveryPath(int w, int cout, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         foreach (var (k, s, p) in new[] { (3, 2, 1), (3, 1, 1), (2, 2, 0) })
         {
             if (w + 2 * p < k) continue;
@@ -69,18 +73,13 @@ public class PreparedFloatBlockTests
                 block.Run(input, scalar, scratch);
             var what = $"width {w}, Cout {cout}, pool {pool}";
             AssertSigns(expected, scalar, batch, cout, hp, wp, $"{what}, scalar twin");
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var output = new ulong[scalar.Length];
-                Array.Fill(output, ulong.MaxValue); // every word must be written
-                using (KernelDispatch.Use(path))
-                    block.Run(input, output, scratch);
-                Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, prepared block on {path}");
-                Array.Fill(output, ulong.MaxValue);
-                using (KernelDispatch.Use(path))
-                    EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, output, scratch);
-                Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, FloatConvPoolSign on {path}");
-            }
+            var output = new ulong[scalar.Length];
+            Array.Fill(output, ulong.MaxValue); // every word must be written
+            block.Run(input, output, scratch);
+            Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, prepared block on {path}");
+            Array.Fill(output, ulong.MaxValue);
+            EbnnBlock.FloatConvPoolSign(input, weights, bias, conv, pool, thresholds, output, scratch);
+            Assert.True(scalar.AsSpan().SequenceEqual(output), $"{what}, FloatConvPoolSign on {path}");
         }
     }
 
@@ -88,12 +87,17 @@ public class PreparedFloatBlockTests
     public static TheoryData<int, int, int, int, int> TightShapes() => new()
     {
         { 1, 16, 16, 4, 3 }, { 2, 16, 16, 4, 3 }, { 1, 16, 16, 3, 3 }, { 2, 16, 16, 16, 3 }, { 1, 9, 13, 4, 2 }, { 1, 16, 16, 4, 2 },
+        { 2, 8, 32, 4, 3 },
     };
 
-    [Theory]
-    [MemberData(nameof(TightShapes))]
-    public void TheTightOutputIsTheTightPackingOfTheOutputOnEveryPath(int batch, int h, int w, int cout, int k)
+    /// <summary>Each tight shape on every kernel path.</summary>
+    public static IEnumerable<object[]> TightShapesOnEveryPath() => KernelPathCases.OnEveryPath(TightShapes());
+
+    [SkippableTheory]
+    [MemberData(nameof(TightShapesOnEveryPath))]
+    public void TheTightOutputIsTheTightPackingOfTheOutputOnEveryPath(int batch, int h, int w, int cout, int k, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var conv = new BinaryConvGeometry(batch, 1, h, w, cout, 3, 3, 1, 1);
         var pool = new PoolGeometry(k, 2, k == 3 ? 1 : 0);
         var random = new Random(batch * 100 + h * 10 + cout + k);
@@ -109,34 +113,31 @@ public class PreparedFloatBlockTests
         var pixels = pool.OutputSize(conv.OutHeight) * pool.OutputSize(conv.OutWidth);
         var tightWords = TightPacking.Words(pixels, cout);
         Assert.Equal(batch * tightWords, block.TightLength);
-        foreach (var path in KernelDispatch.Supported)
+        var output = new ulong[block.OutputLength];
+        var tight = Enumerable.Repeat(ulong.MaxValue, block.TightLength).ToArray(); // every word must be written
+        var stats = block.Run(input, output, new float[block.ScratchLength], tight);
+        // Pooling writes the tight map itself only on the 4-channel, 8-column device map with pext/pdep, for the
+        // images the shortcut decided (one group per image); never for the NaN image.
+        var deviceMap = path != KernelPath.Scalar && Bmi2.X64.IsSupported && Avx2.IsSupported && cout == 4
+            && pool.OutputSize(conv.OutWidth) == 8 && pool.OutputSize(conv.OutHeight) % 2 == 0;
+        Assert.Equal(deviceMap ? batch - stats.SplitSumGroupsRecomputed : 0, stats.TightMapsFromPooling);
+        Assert.InRange(stats.TightMapsFromPooling, 0, batch - 1);
+        var wordsPerImage = block.OutputLength / batch;
+        for (var n = 0; n < batch; n++)
         {
-            var output = new ulong[block.OutputLength];
-            var tight = Enumerable.Repeat(ulong.MaxValue, block.TightLength).ToArray(); // every word must be written
-            FloatBlockStats stats;
-            using (KernelDispatch.Use(path))
-                stats = block.Run(input, output, new float[block.ScratchLength], tight);
-            // Pooling writes the tight map itself only on the 4-channel, 8-column device map with pext/pdep, for the
-            // images the shortcut decided (one group per image); never for the NaN image.
-            var deviceMap = path != KernelPath.Scalar && Bmi2.X64.IsSupported && Avx2.IsSupported && cout == 4
-                && pool.OutputSize(conv.OutWidth) == 8 && pool.OutputSize(conv.OutHeight) % 2 == 0;
-            Assert.Equal(deviceMap ? batch - stats.SplitSumGroupsRecomputed : 0, stats.TightMapsFromPooling);
-            Assert.InRange(stats.TightMapsFromPooling, 0, batch - 1);
-            var wordsPerImage = block.OutputLength / batch;
-            for (var n = 0; n < batch; n++)
-            {
-                var expected = new ulong[tightWords];
-                TightPacking.Tighten(output.AsSpan(n * wordsPerImage, wordsPerImage), pixels, cout, expected);
-                Assert.True(expected.AsSpan().SequenceEqual(tight.AsSpan(n * tightWords, tightWords)), $"image {n} on {path}");
-            }
+            var expected = new ulong[tightWords];
+            TightPacking.Tighten(output.AsSpan(n * wordsPerImage, wordsPerImage), pixels, cout, expected);
+            Assert.True(expected.AsSpan().SequenceEqual(tight.AsSpan(n * tightWords, tightWords)), $"image {n} on {path}");
         }
         Assert.Throws<ArgumentException>("tight", () =>
             block.Run(input, new ulong[block.OutputLength], new float[block.ScratchLength], new ulong[block.TightLength + 1]));
     }
 
-    [Fact]
-    public void AnyScratchAlignmentGivesTheSameBitsAndStaysInsideTheScratch()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void AnyScratchAlignmentGivesTheSameBitsAndStaysInsideTheScratch(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         // The block lays its regions out from the scratch's first cache-line boundary: wherever the span starts, the
         // bits are the same and nothing is written past its end.
         var conv = new BinaryConvGeometry(2, 1, 16, 16, 4, 3, 3, 1, 1);
@@ -149,20 +150,16 @@ public class PreparedFloatBlockTests
         FloatSignThreshold[] thresholds = [new(0.3f, false), new(-0.2f, true), new(0.1f, false), new(0f, true)];
         var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
-        foreach (var path in KernelDispatch.Supported)
+        ulong[]? first = null;
+        for (var offset = 0; offset < 16; offset++)
         {
-            ulong[]? first = null;
-            for (var offset = 0; offset < 16; offset++)
-            {
-                var memory = new float[offset + block.ScratchLength + 16];
-                memory.AsSpan(offset + block.ScratchLength).Fill(float.NaN);
-                var output = new ulong[block.OutputLength];
-                using (KernelDispatch.Use(path))
-                    block.Run(input, output, memory.AsSpan(offset, block.ScratchLength));
-                first ??= output;
-                Assert.Equal(first, output);
-                Assert.All(memory[(offset + block.ScratchLength)..], guard => Assert.True(float.IsNaN(guard), $"write past the scratch (offset {offset}, {path})"));
-            }
+            var memory = new float[offset + block.ScratchLength + 16];
+            memory.AsSpan(offset + block.ScratchLength).Fill(float.NaN);
+            var output = new ulong[block.OutputLength];
+            block.Run(input, output, memory.AsSpan(offset, block.ScratchLength));
+            first ??= output;
+            Assert.Equal(first, output);
+            Assert.All(memory[(offset + block.ScratchLength)..], guard => Assert.True(float.IsNaN(guard), $"write past the scratch (offset {offset}, {path})"));
         }
     }
 

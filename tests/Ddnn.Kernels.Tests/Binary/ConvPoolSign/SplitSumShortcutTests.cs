@@ -11,7 +11,7 @@ namespace Ddnn.Kernels.Tests.Binary;
 /// </summary>
 public class SplitSumShortcutTests
 {
-    /// <summary>(Cin, H, W, Cout, pool k, s, p): the device shape, widths around 4/8-lane vectors and the 64-bit row mask.</summary>
+    /// <summary>(Cin, H, W, Cout, pool k, s, p): the device shape, widths around 4/8/16-lane vectors and the 64-bit row mask.</summary>
     public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
     {
         { 1, 16, 16, 4, 3, 2, 1 },
@@ -25,12 +25,30 @@ public class SplitSumShortcutTests
         { 1, 8, 3, 1, 3, 2, 1 },
         { 2, 6, 16, 5, 3, 2, 1 },
         { 1, 7, 24, 4, 3, 2, 1 },
+        { 1, 9, 32, 4, 3, 2, 1 },
+        { 1, 6, 48, 5, 3, 2, 1 },
+        { 1, 5, 40, 4, 3, 2, 1 },
+        { 2, 6, 20, 4, 3, 1, 1 },
+        { 1, 13, 16, 6, 3, 2, 1 },
+        { 2, 21, 16, 3, 3, 1, 1 },
     };
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void GenericFloatInputsGiveTheExactOrderBitsOnEveryPath(int cin, int h, int w, int cout, int k, int s, int p)
+    /// <summary>Each shape on every kernel path: the fused preparation on 8- and 16-lane rows (16, 24, 32, 40, 48), rows of 16 in steps of eight, four and one.</summary>
+    public static IEnumerable<object[]> ShapesOnEveryPath() => KernelPathCases.OnEveryPath(Shapes());
+
+    /// <summary>(kernel, padding): no padding (the input itself is the padded image), wider and narrower kernels.</summary>
+    public static IEnumerable<object[]> KernelsAndPaddingsOnEveryPath() =>
+        KernelPathCases.OnEveryPath(new[] { (3, 0), (5, 2), (1, 0), (2, 1) }.Select(c => new object[] { c.Item1, c.Item2 }));
+
+    /// <summary>Rows of 12 (padded, then summed) and of whole 8- and 16-lane vectors (padded, measured and summed in one pass).</summary>
+    public static IEnumerable<object[]> PreparationWidthsOnEveryPath() =>
+        KernelPathCases.OnEveryPath(new[] { 12, 16, 32 }.Select(w => new object[] { w }));
+
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void GenericFloatInputsGiveTheExactOrderBitsOnEveryPath(int cin, int h, int w, int cout, int k, int s, int p, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(cin * 1000 + h * 100 + w * 7 + cout);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 3, cin, h, w, cout, k, s, p);
         var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
@@ -40,24 +58,21 @@ public class SplitSumShortcutTests
         for (var trial = 0; trial < 20; trial++)
         {
             var input = BinaryReference.RandomFloats(random, conv.InputLength, 1 + trial);
-            var counts = KernelDispatch.Supported
-                .Select(path => AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}"))
-                .ToArray();
+            var scalar = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, KernelPath.Scalar, $"trial {trial}");
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
             // Every path computes the same values, so the margin test recomputes the same groups.
-            Assert.All(counts, count => Assert.Equal(counts[0], count));
-            shortcutUnits += units - (int)counts[0];
+            Assert.Equal(scalar, recomputed);
+            shortcutUnits += units - (int)recomputed;
         }
         // The comparison above cannot pass by always falling back: most units must have been decided by the shortcut.
         Assert.True(shortcutUnits > 20 * units / 2, $"the shortcut decided only {shortcutUnits} of {20 * units} units");
     }
 
-    [Theory]
-    [InlineData(3, 0)] // no padding: the input itself is the padded image
-    [InlineData(5, 2)]
-    [InlineData(1, 0)]
-    [InlineData(2, 1)]
-    public void OtherKernelsAndPaddingsGiveTheExactOrderBitsOnEveryPath(int kernel, int padding)
+    [SkippableTheory]
+    [MemberData(nameof(KernelsAndPaddingsOnEveryPath))]
+    public void OtherKernelsAndPaddingsGiveTheExactOrderBitsOnEveryPath(int kernel, int padding, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(kernel * 10 + padding);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 2, 9, 16, 6, 2, 2, 0, kernel, padding);
         var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
@@ -66,17 +81,18 @@ public class SplitSumShortcutTests
         {
             var input = BinaryReference.RandomFloats(random, conv.InputLength, 2);
             if (trial == 4) input[3] = float.NaN;
-            var counts = KernelDispatch.Supported
-                .Select(path => AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"k{kernel} p{padding} trial {trial}"))
-                .ToArray();
-            Assert.All(counts, count => Assert.Equal(counts[0], count));
-            if (trial == 4) Assert.True(counts[0] >= 2, "a NaN input sends its image's groups to the exact order");
+            var scalar = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, KernelPath.Scalar, $"k{kernel} p{padding} trial {trial}");
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"k{kernel} p{padding} trial {trial}");
+            Assert.Equal(scalar, recomputed);
+            if (trial == 4) Assert.True(recomputed >= 2, "a NaN input sends its image's groups to the exact order");
         }
     }
 
-    [Fact]
-    public void CellsOnTheirBoundAreRecomputedInTheExactOrder()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void CellsOnTheirBoundAreRecomputedInTheExactOrder(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(11);
         var (conv, pool, weights, bias, _) = RandomBlock(random, 1, 1, 16, 16, 4, 3, 2, 1);
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
@@ -94,19 +110,16 @@ public class SplitSumShortcutTests
                 thresholds[c] = new FloatSignThreshold(bound, random.Next(2) == 0);
             }
             var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
-                Assert.Equal(1, recomputed);
-            }
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"trial {trial}");
+            Assert.Equal(1, recomputed);
         }
     }
 
-    [Theory]
-    [InlineData(12)] // rows of 12: padded, then summed
-    [InlineData(16)] // rows of whole AVX2 vectors: padded, measured and summed in one pass
-    public void NonFiniteAndHugeInputsNeverTakeTheShortcut(int width)
+    [SkippableTheory]
+    [MemberData(nameof(PreparationWidthsOnEveryPath))]
+    public void NonFiniteAndHugeInputsNeverTakeTheShortcut(int width, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(12);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, 1, 9, width, 6, 3, 2, 1);
         var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
@@ -114,25 +127,23 @@ public class SplitSumShortcutTests
         {
             var input = BinaryReference.RandomFloats(random, conv.InputLength);
             input[random.Next(input.Length / 2)] = special; // image 0 only
-            foreach (var path in KernelDispatch.Supported)
-            {
-                var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"input {special}");
-                Assert.Equal(2, recomputed); // both groups of image 0, none of image 1
-            }
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"input {special}");
+            Assert.Equal(2, recomputed); // both groups of image 0, none of image 1
         }
     }
 
-    [Fact]
-    public void GroupsWithTwoSidedOrInfiniteTestsKeepTheExactOrder()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void GroupsWithTwoSidedOrInfiniteTestsKeepTheExactOrder(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(13);
         var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
         thresholds[1] = new FloatSignThreshold(float.NegativeInfinity, false); // fires for every non-NaN value
         var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
         Assert.True(block.UsesSplitSums); // the second group still can
         var input = BinaryReference.RandomFloats(random, conv.InputLength);
-        foreach (var path in KernelDispatch.Supported)
-            AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, "first group ineligible");
+        AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, "first group ineligible");
 
         thresholds[5] = new FloatSignThreshold(float.NaN, false);
         Assert.False(EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool).UsesSplitSums);

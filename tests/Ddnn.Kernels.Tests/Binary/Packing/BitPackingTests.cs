@@ -23,9 +23,11 @@ public class BitPackingTests
                 return input.Select(BinaryReference.Sign).SequenceEqual(output) && TailBitsAreZero(packed, channels);
             });
 
-    [Fact]
-    public void LayoutIsNhwcWithChannelBitsAlongWords()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void LayoutIsNhwcWithChannelBitsAlongWords(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         const int channels = 70, height = 2, width = 3;
         var input = new float[channels * height * width];
         Array.Fill(input, -1f);
@@ -69,16 +71,19 @@ public class BitPackingTests
         Assert.True(TailBitsAreZero(packed, cin));
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(63)]
-    [InlineData(64)]
-    [InlineData(65)]
-    [InlineData(300)]
-    public void RowsPackInOrderWithZeroTail(int bits)
+    /// <summary>Row lengths around the 16-, 8- and 4-value compares and the 64-bit word, on every kernel path.</summary>
+    public static IEnumerable<object[]> RowBitsOnEveryPath() =>
+        KernelPathCases.OnEveryPath(new[] { 1, 15, 63, 64, 65, 128, 300 }.Select(bits => new object[] { bits }));
+
+    [SkippableTheory]
+    [MemberData(nameof(RowBitsOnEveryPath))]
+    public void RowsPackInOrderWithZeroTail(int bits, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(bits);
         var values = BinaryReference.RandomFloats(random, 3 * bits);
+        float[] specials = [-0f, 0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, -float.Epsilon, float.Epsilon];
+        for (var i = 0; i < values.Length; i += 3) values[i] = specials[random.Next(specials.Length)];
         var words = BitPacking.WordsFor(bits);
         var packed = new ulong[3 * words];
         BitPacking.PackRows(values, 3, bits, packed);

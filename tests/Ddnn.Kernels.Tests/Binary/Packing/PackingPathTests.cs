@@ -5,7 +5,7 @@ namespace Ddnn.Kernels.Tests.Binary;
 /// <summary>Vector sign packing and thresholding against the scalar twin (and the per-element rule) on every path.</summary>
 public class PackingPathTests
 {
-    /// <summary>(N, C, H, W): channel counts around word boundaries, odd planes shorter and longer than a vector block.</summary>
+    /// <summary>(N, C, H, W): channel counts around word boundaries, odd planes shorter and longer than a vector block (4, 8 and 16 pixels).</summary>
     public static TheoryData<int, int, int, int> Shapes() => new()
     {
         { 1, 1, 3, 5 },
@@ -16,12 +16,19 @@ public class PackingPathTests
         { 3, 130, 5, 5 },
         { 2, 33, 17, 9 },
         { 1, 7, 1, 1 },
+        { 2, 40, 4, 4 },
+        { 1, 70, 1, 31 },
+        { 2, 3, 3, 11 },
     };
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void PackNchwMatchesTheSignRuleOnEveryPath(int n, int c, int h, int w)
+    /// <summary>Each shape on every kernel path.</summary>
+    public static IEnumerable<object[]> ShapesOnEveryPath() => KernelPathCases.OnEveryPath(Shapes());
+
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void PackNchwMatchesTheSignRuleOnEveryPath(int n, int c, int h, int w, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(n * 7919 + c * 101 + h * 11 + w);
         var input = BinaryReference.RandomFloats(random, n * c * h * w);
         float[] specials = [-0f, 0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, -float.Epsilon, float.Epsilon];
@@ -33,19 +40,16 @@ public class PackingPathTests
         for (var p = 0; p < h * w; p++)
             expected[(b * h * w + p) * words + ch / 64] |= BitPacking.SignBit(input[(b * c + ch) * h * w + p]) << (ch % 64);
 
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var packed = Enumerable.Repeat(0xDEADBEEFUL, expected.Length).ToArray();
-            using (KernelDispatch.Use(path))
-                BitPacking.PackNchw(input, n, c, h, w, packed);
-            AssertWords(expected, packed, $"PackNchw N={n} C={c} H={h} W={w}, path {path}");
-        }
+        var packed = Enumerable.Repeat(0xDEADBEEFUL, expected.Length).ToArray();
+        BitPacking.PackNchw(input, n, c, h, w, packed);
+        AssertWords(expected, packed, $"PackNchw N={n} C={c} H={h} W={w}, path {path}");
     }
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void SignThresholdApplyMatchesFiresOnEveryPath(int n, int c, int h, int w)
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void SignThresholdApplyMatchesFiresOnEveryPath(int n, int c, int h, int w, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(n * 31 + c * 17 + h * 5 + w);
         var thresholds = new SignThreshold[c];
         for (var ch = 0; ch < c; ch++)
@@ -60,19 +64,16 @@ public class PackingPathTests
             acc[i] = random.Next(12) switch { 0 => int.MinValue, 1 => int.MaxValue, _ => random.Next(-24, 25) };
         var expected = Expected(acc, n, c, h * w, ch => thresholds[ch].Fires);
 
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var packed = Enumerable.Repeat(ulong.MaxValue, expected.Length).ToArray();
-            using (KernelDispatch.Use(path))
-                SignThreshold.Apply(acc, n, c, h, w, thresholds, packed);
-            AssertWords(expected, packed, $"SignThreshold.Apply N={n} C={c} H={h} W={w}, path {path}");
-        }
+        var packed = Enumerable.Repeat(ulong.MaxValue, expected.Length).ToArray();
+        SignThreshold.Apply(acc, n, c, h, w, thresholds, packed);
+        AssertWords(expected, packed, $"SignThreshold.Apply N={n} C={c} H={h} W={w}, path {path}");
     }
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void FloatSignThresholdApplyMatchesFiresOnEveryPath(int n, int c, int h, int w)
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void FloatSignThresholdApplyMatchesFiresOnEveryPath(int n, int c, int h, int w, KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(n * 13 + c * 3 + h * 19 + w);
         var thresholds = new FloatSignThreshold[c];
         for (var ch = 0; ch < c; ch++)
@@ -90,13 +91,9 @@ public class PackingPathTests
         for (var i = 0; i < values.Length; i += 7) values[i] = random.Next(2) == 0 ? float.NaN : -0f;
         var expected = Expected(values, n, c, h * w, ch => thresholds[ch].Fires);
 
-        foreach (var path in KernelDispatch.Supported)
-        {
-            var packed = new ulong[expected.Length];
-            using (KernelDispatch.Use(path))
-                FloatSignThreshold.Apply(values, n, c, h, w, thresholds, packed);
-            AssertWords(expected, packed, $"FloatSignThreshold.Apply N={n} C={c} H={h} W={w}, path {path}");
-        }
+        var packed = new ulong[expected.Length];
+        FloatSignThreshold.Apply(values, n, c, h, w, thresholds, packed);
+        AssertWords(expected, packed, $"FloatSignThreshold.Apply N={n} C={c} H={h} W={w}, path {path}");
     }
 
     private static ulong[] Expected<T>(T[] values, int n, int c, int plane, Func<int, Func<T, bool>> fires)

@@ -5,11 +5,13 @@ namespace Ddnn.Kernels.Tests.Binary;
 /// <summary>The sign tests and their packing; the BN + sign fold that makes them is tested in Ddnn.Core.Tests (EvalBatchNormTests).</summary>
 public class SignThresholdTests
 {
-    [Fact]
-    public void ApplyPacksPerChannelBitsNhwc()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void ApplyPacksPerChannelBitsNhwc(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(33);
-        const int batch = 2, channels = 67, height = 3, width = 2;
+        const int batch = 2, channels = 67, height = 3, width = 7;
         var acc = new int[batch * channels * height * width];
         for (var i = 0; i < acc.Length; i++) acc[i] = random.Next(-20, 21);
         var thresholds = new SignThreshold[channels];
@@ -23,11 +25,13 @@ public class SignThresholdTests
             Assert.Equal(thresholds[i / (height * width) % channels].Fires(acc[i]) ? 1f : -1f, unpacked[i]);
     }
 
-    [Fact]
-    public void FloatApplyPacksPerChannelBitsIncludingConstantAndNaNCases()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void FloatApplyPacksPerChannelBitsIncludingConstantAndNaNCases(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(34);
-        const int batch = 2, channels = 66, height = 2, width = 3;
+        const int batch = 2, channels = 66, height = 2, width = 11;
         var values = BinaryReference.RandomFloats(random, batch * channels * height * width, 4f);
         values[5] = float.NaN;
         var thresholds = new FloatSignThreshold[channels];
