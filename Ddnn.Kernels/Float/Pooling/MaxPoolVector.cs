@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Ddnn.Kernels;
 
 /// <summary>
-/// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered buffer, then 8 (Avx2) or
-/// 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order
+/// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered buffer, then 16 (Avx512;
+/// 8 for a row's last 8 or fewer), 8 (Avx2) or 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order
 /// with a strict &gt; (NaN always taken, as libtorch), so values and argmax match the scalar twin exactly.
 /// </summary>
 internal static unsafe class MaxPoolVector
@@ -19,7 +19,7 @@ internal static unsafe class MaxPoolVector
     public static void Forward(KernelPath path, in Pool2dShape s, float* x, float* y, int* argmax)
     {
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
-        var lanes = path >= KernelPath.Avx2 ? 8 : 4;
+        var lanes = path >= KernelPath.Avx512 ? 16 : path >= KernelPath.Avx2 ? 8 : 4;
         var chunks = (ow + lanes - 1) / lanes;
         // Widest read: the last chunk's window start plus a two-vector load for stride 2.
         var stride = Math.Max(w + 2 * pad, st * chunks * lanes + k) + 2 * lanes;
@@ -42,12 +42,49 @@ internal static unsafe class MaxPoolVector
                 {
                     var ox0 = chunk * lanes;
                     var count = Math.Min(lanes, ow - ox0);
-                    if (lanes == 8)
+                    if (lanes == 16 && count > 8)
+                        Row16(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
+                    else if (lanes >= 8)
                         Row8(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                     else
                         Row4(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                 }
             }
+        }
+    }
+
+    private static void Row16(float* padded, int stride, int w, int k, int st, int pad, int ylo, int yhi, int ox0,
+        float* dst, int* idx, int count)
+    {
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var evens = lane * 2; // picks elements 0, 2, .., 30 of two concatenated vectors for stride 2
+        var firstCol = lane * st + Vector512.Create(ox0 * st - pad);
+        var best = Vector512.Create(float.NegativeInfinity);
+        var at = Vector512.Create(ylo * w) + Vector512.Max(firstCol, Vector512<int>.Zero);
+        for (var iy = ylo; iy < yhi; iy++)
+        {
+            var row = padded + (long)(iy + pad) * stride + ox0 * st;
+            var rowIndex = Vector512.Create(iy * w) + firstCol;
+            for (var kx = 0; kx < k; kx++)
+            {
+                var candidate = st == 1
+                    ? Vector512.Load(row + kx)
+                    : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kx), evens, Vector512.Load(row + kx + 16));
+                var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+                best = Vector512.ConditionalSelect(take, candidate, best);
+                at = Vector512.ConditionalSelect(take.AsInt32(), rowIndex + Vector512.Create(kx), at);
+            }
+        }
+        if (count == 16)
+        {
+            best.Store(dst);
+            at.Store(idx);
+            return;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            dst[i] = best.GetElement(i);
+            idx[i] = at.GetElement(i);
         }
     }
 

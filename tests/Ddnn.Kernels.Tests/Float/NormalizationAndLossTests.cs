@@ -7,11 +7,11 @@ public class NormalizationAndLossTests
 {
     public static TheoryData<KernelPath> Paths() => TestData.NonScalarPaths();
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Paths))]
     public void BatchNormPathsMatchTheScalarTwin(KernelPath path)
     {
-        foreach (var (n, c, spatial) in new[] { (4, 3, 25), (8, 10, 1), (3, 2, 13), (2, 5, 64), (5, 1, 7) })
+        foreach (var (n, c, spatial) in new[] { (4, 3, 25), (8, 10, 1), (3, 2, 13), (2, 5, 64), (5, 1, 7), (2, 3, 15), (3, 2, 16), (2, 2, 17), (2, 2, 31), (2, 2, 33), (2, 2, 47) })
         {
             var x = TestData.Uniform(n * c * spatial, n + c + spatial, 3f);
             var gamma = TestData.Uniform(c, 1);
