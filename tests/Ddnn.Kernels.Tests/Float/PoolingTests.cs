@@ -73,6 +73,21 @@ public class PoolingTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Paths))]
+    public void AvgPoolForwardMatchesTheScalarTwinBitwise(KernelPath path)
+    {
+        var seed = 0;
+        foreach (var s in Shapes())
+        {
+            var x = TestData.Uniform((int)s.InputLength, ++seed, 3f);
+            x[0] = -0f;
+            var expected = TestData.On(KernelPath.Scalar, 1, () => { var y = new float[s.OutputLength]; AvgPool2d.Forward(s, x, y); return y; });
+            var actual = TestData.On(path, 1, () => { var y = new float[s.OutputLength]; AvgPool2d.Forward(s, x, y); return y; });
+            Approx.Exact(expected, actual, $"avg pool {s} on {path}");
+        }
+    }
+
     [Fact]
     public void RejectsBadShapesAndSpansNamingTheParameter()
     {
