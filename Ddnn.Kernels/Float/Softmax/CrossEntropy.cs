@@ -63,7 +63,7 @@ public static unsafe class CrossEntropy
     private static double LogSumExp(ReadOnlySpan<float> row, bool vector)
     {
         if (vector)
-            fixed (float* p = row) return Softmax.LogSumExp(p, row.Length);
+            fixed (float* p = row) return SoftmaxRows512.LogSumExp(p, row.Length);
         var max = Softmax.RowMax(row);
         return max + Softmax.LogSumExpShifted(row, max);
     }

@@ -51,7 +51,7 @@ public static unsafe class Softmax
                 for (var i = 0; i < rows; i++)
                 {
                     var row = px + (long)i * cols;
-                    SoftmaxRows512.SubtractShift(row, cols, LogSumExp(row, cols), py + (long)i * cols);
+                    SoftmaxRows512.SubtractShift(row, cols, SoftmaxRows512.LogSumExp(row, cols), py + (long)i * cols);
                 }
             return;
         }
@@ -79,7 +79,7 @@ public static unsafe class Softmax
                 for (var i = 0; i < rows; i++)
                 {
                     var row = px + (long)i * cols;
-                    eta[i] = (float)(SoftmaxRows512.Entropy(row, cols, LogSumExp(row, cols)) / logC);
+                    eta[i] = (float)(SoftmaxRows512.Entropy(row, cols, SoftmaxRows512.LogSumExp(row, cols)) / logC);
                 }
             return;
         }
@@ -101,13 +101,6 @@ public static unsafe class Softmax
             }
             eta[i] = (float)(entropy / logC);
         }
-    }
-
-    /// <summary>max + log Σ exp(row − max), the Avx512 body.</summary>
-    internal static double LogSumExp(float* row, int cols)
-    {
-        var max = SoftmaxRows512.Max(row, cols);
-        return max + SoftmaxRows512.LogSumExpShifted(row, cols, max);
     }
 
     internal static float RowMax(ReadOnlySpan<float> row)

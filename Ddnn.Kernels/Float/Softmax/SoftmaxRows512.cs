@@ -34,6 +34,13 @@ internal static unsafe class SoftmaxRows512
         return max;
     }
 
+    /// <summary>max + log Σ exp(row − max), in double.</summary>
+    public static double LogSumExp(float* row, int cols)
+    {
+        var max = Max(row, cols);
+        return max + LogSumExpShifted(row, cols, max);
+    }
+
     /// <summary>log Σ exp(row − max) in double.</summary>
     public static double LogSumExpShifted(float* row, int cols, float max)
     {
