@@ -75,16 +75,27 @@ public class PoolingTests
 
     [SkippableTheory]
     [MemberData(nameof(Paths))]
-    public void AvgPoolForwardMatchesTheScalarTwinBitwise(KernelPath path)
+    public void AvgPoolMatchesTheScalarTwinBitwise(KernelPath path)
     {
         var seed = 0;
         foreach (var s in Shapes())
         {
             var x = TestData.Uniform((int)s.InputLength, ++seed, 3f);
+            var dy = TestData.Uniform((int)s.OutputLength, seed + 100, 3f);
             x[0] = -0f;
-            var expected = TestData.On(KernelPath.Scalar, 1, () => { var y = new float[s.OutputLength]; AvgPool2d.Forward(s, x, y); return y; });
-            var actual = TestData.On(path, 1, () => { var y = new float[s.OutputLength]; AvgPool2d.Forward(s, x, y); return y; });
-            Approx.Exact(expected, actual, $"avg pool {s} on {path}");
+            dy[0] = -0f;
+            float[][] Run(KernelPath p) => TestData.On<float[][]>(p, 1, () =>
+            {
+                var y = new float[s.OutputLength];
+                var dx = TestData.Uniform((int)s.InputLength, 7); // garbage: must be overwritten
+                AvgPool2d.Forward(s, x, y);
+                AvgPool2d.Backward(s, dy, dx);
+                return [y, dx];
+            });
+            var expected = Run(KernelPath.Scalar);
+            var actual = Run(path);
+            Approx.Exact(expected[0], actual[0], $"avg pool y {s} on {path}");
+            Approx.Exact(expected[1], actual[1], $"avg pool dx {s} on {path}");
         }
     }
 
