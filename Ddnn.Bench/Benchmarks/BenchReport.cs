@@ -1,12 +1,15 @@
 using System.Globalization;
+using Ddnn.Kernels;
 using Ddnn.Training.Reporting;
 
 namespace Ddnn.Bench.Benchmarks;
 
 /// <summary>
 /// Turns the medians of one <c>ddnn bench</c> run into the target table: what was measured, its rate, what it is
-/// compared with (in-run ceiling, float baseline, one thread, or the absolute target), the ratio, the target and
-/// whether it is met. Rows whose measurements are missing (suite not run, case failed) are left out.
+/// compared with (in-run ceiling at the widest vector width, float baseline, one thread, another kernel path or the
+/// absolute target), the ratio, the target and whether it is met. Kernels measured on several paths
+/// (<see cref="BenchmarkPaths"/>) get a row per path, the widest carrying the target. Rows whose measurements are
+/// missing (suite not run, case failed) are left out.
 /// </summary>
 public sealed class BenchReport
 {
@@ -51,26 +54,36 @@ public sealed class BenchReport
     private void AddKernelRows()
     {
         var fma = Find("CeilingBenchmarks.FmaPeakLoop");
+        var fmaName = $"FMA peak, {FmaPeak.WidestBits}-bit";
+        Row($"FMA peak loop, {FmaPeak.WidestBits}-bit, 1 thread (ceiling)", fma);
+        if (FmaPeak.WidestBits > 256)
+            Row("FMA peak loop, 256-bit, 1 thread", Find("CeilingBenchmarks.FmaPeak256Loop"), fma, fmaName);
+
         var harleySeal = Find("CeilingBenchmarks.HarleySealXorPopCount");
+        var harleySeal256 = XorPopCountPeak.WidestBits > 256 ? Find("CeilingBenchmarks.HarleySeal256XorPopCount") : null;
         var library = Find("CeilingBenchmarks.LibraryXorPopCount");
-        Row("FMA peak loop, 1 thread (ceiling)", fma);
-        Row("XOR-popcount Harley-Seal, L1, 1 thread (ceiling)", harleySeal);
-        Row("XOR-popcount BinaryDot (library), L1, 1 thread", library, harleySeal, "Harley-Seal loop");
+        var harleySealName = $"Harley-Seal, {XorPopCountPeak.WidestBits}-bit";
+        Row($"XOR-popcount Harley-Seal, {XorPopCountPeak.WidestBits}-bit, L1, 1 thread (ceiling)", harleySeal);
+        Row("XOR-popcount Harley-Seal, 256-bit, L1, 1 thread", harleySeal256, harleySeal, harleySealName);
+        Row("XOR-popcount BinaryDot (library), L1, 1 thread", library, harleySeal, harleySealName);
         // The ceiling is the fastest streaming loop measured in this run.
-        var popCeiling = new[] { harleySeal, library }.Where(m => m is not null).MaxBy(m => m!.Rate);
+        var popCeiling = new[] { harleySeal, harleySeal256, library }.Where(m => m is not null).MaxBy(m => m!.Rate);
+        var popName = $"XOR-popcount ceiling, {XorPopCountPeak.WidestBits}-bit";
 
-        Row("float GEMM 256x256x256, 1 thread", Find("FloatGemmBenchmarks.Gemm256"), fma, "FMA peak", 0.75);
+        PathRows("float GEMM 256x256x256, 1 thread", p => Find($"FloatGemmBenchmarks.Gemm256(Path={p})"),
+            (what, m, widest) => Row(what, m, fma, fmaName, widest ? 0.75 : null));
         foreach (var bits in new[] { 4096, 16384 })
-            Row($"binary GEMM 256x256, K={bits} bits, 1 thread", Find($"BinaryGemmBenchmarks.BinaryGemm256(Bits={bits})"),
-                popCeiling, "XOR-popcount ceiling", 0.80);
+            PathRows($"binary GEMM 256x256, K={bits} bits, 1 thread", p => Find($"BinaryGemmBenchmarks.BinaryGemm256(Bits={bits},Path={p})"),
+                (what, m, widest) => Row(what, m, popCeiling, popName, widest ? 0.80 : null));
 
-        var floatConv = Find("BinaryConvBenchmarks.FloatConv");
-        var binaryLayer = Find("BinaryConvBenchmarks.BinaryLayer");
-        Row("float conv 3x3 64->64 32x32 b1, 1 thread", floatConv);
-        Speedup("binary conv layer 3x3 64->64 32x32 b1 (pack+conv+threshold), 1 thread", binaryLayer, floatConv,
-            "float conv, same shape", 5.0);
+        Measurement? FloatConv(KernelPath p) => Find($"BinaryConvBenchmarks.FloatConv(Path={p})");
+        Measurement? BinaryLayer(KernelPath p) => Find($"BinaryConvBenchmarks.BinaryLayer(Path={p})");
+        PathRows("float conv 3x3 64->64 32x32 b1, 1 thread", FloatConv, (what, m, _) => Row(what, m));
+        PathRows("binary conv layer 3x3 64->64 32x32 b1 (pack+conv+threshold), 1 thread", BinaryLayer,
+            (what, m, widest) => Speedup(what, m, FloatConv(PathOf(m)), "float conv, same shape and path", widest ? 5.0 : null));
+        var widestLayer = BinaryLayer(BenchmarkPaths.Widest);
         foreach (var (stage, label) in new[] { ("Pack", "pack input signs"), ("Conv", "XOR-popcount conv"), ("Threshold", "BN+sign threshold") })
-            Share($"  stage: {label}", Find($"BinaryConvBenchmarks.BinaryStage{stage}"), binaryLayer);
+            Share($"  stage: {label}, {BenchmarkPaths.Widest}", Find($"BinaryConvBenchmarks.BinaryStage{stage}(Path={BenchmarkPaths.Widest})"), widestLayer);
 
         foreach (var (method, label) in new[]
                  {
@@ -87,36 +100,65 @@ public sealed class BenchReport
 
     private void AddTrainingRows()
     {
-        var one = Find("TrainingBenchmarks.TrainStep(Threads=1)");
-        var two = Find("TrainingBenchmarks.TrainStep(Threads=2)");
-        Absolute("train MV-FMNIST MP-CC f=4, batch 128, 1 thread", one, TrainingTarget1Thread);
-        Absolute("train MV-FMNIST MP-CC f=4, batch 128, 2 threads", two, TrainingTarget2Threads);
-        Speedup("train, 2 threads vs 1", two, one, "1 thread", null);
+        Measurement? Step(KernelPath p, int threads) => Find($"TrainingBenchmarks.TrainStep(Path={p},Threads={threads})");
+        foreach (var (threads, target) in new[] { (1, TrainingTarget1Thread), (2, TrainingTarget2Threads) })
+            PathRows($"train MV-FMNIST MP-CC f=4, batch 128, {threads} thread{(threads > 1 ? "s" : "")}", p => Step(p, threads),
+                (what, m, widest) =>
+                {
+                    if (widest) Absolute(what, m, target);
+                    else Row(what, m);
+                });
+        var widestPath = BenchmarkPaths.Widest;
+        Speedup($"train, 2 threads vs 1, {widestPath}", Step(widestPath, 2), Step(widestPath, 1), "1 thread", null);
     }
 
     private void AddDeployRows()
     {
-        var packed = Find("DeployBenchmarks.PackedDevice");
-        var autograd = Find("DeployBenchmarks.AutogradDevice");
+        Measurement? Packed(KernelPath p) => Find($"DeployBenchmarks.PackedDevice(Path={p})");
+        Measurement? Autograd(KernelPath p) => Find($"DeployBenchmarks.AutogradDevice(Path={p})");
         var setup = DeployBenchmarks.LastSetup;
         var model = setup?.Model ?? "deploy model";
-        Row($"autograd device forward (eval, NoGrad), batch 1, 1 thread [{model}]", autograd);
+        PathRows($"autograd device forward (eval, NoGrad), batch 1, 1 thread [{model}]", Autograd, (what, m, _) => Row(what, m));
         var shortcut = setup is null || double.IsNaN(setup.ExactOrderFraction)
             ? ""
             : string.Create(CultureInfo.InvariantCulture, $" (split sums; {setup.ExactOrderFraction:P1} of groups in exact order)");
-        Speedup($"packed device partition (DevicePartition.Run), batch 1, 1 thread{shortcut}", packed, autograd, "autograd device forward",
-            DeviceSpeedupTarget);
-        var allCloud = Find("DeployBenchmarks.CascadeAllCloud");
-        var local = Find("DeployBenchmarks.CascadeLocalExits");
-        Absolute("cascade runtime, T = 0 (all to the cloud), batch 1, 1 thread", allCloud, CascadeTarget);
+        PathRows($"packed device partition (DevicePartition.Run), batch 1, 1 thread{shortcut}", Packed,
+            (what, m, widest) => Speedup(what, m, Autograd(PathOf(m)), "autograd device forward, same path",
+                widest ? DeviceSpeedupTarget : null));
+        var widestPath = BenchmarkPaths.Widest;
+        var allCloud = Find($"DeployBenchmarks.CascadeAllCloud(Path={widestPath})");
+        var local = Find($"DeployBenchmarks.CascadeLocalExits(Path={widestPath})");
+        Absolute($"cascade runtime, T = 0 (all to the cloud), batch 1, 1 thread, {widestPath}", allCloud, CascadeTarget);
         Row("  same vs the libtorch reference", allCloud, LibtorchReference(allCloud), "libtorch reference");
         var localLabel = setup is null
             ? "cascade runtime, realistic local exits, batch 1, 1 thread"
             : string.Create(CultureInfo.InvariantCulture,
                 $"cascade runtime, T = {setup.LocalThreshold:0.####} ({setup.LocalExitFraction:P0} local exits), batch 1, 1 thread");
-        Absolute(localLabel, local, CascadeTarget);
+        Absolute($"{localLabel}, {widestPath}", local, CascadeTarget);
         Row("  same vs the libtorch reference", local, LibtorchReference(local), "libtorch reference");
     }
+
+    /// <summary>
+    /// One row per compared kernel path, the widest first (it carries the target), each narrower path followed by how
+    /// much faster the widest one ran in this run.
+    /// </summary>
+    private void PathRows(string what, Func<KernelPath, Measurement?> find, Action<string, Measurement?, bool> row)
+    {
+        var widest = BenchmarkPaths.Widest;
+        row($"{what}, {widest}", find(widest), true);
+        foreach (var path in BenchmarkPaths.Compared.Where(p => p != widest).Reverse())
+        {
+            row($"{what}, {path}", find(path), false);
+            Speedup($"  {widest} vs {path}", find(widest), find(path), $"{path}, same run", null);
+        }
+    }
+
+    /// <summary>The kernel path a path-compared measurement ran on (the widest for a missing one).</summary>
+    private static KernelPath PathOf(Measurement? m) =>
+        m?.Parameters.Split(',').Select(p => p.Split('=')).FirstOrDefault(p => p[0] == nameof(PathComparedBenchmark.Path)) is [_, var value]
+        && Enum.TryParse<KernelPath>(value, out var path)
+            ? path
+            : BenchmarkPaths.Widest;
 
     /// <summary>The libtorch cascade figure (680 samples/s) as a measurement of the same unit, so ratios are rate / 680.</summary>
     private static Measurement? LibtorchReference(Measurement? like) => like is null

@@ -8,7 +8,7 @@ namespace Ddnn.Bench.Benchmarks;
 /// against the float conv of the same shape (target ≥ 5×), plus the binary layer's three stages on their own.
 /// </summary>
 [MemoryDiagnoser]
-public class BinaryConvBenchmarks
+public class BinaryConvBenchmarks : PathComparedBenchmark
 {
     public const int Channels = 64;
     public const int Size = 32;
@@ -19,6 +19,7 @@ public class BinaryConvBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        SelectPath();
         KernelParallelism.DefaultMaxThreads = 1;
         _layer = new ConvWorkload(1, Channels, Size, Channels);
         _layer.RunBinary(); // the stage benchmarks read what the earlier stages wrote

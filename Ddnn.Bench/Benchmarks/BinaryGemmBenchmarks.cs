@@ -9,7 +9,7 @@ namespace Ddnn.Bench.Benchmarks;
 /// ≥ 80% of the in-run XOR-popcount ceiling).
 /// </summary>
 [MemoryDiagnoser]
-public class BinaryGemmBenchmarks
+public class BinaryGemmBenchmarks : PathComparedBenchmark
 {
     public const int Rows = 256;
     public const int Columns = 256;
@@ -24,6 +24,7 @@ public class BinaryGemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        SelectPath();
         KernelParallelism.DefaultMaxThreads = 1;
         var words = BitPacking.WordsFor(Bits);
         _a = BenchmarkData.Words(Rows * words, 30);

@@ -15,7 +15,7 @@ namespace Ddnn.Bench.Benchmarks;
 /// (the libtorch reference runs 680). One operation is one sample; each invocation runs the workload's 64 samples.
 /// </summary>
 [MemoryDiagnoser]
-public class DeployBenchmarks
+public class DeployBenchmarks : PathComparedBenchmark
 {
     private const int Samples = DeployWorkload.Samples;
 
@@ -36,6 +36,7 @@ public class DeployBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        SelectPath();
         KernelParallelism.DefaultMaxThreads = 1;
         _workload = DeployWorkload.Create(ModelPath);
         _device = _workload.Deployed.Devices[0];

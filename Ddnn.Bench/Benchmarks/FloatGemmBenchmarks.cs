@@ -5,7 +5,7 @@ namespace Ddnn.Bench.Benchmarks;
 
 /// <summary>Single-thread float GEMM C = A·B at 256×256×256, the size whose panels fit the caches (target ≥ 75% of FMA peak).</summary>
 [MemoryDiagnoser]
-public class FloatGemmBenchmarks
+public class FloatGemmBenchmarks : PathComparedBenchmark
 {
     public const int Size = 256;
 
@@ -16,6 +16,7 @@ public class FloatGemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        SelectPath();
         KernelParallelism.DefaultMaxThreads = 1;
         _a = BenchmarkData.Uniform(Size * Size, 20);
         _b = BenchmarkData.Uniform(Size * Size, 21);

@@ -14,7 +14,7 @@ public sealed record Measurement(string Type, string Method, string Parameters, 
     /// <summary>The rate in its display scale (GFLOP/s, Gbit-MAC/s, samples/s).</summary>
     public double DisplayRate => Rate / WorkUnits.Scale(Unit);
 
-    /// <summary>Type.Method, plus parameters when there are any.</summary>
+    /// <summary>Type.Method, plus the parameters (name=value, ordered by name) when there are any.</summary>
     public string Key => Parameters.Length == 0 ? $"{Type}.{Method}" : $"{Type}.{Method}({Parameters})";
 
     /// <summary>Turns a BenchmarkDotNet summary into measurements, skipping cases that did not run.</summary>
@@ -37,7 +37,7 @@ public sealed record Measurement(string Type, string Method, string Parameters, 
                     ?? throw new InvalidOperationException($"[Work(ScaledBy = \"{name}\")] on {method.Name} names no [Params] property.");
                 units *= Convert.ToDouble(parameter.Value, CultureInfo.InvariantCulture);
             }
-            var parameters = string.Join(",", benchmark.Parameters.Items.Select(p =>
+            var parameters = string.Join(",", benchmark.Parameters.Items.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p =>
                 string.Create(CultureInfo.InvariantCulture, $"{p.Name}={p.Value}")));
             var allocated = report.GcStats.GetBytesAllocatedPerOperation(benchmark) ?? 0;
             list.Add(new Measurement(benchmark.Descriptor.Type.Name, method.Name, parameters, stats.Median, units, work.Unit, allocated));

@@ -14,7 +14,7 @@ namespace Ddnn.Bench.Benchmarks;
 /// Targets: 1 thread ≥ 3,500 samples/s, 2 threads ≥ 6,000; allocation per step close to zero.
 /// </summary>
 [MemoryDiagnoser]
-public class TrainingBenchmarks
+public class TrainingBenchmarks : PathComparedBenchmark
 {
     public const int BatchSize = 128;
 
@@ -36,6 +36,7 @@ public class TrainingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        SelectPath();
         KernelParallelism.DefaultMaxThreads = Threads;
         var config = Config();
         _model = new DdnnModel(config);

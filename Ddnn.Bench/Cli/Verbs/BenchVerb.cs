@@ -63,7 +63,8 @@ public sealed class BenchVerb : ICliVerb
         var footnote = string.Create(CultureInfo.InvariantCulture,
             $"{(quick ? "QUICK smoke-test job: figures are not measurements. " : "")}Medians of BenchmarkDotNet " +
             $"(in-process, {(quick ? "3" : "15")} iterations); ratios against ceilings measured in this run. " +
-            $"Kernel path {KernelDispatch.Active}, {Environment.ProcessorCount} logical cores, " +
+            $"{ProcessorDescription.Describe()}, {Environment.ProcessorCount} logical cores; ceilings {FmaPeak.WidestBits}-bit FMA and " +
+            $"{XorPopCountPeak.WidestBits}-bit XOR-popcount; default kernel path {KernelDispatch.DefaultPath} (a row naming a path ran on it); " +
             $"1-minute load average {LoadAverage.Describe(loadBefore)} before and {LoadAverage.Describe(loadAfter)} after " +
             $"(above ~2.5 other processes share the cores and rates drop). {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
         var table = BenchReport.Build(measurements, footnote);
@@ -104,8 +105,9 @@ public sealed class BenchVerb : ICliVerb
     {
         var logger = context.Verbose ? (BenchmarkDotNet.Loggers.ILogger)BenchmarkDotNet.Loggers.ConsoleLogger.Default : new ProgressLogger(context.Out);
         var config = BenchmarkRunnerSettings.Create(quick, logger);
-        // The in-process benchmarks set the process-wide default in their setup; put the --threads value back.
+        // The in-process benchmarks set the process-wide defaults in their setup; put the --threads value and path back.
         var threads = KernelParallelism.DefaultMaxThreads;
+        var path = KernelDispatch.DefaultPath;
         try
         {
             var measurements = new List<Measurement>();
@@ -125,6 +127,7 @@ public sealed class BenchVerb : ICliVerb
         finally
         {
             KernelParallelism.DefaultMaxThreads = threads;
+            KernelDispatch.DefaultPath = path;
         }
     }
 }

@@ -3,8 +3,8 @@ using System.Runtime.Intrinsics;
 namespace Ddnn.Kernels;
 
 /// <summary>
-/// The one loop every element-wise operator runs through: 256-bit vectors on Avx2, then 128-bit vectors,
-/// then a scalar tail (an overlapping last vector would recompute elements when dst aliases an input).
+/// The one loop every element-wise operator runs through: 512-bit vectors on Avx512, then 256-bit vectors on Avx2 and
+/// above, then 128-bit vectors, then a scalar tail (an overlapping last vector would recompute elements when dst aliases an input).
 /// dst may be the same span as an input; partial overlaps are not supported.
 /// </summary>
 internal static unsafe class ElementWiseLoop
@@ -12,6 +12,17 @@ internal static unsafe class ElementWiseLoop
     public static void Run<TOp>(KernelPath path, in TOp op, float* x, float* dst, long n) where TOp : struct, IUnaryOperator
     {
         long i = 0;
+        if (path >= KernelPath.Avx512)
+        {
+            for (; i <= n - 64; i += 64)
+            {
+                op.Invoke(Vector512.Load(x + i)).Store(dst + i);
+                op.Invoke(Vector512.Load(x + i + 16)).Store(dst + i + 16);
+                op.Invoke(Vector512.Load(x + i + 32)).Store(dst + i + 32);
+                op.Invoke(Vector512.Load(x + i + 48)).Store(dst + i + 48);
+            }
+            for (; i <= n - 16; i += 16) op.Invoke(Vector512.Load(x + i)).Store(dst + i);
+        }
         if (path >= KernelPath.Avx2)
         {
             for (; i <= n - 32; i += 32)
@@ -31,6 +42,17 @@ internal static unsafe class ElementWiseLoop
     public static void Run<TOp>(KernelPath path, in TOp op, float* x, float* y, float* dst, long n) where TOp : struct, IBinaryOperator
     {
         long i = 0;
+        if (path >= KernelPath.Avx512)
+        {
+            for (; i <= n - 64; i += 64)
+            {
+                op.Invoke(Vector512.Load(x + i), Vector512.Load(y + i)).Store(dst + i);
+                op.Invoke(Vector512.Load(x + i + 16), Vector512.Load(y + i + 16)).Store(dst + i + 16);
+                op.Invoke(Vector512.Load(x + i + 32), Vector512.Load(y + i + 32)).Store(dst + i + 32);
+                op.Invoke(Vector512.Load(x + i + 48), Vector512.Load(y + i + 48)).Store(dst + i + 48);
+            }
+            for (; i <= n - 16; i += 16) op.Invoke(Vector512.Load(x + i), Vector512.Load(y + i)).Store(dst + i);
+        }
         if (path >= KernelPath.Avx2)
         {
             for (; i <= n - 32; i += 32)

@@ -59,7 +59,19 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path >= KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx512 && n >= 16)
+        {
+            var acc0 = Vector512<double>.Zero;
+            var acc1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                acc0 += Vector512.WidenLower(v);
+                acc1 += Vector512.WidenUpper(v);
+            }
+            total += Vector512.Sum(acc0 + acc1);
+        }
+        if (path >= KernelPath.Avx2 && n - i >= 8)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
@@ -69,9 +81,9 @@ public static unsafe class Reduce
                 acc0 += Vector256.WidenLower(v);
                 acc1 += Vector256.WidenUpper(v);
             }
-            total = Vector256.Sum(acc0 + acc1);
+            total += Vector256.Sum(acc0 + acc1);
         }
-        else if (path != KernelPath.Scalar && n >= 4)
+        if (path != KernelPath.Scalar && n - i >= 4)
         {
             var acc0 = Vector128<double>.Zero;
             var acc1 = Vector128<double>.Zero;
@@ -81,7 +93,7 @@ public static unsafe class Reduce
                 acc0 += Vector128.WidenLower(v);
                 acc1 += Vector128.WidenUpper(v);
             }
-            total = Vector128.Sum(acc0 + acc1);
+            total += Vector128.Sum(acc0 + acc1);
         }
         for (; i < n; i++) total += x[i];
         return total;
@@ -91,7 +103,20 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path >= KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx512 && n >= 16)
+        {
+            var acc0 = Vector512<double>.Zero;
+            var acc1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var a = Vector512.Load(x + i);
+                var b = Vector512.Load(y + i);
+                acc0 += Vector512.WidenLower(a) * Vector512.WidenLower(b);
+                acc1 += Vector512.WidenUpper(a) * Vector512.WidenUpper(b);
+            }
+            total += Vector512.Sum(acc0 + acc1);
+        }
+        if (path >= KernelPath.Avx2 && n - i >= 8)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
@@ -102,9 +127,9 @@ public static unsafe class Reduce
                 acc0 += Vector256.WidenLower(a) * Vector256.WidenLower(b);
                 acc1 += Vector256.WidenUpper(a) * Vector256.WidenUpper(b);
             }
-            total = Vector256.Sum(acc0 + acc1);
+            total += Vector256.Sum(acc0 + acc1);
         }
-        else if (path != KernelPath.Scalar && n >= 4)
+        if (path != KernelPath.Scalar && n - i >= 4)
         {
             var acc0 = Vector128<double>.Zero;
             var acc1 = Vector128<double>.Zero;
@@ -115,7 +140,7 @@ public static unsafe class Reduce
                 acc0 += Vector128.WidenLower(a) * Vector128.WidenLower(b);
                 acc1 += Vector128.WidenUpper(a) * Vector128.WidenUpper(b);
             }
-            total = Vector128.Sum(acc0 + acc1);
+            total += Vector128.Sum(acc0 + acc1);
         }
         for (; i < n; i++) total += (double)x[i] * y[i];
         return total;
@@ -126,7 +151,22 @@ public static unsafe class Reduce
     {
         long i = 0;
         double total = 0;
-        if (path >= KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx512 && n >= 16)
+        {
+            var m = Vector512.Create(mean);
+            var acc0 = Vector512<double>.Zero;
+            var acc1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                var d0 = Vector512.WidenLower(v) - m;
+                var d1 = Vector512.WidenUpper(v) - m;
+                acc0 += d0 * d0;
+                acc1 += d1 * d1;
+            }
+            total += Vector512.Sum(acc0 + acc1);
+        }
+        if (path >= KernelPath.Avx2 && n - i >= 8)
         {
             var m = Vector256.Create(mean);
             var acc0 = Vector256<double>.Zero;
@@ -139,9 +179,9 @@ public static unsafe class Reduce
                 acc0 += d0 * d0;
                 acc1 += d1 * d1;
             }
-            total = Vector256.Sum(acc0 + acc1);
+            total += Vector256.Sum(acc0 + acc1);
         }
-        else if (path != KernelPath.Scalar && n >= 4)
+        if (path != KernelPath.Scalar && n - i >= 4)
         {
             var m = Vector128.Create(mean);
             var acc0 = Vector128<double>.Zero;
@@ -154,7 +194,7 @@ public static unsafe class Reduce
                 acc0 += d0 * d0;
                 acc1 += d1 * d1;
             }
-            total = Vector128.Sum(acc0 + acc1);
+            total += Vector128.Sum(acc0 + acc1);
         }
         for (; i < n; i++)
         {
@@ -168,13 +208,19 @@ public static unsafe class Reduce
     {
         long i = 0;
         var best = float.NegativeInfinity;
-        if (path >= KernelPath.Avx2 && n >= 8)
+        if (path >= KernelPath.Avx512 && n >= 16)
+        {
+            var acc = Vector512.Create(float.NegativeInfinity);
+            for (; i <= n - 16; i += 16) acc = Vector512.Max(acc, Vector512.Load(x + i));
+            for (var j = 0; j < 16; j++) best = Math.Max(best, acc[j]);
+        }
+        if (path >= KernelPath.Avx2 && n - i >= 8)
         {
             var acc = Vector256.Create(float.NegativeInfinity);
             for (; i <= n - 8; i += 8) acc = Vector256.Max(acc, Vector256.Load(x + i));
             for (var j = 0; j < 8; j++) best = Math.Max(best, acc[j]);
         }
-        else if (path != KernelPath.Scalar && n >= 4)
+        if (path != KernelPath.Scalar && n - i >= 4)
         {
             var acc = Vector128.Create(float.NegativeInfinity);
             for (; i <= n - 4; i += 4) acc = Vector128.Max(acc, Vector128.Load(x + i));

@@ -28,6 +28,17 @@ public static unsafe class OptimizerKernels
         fixed (float* pp = p, pg = g, pm = m, pv = v)
         {
             long i = 0, n = p.Length;
+            if (path >= KernelPath.Avx512)
+                for (; i <= n - 16; i += 16)
+                {
+                    var gi = Vector512.Load(pg + i);
+                    var mi = Vector512.Create(step.Beta1) * Vector512.Load(pm + i) + Vector512.Create(step.OneMinusBeta1) * gi;
+                    var vi = Vector512.Create(step.Beta2) * Vector512.Load(pv + i) + Vector512.Create(step.OneMinusBeta2) * (gi * gi);
+                    mi.Store(pm + i);
+                    vi.Store(pv + i);
+                    var denom = Vector512.Sqrt(vi) * Vector512.Create(step.InvSqrtBias2) + Vector512.Create(step.Eps);
+                    (Vector512.Load(pp + i) - Vector512.Create(step.StepSize) * mi / denom).Store(pp + i);
+                }
             if (path >= KernelPath.Avx2)
                 for (; i <= n - 8; i += 8)
                 {

@@ -1,6 +1,9 @@
 namespace Ddnn.Kernels;
 
-/// <summary>Average pooling with zero padding counted in the divisor (count_include_pad = true: divide by k·k).</summary>
+/// <summary>
+/// Average pooling with zero padding counted in the divisor (count_include_pad = true: divide by k·k). The forward pass
+/// and its adjoint have Avx512 bodies for strides 1 and 2 (<c>AvgPoolVector</c>); other paths run the scalar code.
+/// </summary>
 public static unsafe class AvgPool2d
 {
     /// <summary>y = window sums / (k·k); overwritten.</summary>
@@ -9,6 +12,11 @@ public static unsafe class AvgPool2d
         s.EnsureValid(nameof(s));
         Check.Length(x.Length, s.InputLength, nameof(x));
         Check.Length(y.Length, s.OutputLength, nameof(y));
+        if (AvgPoolVector.Supports(KernelDispatch.Active, s))
+        {
+            fixed (float* px = x, py = y) AvgPoolVector.Forward(s, px, py);
+            return;
+        }
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth;
         var inv = 1f / (s.Kernel * s.Kernel);
         for (var plane = 0; plane < s.Planes; plane++)
@@ -39,6 +47,11 @@ public static unsafe class AvgPool2d
         s.EnsureValid(nameof(s));
         Check.Length(dy.Length, s.OutputLength, nameof(dy));
         Check.Length(dx.Length, s.InputLength, nameof(dx));
+        if (AvgPoolVector.Supports(KernelDispatch.Active, s))
+        {
+            fixed (float* pdy = dy, pdx = dx) AvgPoolVector.Backward(s, pdy, pdx);
+            return;
+        }
         dx.Clear();
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth;
         var inv = 1f / (s.Kernel * s.Kernel);

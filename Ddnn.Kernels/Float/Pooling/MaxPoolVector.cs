@@ -1,13 +1,13 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels;
 
 /// <summary>
-/// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered buffer, then 8 (Avx2) or
-/// 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order
-/// with a strict &gt; (NaN always taken, as libtorch), so values and argmax match the scalar twin exactly.
+/// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered <see cref="PaddedPlane"/>,
+/// then 16 (Avx512; 8 for a row's last 8 or fewer), 8 (Avx2) or 4 (Vector128) neighbouring outputs of a row are
+/// computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
+/// so values and argmax match the scalar twin exactly.
 /// </summary>
 internal static unsafe class MaxPoolVector
 {
@@ -19,19 +19,14 @@ internal static unsafe class MaxPoolVector
     public static void Forward(KernelPath path, in Pool2dShape s, float* x, float* y, int* argmax)
     {
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
-        var lanes = path >= KernelPath.Avx2 ? 8 : 4;
+        var lanes = path >= KernelPath.Avx512 ? 16 : path >= KernelPath.Avx2 ? 8 : 4;
         var chunks = (ow + lanes - 1) / lanes;
-        // Widest read: the last chunk's window start plus a two-vector load for stride 2.
-        var stride = Math.Max(w + 2 * pad, st * chunks * lanes + k) + 2 * lanes;
-        var rows = h + 2 * pad;
-        var padded = Scratch.Get(ref _paddedSlot, (long)rows * stride);
-        new Span<float>(padded, rows * stride).Fill(float.NegativeInfinity);
+        var stride = PaddedPlane.RowStride(s, lanes);
+        var padded = PaddedPlane.Rent(ref _paddedSlot, s, stride, float.NegativeInfinity);
 
         for (var plane = 0; plane < s.Planes; plane++)
         {
-            var src = x + (long)plane * h * w;
-            for (var iy = 0; iy < h; iy++)
-                Unsafe.CopyBlockUnaligned(padded + (long)(iy + pad) * stride + pad, src + iy * w, (uint)(w * sizeof(float)));
+            PaddedPlane.Copy(padded, stride, s, x + (long)plane * h * w);
             var dst = y + (long)plane * oh * ow;
             var idx = argmax + (long)plane * oh * ow;
             for (var oy = 0; oy < oh; oy++)
@@ -42,12 +37,45 @@ internal static unsafe class MaxPoolVector
                 {
                     var ox0 = chunk * lanes;
                     var count = Math.Min(lanes, ow - ox0);
-                    if (lanes == 8)
+                    if (lanes == 16 && count > 8)
+                        Row16(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
+                    else if (lanes >= 8)
                         Row8(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                     else
                         Row4(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                 }
             }
+        }
+    }
+
+    private static void Row16(float* padded, int stride, int w, int k, int st, int pad, int ylo, int yhi, int ox0,
+        float* dst, int* idx, int count)
+    {
+        var firstCol = Vector512<int>.Indices * st + Vector512.Create(ox0 * st - pad);
+        var best = Vector512.Create(float.NegativeInfinity);
+        var at = Vector512.Create(ylo * w) + Vector512.Max(firstCol, Vector512<int>.Zero);
+        for (var iy = ylo; iy < yhi; iy++)
+        {
+            var row = padded + (long)(iy + pad) * stride + ox0 * st;
+            var rowIndex = Vector512.Create(iy * w) + firstCol;
+            for (var kx = 0; kx < k; kx++)
+            {
+                var candidate = PaddedPlane.Load16(row + kx, st);
+                var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+                best = Vector512.ConditionalSelect(take, candidate, best);
+                at = Vector512.ConditionalSelect(take.AsInt32(), rowIndex + Vector512.Create(kx), at);
+            }
+        }
+        if (count == 16)
+        {
+            best.Store(dst);
+            at.Store(idx);
+            return;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            dst[i] = best.GetElement(i);
+            idx[i] = at.GetElement(i);
         }
     }
 

@@ -1,7 +1,10 @@
 namespace Ddnn.Kernels;
 
-/// <summary>Softmax cross-entropy over a rows×cols logits matrix with integer labels, PyTorch weighted-mean semantics.</summary>
-public static class CrossEntropy
+/// <summary>
+/// Softmax cross-entropy over a rows×cols logits matrix with integer labels, PyTorch weighted-mean semantics. The
+/// Avx512 path computes each row's log-sum-exp and gradient with the <see cref="Softmax"/> family's 512-bit body.
+/// </summary>
+public static unsafe class CrossEntropy
 {
     /// <summary>
     /// loss = Σ_i w_i·CE_i / Σ_i w_i over rows whose label ≠ ignoreLabel (rowWeights empty = all 1).
@@ -18,6 +21,7 @@ public static class CrossEntropy
         Check.OptionalLength(rowWeights.Length, rows, nameof(rowWeights));
         Check.OptionalLength(dlogits.Length, Check.Product(rows, cols), nameof(dlogits));
 
+        var vector = SoftmaxRows512.Supports(KernelDispatch.Active);
         double weightSum = 0, lossSum = 0;
         for (var i = 0; i < rows; i++)
         {
@@ -28,9 +32,7 @@ public static class CrossEntropy
                     $"labels[{i}] = {label} is outside [0, {cols}) and is not the ignore label {ignoreLabel}.", nameof(labels));
             var w = rowWeights.IsEmpty ? 1.0 : rowWeights[i];
             var row = logits.Slice(i * cols, cols);
-            var max = Softmax.RowMax(row);
-            var logSum = max + Softmax.LogSumExpShifted(row, max);
-            lossSum += w * (logSum - row[label]);
+            lossSum += w * (LogSumExp(row, vector) - row[label]);
             weightSum += w;
         }
 
@@ -45,12 +47,24 @@ public static class CrossEntropy
             if (label == ignoreLabel) continue;
             var factor = (rowWeights.IsEmpty ? 1.0 : rowWeights[i]) / weightSum;
             var row = logits.Slice(i * cols, cols);
-            var max = Softmax.RowMax(row);
-            var logSum = max + Softmax.LogSumExpShifted(row, max);
+            var logSum = LogSumExp(row, vector);
             var d = dlogits.Slice(i * cols, cols);
+            if (vector)
+            {
+                fixed (float* pr = row, pd = d) SoftmaxRows512.CrossEntropyGradient(pr, cols, logSum, factor, label, pd);
+                continue;
+            }
             for (var j = 0; j < cols; j++)
                 d[j] = (float)(factor * (Math.Exp(row[j] - logSum) - (j == label ? 1.0 : 0.0)));
         }
         return loss;
+    }
+
+    private static double LogSumExp(ReadOnlySpan<float> row, bool vector)
+    {
+        if (vector)
+            fixed (float* p = row) return SoftmaxRows512.LogSumExp(p, row.Length);
+        var max = Softmax.RowMax(row);
+        return max + Softmax.LogSumExpShifted(row, max);
     }
 }

@@ -1,16 +1,28 @@
 namespace Ddnn.Kernels;
 
 /// <summary>
-/// Row-wise softmax family over a rows×cols matrix, max-subtracted for stability. Rows are short (class counts),
-/// so one scalar implementation serves every kernel path.
+/// Row-wise softmax family over a rows×cols matrix, max-subtracted for stability. Rows are short (class counts):
+/// the Avx512 path handles a row in 16-column steps with a masked last step (<c>SoftmaxRows512</c>), every other path
+/// runs the scalar twin.
 /// </summary>
-public static class Softmax
+public static unsafe class Softmax
 {
     /// <summary>y[i, :] = softmax(x[i, :]).</summary>
     public static void Forward(int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
     {
         CheckMatrix(rows, cols, x.Length, nameof(x));
         Check.Length(y.Length, Check.Product(rows, cols), nameof(y));
+        if (SoftmaxRows512.Supports(KernelDispatch.Active))
+        {
+            fixed (float* px = x, py = y)
+                for (var i = 0; i < rows; i++)
+                {
+                    float* row = px + (long)i * cols, dst = py + (long)i * cols;
+                    var total = SoftmaxRows512.ExpShifted(row, cols, SoftmaxRows512.Max(row, cols), dst);
+                    SoftmaxRows512.Scale(dst, cols, (float)(1.0 / total));
+                }
+            return;
+        }
         for (var i = 0; i < rows; i++)
         {
             var row = x.Slice(i * cols, cols);
@@ -33,6 +45,16 @@ public static class Softmax
     {
         CheckMatrix(rows, cols, x.Length, nameof(x));
         Check.Length(y.Length, Check.Product(rows, cols), nameof(y));
+        if (SoftmaxRows512.Supports(KernelDispatch.Active))
+        {
+            fixed (float* px = x, py = y)
+                for (var i = 0; i < rows; i++)
+                {
+                    var row = px + (long)i * cols;
+                    SoftmaxRows512.SubtractShift(row, cols, SoftmaxRows512.LogSumExp(row, cols), py + (long)i * cols);
+                }
+            return;
+        }
         for (var i = 0; i < rows; i++)
         {
             var row = x.Slice(i * cols, cols);
@@ -51,6 +73,16 @@ public static class Softmax
         CheckMatrix(rows, cols, logits.Length, nameof(logits));
         Check.Length(eta.Length, rows, nameof(eta));
         var logC = Math.Log(cols);
+        if (cols > 1 && SoftmaxRows512.Supports(KernelDispatch.Active))
+        {
+            fixed (float* px = logits)
+                for (var i = 0; i < rows; i++)
+                {
+                    var row = px + (long)i * cols;
+                    eta[i] = (float)(SoftmaxRows512.Entropy(row, cols, SoftmaxRows512.LogSumExp(row, cols)) / logC);
+                }
+            return;
+        }
         for (var i = 0; i < rows; i++)
         {
             if (cols == 1)

@@ -3,21 +3,16 @@ using Ddnn.TestSupport;
 
 namespace Ddnn.Kernels.Tests.Float;
 
-/// <summary>The float kernels against the libtorch float64 golden cases, on every supported kernel path.</summary>
+/// <summary>The float kernels against the libtorch float64 golden cases, on every kernel path (skipped where unsupported).</summary>
 public class GoldenOpTests
 {
-    public static TheoryData<KernelPath> Paths()
-    {
-        var data = new TheoryData<KernelPath>();
-        foreach (var p in KernelDispatch.Supported) data.Add(p);
-        return data;
-    }
+    public static TheoryData<KernelPath> Paths() => KernelPaths.Every();
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(ConvCases))]
     public void Conv2dMatchesGolden(string name, KernelPath path)
     {
-        using var _ = KernelDispatch.Use(path);
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase(name);
         var x = c.Input("x");
         var w = c.Input("weight");
@@ -49,11 +44,11 @@ public class GoldenOpTests
     public static TheoryData<string, KernelPath> BatchNormCases() =>
         Cross("batch_norm2d_train", "batch_norm2d_eval", "batch_norm1d_train", "batch_norm1d_eval");
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PoolCases))]
     public void MaxPoolMatchesGoldenIncludingTiesAndPadding(string name, KernelPath path)
     {
-        using var _ = KernelDispatch.Use(path);
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase(name);
         var x = c.Input("x");
         var s = new Pool2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3],
@@ -70,11 +65,11 @@ public class GoldenOpTests
         Approx.EqualScaled(c.Grad("x").Data, dx, 1e-6, what: "dx");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BatchNormCases))]
     public void BatchNormMatchesGolden(string name, KernelPath path)
     {
-        using var _ = KernelDispatch.Use(path);
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase(name);
         var x = c.Input("x");
         int n = x.Shape[0], ch = x.Shape[1], spatial = x.Shape.Length == 4 ? x.Shape[2] * x.Shape[3] : 1;
@@ -112,11 +107,13 @@ public class GoldenOpTests
         Approx.EqualScaled(c.Grad("bias").Data, dbeta, 1e-5, what: "dbeta");
     }
 
-    [Theory]
-    [InlineData("cross_entropy_ignore_index")]
-    [InlineData("cross_entropy_all_valid")]
-    public void CrossEntropyMatchesGolden(string name)
+    public static TheoryData<string, KernelPath> CrossEntropyCases() => Cross("cross_entropy_ignore_index", "cross_entropy_all_valid");
+
+    [SkippableTheory]
+    [MemberData(nameof(CrossEntropyCases))]
+    public void CrossEntropyMatchesGolden(string name, KernelPath path)
     {
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase(name);
         var logits = c.Input("logits");
         int rows = logits.Shape[0], cols = logits.Shape[1];
@@ -132,9 +129,11 @@ public class GoldenOpTests
         Assert.Equal(loss, lossOnly);
     }
 
-    [Fact]
-    public void SoftmaxAndNormalizedEntropyMatchGolden()
+    [SkippableTheory]
+    [MemberData(nameof(Paths))]
+    public void SoftmaxAndNormalizedEntropyMatchGolden(KernelPath path)
     {
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase("normalized_entropy");
         var logits = c.Input("logits");
         int rows = logits.Shape[0], cols = logits.Shape[1];
@@ -153,11 +152,11 @@ public class GoldenOpTests
                 Assert.True(Math.Abs(logP[i] - expected[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"logsoftmax[{i}]");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Paths))]
     public void SignSteMatchesGolden(KernelPath path)
     {
-        using var _ = KernelDispatch.Use(path);
+        using var _ = KernelPaths.Enter(path);
         var c = GoldenFile.OpCase("sign_ste");
         var x = c.Input("x").ToFloat();
         var y = new float[x.Length];
@@ -172,7 +171,7 @@ public class GoldenOpTests
     {
         var data = new TheoryData<string, KernelPath>();
         foreach (var n in names)
-        foreach (var p in KernelDispatch.Supported)
+        foreach (var p in Enum.GetValues<KernelPath>())
             data.Add(n, p);
         return data;
     }

@@ -22,28 +22,19 @@ internal static class TestData
         return data;
     }
 
-    /// <summary>Non-scalar paths this machine supports (each is compared against the scalar twin).</summary>
-    public static IEnumerable<KernelPath> VectorPaths => KernelDispatch.Supported.Where(p => p != KernelPath.Scalar);
+    /// <summary>Every kernel path; theories over it are [SkippableTheory] and skip, with the reason, a path this processor lacks.</summary>
+    public static TheoryData<KernelPath> AllPaths() => KernelPaths.Every();
 
-    public static TheoryData<KernelPath> AllPaths()
-    {
-        var data = new TheoryData<KernelPath>();
-        foreach (var p in KernelDispatch.Supported) data.Add(p);
-        return data;
-    }
+    /// <summary>Every path but the scalar reference (each is compared against the scalar twin); skipped where unsupported.</summary>
+    public static TheoryData<KernelPath> NonScalarPaths() => KernelPaths.EveryVector();
 
-    public static TheoryData<KernelPath> NonScalarPaths()
-    {
-        var data = new TheoryData<KernelPath>();
-        foreach (var p in VectorPaths) data.Add(p);
-        if (data.Count == 0) data.Add(KernelPath.Scalar); // keeps the theory non-empty on scalar-only machines
-        return data;
-    }
-
-    /// <summary>Runs <paramref name="action"/> on <paramref name="path"/> with <paramref name="threads"/> kernel threads.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on <paramref name="path"/> with <paramref name="threads"/> kernel threads; skips the
+    /// calling test (with the reason) when this processor cannot run the path.
+    /// </summary>
     public static T On<T>(KernelPath path, int threads, Func<T> action)
     {
-        using var onPath = KernelDispatch.Use(path);
+        using var onPath = KernelPaths.Enter(path);
         using var withThreads = KernelParallelism.Use(threads);
         return action();
     }
