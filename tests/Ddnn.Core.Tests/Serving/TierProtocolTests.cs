@@ -39,6 +39,7 @@ public class TierProtocolTests
         Assert.Equal(4 + 10 + 5 + 10, o.LatencyMs); // slowest scores, request to cloud and devices, maps, answer
         Assert.Equal(ServingEnvelope.Bytes + WireMessage.TickBytes, o.TickBytes);
         Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+        Assert.All(h.All, t => Assert.True(t.AllPeersAnnounced, $"{t.Id} heard every peer"));
     }
 
     [Fact]
@@ -101,6 +102,7 @@ public class TierProtocolTests
         h.Network.Connect(Dev(1)).Publish(h.Topics.Status(Dev(2)), h.Devices[2].WillPayload, Delivery.AtLeastOnce, true);
         h.Network.RunUntilIdle();
         Assert.False(h.Aggregator.IsOnline(Dev(2)));
+        Assert.False(h.Aggregator.AllPeersAnnounced);
         var quick = h.Run(2);
         Assert.Equal(3, quick.LatencyMs);
         Assert.Equal([true, true, false], quick.PresentAtLocal);
