@@ -39,6 +39,7 @@ public class TierCascadeEquivalenceTests
         foreach (var t in new[] { 0.0, 0.3, 0.6, 2.0 })
         foreach (var te in new[] { 0.0, 0.4, 2.0 })
             yield return ($"T={t} Te={te}", new CascadeOptions { LocalThreshold = t, EdgeThreshold = te });
+        yield return ("uint8 scores", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.5, Scores = Ddnn.Core.Inference.ScoreEncoding.UInt8 });
         yield return ("device 1 down 2..5", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.5, Faults = new FaultScript().DeviceDown(1, 2, 5) });
         yield return ("all devices down", new CascadeOptions { LocalThreshold = 0.5, Faults = new FaultScript().DeviceDown(0).DeviceDown(1).DeviceDown(2, 3, 9) });
         yield return ("device 0 late", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.3, Faults = new FaultScript().DeviceDelay(0, 30).DeviceDelay(1, 500, 4, 6) });
