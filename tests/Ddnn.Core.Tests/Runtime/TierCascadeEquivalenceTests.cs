@@ -34,7 +34,7 @@ public class TierCascadeEquivalenceTests
         }
     }
 
-    private static IEnumerable<(string Name, CascadeOptions Options)> Scenarios(bool lossyEdgeLinks)
+    private static IEnumerable<(string Name, CascadeOptions Options)> Scenarios()
     {
         foreach (var t in new[] { 0.0, 0.3, 0.6, 2.0 })
         foreach (var te in new[] { 0.0, 0.4, 2.0 })
@@ -53,8 +53,7 @@ public class TierCascadeEquivalenceTests
                 LocalToCloud = new LinkSpec(20, 1e7, 0.3, 250),
             };
             yield return ($"loss seed {seed}", lossy);
-            if (lossyEdgeLinks)
-                yield return ($"loss everywhere seed {seed}", lossy with
+            yield return ($"loss everywhere seed {seed}", lossy with
                 {
                     DeviceToEdge = new LinkSpec(5, 1e6, 0.3, 50), EdgeToLocal = new LinkSpec(5, 1e6, 0.3, 50), EdgeToCloud = new LinkSpec(20, 1e7, 0.3, 100),
                 });
@@ -68,8 +67,7 @@ public class TierCascadeEquivalenceTests
         var (model, views) = Fixture(name, builder);
         var length = model.Devices.Length * model.ViewLength;
         var tiers = new Dictionary<ExitTier, int>();
-        // Lossy edge links draw in another order than the straight-line runtime did (see CascadeLinks): only models without edges keep them.
-        foreach (var (scenario, options) in Scenarios(lossyEdgeLinks: model.Edges.Length == 0))
+        foreach (var (scenario, options) in Scenarios())
         {
             var reference = new ReferenceCascadeRuntime(model, options);
             var runtime = new CascadeRuntime(model, options);
