@@ -66,3 +66,31 @@ public class EdgeTierTests
         Assert.Equal(1, edge.Counters[DropReason.UnexpectedSender]);
     }
 }
+
+/// <summary>The model fingerprint every tier computes from what it loaded.</summary>
+public class ModelFingerprintTests
+{
+    [Fact]
+    public void TheFingerprintSurvivesSavingAndLoadingTheWholeModelOrItsPartitions()
+    {
+        var model = DdnnExporter.Export(DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(4)
+            .LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 4), 3));
+        var fingerprint = ModelFingerprint.Of(model);
+        var directory = Directory.CreateTempSubdirectory("ddnn-fingerprint-");
+        try
+        {
+            var whole = Path.Combine(directory.FullName, "model.ddnnp");
+            DeployFile.Save(model, whole);
+            Assert.Equal(fingerprint, ModelFingerprint.OfDeployFile(File.ReadAllBytes(whole)));
+            Assert.Equal(fingerprint, ModelFingerprint.Of(DeployFile.Load(whole)));
+            File.Delete(whole);
+            foreach (var id in PartitionId.AllOf(model)) DeployFile.SavePartition(model, id, Path.Combine(directory.FullName, id + ".ddnnp"));
+            Assert.Equal(fingerprint, ModelFingerprint.Of(DeployedModelLoader.Load(directory.FullName)));
+            var other = DdnnExporter.Export(DeployTestModels.Create(DdnnBuilder.Devices(2).Input(1, 8, 8).Classes(3).DeviceBlocks(4)
+                .LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 4), 4));
+            Assert.NotEqual(fingerprint, ModelFingerprint.Of(other));
+            Assert.Equal(64, fingerprint.ToString().Length);
+        }
+        finally { directory.Delete(recursive: true); }
+    }
+}
