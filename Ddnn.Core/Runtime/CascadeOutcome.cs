@@ -36,6 +36,12 @@ public sealed record CascadeOutcome
     /// <summary>True when the answer is not the one the healthy cascade would give by design (cloud unreachable).</summary>
     public bool Degraded => Tier is ExitTier.LocalFallback or ExitTier.EdgeFallback or ExitTier.None;
 
+    /// <summary>
+    /// True when the model has a local exit and some device's scores did not reach the aggregator in time: the answer
+    /// rests on fewer devices than the model was built for (a served deployment flags such answers degraded as well).
+    /// </summary>
+    public bool DeviceMissing { get; init; }
+
     /// <summary>Simulated time from sensing to the answer, in milliseconds.</summary>
     public required double LatencyMs { get; init; }
 
@@ -70,4 +76,13 @@ public sealed record CascadeOutcome
     public long EdgeBytes { get; init; }
     /// <summary>Cloud request and cloud answer between the local aggregator and the cloud (0 when the sample exits at the local or edge level).</summary>
     public required long LocalToCloudBytes { get; init; }
+
+    /// <summary>The sample's frame tick (envelope included), apart from the paper's per-device bytes.</summary>
+    public long TickBytes { get; init; }
+
+    /// <summary>
+    /// What the serving protocol adds to the paper's messages counted above: the 5-byte envelope of each of them,
+    /// the edge request, and the cloud request of a model without a local exit.
+    /// </summary>
+    public long ProtocolBytes { get; init; }
 }
