@@ -15,8 +15,26 @@ public sealed class Graph
     private readonly List<float[]> _rentedFloats = new();
     private readonly List<int[]> _rentedInts = new();
 
+    /// <summary>A graph for passes over a whole batch on one thread.</summary>
+    public Graph() { }
+
+    internal Graph(BatchSplit split, int lane)
+    {
+        Split = split;
+        Lane = lane;
+    }
+
     /// <summary>The graph active on this thread, or null (ops then allocate on the heap).</summary>
     public static Graph? Current => _current;
+
+    /// <summary>The batch split this graph records one lane of, or null for a pass over a whole batch.</summary>
+    public BatchSplit? Split { get; }
+
+    /// <summary>This graph's lane in <see cref="Split"/> (0 without a split).</summary>
+    public int Lane { get; }
+
+    /// <summary>The lane of the graph active on this thread (0 when none is, or it has no split).</summary>
+    internal static int CurrentLane => _current?.Lane ?? 0;
 
     /// <summary>Incremented by every <see cref="Release"/>; tensors remember the generation they were rented in.</summary>
     public int Generation { get; private set; }

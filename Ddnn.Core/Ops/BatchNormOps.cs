@@ -27,7 +27,15 @@ public static partial class Ops
         if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive.");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
         var y = Tensor.Uninitialized((int[])x.Shape.Clone());
-        if (training)
+        if (training && Graph.Current is { Split.Lanes: > 1 } lane)
+        {
+            var mean = lane.Rent(c);
+            var invStd = lane.Rent(c);
+            var count = SplitForward(lane.Split!, lane.Lane, n, c, spatial, x, gamma, beta, runningMean, runningVar, momentum, eps, y, mean, invStd);
+            if (Autograd.ShouldRecord(x, gamma, beta))
+                Node.Attach(new BatchNormNode(n, c, spatial, mean, invStd, 0f) { Split = lane.Split, Lane = lane.Lane, Count = count }, y, x, gamma, beta);
+        }
+        else if (training)
         {
             var mean = Graph.RentCurrent(c);
             var invStd = Graph.RentCurrent(c);
@@ -47,13 +55,64 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>
+    /// Training mode on one lane of a batch split: <see cref="K.BatchNorm.ForwardTraining"/> with the per-channel sums
+    /// added over every lane; lane 0 alone updates the running statistics. Returns the whole batch's value count.
+    /// </summary>
+    private static double SplitForward(BatchSplit split, int lane, int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
+        Tensor runningMean, Tensor runningVar, float momentum, float eps, Tensor y, float[] saveMean, float[] saveInvStd)
+    {
+        Span<double> sums = c < 256 ? stackalloc double[c + 1] : new double[c + 1];
+        K.BatchNormParts.Sums(n, c, spatial, x.Data, sums[..c]);
+        sums[c] = (double)n * spatial;
+        split.Exchange(lane, sums);
+        var count = sums[c];
+        if (count < 2)
+            throw new ArgumentException($"batch_norm: training needs more than one value per channel, the split batch has {count}.", nameof(x));
+        var mean = sums[..c];
+        for (var ch = 0; ch < c; ch++) mean[ch] /= count;
+        Span<double> squares = c < 256 ? stackalloc double[c] : new double[c];
+        K.BatchNormParts.SquaredDeviations(n, c, spatial, x.Data, mean, squares);
+        split.Exchange(lane, squares);
+        Span<float> scale = c < 256 ? stackalloc float[c] : new float[c];
+        Span<float> shift = c < 256 ? stackalloc float[c] : new float[c];
+        for (var ch = 0; ch < c; ch++)
+        {
+            var biased = squares[ch] / count;
+            var invStd = 1.0 / Math.Sqrt(biased + eps);
+            saveMean[ch] = (float)mean[ch];
+            saveInvStd[ch] = (float)invStd;
+            if (lane == 0)
+            {
+                runningMean.Data[ch] = (float)((1.0 - momentum) * runningMean.Data[ch] + momentum * mean[ch]);
+                runningVar.Data[ch] = (float)((1.0 - momentum) * runningVar.Data[ch] + momentum * (biased * count / (count - 1)));
+            }
+            var scaled = gamma.Data[ch] * invStd;
+            scale[ch] = (float)scaled;
+            shift[ch] = (float)(beta.Data[ch] - mean[ch] * scaled);
+        }
+        K.BatchNormParts.Normalize(n, c, spatial, x.Data, scale, shift, y.Data);
+        return count;
+    }
+
     /// <summary>Training mode (evalEps = 0): statistics are the batch mean and 1/std; eval mode: running mean and variance.</summary>
     private sealed class BatchNormNode(int n, int c, int spatial, float[] meanStat, float[] spreadStat, float evalEps) : Node
     {
         public override string OpName => "batch_norm";
 
+        /// <summary>The split whose lanes share the statistics (training mode on a lane), else null.</summary>
+        public BatchSplit? Split { get; init; }
+        public int Lane { get; init; }
+        /// <summary>Values per channel in the whole split batch.</summary>
+        public double Count { get; init; }
+
         protected internal override void Backward()
         {
+            if (Split is not null)
+            {
+                SplitBackward(Split);
+                return;
+            }
             var x = Inputs[0];
             var gamma = Inputs[1];
             var beta = Inputs[2];
@@ -68,6 +127,45 @@ public static partial class Ops
             if (x.RequiresGrad) x.CommitGrad(dxScratch);
             if (gamma.RequiresGrad) gamma.CommitGrad(dgScratch);
             if (beta.RequiresGrad) beta.CommitGrad(dbScratch);
+        }
+
+        /// <summary>
+        /// <see cref="K.BatchNorm.Backward"/> with Σ g and Σ g·x added over every lane; lane 0 writes the whole batch's
+        /// gamma and beta gradients, the other lanes none, so gathering the lanes adds nothing to them.
+        /// </summary>
+        private void SplitBackward(BatchSplit split)
+        {
+            var x = Inputs[0];
+            var gamma = Inputs[1];
+            var beta = Inputs[2];
+            Span<double> sums = c < 256 ? stackalloc double[2 * c] : new double[2 * c];
+            K.BatchNormParts.GradientSums(n, c, spatial, x.Data, Output.Grad, sums[..c], sums[c..]);
+            split.Exchange(Lane, sums);
+            Span<float> k = c < 256 ? stackalloc float[c] : new float[c];
+            Span<float> a = c < 256 ? stackalloc float[c] : new float[c];
+            Span<float> b = c < 256 ? stackalloc float[c] : new float[c];
+            Span<float> dgamma = c < 256 ? stackalloc float[c] : new float[c];
+            Span<float> dbeta = c < 256 ? stackalloc float[c] : new float[c];
+            for (var ch = 0; ch < c; ch++)
+            {
+                double mean = meanStat[ch], invStd = spreadStat[ch], sumG = sums[ch], sumGX = sums[c + ch];
+                var sumGXhat = invStd * (sumGX - mean * sumG);
+                dgamma[ch] = (float)sumGXhat;
+                dbeta[ch] = (float)sumG;
+                var scaled = gamma.Data[ch] * invStd;
+                k[ch] = (float)scaled;
+                a[ch] = (float)(-scaled * invStd * sumGXhat / Count);
+                b[ch] = (float)(-scaled * sumG / Count);
+            }
+            if (x.RequiresGrad)
+            {
+                var dx = x.BeginGrad(out var scratch);
+                K.BatchNormParts.InputGradient(n, c, spatial, x.Data, Output.Grad, k, a, meanStat, b, dx);
+                x.CommitGrad(scratch);
+            }
+            if (Lane != 0) return;
+            if (gamma.RequiresGrad) gamma.AccumulateGrad(dgamma);
+            if (beta.RequiresGrad) beta.AccumulateGrad(dbeta);
         }
     }
 }

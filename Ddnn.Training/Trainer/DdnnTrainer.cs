@@ -149,18 +149,31 @@ public sealed class DdnnTrainer
         string? detail = null;
         var detailAt = TimeSpan.Zero;
         Model.Train();
+        // Every kernel thread trains its own part of each batch (SplitTrainingStep); one thread runs the whole batch.
+        var lanes = Math.Min(KernelParallelism.MaxThreads, Options.BatchSize);
+        using var split = lanes > 1 ? new SplitTrainingStep(Model, Optimizer, lanes) : null;
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
             cancellation.ThrowIfCancellationRequested();
             var n = indices.Length;
-            var (views, mask) = BatchBuffers(n);
-            _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
-            _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
-            _dropout?.Apply(mask!, epoch, batchIndex);
             var batches = _schedule.BatchesPerEpoch;
             Optimizer.LearningRate = Options.Schedule.Rate(Options.LearningRate, (long)epoch * batches + batchIndex, (long)Options.Epochs * batches);
-            (_batchViews, _batchMask, _batchCount) = (views, mask, n);
-            var loss = _step.Run(_forward);
+            float loss;
+            if (split is not null)
+            {
+                var mask = _dropout is null ? null : BatchBuffers(n).Mask;
+                _dropout?.Apply(mask!, epoch, batchIndex);
+                loss = split.Run(_train, indices, mask, _exitLosses);
+            }
+            else
+            {
+                var (views, mask) = BatchBuffers(n);
+                _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
+                _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
+                _dropout?.Apply(mask!, epoch, batchIndex);
+                (_batchViews, _batchMask, _batchCount) = (views, mask, n);
+                loss = _step.Run(_forward);
+            }
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"training diverged: the loss of epoch {epoch + 1}, batch {batchIndex + 1} is {loss}; lower the learning rate.");
             totalSum += (double)loss * n;
