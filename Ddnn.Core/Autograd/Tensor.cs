@@ -10,8 +10,8 @@ namespace Ddnn.Core;
 public class Tensor
 {
     private GradientSlot _gradient;
-    private readonly Graph? _owner;
-    private readonly int _ownerGeneration;
+    private Graph? _owner;
+    private int _ownerGeneration;
 
     /// <summary>Wraps <paramref name="data"/> (not copied) with the given shape.</summary>
     public Tensor(float[] data, params int[] shape) : this(data, shape, null) { }
@@ -42,19 +42,46 @@ public class Tensor
         return t;
     }
 
-    /// <summary>A tensor of the given shape whose storage comes from the active graph (or the heap); contents are undefined.</summary>
-    public static Tensor Uninitialized(params int[] shape)
+    /// <summary>
+    /// A tensor of the given shape whose storage comes from the active graph (or the heap); contents are undefined.
+    /// Within a graph the tensor object itself is reused by the graph's next pass after <see cref="Graph.Release"/>.
+    /// </summary>
+    public static Tensor Uninitialized(params ReadOnlySpan<int> shape)
     {
         var graph = Graph.Current;
         var length = ShapeUtil.Volume(shape, nameof(shape));
-        return new Tensor(graph is null ? new float[length] : graph.Rent(length), shape, graph);
+        return graph is null ? new Tensor(new float[length], shape.ToArray(), null) : graph.RentTensor(graph.Rent(length), shape);
+    }
+
+    /// <summary>A tensor over <paramref name="data"/> (shared) from the active graph, or a new one when none is active.</summary>
+    internal static Tensor View(float[] data, ReadOnlySpan<int> shape)
+    {
+        var graph = Graph.Current;
+        return graph is null ? new Tensor(data, shape.ToArray(), null) : graph.RentTensor(data, shape);
+    }
+
+    /// <summary>Turns a tensor of a released pass into a fresh one of the graph's current pass.</summary>
+    internal void Reuse(float[] data, ReadOnlySpan<int> shape, Graph owner)
+    {
+        var length = ShapeUtil.Volume(shape, nameof(shape));
+        if (data.Length != length)
+            throw new ArgumentException($"data has {data.Length} values but shape {ShapeUtil.Format(shape)} needs {length}.", nameof(data));
+        Data = data;
+        if (Shape.Length == shape.Length) shape.CopyTo(Shape);
+        else Shape = shape.ToArray();
+        _owner = owner;
+        _ownerGeneration = owner.Generation;
+        _gradient = default;
+        RequiresGrad = false;
+        Creator = null;
+        VisitStamp = 0;
     }
 
     /// <summary>Storage, exactly <see cref="Length"/> values in row-major order.</summary>
-    public float[] Data { get; }
+    public float[] Data { get; private set; }
 
     /// <summary>Dimensions, outermost first. Do not modify.</summary>
-    public int[] Shape { get; }
+    public int[] Shape { get; private set; }
 
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;

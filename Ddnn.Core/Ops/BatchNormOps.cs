@@ -19,21 +19,20 @@ public static partial class Ops
         if (x.Rank is not (2 or 4))
             throw new ArgumentException($"{op}: input {x.ShapeText} must be (N,C) or (N,C,H,W).", nameof(x));
         int n = x.Shape[0], c = x.Shape[1], spatial = x.Rank == 4 ? x.Shape[2] * x.Shape[3] : 1;
-        var why = $"one per channel of input {x.ShapeText}";
-        OpCheck.Vector(op, gamma, nameof(gamma), c, why);
-        OpCheck.Vector(op, beta, nameof(beta), c, why);
-        OpCheck.Vector(op, runningMean, nameof(runningMean), c, why);
-        OpCheck.Vector(op, runningVar, nameof(runningVar), c, why);
+        OpCheck.ChannelVector(op, gamma, nameof(gamma), c, x);
+        OpCheck.ChannelVector(op, beta, nameof(beta), c, x);
+        OpCheck.ChannelVector(op, runningMean, nameof(runningMean), c, x);
+        OpCheck.ChannelVector(op, runningVar, nameof(runningVar), c, x);
         if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive.");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         if (training && Graph.Current is { Split.Lanes: > 1 } lane)
         {
             var mean = lane.Rent(c);
             var invStd = lane.Rent(c);
             var count = SplitForward(lane.Split!, lane.Lane, n, c, spatial, x, gamma, beta, runningMean, runningVar, momentum, eps, y, mean, invStd);
             if (Autograd.ShouldRecord(x, gamma, beta))
-                Node.Attach(new BatchNormNode(n, c, spatial, mean, invStd, 0f) { Split = lane.Split, Lane = lane.Lane, Count = count }, y, x, gamma, beta);
+                Node.Attach(Graph.NewNode<BatchNormNode>().Set(n, c, spatial, mean, invStd, 0f, lane.Split, lane.Lane, count), y, x, gamma, beta);
         }
         else if (training)
         {
@@ -43,14 +42,14 @@ public static partial class Ops
                 throw new ArgumentException($"{op}: training needs more than one value per channel, input is {x.ShapeText}.", nameof(x));
             K.BatchNorm.ForwardTraining(n, c, spatial, x.Data, gamma.Data, beta.Data, eps, momentum,
                 runningMean.Data, runningVar.Data, y.Data, mean, invStd);
-            if (Autograd.ShouldRecord(x, gamma, beta)) Node.Attach(new BatchNormNode(n, c, spatial, mean, invStd, 0f), y, x, gamma, beta);
+            if (Autograd.ShouldRecord(x, gamma, beta)) Node.Attach(Graph.NewNode<BatchNormNode>().Set(n, c, spatial, mean, invStd, 0f, null, 0, 0), y, x, gamma, beta);
         }
         else
         {
             K.BatchNorm.ForwardInference(n, c, spatial, x.Data, gamma.Data, beta.Data, runningMean.Data, runningVar.Data, eps, y.Data);
             // Eval mode normalizes with constants, so the backward only needs the running statistics themselves.
             if (Autograd.ShouldRecord(x, gamma, beta))
-                Node.Attach(new BatchNormNode(n, c, spatial, runningMean.Data, runningVar.Data, eps), y, x, gamma, beta);
+                Node.Attach(Graph.NewNode<BatchNormNode>().Set(n, c, spatial, runningMean.Data, runningVar.Data, eps, null, 0, 0), y, x, gamma, beta);
         }
         return y;
     }
@@ -96,15 +95,26 @@ public static partial class Ops
     }
 
     /// <summary>Training mode (evalEps = 0): statistics are the batch mean and 1/std; eval mode: running mean and variance.</summary>
-    private sealed class BatchNormNode(int n, int c, int spatial, float[] meanStat, float[] spreadStat, float evalEps) : Node
+    private sealed class BatchNormNode : Node
     {
+        private int n, c, spatial;
+        private float[] meanStat = [], spreadStat = [];
+        private float evalEps;
+
         public override string OpName => "batch_norm";
 
         /// <summary>The split whose lanes share the statistics (training mode on a lane), else null.</summary>
-        public BatchSplit? Split { get; init; }
-        public int Lane { get; init; }
+        private BatchSplit? Split { get; set; }
+        private int Lane { get; set; }
         /// <summary>Values per channel in the whole split batch.</summary>
-        public double Count { get; init; }
+        private double Count { get; set; }
+
+        public BatchNormNode Set(int batch, int channels, int planeSize, float[] mean, float[] spread, float eps, BatchSplit? split, int lane, double count)
+        {
+            (n, c, spatial, meanStat, spreadStat, evalEps) = (batch, channels, planeSize, mean, spread, eps);
+            (Split, Lane, Count) = (split, lane, count);
+            return this;
+        }
 
         protected internal override void Backward()
         {
