@@ -84,18 +84,28 @@ public static partial class Ops
     private static double SplitForward(BatchSplit split, int lane, int n, int c, int spatial, float[] x, Tensor gamma, Tensor beta,
         Tensor runningMean, Tensor runningVar, float momentum, float eps, float[] y, float[] saveMean, float[] saveInvStd)
     {
-        Span<double> sums = c < 256 ? stackalloc double[c + 1] : new double[c + 1];
-        K.BatchNormParts.Sums(n, c, spatial, x, sums[..c]);
-        sums[c] = (double)n * spatial;
+        // One exchange per forward: each lane sends Σx, M2 + (Σx)²/n about its own mean, and n; over the lanes these add
+        // up to Σx, Σx² and N, whence the whole batch's M2 = Σx² − (Σx)²/N without a second pass.
+        Span<double> sums = c < 128 ? stackalloc double[2 * c + 1] : new double[2 * c + 1];
+        var total = sums[..c];
+        var squares = sums[c..(2 * c)];
+        K.BatchNormParts.Sums(n, c, spatial, x, total);
+        var localCount = (double)n * spatial;
+        Span<double> localMean = c < 128 ? stackalloc double[c] : new double[c];
+        for (var ch = 0; ch < c; ch++) localMean[ch] = total[ch] / localCount;
+        K.BatchNormParts.SquaredDeviations(n, c, spatial, x, localMean, squares);
+        for (var ch = 0; ch < c; ch++) squares[ch] += total[ch] * localMean[ch];
+        sums[2 * c] = localCount;
         split.Exchange(lane, sums);
-        var count = sums[c];
+        var count = sums[2 * c];
         if (count < 2)
             throw new ArgumentException($"batch_norm: training needs more than one value per channel, the split batch has {count}.", nameof(x));
-        var mean = sums[..c];
-        for (var ch = 0; ch < c; ch++) mean[ch] /= count;
-        Span<double> squares = c < 256 ? stackalloc double[c] : new double[c];
-        K.BatchNormParts.SquaredDeviations(n, c, spatial, x, mean, squares);
-        split.Exchange(lane, squares);
+        var mean = localMean;
+        for (var ch = 0; ch < c; ch++)
+        {
+            mean[ch] = total[ch] / count;
+            squares[ch] = Math.Max(0, squares[ch] - total[ch] * mean[ch]);
+        }
         Span<float> scale = c < 256 ? stackalloc float[c] : new float[c];
         Span<float> shift = c < 256 ? stackalloc float[c] : new float[c];
         for (var ch = 0; ch < c; ch++)
