@@ -22,6 +22,9 @@ public sealed class DdnnTrainer
 {
     private const ulong DropoutStream = 0xD20F_0D7E;
 
+    /// <summary>Fewest samples per lane: below this, a lane's ops are too small to pay for its share of the meetings.</summary>
+    private const int MinLaneSamples = 8;
+
     private readonly MultiViewDataset _train;
     private readonly MultiViewDataset? _validation;
     private readonly JointLoss _loss;
@@ -149,8 +152,9 @@ public sealed class DdnnTrainer
         string? detail = null;
         var detailAt = TimeSpan.Zero;
         Model.Train();
-        // Every kernel thread trains its own part of each batch (SplitTrainingStep); one thread runs the whole batch.
-        var lanes = Math.Min(KernelParallelism.MaxThreads, Options.BatchSize);
+        // Every kernel thread trains its own part of each batch (SplitTrainingStep), each part at least MinLaneSamples
+        // samples; one thread runs the whole batch.
+        var lanes = Math.Min(KernelParallelism.MaxThreads, Math.Max(1, Options.BatchSize / MinLaneSamples));
         using var split = lanes > 1 ? new SplitTrainingStep(Model, Optimizer, lanes) : null;
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
