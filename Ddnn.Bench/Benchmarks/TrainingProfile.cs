@@ -91,15 +91,72 @@ public static class TrainingProfile
         }
 
         var whole = Median(times[^1]);
+        var (trainerStep, trainerBytes) = TrainerStep(config, threads, steps);
         var table = new ResultTable($"training step phases, batch {batch}, {threads} thread(s), median of {steps} steps",
         [
             ResultColumn.Text("phase"), ResultColumn.Number("median", "F0", "µs"), ResultColumn.Number("share", "F2"),
-            ResultColumn.Number("allocated", "F0", "B, this thread"),
+            ResultColumn.Number("allocated", "F0", "B, this thread; last row: process"),
         ], footnote + string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $" Whole step {batch / (whole * 1e-6):F0} samples/s. Phase medians come from different steps, so they need not add up."));
+            $" Whole step {batch / (whole * 1e-6):F0} samples/s, trainer step {batch / (trainerStep * 1e-6):F0} samples/s. Phase medians come from different steps, so they need not add up; the phases run the whole batch on one graph (kernels split over the threads), the trainer step as `ddnn train` does."));
         for (var p = 0; p < names.Length; p++)
             table.AddRow(names[p], Median(times[p]), Median(times[p]) / whole, Median(allocated[p]));
+        table.AddRow(threads > 1 ? $"trainer step, {threads} lanes (gather, step, Adam)" : "trainer step (gather, step, Adam)",
+            trainerStep, trainerStep / whole, trainerBytes);
         return table;
+    }
+
+    /// <summary>
+    /// The step as <see cref="DdnnTrainer"/> runs it, gathering included: the whole batch on one thread, or one lane per
+    /// thread through <see cref="SplitTrainingStep"/>. Median µs, and bytes allocated per step by the whole process.
+    /// </summary>
+    private static (double Median, double Allocated) TrainerStep(DdnnConfig config, int threads, int steps)
+    {
+        const int batch = TrainingBenchmarks.BatchSize;
+        const int samples = 4 * batch;
+        var labels = BenchmarkData.Labels(samples, config.Classes, 52);
+        var viewLabels = new int[samples * config.Devices];
+        for (var i = 0; i < viewLabels.Length; i++) viewLabels[i] = labels[i / config.Devices];
+        var data = new Training.Data.MultiViewDataset("profile", config.Devices, config.InputChannels, config.InputHeight, config.InputWidth,
+            BenchmarkData.Uniform(samples * config.Devices * config.InputChannels * config.InputHeight * config.InputWidth, 53, 0f, 1f),
+            labels, viewLabels, Enumerable.Range(0, config.Classes).Select(c => $"class {c}").ToArray());
+        var model = new DdnnModel(config);
+        new Initializer(BenchmarkData.Seed).Initialize(model);
+        model.Train();
+        var optimizer = new Adam(model.Parameters(), learningRate: 1e-3f, clipLatentWeights: true);
+        var loss = new JointLoss(config);
+        var exitLosses = new float[loss.Layout.Count];
+        var order = new int[samples];
+        for (var i = 0; i < samples; i++) order[i] = (int)((i * 2654435761L) % samples);
+        using var split = threads > 1 ? new SplitTrainingStep(model, optimizer, threads) : null;
+        var single = new TrainingStep(optimizer);
+        var views = Tensor.Zeros(batch, config.Devices, config.InputChannels, config.InputHeight, config.InputWidth);
+        var batchLabels = new int[batch];
+        var batchViewLabels = new int[batch * config.Devices];
+        Func<Tensor> forward = () => loss.Compute(model.Forward(views), batchLabels, batchViewLabels, null, exitLosses);
+        void Step(int s)
+        {
+            var indices = order.AsSpan(s % 4 * batch, batch);
+            if (split is not null)
+            {
+                split.Run(data, indices, null, exitLosses);
+                return;
+            }
+            data.CopyBatch(indices, views.Data, batchLabels);
+            data.CopyViewLabels(indices, batchViewLabels);
+            single.Run(forward);
+        }
+        var times = new double[steps];
+        var bytes = new double[steps];
+        for (var s = -WarmupSteps; s < steps; s++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var start = Stopwatch.GetTimestamp();
+            Step(s + WarmupSteps);
+            if (s < 0) continue;
+            times[s] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            bytes[s] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+        return (Median(times), Median(bytes));
     }
 
     private static ResultTable ConvKernels(int threads, int steps, string footnote)

@@ -21,9 +21,23 @@ public abstract class Node
     protected internal abstract void Backward();
 
     /// <summary>Links an already-built node into the graph.</summary>
-    internal static void Attach(Node node, Tensor output, params Tensor[] inputs)
+    internal static void Attach(Node node, Tensor output, params ReadOnlySpan<Tensor> inputs)
     {
-        node._inputs = inputs;
+        if (node._inputs.Length != inputs.Length) node._inputs = new Tensor[inputs.Length];
+        inputs.CopyTo(node._inputs);
+        Link(node, output);
+    }
+
+    /// <summary>Links an already-built node with the inputs <paramref name="inputs"/> into the graph.</summary>
+    internal static void Attach(Node node, Tensor output, IReadOnlyList<Tensor> inputs)
+    {
+        if (node._inputs.Length != inputs.Count) node._inputs = new Tensor[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++) node._inputs[i] = inputs[i];
+        Link(node, output);
+    }
+
+    private static void Link(Node node, Tensor output)
+    {
         node.Output = output;
         output.Creator = node;
         output.RequiresGrad = true;

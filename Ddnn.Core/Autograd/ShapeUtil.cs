@@ -3,7 +3,7 @@ namespace Ddnn.Core;
 /// <summary>Shape arithmetic and formatting shared by tensors and ops.</summary>
 internal static class ShapeUtil
 {
-    public static int Volume(int[] shape, string what)
+    public static int Volume(ReadOnlySpan<int> shape, string what)
     {
         long v = 1;
         foreach (var d in shape)

@@ -9,10 +9,9 @@ namespace Ddnn.Core;
 /// </summary>
 public class Tensor
 {
-    private float[]? _grad;
-    private bool _hasGrad;
-    private readonly Graph? _owner;
-    private readonly int _ownerGeneration;
+    private GradientSlot _gradient;
+    private Graph? _owner;
+    private int _ownerGeneration;
 
     /// <summary>Wraps <paramref name="data"/> (not copied) with the given shape.</summary>
     public Tensor(float[] data, params int[] shape) : this(data, shape, null) { }
@@ -43,19 +42,46 @@ public class Tensor
         return t;
     }
 
-    /// <summary>A tensor of the given shape whose storage comes from the active graph (or the heap); contents are undefined.</summary>
-    public static Tensor Uninitialized(params int[] shape)
+    /// <summary>
+    /// A tensor of the given shape whose storage comes from the active graph (or the heap); contents are undefined.
+    /// Within a graph the tensor object itself is reused by the graph's next pass after <see cref="Graph.Release"/>.
+    /// </summary>
+    public static Tensor Uninitialized(params ReadOnlySpan<int> shape)
     {
         var graph = Graph.Current;
         var length = ShapeUtil.Volume(shape, nameof(shape));
-        return new Tensor(graph is null ? new float[length] : graph.Rent(length), shape, graph);
+        return graph is null ? new Tensor(new float[length], shape.ToArray(), null) : graph.RentTensor(graph.Rent(length), shape);
+    }
+
+    /// <summary>A tensor over <paramref name="data"/> (shared) from the active graph, or a new one when none is active.</summary>
+    internal static Tensor View(float[] data, ReadOnlySpan<int> shape)
+    {
+        var graph = Graph.Current;
+        return graph is null ? new Tensor(data, shape.ToArray(), null) : graph.RentTensor(data, shape);
+    }
+
+    /// <summary>Turns a tensor of a released pass into a fresh one of the graph's current pass.</summary>
+    internal void Reuse(float[] data, ReadOnlySpan<int> shape, Graph owner)
+    {
+        var length = ShapeUtil.Volume(shape, nameof(shape));
+        if (data.Length != length)
+            throw new ArgumentException($"data has {data.Length} values but shape {ShapeUtil.Format(shape)} needs {length}.", nameof(data));
+        Data = data;
+        if (Shape.Length == shape.Length) shape.CopyTo(Shape);
+        else Shape = shape.ToArray();
+        _owner = owner;
+        _ownerGeneration = owner.Generation;
+        _gradient = default;
+        RequiresGrad = false;
+        Creator = null;
+        VisitStamp = 0;
     }
 
     /// <summary>Storage, exactly <see cref="Length"/> values in row-major order.</summary>
-    public float[] Data { get; }
+    public float[] Data { get; private set; }
 
     /// <summary>Dimensions, outermost first. Do not modify.</summary>
-    public int[] Shape { get; }
+    public int[] Shape { get; private set; }
 
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;
@@ -73,13 +99,33 @@ public class Tensor
     public Node? Creator { get; internal set; }
 
     /// <summary>True once a gradient has been written since the last <see cref="ZeroGrad"/>.</summary>
-    public bool HasGrad => _hasGrad;
+    public bool HasGrad => Gradient.Written;
 
     /// <summary>The accumulated gradient (same shape), or an empty span when none has been written.</summary>
-    public Span<float> Grad => _hasGrad ? _grad : Span<float>.Empty;
+    public Span<float> Grad
+    {
+        get
+        {
+            ref var slot = ref Gradient;
+            return slot.Written ? slot.Values : Span<float>.Empty;
+        }
+    }
 
     /// <summary>Forgets the gradient; the next backward pass overwrites instead of accumulating.</summary>
-    public void ZeroGrad() => _hasGrad = false;
+    public void ZeroGrad()
+    {
+        _gradient.Written = false;
+        ForgetLaneGradients();
+    }
+
+    /// <summary>The gradient storage that ops of the calling thread's pass read and write (a parameter has one per lane).</summary>
+    private protected virtual ref GradientSlot Gradient => ref _gradient;
+
+    /// <summary>The gradient outside any lane: what optimizers read.</summary>
+    private protected ref GradientSlot OwnGradient => ref _gradient;
+
+    /// <summary>Forgets gradients kept besides <see cref="OwnGradient"/> (a parameter's other lanes).</summary>
+    private protected virtual void ForgetLaneGradients() { }
 
     /// <summary>Size of dimension <paramref name="axis"/> (negative counts from the end).</summary>
     public int Dim(int axis) => Shape[axis < 0 ? Shape.Length + axis : axis];
@@ -95,11 +141,12 @@ public class Tensor
     /// </summary>
     internal Span<float> BeginGrad(out float[]? scratch)
     {
-        if (!_hasGrad)
+        ref var slot = ref Gradient;
+        if (!slot.Written)
         {
-            _grad ??= AllocateGrad();
+            slot.Values ??= AllocateGrad();
             scratch = null;
-            return _grad;
+            return slot.Values;
         }
         scratch = RentScratch();
         return scratch;
@@ -108,8 +155,9 @@ public class Tensor
     /// <summary>Finishes <see cref="BeginGrad"/>: marks the gradient written, or adds the scratch contribution.</summary>
     internal void CommitGrad(float[]? scratch)
     {
-        if (scratch is null) { _hasGrad = true; return; }
-        Kernels.ElementWise.Add(_grad, scratch, _grad);
+        ref var slot = ref Gradient;
+        if (scratch is null) { slot.Written = true; return; }
+        Kernels.ElementWise.Add(slot.Values, scratch, slot.Values);
     }
 
     /// <summary>Adds <paramref name="contribution"/> to the gradient (copying when there is none yet).</summary>
@@ -127,13 +175,14 @@ public class Tensor
     /// </summary>
     internal Span<float> GradForKernel(out bool accumulate)
     {
-        accumulate = _hasGrad;
-        _grad ??= AllocateGrad();
-        _hasGrad = true;
-        return _grad;
+        ref var slot = ref Gradient;
+        accumulate = slot.Written;
+        slot.Values ??= AllocateGrad();
+        slot.Written = true;
+        return slot.Values;
     }
 
-    private float[] AllocateGrad() => _owner is not null && _owner.Generation == _ownerGeneration ? _owner.Rent(Length) : new float[Length];
+    private protected float[] AllocateGrad() => _owner is not null && _owner.Generation == _ownerGeneration ? _owner.Rent(Length) : new float[Length];
 
     private float[] RentScratch() => Graph.RentCurrent(Length);
 
@@ -152,4 +201,11 @@ public class Tensor
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool SameShape(Tensor other) => ShapeUtil.Equal(Shape, other.Shape);
+}
+
+/// <summary>A gradient buffer and whether it holds a value since the last reset.</summary>
+internal struct GradientSlot
+{
+    public float[]? Values;
+    public bool Written;
 }

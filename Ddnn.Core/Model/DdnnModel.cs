@@ -100,8 +100,8 @@ public sealed class DdnnModel : Module
     public DdnnOutputs Forward(Tensor views, DeviceMask? present = null, IDictionary<string, Tensor>? activations = null)
     {
         CheckInput(views, present);
-        var features = new Tensor[_devices.Length];
-        var deviceLogits = new Tensor[_devices.Length];
+        var features = Graph.NewArray<Tensor>(_devices.Length);
+        var deviceLogits = Graph.NewArray<Tensor>(_devices.Length);
         for (var d = 0; d < _devices.Length; d++)
         {
             var device = _devices[d];
@@ -116,7 +116,7 @@ public sealed class DdnnModel : Module
             Aggregation aggregation => DdnnBlocks.Fuse(aggregation, deviceLogits, present),
         };
 
-        var edgeLogits = new Tensor[_edges.Length];
+        var edgeLogits = _edges.Length == 0 ? [] : Graph.NewArray<Tensor>(_edges.Length);
         Tensor cloudInput;
         if (_edges.Length == 0)
         {
@@ -140,7 +140,9 @@ public sealed class DdnnModel : Module
         var x = cloudInput;
         for (var k = 0; k < _cloudBlocks.Length; k++) x = DdnnBlocks.Run(_cloudBlocks[k], x, _cloudBlockNames[k], activations);
         var cloud = DdnnBlocks.RunExit(CloudExit, x, "cloud_exit", activations);
-        return new DdnnOutputs(deviceLogits, local, edgeLogits, cloud, features);
+        return Graph.Current is { } graph
+            ? graph.RentObject(static () => new DdnnOutputs()).Fill(deviceLogits, local, edgeLogits, cloud, features)
+            : new DdnnOutputs(deviceLogits, local, edgeLogits, cloud, features);
     }
 
     /// <summary>Channels and size of what the cloud's first block receives.</summary>

@@ -19,21 +19,25 @@ public static partial class Ops
         int kh = weight.Shape[2], kw = weight.Shape[3];
         if (x.Shape[2] + 2 * padding < kh || x.Shape[3] + 2 * padding < kw)
             throw new ArgumentException($"conv2d: input {x.ShapeText} with padding {padding} is smaller than the kernel of weight {weight.ShapeText}.", nameof(x));
-        if (bias is not null) OpCheck.Vector("conv2d", bias, nameof(bias), weight.Shape[0], $"one per output channel of weight {weight.ShapeText}");
+        if (bias is not null && (bias.Rank != 1 || bias.Length != weight.Shape[0])) OpCheck.Vector("conv2d", bias, nameof(bias), weight.Shape[0], $"one per output channel of weight {weight.ShapeText}");
         var s = new K.Conv2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[0], kh, kw, stride, stride, padding, padding);
         var y = Tensor.Uninitialized(s.Batch, s.OutChannels, s.OutHeight, s.OutWidth);
         K.Conv2d.Forward(in s, x.Data, weight.Data, bias is null ? default : bias.Data, y.Data);
         var record = bias is null ? Autograd.ShouldRecord(x, weight) : Autograd.ShouldRecord(x, weight, bias);
         if (record)
         {
-            if (bias is null) Node.Attach(new Conv2dNode(s), y, x, weight);
-            else Node.Attach(new Conv2dNode(s), y, x, weight, bias);
+            if (bias is null) Node.Attach(Graph.NewNode<Conv2dNode>().Set(s), y, x, weight);
+            else Node.Attach(Graph.NewNode<Conv2dNode>().Set(s), y, x, weight, bias);
         }
         return y;
     }
 
-    private sealed class Conv2dNode(K.Conv2dShape shape) : Node
+    private sealed class Conv2dNode : Node
     {
+        private K.Conv2dShape shape;
+
+        public Conv2dNode Set(K.Conv2dShape s) { shape = s; return this; }
+
         public override string OpName => "conv2d";
 
         protected internal override void Backward()

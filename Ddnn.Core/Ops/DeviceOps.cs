@@ -15,7 +15,9 @@ public static partial class Ops
     /// </summary>
     public static Tensor MaxOverDevices(Tensor stacked, DeviceMask? mask, Span<int> argmaxDevice)
     {
-        var (batch, devices, inner, shape) = DeviceAxis("max_over_devices", stacked, mask);
+        var (batch, devices, inner) = DeviceAxis("max_over_devices", stacked, mask);
+        Span<int> shape = stackalloc int[stacked.Rank - 1];
+        OutputShape(stacked, shape);
         if (!argmaxDevice.IsEmpty && argmaxDevice.Length != batch * inner)
             throw new ArgumentException($"max_over_devices: argmaxDevice has {argmaxDevice.Length} slots, expected {batch * inner}.", nameof(argmaxDevice));
         var y = Tensor.Uninitialized(shape);
@@ -44,7 +46,7 @@ public static partial class Ops
             if (!started) { outRow.Clear(); winRow.Fill(-1); }
         }
         if (!argmaxDevice.IsEmpty) winners.AsSpan(0, batch * inner).CopyTo(argmaxDevice);
-        if (Autograd.ShouldRecord(stacked)) Node.Attach(new MaxOverDevicesNode(batch, devices, inner, winners), y, stacked);
+        if (Autograd.ShouldRecord(stacked)) Node.Attach(Graph.NewNode<MaxOverDevicesNode>().Set(batch, devices, inner, winners), y, stacked);
         return y;
     }
 
@@ -54,7 +56,9 @@ public static partial class Ops
     /// </summary>
     public static Tensor MeanOverDevices(Tensor stacked, DeviceMask? mask = null)
     {
-        var (batch, devices, inner, shape) = DeviceAxis("mean_over_devices", stacked, mask);
+        var (batch, devices, inner) = DeviceAxis("mean_over_devices", stacked, mask);
+        Span<int> shape = stackalloc int[stacked.Rank - 1];
+        OutputShape(stacked, shape);
         var y = Tensor.Uninitialized(shape);
         var x = stacked.Data.AsSpan();
         var yd = y.Data.AsSpan();
@@ -69,25 +73,38 @@ public static partial class Ops
                     Kernels.ElementWise.Add(outRow, x.Slice((b * devices + d) * inner, inner), outRow);
             Kernels.ElementWise.Scale(outRow, 1f / count, outRow);
         }
-        if (Autograd.ShouldRecord(stacked)) Node.Attach(new MeanOverDevicesNode(batch, devices, inner, mask), y, stacked);
+        if (Autograd.ShouldRecord(stacked)) Node.Attach(Graph.NewNode<MeanOverDevicesNode>().Set(batch, devices, inner, mask), y, stacked);
         return y;
     }
 
-    private static (int Batch, int Devices, int Inner, int[] Shape) DeviceAxis(string op, Tensor stacked, DeviceMask? mask)
+    /// <summary>(N, D, ...) -> (N, ...).</summary>
+    private static void OutputShape(Tensor stacked, Span<int> shape)
+    {
+        shape[0] = stacked.Shape[0];
+        stacked.Shape.AsSpan(2).CopyTo(shape[1..]);
+    }
+
+    private static (int Batch, int Devices, int Inner) DeviceAxis(string op, Tensor stacked, DeviceMask? mask)
     {
         OpCheck.NotNull(op, stacked, nameof(stacked));
         if (stacked.Rank < 2) throw new ArgumentException($"{op}: input {stacked.ShapeText} must be (N, D, ...) with the device axis second.", nameof(stacked));
         int batch = stacked.Shape[0], devices = stacked.Shape[1];
         if (mask is not null && (mask.Batch != batch || mask.Devices != devices))
             throw new ArgumentException($"{op}: mask is {mask.Batch}x{mask.Devices} (samples x devices) but input is {stacked.ShapeText}.", nameof(mask));
-        var shape = new int[stacked.Rank - 1];
-        shape[0] = batch;
-        stacked.Shape.AsSpan(2).CopyTo(shape.AsSpan(1));
-        return (batch, devices, ShapeUtil.Inner(stacked.Shape, 2), shape);
+        return (batch, devices, ShapeUtil.Inner(stacked.Shape, 2));
     }
 
-    private sealed class MaxOverDevicesNode(int batch, int devices, int inner, int[] winners) : Node
+    private sealed class MaxOverDevicesNode : Node
     {
+        private int batch, devices, inner;
+        private int[] winners = [];
+
+        public MaxOverDevicesNode Set(int n, int d, int rowLength, int[] winner)
+        {
+            (batch, devices, inner, winners) = (n, d, rowLength, winner);
+            return this;
+        }
+
         public override string OpName => "max_over_devices";
 
         protected internal override void Backward()
@@ -106,8 +123,17 @@ public static partial class Ops
         }
     }
 
-    private sealed class MeanOverDevicesNode(int batch, int devices, int inner, DeviceMask? mask) : Node
+    private sealed class MeanOverDevicesNode : Node
     {
+        private int batch, devices, inner;
+        private DeviceMask? mask;
+
+        public MeanOverDevicesNode Set(int n, int d, int rowLength, DeviceMask? present)
+        {
+            (batch, devices, inner, mask) = (n, d, rowLength, present);
+            return this;
+        }
+
         public override string OpName => "mean_over_devices";
 
         protected internal override void Backward()

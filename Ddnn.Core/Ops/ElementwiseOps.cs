@@ -10,9 +10,9 @@ public static partial class Ops
     {
         OpCheck.NotNull("add", a, nameof(a)); OpCheck.NotNull("add", b, nameof(b));
         OpCheck.SameShape("add", a, nameof(a), b, nameof(b));
-        var y = Tensor.Uninitialized((int[])a.Shape.Clone());
+        var y = Tensor.Uninitialized(a.Shape);
         K.ElementWise.Add(a.Data, b.Data, y.Data);
-        if (Autograd.ShouldRecord(a, b)) Node.Attach(new AddNode(1f), y, a, b);
+        if (Autograd.ShouldRecord(a, b)) Node.Attach(Graph.NewNode<AddNode>().Set(1f), y, a, b);
         return y;
     }
 
@@ -21,9 +21,9 @@ public static partial class Ops
     {
         OpCheck.NotNull("sub", a, nameof(a)); OpCheck.NotNull("sub", b, nameof(b));
         OpCheck.SameShape("sub", a, nameof(a), b, nameof(b));
-        var y = Tensor.Uninitialized((int[])a.Shape.Clone());
+        var y = Tensor.Uninitialized(a.Shape);
         K.ElementWise.Subtract(a.Data, b.Data, y.Data);
-        if (Autograd.ShouldRecord(a, b)) Node.Attach(new AddNode(-1f), y, a, b);
+        if (Autograd.ShouldRecord(a, b)) Node.Attach(Graph.NewNode<AddNode>().Set(-1f), y, a, b);
         return y;
     }
 
@@ -32,9 +32,9 @@ public static partial class Ops
     {
         OpCheck.NotNull("mul", a, nameof(a)); OpCheck.NotNull("mul", b, nameof(b));
         OpCheck.SameShape("mul", a, nameof(a), b, nameof(b));
-        var y = Tensor.Uninitialized((int[])a.Shape.Clone());
+        var y = Tensor.Uninitialized(a.Shape);
         K.ElementWise.Multiply(a.Data, b.Data, y.Data);
-        if (Autograd.ShouldRecord(a, b)) Node.Attach(new MulNode(), y, a, b);
+        if (Autograd.ShouldRecord(a, b)) Node.Attach(Graph.NewNode<MulNode>(), y, a, b);
         return y;
     }
 
@@ -42,9 +42,9 @@ public static partial class Ops
     public static Tensor AddScalar(Tensor x, float c)
     {
         OpCheck.NotNull("add_scalar", x, nameof(x));
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         K.ElementWise.AddScalar(x.Data, c, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new ScaleNode(1f), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<ScaleNode>().Set(1f), y, x);
         return y;
     }
 
@@ -52,9 +52,9 @@ public static partial class Ops
     public static Tensor MulScalar(Tensor x, float c)
     {
         OpCheck.NotNull("mul_scalar", x, nameof(x));
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         K.ElementWise.Scale(x.Data, c, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new ScaleNode(c), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<ScaleNode>().Set(c), y, x);
         return y;
     }
 
@@ -62,9 +62,9 @@ public static partial class Ops
     public static Tensor Relu(Tensor x)
     {
         OpCheck.NotNull("relu", x, nameof(x));
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         K.ElementWise.Relu(x.Data, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new ReluNode(), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<ReluNode>(), y, x);
         return y;
     }
 
@@ -72,14 +72,18 @@ public static partial class Ops
     public static Tensor HardTanh(Tensor x)
     {
         OpCheck.NotNull("hardtanh", x, nameof(x));
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         K.ElementWise.HardTanh(x.Data, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new HardTanhNode(), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<HardTanhNode>(), y, x);
         return y;
     }
 
-    private sealed class AddNode(float bSign) : Node
+    private sealed class AddNode : Node
     {
+        private float bSign;
+
+        public AddNode Set(float sign) { bSign = sign; return this; }
+
         public override string OpName => bSign > 0 ? "add" : "sub";
 
         protected internal override void Backward()
@@ -120,8 +124,12 @@ public static partial class Ops
         }
     }
 
-    private sealed class ScaleNode(float c) : Node
+    private sealed class ScaleNode : Node
     {
+        private float c;
+
+        public ScaleNode Set(float factor) { c = factor; return this; }
+
         public override string OpName => "scale";
 
         protected internal override void Backward()

@@ -14,7 +14,7 @@ public static partial class Ops
         int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
         var y = Tensor.Uninitialized(m, n);
         K.Gemm.Multiply(false, false, m, n, k, a.Data, b.Data, y.Data);
-        if (Autograd.ShouldRecord(a, b)) Node.Attach(new MatMulNode(m, n, k), y, a, b);
+        if (Autograd.ShouldRecord(a, b)) Node.Attach(Graph.NewNode<MatMulNode>().Set(m, n, k), y, a, b);
         return y;
     }
 
@@ -26,20 +26,24 @@ public static partial class Ops
         int n = x.Shape[0], inF = x.Shape[1], outF = weight.Shape[0];
         if (weight.Shape[1] != inF)
             throw new ArgumentException($"linear: input {x.ShapeText} has {inF} features but weight {weight.ShapeText} expects {weight.Shape[1]}.", nameof(weight));
-        if (bias is not null) OpCheck.Vector("linear", bias, nameof(bias), outF, $"one per output of weight {weight.ShapeText}");
+        if (bias is not null && (bias.Rank != 1 || bias.Length != outF)) OpCheck.Vector("linear", bias, nameof(bias), outF, $"one per output of weight {weight.ShapeText}");
         var y = Tensor.Uninitialized(n, outF);
         K.Gemm.Multiply(false, true, n, outF, inF, x.Data, weight.Data, y.Data, false, bias is null ? default : bias.Data);
         var record = bias is null ? Autograd.ShouldRecord(x, weight) : Autograd.ShouldRecord(x, weight, bias);
         if (record)
         {
-            if (bias is null) Node.Attach(new LinearNode(n, inF, outF), y, x, weight);
-            else Node.Attach(new LinearNode(n, inF, outF), y, x, weight, bias);
+            if (bias is null) Node.Attach(Graph.NewNode<LinearNode>().Set(n, inF, outF), y, x, weight);
+            else Node.Attach(Graph.NewNode<LinearNode>().Set(n, inF, outF), y, x, weight, bias);
         }
         return y;
     }
 
-    private sealed class MatMulNode(int m, int n, int k) : Node
+    private sealed class MatMulNode : Node
     {
+        private int m, n, k;
+
+        public MatMulNode Set(int rows, int cols, int depth) { (m, n, k) = (rows, cols, depth); return this; }
+
         public override string OpName => "matmul";
 
         protected internal override void Backward()
@@ -60,8 +64,12 @@ public static partial class Ops
         }
     }
 
-    private sealed class LinearNode(int n, int inF, int outF) : Node
+    private sealed class LinearNode : Node
     {
+        private int n, inF, outF;
+
+        public LinearNode Set(int rows, int inFeatures, int outFeatures) { (n, inF, outF) = (rows, inFeatures, outFeatures); return this; }
+
         public override string OpName => "linear";
 
         protected internal override void Backward()

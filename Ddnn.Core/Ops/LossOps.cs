@@ -23,7 +23,7 @@ public static partial class Ops
         var dlogits = record ? Graph.RentCurrent(logits.Length) : null;
         var y = Tensor.Uninitialized();
         y.Data[0] = K.CrossEntropy.Forward(rows, cols, logits.Data, labels, ignoreLabel, rowWeights, dlogits);
-        if (record) Node.Attach(new CrossEntropyNode(dlogits!), y, logits);
+        if (record) Node.Attach(Graph.NewNode<CrossEntropyNode>().Set(dlogits!), y, logits);
         return y;
     }
 
@@ -34,7 +34,7 @@ public static partial class Ops
         OpCheck.Rank("softmax", x, "input", 2);
         var y = Tensor.Uninitialized(x.Shape[0], x.Shape[1]);
         K.Softmax.Forward(x.Shape[0], x.Shape[1], x.Data, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new SoftmaxNode(), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<SoftmaxNode>(), y, x);
         return y;
     }
 
@@ -53,8 +53,12 @@ public static partial class Ops
         return eta;
     }
 
-    private sealed class CrossEntropyNode(float[] dlogits) : Node
+    private sealed class CrossEntropyNode : Node
     {
+        private float[] dlogits = [];
+
+        public CrossEntropyNode Set(float[] gradient) { dlogits = gradient; return this; }
+
         public override string OpName => "cross_entropy";
 
         protected internal override void Backward()

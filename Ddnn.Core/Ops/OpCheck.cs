@@ -20,6 +20,12 @@ internal static class OpCheck
             throw new ArgumentException($"{op}: {aName} {a.ShapeText} and {bName} {b.ShapeText} must have the same shape.", bName);
     }
 
+    /// <summary><see cref="Vector"/> for a per-channel vector of <paramref name="input"/>; the message is built only on failure.</summary>
+    public static void ChannelVector(string op, Tensor t, string name, int channels, Tensor input)
+    {
+        if (t.Rank != 1 || t.Length != channels) Vector(op, t, name, channels, $"one per channel of input {input.ShapeText}");
+    }
+
     public static void Vector(string op, Tensor t, string name, int length, string why)
     {
         if (t.Rank != 1 || t.Length != length)

@@ -21,7 +21,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(s.Batch, s.Channels, s.OutHeight, s.OutWidth);
         indices = Graph.RentCurrentInts(checked((int)s.OutputLength));
         K.MaxPool2d.Forward(in s, x.Data, y.Data, indices);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new MaxPoolNode(s, indices), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<MaxPoolNode>().Set(s, indices), y, x);
         return y;
     }
 
@@ -31,7 +31,7 @@ public static partial class Ops
         var s = PoolShape("avg_pool2d", x, kernel, stride, padding);
         var y = Tensor.Uninitialized(s.Batch, s.Channels, s.OutHeight, s.OutWidth);
         K.AvgPool2d.Forward(in s, x.Data, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new AvgPoolNode(s), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<AvgPoolNode>().Set(s), y, x);
         return y;
     }
 
@@ -48,8 +48,13 @@ public static partial class Ops
         return new K.Pool2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel, stride, padding);
     }
 
-    private sealed class MaxPoolNode(K.Pool2dShape shape, int[] argmax) : Node
+    private sealed class MaxPoolNode : Node
     {
+        private K.Pool2dShape shape;
+        private int[] argmax = [];
+
+        public MaxPoolNode Set(K.Pool2dShape s, int[] indices) { (shape, argmax) = (s, indices); return this; }
+
         public override string OpName => "max_pool2d";
 
         protected internal override void Backward()
@@ -61,8 +66,12 @@ public static partial class Ops
         }
     }
 
-    private sealed class AvgPoolNode(K.Pool2dShape shape) : Node
+    private sealed class AvgPoolNode : Node
     {
+        private K.Pool2dShape shape;
+
+        public AvgPoolNode Set(K.Pool2dShape s) { shape = s; return this; }
+
         public override string OpName => "avg_pool2d";
 
         protected internal override void Backward()

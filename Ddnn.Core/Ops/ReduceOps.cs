@@ -8,7 +8,7 @@ public static partial class Ops
         OpCheck.NotNull("sum", x, nameof(x));
         var y = Tensor.Uninitialized();
         y.Data[0] = (float)Kernels.Reduce.Sum(x.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new BroadcastNode("sum", 1f), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<BroadcastNode>().Set("sum", 1f), y, x);
         return y;
     }
 
@@ -19,13 +19,18 @@ public static partial class Ops
         if (x.Length == 0) throw new ArgumentException($"mean: input {x.ShapeText} is empty.", nameof(x));
         var y = Tensor.Uninitialized();
         y.Data[0] = (float)(Kernels.Reduce.Sum(x.Data) / x.Length);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new BroadcastNode("mean", 1f / x.Length), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<BroadcastNode>().Set("mean", 1f / x.Length), y, x);
         return y;
     }
 
     /// <summary>Spreads a scalar gradient times a constant factor over every input element.</summary>
-    private sealed class BroadcastNode(string name, float factor) : Node
+    private sealed class BroadcastNode : Node
     {
+        private string name = "";
+        private float factor;
+
+        public BroadcastNode Set(string opName, float scale) { (name, factor) = (opName, scale); return this; }
+
         public override string OpName => name;
 
         protected internal override void Backward()

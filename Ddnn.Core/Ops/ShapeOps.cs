@@ -3,15 +3,14 @@ namespace Ddnn.Core;
 public static partial class Ops
 {
     /// <summary>Same values with a new shape of equal volume; shares storage with <paramref name="x"/>.</summary>
-    public static Tensor Reshape(Tensor x, params int[] shape)
+    public static Tensor Reshape(Tensor x, params ReadOnlySpan<int> shape)
     {
         OpCheck.NotNull("reshape", x, nameof(x));
-        ArgumentNullException.ThrowIfNull(shape);
         var length = ShapeUtil.Volume(shape, nameof(shape));
         if (length != x.Length)
             throw new ArgumentException($"reshape: input {x.ShapeText} has {x.Length} values but shape {ShapeUtil.Format(shape)} needs {length}.", nameof(shape));
-        var y = new Tensor(x.Data, (int[])shape.Clone(), Graph.Current);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new IdentityNode("reshape"), y, x);
+        var y = Tensor.View(x.Data, shape);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<IdentityNode>().Set("reshape"), y, x);
         return y;
     }
 
@@ -35,18 +34,26 @@ public static partial class Ops
         if ((uint)index >= (uint)count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"select: index must be in [0, {count}) for input {x.ShapeText}.");
         var inner = ShapeUtil.Inner(x.Shape, 2);
-        var shape = new int[x.Rank - 1];
+        Span<int> shape = stackalloc int[x.Rank - 1];
         shape[0] = batch;
-        x.Shape.AsSpan(2).CopyTo(shape.AsSpan(1));
+        x.Shape.AsSpan(2).CopyTo(shape[1..]);
         var y = Tensor.Uninitialized(shape);
         for (var b = 0; b < batch; b++)
             x.Data.AsSpan((b * count + index) * inner, inner).CopyTo(y.Data.AsSpan(b * inner, inner));
-        if (Autograd.ShouldRecord(x)) Node.Attach(new SelectNode(batch, count, inner, index), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<SelectNode>().Set(batch, count, inner, index), y, x);
         return y;
     }
 
-    private sealed class SelectNode(int batch, int count, int inner, int index) : Node
+    private sealed class SelectNode : Node
     {
+        private int batch, count, inner, index;
+
+        public SelectNode Set(int n, int slices, int sliceLength, int at)
+        {
+            (batch, count, inner, index) = (n, slices, sliceLength, at);
+            return this;
+        }
+
         public override string OpName => "select";
 
         protected internal override void Backward()
@@ -85,12 +92,12 @@ public static partial class Ops
         if (first.Rank < minRank) throw new ArgumentException($"{op}: parts[0] {first.ShapeText} must have rank >= {minRank}.", nameof(parts));
         var batch = first.Shape[0];
         var trailingFrom = stack ? 1 : 2;
-        var inner = new int[parts.Count];
+        var inner = Graph.RentCurrentInts(parts.Count);
         var total = 0;
         for (var i = 0; i < parts.Count; i++)
         {
             var p = parts[i];
-            OpCheck.NotNull(op, p, $"parts[{i}]");
+            if (p is null) throw new ArgumentNullException(nameof(parts), $"{op}: parts[{i}] is null.");
             var compatible = p.Rank == first.Rank && p.Shape[0] == batch &&
                              ShapeUtil.Equal(p.Shape.AsSpan(trailingFrom), first.Shape.AsSpan(trailingFrom));
             if (!compatible)
@@ -103,17 +110,16 @@ public static partial class Ops
         if (mask is not null && (mask.Batch != batch || mask.Devices != parts.Count))
             throw new ArgumentException($"{op}: mask is {mask.Batch}x{mask.Devices} (samples x devices) but there are {parts.Count} parts of batch {batch}.", nameof(mask));
 
-        int[] shape;
+        Span<int> shape = stackalloc int[stack ? first.Rank + 1 : first.Rank];
         if (stack)
         {
-            shape = new int[first.Rank + 1];
             shape[0] = batch;
             shape[1] = parts.Count;
-            first.Shape.AsSpan(1).CopyTo(shape.AsSpan(2));
+            first.Shape.AsSpan(1).CopyTo(shape[2..]);
         }
         else
         {
-            shape = (int[])first.Shape.Clone();
+            first.Shape.CopyTo(shape);
             shape[1] = 0;
             for (var i = 0; i < parts.Count; i++) shape[1] += parts[i].Shape[1];
         }
@@ -130,14 +136,26 @@ public static partial class Ops
                 offset += inner[i];
             }
         }
-        var inputs = new Tensor[parts.Count];
-        for (var i = 0; i < inputs.Length; i++) inputs[i] = parts[i];
-        if (Autograd.ShouldRecord(inputs)) Node.Attach(new ConcatNode(op, batch, inner, total, mask), y, inputs);
+        var record = false;
+        if (Autograd.IsGradEnabled)
+            for (var i = 0; i < parts.Count; i++) record |= parts[i].RequiresGrad;
+        if (record) Node.Attach(Graph.NewNode<ConcatNode>().Set(op, batch, inner, total, mask), y, parts);
         return y;
     }
 
-    private sealed class ConcatNode(string name, int batch, int[] inner, int total, DeviceMask? mask) : Node
+    private sealed class ConcatNode : Node
     {
+        private string name = "";
+        private int batch, total;
+        private int[] inner = [];
+        private DeviceMask? mask;
+
+        public ConcatNode Set(string opName, int n, int[] partLengths, int rowLength, DeviceMask? present)
+        {
+            (name, batch, inner, total, mask) = (opName, n, partLengths, rowLength, present);
+            return this;
+        }
+
         public override string OpName => name;
 
         protected internal override void Backward()

@@ -11,9 +11,9 @@ public static partial class Ops
     public static Tensor Sign(Tensor x)
     {
         OpCheck.NotNull("sign", x, nameof(x));
-        var y = Tensor.Uninitialized((int[])x.Shape.Clone());
+        var y = Tensor.Uninitialized(x.Shape);
         K.ElementWise.Sign(x.Data, y.Data);
-        if (Autograd.ShouldRecord(x)) Node.Attach(new SignSteNode(), y, x);
+        if (Autograd.ShouldRecord(x)) Node.Attach(Graph.NewNode<SignSteNode>(), y, x);
         return y;
     }
 
@@ -24,9 +24,9 @@ public static partial class Ops
     public static Tensor BinarizeWeights(Tensor w)
     {
         OpCheck.NotNull("binarize_weights", w, nameof(w));
-        var y = Tensor.Uninitialized((int[])w.Shape.Clone());
+        var y = Tensor.Uninitialized(w.Shape);
         K.ElementWise.Sign(w.Data, y.Data);
-        if (Autograd.ShouldRecord(w)) Node.Attach(new IdentityNode("binarize_weights"), y, w);
+        if (Autograd.ShouldRecord(w)) Node.Attach(Graph.NewNode<IdentityNode>().Set("binarize_weights"), y, w);
         return y;
     }
 
@@ -44,8 +44,12 @@ public static partial class Ops
     }
 
     /// <summary>Passes the gradient through unchanged (reshape, straight-through weights).</summary>
-    private sealed class IdentityNode(string name) : Node
+    private sealed class IdentityNode : Node
     {
+        private string name = "";
+
+        public IdentityNode Set(string opName) { name = opName; return this; }
+
         public override string OpName => name;
 
         protected internal override void Backward() => Inputs[0].AccumulateGrad(Output.Grad);

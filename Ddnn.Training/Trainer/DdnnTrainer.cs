@@ -22,6 +22,9 @@ public sealed class DdnnTrainer
 {
     private const ulong DropoutStream = 0xD20F_0D7E;
 
+    /// <summary>Fewest samples per lane: below this, a lane's ops are too small to pay for its share of the meetings.</summary>
+    private const int MinLaneSamples = 8;
+
     private readonly MultiViewDataset _train;
     private readonly MultiViewDataset? _validation;
     private readonly JointLoss _loss;
@@ -149,18 +152,32 @@ public sealed class DdnnTrainer
         string? detail = null;
         var detailAt = TimeSpan.Zero;
         Model.Train();
+        // Every kernel thread trains its own part of each batch (SplitTrainingStep), each part at least MinLaneSamples
+        // samples; one thread runs the whole batch.
+        var lanes = Math.Min(KernelParallelism.MaxThreads, Math.Max(1, Options.BatchSize / MinLaneSamples));
+        using var split = lanes > 1 ? new SplitTrainingStep(Model, Optimizer, lanes) : null;
         _schedule.RunEpoch(epoch, (indices, batchIndex) =>
         {
             cancellation.ThrowIfCancellationRequested();
             var n = indices.Length;
-            var (views, mask) = BatchBuffers(n);
-            _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
-            _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
-            _dropout?.Apply(mask!, epoch, batchIndex);
             var batches = _schedule.BatchesPerEpoch;
             Optimizer.LearningRate = Options.Schedule.Rate(Options.LearningRate, (long)epoch * batches + batchIndex, (long)Options.Epochs * batches);
-            (_batchViews, _batchMask, _batchCount) = (views, mask, n);
-            var loss = _step.Run(_forward);
+            float loss;
+            if (split is not null)
+            {
+                var mask = _dropout is null ? null : BatchBuffers(n).Mask;
+                _dropout?.Apply(mask!, epoch, batchIndex);
+                loss = split.Run(_train, indices, mask, _exitLosses);
+            }
+            else
+            {
+                var (views, mask) = BatchBuffers(n);
+                _train.CopyBatch(indices, views.Data, _labels.AsSpan(0, n));
+                _train.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * Model.Config.Devices));
+                _dropout?.Apply(mask!, epoch, batchIndex);
+                (_batchViews, _batchMask, _batchCount) = (views, mask, n);
+                loss = _step.Run(_forward);
+            }
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"training diverged: the loss of epoch {epoch + 1}, batch {batchIndex + 1} is {loss}; lower the learning rate.");
             totalSum += (double)loss * n;

@@ -19,9 +19,12 @@ public class DdnnTrainerTests
         return new DdnnTrainer(model, data.Train, data.Validation, Options(epochs, dropout)) { CheckpointPath = checkpoint };
     }
 
-    [Fact]
-    public void The_same_seed_and_thread_count_give_identical_parameters()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_same_seed_and_thread_count_give_identical_parameters(int threads)
     {
+        using var scope = KernelParallelism.Use(threads);
         var a = NewTrainer(2, dropout: 0.3);
         a.Run();
         var b = NewTrainer(2, dropout: 0.3);
@@ -36,10 +39,12 @@ public class DdnnTrainerTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.3)]
-    public void Training_one_epoch_then_resuming_one_equals_training_two(double dropout)
+    [InlineData(0.0, 1)]
+    [InlineData(0.3, 1)]
+    [InlineData(0.3, 2)]
+    public void Training_one_epoch_then_resuming_one_equals_training_two(double dropout, int threads)
     {
+        using var scope = KernelParallelism.Use(threads);
         using var dir = new TempDirectory();
         var straight = NewTrainer(2, dropout);
         straight.Run();

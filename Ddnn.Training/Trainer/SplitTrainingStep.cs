@@ -1,0 +1,232 @@
+using Ddnn.Core;
+using Ddnn.Core.Model;
+using Ddnn.Kernels;
+using Ddnn.Training.Data;
+using Ddnn.Training.Optim;
+
+namespace Ddnn.Training.Trainer;
+
+/// <summary>
+/// One optimization step with the mini-batch cut into contiguous parts (lanes) that are gathered, run forward and
+/// backward concurrently, one thread per lane, through a <see cref="BatchSplit"/>: batch norm uses the whole batch's
+/// statistics and each exit's loss the whole batch's mean, so the step computes the whole batch's gradient up to float
+/// rounding. The lanes' gradients are then added in lane order and the optimizer steps on the calling thread. Lane 0
+/// runs on the calling thread, the others on threads this object owns until it is disposed; every lane runs its
+/// kernels on its own thread. A given number of lanes always gives the same bits.
+/// </summary>
+public sealed class SplitTrainingStep : IDisposable
+{
+    private readonly DdnnModel _model;
+    private readonly BatchSplit _split;
+    private readonly Lane[] _lanes;
+    private readonly Thread[] _workers;
+    private readonly int[] _rowTotals;
+    private readonly JointLoss _wholeLoss;
+    private int[] _indices = [];
+    private int[] _labels = [];
+    private int[] _viewLabels = [];
+    private MultiViewDataset? _data;
+    private DeviceMask? _mask;
+    private int _count;
+    private volatile bool _stopping;
+
+    /// <summary>A step over <paramref name="lanes"/> concurrent parts of each batch for <paramref name="model"/>.</summary>
+    /// <param name="model">The network; its parameters must be the ones <paramref name="optimizer"/> updates.</param>
+    /// <param name="optimizer">Stepped once per batch after the lanes' gradients are added.</param>
+    /// <param name="lanes">Parts per batch, at least 2 (one thread each).</param>
+    public SplitTrainingStep(DdnnModel model, Optimizer optimizer, int lanes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 2);
+        _model = model;
+        Optimizer = optimizer;
+        _split = new BatchSplit(lanes);
+        _split.Prepare(optimizer.Parameters);
+        _lanes = new Lane[lanes];
+        for (var i = 0; i < lanes; i++) _lanes[i] = new Lane(new JointLoss(model.Config), _split.Graph(i));
+        _wholeLoss = new JointLoss(model.Config);
+        _rowTotals = new int[_wholeLoss.Layout.Count];
+        _workers = new Thread[lanes - 1];
+        for (var i = 1; i < lanes; i++)
+        {
+            var lane = i;
+            _workers[i - 1] = new Thread(() => WorkerLoop(lane)) { IsBackground = true, Name = $"ddnn train lane {lane}" };
+            _workers[i - 1].Start();
+        }
+    }
+
+    /// <summary>The optimizer stepped after each batch.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Parts per batch.</summary>
+    public int Lanes => _split.Lanes;
+
+    /// <summary>
+    /// Trains on the samples of <paramref name="data"/> at <paramref name="indices"/> with the devices in
+    /// <paramref name="present"/> (null: all): gathers, runs forward and backward on every lane, adds the gradients,
+    /// steps the optimizer and returns the batch's loss; each exit's mean loss goes into <paramref name="exitLosses"/>
+    /// (empty to skip). A batch of fewer samples than lanes runs whole on the calling thread.
+    /// </summary>
+    public float Run(MultiViewDataset data, ReadOnlySpan<int> indices, DeviceMask? present, Span<float> exitLosses)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var n = indices.Length;
+        var devices = _model.Config.Devices;
+        if (n == 0) throw new ArgumentException("the batch is empty", nameof(indices));
+        if (present is not null && (present.Batch != n || present.Devices != devices))
+            throw new ArgumentException($"the device mask is {present.Batch}x{present.Devices}, expected {n}x{devices}", nameof(present));
+        if (!exitLosses.IsEmpty && exitLosses.Length != _rowTotals.Length)
+            throw new ArgumentException($"exitLosses has {exitLosses.Length} slots for {_rowTotals.Length} exits", nameof(exitLosses));
+        if (_indices.Length < n)
+        {
+            _indices = new int[n];
+            _labels = new int[n];
+            _viewLabels = new int[n * devices];
+        }
+        // Checks every index, so the lanes only see valid ones.
+        data.CopyViewLabels(indices, _viewLabels.AsSpan(0, n * devices));
+        indices.CopyTo(_indices);
+        var labels = data.Labels;
+        for (var b = 0; b < n; b++) _labels[b] = labels[indices[b]];
+        (_data, _mask, _count) = (data, present, n);
+        var lanes = n >= Lanes ? Lanes : 1;
+        if (lanes > 1) _wholeLoss.CountRows(_labels.AsSpan(0, n), _viewLabels.AsSpan(0, n * devices), present, _rowTotals);
+
+        Optimizer.ZeroGrad();
+        try
+        {
+            for (var i = 1; i < lanes; i++) _lanes[i].Start.Release();
+            using (KernelParallelism.PinToCallingThread()) RunLane(0, lanes);
+            for (var i = 1; i < lanes; i++) _lanes[i].Done.Wait();
+            foreach (var lane in _lanes)
+                if (lane.Fault is { } fault)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(fault).Throw();
+                }
+        }
+        catch
+        {
+            foreach (var lane in _lanes) lane.Fault = null;
+            _split.Reset();
+            Optimizer.ZeroGrad();
+            throw;
+        }
+        finally
+        {
+            _data = null;
+            _mask = null;
+        }
+        _split.GatherGradients(Optimizer.Parameters);
+        Optimizer.Step();
+
+        var loss = 0f;
+        if (!exitLosses.IsEmpty) exitLosses.Clear();
+        for (var i = 0; i < lanes; i++)
+        {
+            loss += _lanes[i].Loss;
+            if (exitLosses.IsEmpty) continue;
+            for (var e = 0; e < exitLosses.Length; e++) exitLosses[e] += _lanes[i].ExitLosses[e];
+        }
+        return loss;
+    }
+
+    /// <summary>Stops and joins the lane threads.</summary>
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        for (var i = 1; i < _lanes.Length; i++) _lanes[i].Start.Release();
+        foreach (var worker in _workers) worker.Join();
+        foreach (var lane in _lanes)
+        {
+            lane.Start.Dispose();
+            lane.Done.Dispose();
+        }
+    }
+
+    private void WorkerLoop(int lane)
+    {
+        using var pinned = KernelParallelism.PinToCallingThread();
+        var state = _lanes[lane];
+        while (true)
+        {
+            state.Start.Wait();
+            if (_stopping) return;
+            RunLane(lane, Lanes);
+            state.Done.Release();
+        }
+    }
+
+    /// <summary>Lane <paramref name="lane"/> of <paramref name="lanes"/>: gathers its rows, runs forward and backward.</summary>
+    private void RunLane(int lane, int lanes)
+    {
+        var state = _lanes[lane];
+        try
+        {
+            var n = _count;
+            int start = (int)((long)n * lane / lanes), end = (int)((long)n * (lane + 1) / lanes);
+            var rows = end - start;
+            var devices = _model.Config.Devices;
+            var (views, mask) = state.Buffers(_model.Config, rows, _mask is not null);
+            _data!.CopyBatch(_indices.AsSpan(start, rows), views.Data, _labels.AsSpan(start, rows));
+            if (mask is not null)
+                for (var b = 0; b < rows; b++)
+                    for (var d = 0; d < devices; d++) mask.Set(b, d, _mask!.IsPresent(start + b, d));
+            var graph = lanes > 1 ? state.Graph : state.WholeGraph;
+            try
+            {
+                using (graph.Activate())
+                {
+                    var outputs = _model.Forward(views, mask);
+                    var loss = state.Objective.Compute(outputs, _labels.AsSpan(start, rows), _viewLabels.AsSpan(start * devices, rows * devices),
+                        mask, state.ExitLosses, lanes > 1 ? _rowTotals : default);
+                    Autograd.Backward(loss);
+                    state.Loss = loss.Item();
+                }
+            }
+            finally
+            {
+                graph.Release();
+            }
+        }
+        catch (Exception e)
+        {
+            state.Fault = e;
+            if (lanes > 1) _split.Leave(lane);
+        }
+    }
+
+    /// <summary>What one lane keeps between batches: its loss, graph, batch buffers and results.</summary>
+    private sealed class Lane(JointLoss loss, Graph graph)
+    {
+        private Tensor? _views, _otherViews;
+        private DeviceMask? _mask, _otherMask;
+
+        public JointLoss Objective { get; } = loss;
+        public Graph Graph { get; } = graph;
+        public Graph WholeGraph { get; } = new();
+        public float[] ExitLosses { get; } = new float[loss.Layout.Count];
+        public SemaphoreSlim Start { get; } = new(0);
+        public SemaphoreSlim Done { get; } = new(0);
+        public float Loss { get; set; }
+        public Exception? Fault { get; set; }
+
+        /// <summary>Views and mask buffers for <paramref name="rows"/> samples; two sizes are kept (full and last batch).</summary>
+        public (Tensor Views, DeviceMask? Mask) Buffers(DdnnConfig c, int rows, bool masked)
+        {
+            if (_views is null || _views.Shape[0] != rows)
+            {
+                (_views, _otherViews) = (_otherViews, _views);
+                (_mask, _otherMask) = (_otherMask, _mask);
+                if (_views is null || _views.Shape[0] != rows)
+                {
+                    _views = Tensor.Zeros(rows, c.Devices, c.InputChannels, c.InputHeight, c.InputWidth);
+                    _mask = null;
+                }
+            }
+            if (masked) _mask ??= new DeviceMask(rows, c.Devices);
+            return (_views, masked ? _mask : null);
+        }
+    }
+}
