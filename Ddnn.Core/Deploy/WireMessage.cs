@@ -21,6 +21,9 @@ public enum WireMessageKind : byte
 
     /// <summary>Cloud → local aggregator: the cloud's prediction (uint16 class).</summary>
     CloudAnswer = 5,
+
+    /// <summary>Local aggregator → every tier: sense and run sample <see cref="WireHeader.Sample"/> (header only; served deployments pace samples with it).</summary>
+    Tick = 6,
 }
 
 /// <summary>The 6-byte header of every message: kind, sender (device or edge index), sample id (uint32 LE).</summary>
@@ -50,7 +53,7 @@ public static class WireMessage
     {
         if (message.Length < HeaderBytes) throw new InvalidDataException($"message of {message.Length} bytes is shorter than the {HeaderBytes}-byte header.");
         var kind = (WireMessageKind)message[0];
-        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.CloudAnswer) throw new InvalidDataException($"unknown message kind {message[0]}.");
+        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.Tick) throw new InvalidDataException($"unknown message kind {message[0]}.");
         return new WireHeader(kind, message[1], BinaryPrimitives.ReadUInt32LittleEndian(message[2..]));
     }
 
@@ -179,6 +182,26 @@ public static class WireMessage
         if (header.Kind != WireMessageKind.CloudAnswer) throw new InvalidDataException($"expected a cloud answer, got {header.Kind}.");
         ExactLength(message, AnswerBytes, header.Kind);
         return BinaryPrimitives.ReadUInt16LittleEndian(message[HeaderBytes..]);
+    }
+
+    /// <summary>Exact size of a tick: the header alone.</summary>
+    public const int TickBytes = HeaderBytes;
+
+    /// <summary>Writes the tick of sample <paramref name="sample"/>; returns its length.</summary>
+    public static int WriteTick(uint sample, Span<byte> destination)
+    {
+        Fit(destination, TickBytes);
+        WriteHeader(destination, new WireHeader(WireMessageKind.Tick, 0, sample));
+        return TickBytes;
+    }
+
+    /// <summary>Reads a tick; returns its header.</summary>
+    public static WireHeader ReadTick(ReadOnlySpan<byte> message)
+    {
+        var header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.Tick) throw new InvalidDataException($"expected a tick, got {header.Kind}.");
+        ExactLength(message, TickBytes, header.Kind);
+        return header;
     }
 
     private static void WriteHeader(Span<byte> destination, WireHeader header)

@@ -70,4 +70,13 @@ public sealed record CascadeOutcome
     public long EdgeBytes { get; init; }
     /// <summary>Cloud request and cloud answer between the local aggregator and the cloud (0 when the sample exits at the local or edge level).</summary>
     public required long LocalToCloudBytes { get; init; }
+
+    /// <summary>The sample's frame tick (envelope included), apart from the paper's per-device bytes.</summary>
+    public long TickBytes { get; init; }
+
+    /// <summary>
+    /// What the serving protocol adds to the paper's messages counted above: the 5-byte envelope of each of them,
+    /// the edge request, and the cloud request of a model without a local exit.
+    /// </summary>
+    public long ProtocolBytes { get; init; }
 }

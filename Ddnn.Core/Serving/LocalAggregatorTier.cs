@@ -1,0 +1,393 @@
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Inference;
+using Ddnn.Core.Runtime;
+
+namespace Ddnn.Core.Serving;
+
+/// <summary>
+/// The local aggregator: it paces the deployment with frame ticks, and decides every sample's exit as
+/// <see cref="CascadeRuntime"/> does. Per sample: wait up to <see cref="AggregatorSettings.DeviceWaitMs"/> for the scores
+/// of every device that is online, fuse those present and exit below the local threshold; else (with edges) request
+/// the edge stage and wait for every online edge's scores, exit at the edge level (mean softmax of the edges that
+/// answered) below the edge threshold; else request the cloud and wait up to <see cref="AggregatorSettings.CloudWaitMs"/>
+/// for its answer, falling back to the edge level or the local exit (flagged degraded). A device or edge that goes
+/// offline (its will) is no longer waited for; an offline cloud means an immediate fallback. Every sample is answered
+/// exactly once (<see cref="Answered"/>); messages for answered samples are dropped as late.
+/// </summary>
+public sealed class LocalAggregatorTier : ServingTier
+{
+    private enum Stage : byte { Free, Local, Edge, Cloud }
+
+    private readonly LocalPartition? _local;
+    private readonly int _devices, _edges, _classes;
+    private readonly string[] _subscriptions;
+    private readonly Sample[] _slots;
+    private readonly float[] _logits, _mean;
+    private readonly float[] _entropy = new float[1];
+    private readonly ScoreEncoding _scores;
+    private uint? _newest;
+    // Schedule: the next sample to tick, how many remain, ticks per ms (0: tick when an answer frees a slot) and when.
+    private uint _next;
+    private long _remaining;
+    private double _ratePerMs, _nextTickAt;
+
+    /// <summary>The aggregator of <paramref name="model"/>.</summary>
+    public LocalAggregatorTier(DeployedModel model, ModelFingerprint fingerprint, TopicScheme topics, IMessageTransport transport,
+        IServingClock clock, AggregatorSettings? settings = null, Action<string>? log = null)
+        : base(new PartitionId(PartitionKind.Local), model, fingerprint, topics, transport, clock, log)
+    {
+        Settings = settings ?? new AggregatorSettings();
+        Settings.Validate();
+        RunId = Settings.RunId;
+        _local = model.Local;
+        _devices = model.Devices.Length;
+        _edges = model.Edges.Length;
+        _classes = model.Config.Classes;
+        _scores = model.Scores;
+        _subscriptions = [topics.StatusFilter, topics.Inbox(Id)];
+        _slots = new Sample[Settings.MaxInFlight];
+        for (var i = 0; i < _slots.Length; i++) _slots[i] = new Sample(_devices, _edges, _classes);
+        _logits = new float[_classes];
+        _mean = new float[_classes];
+        _tickTopic = topics.Tick;
+        _edgeRequestTopic = topics.EdgeRequest;
+        _cloudRequestTopic = topics.CloudRequest;
+    }
+
+    private readonly string _tickTopic, _edgeRequestTopic, _cloudRequestTopic;
+
+    /// <summary>Thresholds, waits, run id and samples in flight.</summary>
+    public AggregatorSettings Settings { get; }
+
+    /// <summary>Called once per sample with its outcome, when it is answered (or given up: <see cref="ExitTier.None"/>).</summary>
+    public Action<CascadeOutcome>? Answered { get; set; }
+
+    /// <summary>Samples ticked and not yet answered.</summary>
+    public int InFlight
+    {
+        get
+        {
+            var n = 0;
+            foreach (var s in _slots) if (s.Stage != Stage.Free) n++;
+            return n;
+        }
+    }
+
+    /// <summary>True once every scheduled sample is ticked and answered.</summary>
+    public bool ScheduleDone => _remaining == 0 && InFlight == 0;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> Subscriptions => _subscriptions;
+
+    /// <inheritdoc/>
+    public override double? NextDeadlineMs
+    {
+        get
+        {
+            double? next = _remaining > 0 && _ratePerMs > 0 && InFlight < _slots.Length ? _nextTickAt : null;
+            foreach (var s in _slots)
+                if (s.Stage != Stage.Free && (next is null || s.Deadline < next)) next = s.Deadline;
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Ticks samples <paramref name="first"/>, <paramref name="first"/> + 1, … (<paramref name="count"/> of them):
+    /// <paramref name="ratePerSecond"/> ticks per second, or with 0 a new tick whenever an answer frees one of the
+    /// <see cref="AggregatorSettings.MaxInFlight"/> slots. A tick that finds every slot busy waits for one.
+    /// </summary>
+    public void Schedule(uint first, long count, double ratePerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!(ratePerSecond >= 0) || double.IsInfinity(ratePerSecond)) throw new ArgumentOutOfRangeException(nameof(ratePerSecond), ratePerSecond, "must be finite and non-negative (0: as fast as answers come back).");
+        _next = first;
+        _remaining = count;
+        _ratePerMs = ratePerSecond / 1000;
+        _nextTickAt = Clock.NowMs;
+        TickScheduled();
+    }
+
+    /// <summary>
+    /// Starts sample <paramref name="sample"/> now: publishes its tick and waits for the devices. False when every
+    /// slot is busy, or when <paramref name="sample"/> is not newer than the last sample ticked (ids only grow within a run).
+    /// </summary>
+    public bool Tick(uint sample)
+    {
+        if (_newest is { } newest && sample <= newest) return false;
+        var s = Array.Find(_slots, x => x.Stage == Stage.Free);
+        if (s is null) return false;
+        _newest = sample;
+        var now = Clock.NowMs;
+        s.Start(sample, now);
+        var length = WireMessage.WriteTick(sample, Outgoing);
+        s.TickBytes += ServingEnvelope.Bytes + length;
+        Publish(ServingMessageKind.Tick, _tickTopic, length);
+        if (_local is not null)
+        {
+            s.Stage = Stage.Local;
+            s.Deadline = now + Settings.DeviceWaitMs;
+            if (AllDevicesIn(s)) DecideLocal(s);
+        }
+        else if (_edges > 0) StartEdges(s, request: false);
+        else StartCloud(s, request: false);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override void OnTimer()
+    {
+        var now = Clock.NowMs;
+        foreach (var s in _slots)
+        {
+            if (s.Stage == Stage.Free || s.Deadline > now) continue;
+            switch (s.Stage)
+            {
+                case Stage.Local: DecideLocal(s); break;
+                case Stage.Edge: DecideEdges(s); break;
+                default: Fallback(s); break;
+            }
+        }
+        TickScheduled();
+    }
+
+    /// <inheritdoc/>
+    protected override bool Reads(in ParsedTopic topic) => topic.Kind == TopicKind.Addressed && topic.Sender.Kind switch
+    {
+        PartitionKind.Device => _local is not null,
+        PartitionKind.Edge => true,
+        PartitionKind.Cloud => true,
+        _ => false,
+    };
+
+    /// <inheritdoc/>
+    protected override void OnPeerStatus(PartitionId peer, bool online)
+    {
+        if (online) return;
+        foreach (var s in _slots)
+        {
+            if (s.Stage == Stage.Local && peer.Kind == PartitionKind.Device && AllDevicesIn(s)) DecideLocal(s);
+            else if (s.Stage == Stage.Edge && peer.Kind == PartitionKind.Edge && AllEdgesIn(s)) DecideEdges(s);
+            else if (s.Stage == Stage.Cloud && peer.Kind == PartitionKind.Cloud) Fallback(s);
+        }
+        TickScheduled();
+    }
+
+    /// <inheritdoc/>
+    protected override void OnData(TopicKind topic, PartitionId sender, WireHeader header, ReadOnlySpan<byte> wire)
+    {
+        var s = Find(header.Sample);
+        if (s is null)
+        {
+            Drop(_newest is not { } newest || header.Sample > newest ? DropReason.TooFarAhead : DropReason.Late);
+            return;
+        }
+        switch (sender.Kind)
+        {
+            case PartitionKind.Device: OnDeviceScores(s, sender.Index, header, wire); break;
+            case PartitionKind.Edge: OnEdgeScores(s, sender.Index, header, wire); break;
+            default: OnAnswer(s, wire); break;
+        }
+        TickScheduled();
+    }
+
+    private void OnDeviceScores(Sample s, int d, WireHeader header, ReadOnlySpan<byte> wire)
+    {
+        if (header.Kind == WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
+        var encoding = header.Kind == WireMessageKind.ScoresUInt8 ? ScoreEncoding.UInt8 : ScoreEncoding.Float32;
+        if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, encoding))) return;
+        if (s.Stage != Stage.Local) { Drop(DropReason.Late); return; }
+        if (s.PresentLocal[d]) { Drop(DropReason.Duplicate); return; }
+        WireMessage.ReadScores(wire, s.Logits[d], _local!.DeviceScores[d]);
+        foreach (var v in s.Logits[d])
+            if (!float.IsFinite(v)) { Drop(DropReason.NonFinite); return; }
+        s.PresentLocal[d] = true;
+        s.Inputs[d] = s.Logits[d];
+        s.ToLocalBytes += wire.Length;
+        s.ProtocolBytes += ServingEnvelope.Bytes;
+        if (AllDevicesIn(s)) DecideLocal(s);
+    }
+
+    private void OnEdgeScores(Sample s, int e, WireHeader header, ReadOnlySpan<byte> wire)
+    {
+        if (header.Kind != WireMessageKind.ScoresFloat32) { Drop(DropReason.BadKind); return; }
+        if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, ScoreEncoding.Float32))) return;
+        if (s.Stage != Stage.Edge) { Drop(DropReason.Late); return; }
+        if (s.EdgesAnswered[e]) { Drop(DropReason.Duplicate); return; }
+        WireMessage.ReadScores(wire, _logits, null);
+        foreach (var v in _logits)
+            if (!float.IsFinite(v)) { Drop(DropReason.NonFinite); return; }
+        Kernels.Softmax.Forward(1, _classes, _logits, s.EdgeProbabilities[e]);
+        s.EdgesAnswered[e] = true;
+        s.EdgeBytes += wire.Length;
+        s.ProtocolBytes += ServingEnvelope.Bytes;
+        if (AllEdgesIn(s)) DecideEdges(s);
+    }
+
+    private void OnAnswer(Sample s, ReadOnlySpan<byte> wire)
+    {
+        if (!SizeIs(wire, WireMessage.AnswerBytes)) return;
+        if (s.Stage != Stage.Cloud) { Drop(DropReason.Late); return; }
+        var prediction = WireMessage.ReadAnswer(wire, out _);
+        if (prediction >= _classes) { Drop(DropReason.Malformed); return; }
+        s.CloudPrediction = prediction;
+        s.LocalCloudBytes += wire.Length;
+        s.ProtocolBytes += ServingEnvelope.Bytes;
+        Finish(s, ExitTier.Cloud, prediction);
+    }
+
+    private bool AllDevicesIn(Sample s)
+    {
+        for (var d = 0; d < _devices; d++)
+            if (!s.PresentLocal[d] && IsOnline(new PartitionId(PartitionKind.Device, d))) return false;
+        return true;
+    }
+
+    private bool AllEdgesIn(Sample s)
+    {
+        for (var e = 0; e < _edges; e++)
+            if (!s.EdgesAnswered[e] && IsOnline(new PartitionId(PartitionKind.Edge, e))) return false;
+        return true;
+    }
+
+    private void DecideLocal(Sample s)
+    {
+        if (Array.IndexOf(s.PresentLocal, true) >= 0)
+        {
+            _local!.Run(s.Inputs, _logits);
+            Kernels.Softmax.NormalizedEntropy(1, _classes, _logits, _entropy);
+            s.LocalPrediction = ClassScores.ArgMax(_logits);
+            s.LocalEntropy = _entropy[0];
+            if (s.LocalEntropy < Settings.LocalThreshold) { Finish(s, ExitTier.Local, s.LocalPrediction); return; }
+        }
+        if (_edges > 0) StartEdges(s, request: true);
+        else StartCloud(s, request: true);
+    }
+
+    private void StartEdges(Sample s, bool request)
+    {
+        var now = Clock.NowMs;
+        s.Stage = Stage.Edge;
+        // Grouped as the edges wait: first for their devices' maps, then the aggregator for their scores.
+        s.Deadline = now + Settings.EdgeMapWaitMs + Settings.EdgeScoreWaitMs;
+        if (request)
+        {
+            var length = WireMessage.WriteRequest(0, s.Id, s.PresentLocal, Outgoing);
+            s.ProtocolBytes += ServingEnvelope.Bytes + length;
+            Publish(ServingMessageKind.EdgeRequest, _edgeRequestTopic, length);
+        }
+        if (AllEdgesIn(s)) DecideEdges(s);
+    }
+
+    private void DecideEdges(Sample s)
+    {
+        var answered = 0;
+        Array.Clear(_mean);
+        for (var e = 0; e < _edges; e++)
+        {
+            if (!s.EdgesAnswered[e]) continue;
+            var p = s.EdgeProbabilities[e];
+            for (var j = 0; j < _classes; j++) _mean[j] += p[j];
+            answered++;
+        }
+        if (answered > 0)
+        {
+            var scale = 1f / answered;
+            for (var j = 0; j < _classes; j++) _mean[j] *= scale;
+            (s.EdgePrediction, s.EdgeEntropy) = ClassScores.OfProbabilities(_mean);
+            if (s.EdgeEntropy < Settings.EdgeThreshold) { Finish(s, ExitTier.Edge, s.EdgePrediction); return; }
+        }
+        StartCloud(s, request: true);
+    }
+
+    private void StartCloud(Sample s, bool request)
+    {
+        s.Stage = Stage.Cloud;
+        s.Deadline = Clock.NowMs + Settings.CloudWaitMs;
+        if (request)
+        {
+            var length = WireMessage.WriteRequest(0, s.Id, s.PresentLocal, Outgoing);
+            // The paper's cloud request exists with a local exit; without one the request only tells the edges to send.
+            if (_local is not null) s.LocalCloudBytes += length;
+            else s.ProtocolBytes += length;
+            s.ProtocolBytes += ServingEnvelope.Bytes;
+            Publish(ServingMessageKind.CloudRequest, _cloudRequestTopic, length);
+        }
+        if (!IsOnline(new PartitionId(PartitionKind.Cloud))) Fallback(s);
+    }
+
+    private void Fallback(Sample s)
+    {
+        if (s.EdgePrediction >= 0) Finish(s, ExitTier.EdgeFallback, s.EdgePrediction);
+        else if (s.LocalPrediction >= 0) Finish(s, ExitTier.LocalFallback, s.LocalPrediction);
+        else Finish(s, ExitTier.None, -1);
+    }
+
+    private void Finish(Sample s, ExitTier tier, int prediction)
+    {
+        var outcome = new CascadeOutcome
+        {
+            Sample = s.Id, Tier = tier, Prediction = prediction, LatencyMs = Clock.NowMs - s.TickedAt,
+            LocalPrediction = s.LocalPrediction, LocalEntropy = s.LocalEntropy, EdgePrediction = s.EdgePrediction,
+            EdgeEntropy = s.EdgeEntropy, EdgesAnswered = s.EdgesAnswered, CloudPrediction = s.CloudPrediction,
+            PresentAtLocal = s.PresentLocal, PresentAtCloud = new bool[_devices],
+            DeviceToLocalBytes = s.ToLocalBytes, DeviceToCloudBytes = 0, EdgeBytes = s.EdgeBytes, LocalToCloudBytes = s.LocalCloudBytes,
+            TickBytes = s.TickBytes, ProtocolBytes = s.ProtocolBytes,
+        };
+        s.Stage = Stage.Free;
+        Counters.CountAnswer(outcome.Degraded);
+        Answered?.Invoke(outcome);
+    }
+
+    private void TickScheduled()
+    {
+        while (_remaining > 0 && InFlight < _slots.Length && (_ratePerMs == 0 || _nextTickAt <= Clock.NowMs))
+        {
+            if (!Tick(_next)) break;
+            _next++;
+            _remaining--;
+            if (_ratePerMs > 0) _nextTickAt += 1 / _ratePerMs;
+        }
+    }
+
+    private Sample? Find(uint sample)
+    {
+        foreach (var s in _slots)
+            if (s.Stage != Stage.Free && s.Id == sample) return s;
+        return null;
+    }
+
+    /// <summary>One sample in flight; the presence arrays are fresh per sample because the outcome keeps them.</summary>
+    private sealed class Sample(int devices, int edges, int classes)
+    {
+        public Stage Stage;
+        public uint Id;
+        public double TickedAt, Deadline;
+        public bool[] PresentLocal = [];
+        public bool[] EdgesAnswered = [];
+        public readonly float[][] Logits = NewArrays(devices, classes);
+        public readonly float[]?[] Inputs = new float[]?[devices];
+        public readonly float[][] EdgeProbabilities = NewArrays(edges, classes);
+        public int LocalPrediction, EdgePrediction, CloudPrediction;
+        public float LocalEntropy, EdgeEntropy;
+        public long ToLocalBytes, EdgeBytes, LocalCloudBytes, TickBytes, ProtocolBytes;
+
+        public void Start(uint id, double now)
+        {
+            Id = id;
+            TickedAt = now;
+            PresentLocal = new bool[devices];
+            EdgesAnswered = edges == 0 ? [] : new bool[edges];
+            Array.Clear(Inputs);
+            LocalPrediction = EdgePrediction = CloudPrediction = -1;
+            LocalEntropy = EdgeEntropy = float.NaN;
+            ToLocalBytes = EdgeBytes = LocalCloudBytes = TickBytes = ProtocolBytes = 0;
+        }
+
+        private static float[][] NewArrays(int count, int length)
+        {
+            var arrays = new float[count][];
+            for (var i = 0; i < count; i++) arrays[i] = new float[length];
+            return arrays;
+        }
+    }
+}

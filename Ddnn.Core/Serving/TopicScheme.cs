@@ -1,0 +1,135 @@
+using Ddnn.Core.Deploy;
+
+namespace Ddnn.Core.Serving;
+
+/// <summary>What a topic of a <see cref="TopicScheme"/> is for.</summary>
+public enum TopicKind
+{
+    /// <summary><c>ddnn/&lt;deployment&gt;/status/&lt;tier&gt;</c>: a tier's retained announcement (or its last will).</summary>
+    Status,
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/tick</c>: the aggregator's frame tick.</summary>
+    Tick,
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/request/edge</c>: the aggregator asks the devices for their maps, the edges to run.</summary>
+    EdgeRequest,
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/request/cloud</c>: the aggregator asks the cloud to run, the devices or edges for their maps.</summary>
+    CloudRequest,
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/to/&lt;receiver&gt;/&lt;sender&gt;</c>: one sender's message to one receiver.</summary>
+    Addressed,
+}
+
+/// <summary>A topic of a <see cref="TopicScheme"/>, parsed: its kind and, where the topic names them, tier and sender.</summary>
+/// <param name="Kind">What the topic is for.</param>
+/// <param name="Tier">The announcing tier (<see cref="TopicKind.Status"/>) or the receiver (<see cref="TopicKind.Addressed"/>).</param>
+/// <param name="Sender">The sender named by an <see cref="TopicKind.Addressed"/> topic.</param>
+public readonly record struct ParsedTopic(TopicKind Kind, PartitionId Tier = default, PartitionId Sender = default);
+
+/// <summary>
+/// The MQTT topics of one deployment, all under <c>ddnn/&lt;deployment&gt;/</c>; tiers are named as their partitions
+/// (<c>dev0</c>, <c>local</c>, <c>edge0</c>, <c>cloud</c>, see <see cref="PartitionId"/>). Every tier subscribes to
+/// <see cref="StatusFilter"/> and its own <see cref="Inbox"/>; devices, edges and the cloud also to the tick and the
+/// requests they answer. The last level of an addressed topic names the sender, so a receiver checks it against the
+/// message's sender byte and a broker ACL can pin each client to its own topics (<c>ddnn/+/to/+/%u</c>).
+/// </summary>
+public sealed class TopicScheme
+{
+    /// <summary>The first level of every topic.</summary>
+    public const string Prefix = "ddnn";
+
+    /// <summary>Longest deployment name.</summary>
+    public const int MaxDeploymentLength = 64;
+
+    private readonly string _root;
+
+    /// <summary>The topics of deployment <paramref name="deployment"/>: 1 to 64 of A–Z, a–z, 0–9, '-', '_', '.'.</summary>
+    public TopicScheme(string deployment)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        if (deployment.Length is 0 or > MaxDeploymentLength || !deployment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            throw new ArgumentException($"deployment name '{deployment}' must be 1 to {MaxDeploymentLength} letters, digits, '-', '_' or '.' (no '/', '+', '#').", nameof(deployment));
+        Deployment = deployment;
+        _root = $"{Prefix}/{deployment}/";
+        Tick = _root + "tick";
+        EdgeRequest = _root + "request/edge";
+        CloudRequest = _root + "request/cloud";
+        StatusFilter = _root + "status/+";
+    }
+
+    /// <summary>The deployment name.</summary>
+    public string Deployment { get; }
+
+    /// <summary>Every topic of the deployment, as an MQTT filter (<c>ddnn/&lt;deployment&gt;/#</c>).</summary>
+    public string All => _root + "#";
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/tick</c>.</summary>
+    public string Tick { get; }
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/request/edge</c>.</summary>
+    public string EdgeRequest { get; }
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/request/cloud</c>.</summary>
+    public string CloudRequest { get; }
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/status/+</c>: every tier's announcement.</summary>
+    public string StatusFilter { get; }
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/status/&lt;tier&gt;</c>: the tier's retained announcement, also its MQTT last-will topic.</summary>
+    public string Status(PartitionId tier) => _root + "status/" + tier;
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/to/&lt;receiver&gt;/+</c>: everything addressed to <paramref name="receiver"/>.</summary>
+    public string Inbox(PartitionId receiver) => _root + "to/" + receiver + "/+";
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/to/&lt;receiver&gt;/&lt;sender&gt;</c>.</summary>
+    public string To(PartitionId receiver, PartitionId sender) => _root + "to/" + receiver + "/" + sender;
+
+    /// <summary>Parses a topic of this deployment; false for anything else (another deployment, unknown level, bad tier name).</summary>
+    public bool TryParse(string topic, out ParsedTopic parsed)
+    {
+        parsed = default;
+        if (topic is null || !topic.StartsWith(_root, StringComparison.Ordinal)) return false;
+        var rest = topic.AsSpan(_root.Length);
+        if (rest.SequenceEqual("tick")) { parsed = new(TopicKind.Tick); return true; }
+        if (rest.SequenceEqual("request/edge")) { parsed = new(TopicKind.EdgeRequest); return true; }
+        if (rest.SequenceEqual("request/cloud")) { parsed = new(TopicKind.CloudRequest); return true; }
+        if (rest.StartsWith("status/"))
+        {
+            if (!TryParseTier(rest["status/".Length..], out var tier)) return false;
+            parsed = new(TopicKind.Status, tier);
+            return true;
+        }
+        if (rest.StartsWith("to/"))
+        {
+            rest = rest["to/".Length..];
+            var slash = rest.IndexOf('/');
+            if (slash < 0 || !TryParseTier(rest[..slash], out var receiver) || !TryParseTier(rest[(slash + 1)..], out var sender)) return false;
+            parsed = new(TopicKind.Addressed, receiver, sender);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Parses a tier name: <c>local</c>, <c>cloud</c>, or <c>dev</c>/<c>edge</c> followed by 0–255 without leading zeros.</summary>
+    public static bool TryParseTier(ReadOnlySpan<char> name, out PartitionId tier)
+    {
+        tier = default;
+        if (name.SequenceEqual("local")) { tier = new(PartitionKind.Local); return true; }
+        if (name.SequenceEqual("cloud")) { tier = new(PartitionKind.Cloud); return true; }
+        PartitionKind kind;
+        if (name.StartsWith("dev")) { kind = PartitionKind.Device; name = name[3..]; }
+        else if (name.StartsWith("edge")) { kind = PartitionKind.Edge; name = name[4..]; }
+        else return false;
+        if (name.Length is 0 or > 3 || (name.Length > 1 && name[0] == '0')) return false;
+        var index = 0;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiDigit(c)) return false;
+            index = index * 10 + (c - '0');
+        }
+        if (index > byte.MaxValue) return false;
+        tier = new(kind, index);
+        return true;
+    }
+}
