@@ -35,8 +35,8 @@ public sealed record MqttTransportOptions
     /// <summary>Publishes queued for the sender at most; past this a publish is dropped and counted (a stalled broker must not grow memory).</summary>
     public int OutgoingCapacity { get; init; } = 16384;
 
-    /// <summary>Names the kind of a topic for the byte counters (e.g. "scores", "features"); the topic itself by default.</summary>
-    public Func<string, string> TopicKind { get; init; } = topic => topic;
+    /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default.</summary>
+    public Func<string, byte[], string> TopicKind { get; init; } = (topic, _) => topic;
 }
 
 /// <summary>Published messages and bytes of one topic kind.</summary>
@@ -233,7 +233,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                     continue;
                 }
                 if (await TrySendAsync(message).ConfigureAwait(false))
-                    _published.GetOrAdd(_options.TopicKind(message.Topic), _ => new TopicKindCounter()).Add(message.Payload.Length);
+                    _published.GetOrAdd(_options.TopicKind(message.Topic, message.Payload), _ => new TopicKindCounter()).Add(message.Payload.Length);
                 else
                     Interlocked.Increment(ref _failed);
             }

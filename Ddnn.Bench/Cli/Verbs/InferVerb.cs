@@ -160,7 +160,7 @@ public sealed class InferVerb : ICliVerb
     /// counted with the unanswered); <c>ddnn serve all</c> prints the same table for its served run.
     /// </summary>
     internal static ResultTable RunTable(string title, DeployedModel model, ScoreEncoding scores, double localThreshold, MultiViewDataset split,
-        IReadOnlyList<CascadeOutcome?> outcomes, string latencyLabel, string wallLabel, TimeSpan wall)
+        IReadOnlyList<CascadeOutcome?> outcomes, string latencyLabel, string wallLabel, TimeSpan wall, LinkBytes? measured = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var tiers = new int[Enum.GetValues<ExitTier>().Length];
@@ -181,6 +181,7 @@ public sealed class InferVerb : ICliVerb
             cloudLinkBytes += o.LocalToCloudBytes;
             edgeBytes += o.EdgeBytes;
         }
+        if (measured is { } m) (deviceBytes, cloudLinkBytes, edgeBytes) = (m.Devices, m.LocalCloud, m.Edges);
         var n = Math.Max(outcomes.Count, 1);
         var devices = model.Devices.Length;
         var localFraction = tiers[(int)ExitTier.Local] / (double)n;
@@ -212,3 +213,9 @@ public sealed class InferVerb : ICliVerb
             .AddRow(wallLabel, string.Create(inv, $"{wall.TotalMilliseconds:0} ms, {outcomes.Count / Math.Max(wall.TotalSeconds, 1e-9):0} samples/s"));
     }
 }
+
+/// <summary>Bytes sent on the paper's links over a whole run, when measured outside the outcomes (e.g. from MQTT payloads).</summary>
+/// <param name="Devices">Every device message (scores and maps).</param>
+/// <param name="LocalCloud">Cloud requests and answers.</param>
+/// <param name="Edges">Edge scores and edge maps.</param>
+internal readonly record struct LinkBytes(long Devices, long LocalCloud, long Edges);

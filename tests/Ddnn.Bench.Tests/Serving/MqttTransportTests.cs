@@ -44,7 +44,7 @@ public sealed class MqttTransportTests
     }
 
     private static MqttTransport Transport(BrokerAddress broker, string id, Inbox inbox, MqttWill? will = null) =>
-        new(new MqttTransportOptions { Broker = broker, ClientId = $"test-{id}-{Environment.ProcessId}", Will = will, KeepAlive = TimeSpan.FromSeconds(1), TopicKind = t => t.Split('/')[1] }, inbox.Add);
+        new(new MqttTransportOptions { Broker = broker, ClientId = $"test-{id}-{Environment.ProcessId}", Will = will, KeepAlive = TimeSpan.FromSeconds(1), TopicKind = (t, _) => t.Split('/')[1] }, inbox.Add);
 
     private static void WaitFor(Func<bool> condition, string what)
     {
