@@ -36,6 +36,12 @@ public sealed record CascadeOutcome
     /// <summary>True when the answer is not the one the healthy cascade would give by design (cloud unreachable).</summary>
     public bool Degraded => Tier is ExitTier.LocalFallback or ExitTier.EdgeFallback or ExitTier.None;
 
+    /// <summary>
+    /// True when the model has a local exit and some device's scores did not reach the aggregator in time: the answer
+    /// rests on fewer devices than the model was built for (a served deployment flags such answers degraded as well).
+    /// </summary>
+    public bool DeviceMissing { get; init; }
+
     /// <summary>Simulated time from sensing to the answer, in milliseconds.</summary>
     public required double LatencyMs { get; init; }
 

@@ -329,12 +329,12 @@ public sealed class LocalAggregatorTier : ServingTier
             Sample = s.Id, Tier = tier, Prediction = prediction, LatencyMs = Clock.NowMs - s.TickedAt,
             LocalPrediction = s.LocalPrediction, LocalEntropy = s.LocalEntropy, EdgePrediction = s.EdgePrediction,
             EdgeEntropy = s.EdgeEntropy, EdgesAnswered = s.EdgesAnswered, CloudPrediction = s.CloudPrediction,
-            PresentAtLocal = s.PresentLocal, PresentAtCloud = new bool[_devices],
+            PresentAtLocal = s.PresentLocal, PresentAtCloud = new bool[_devices], DeviceMissing = _local is not null && Array.IndexOf(s.PresentLocal, false) >= 0,
             DeviceToLocalBytes = s.ToLocalBytes, DeviceToCloudBytes = 0, EdgeBytes = s.EdgeBytes, LocalToCloudBytes = s.LocalCloudBytes,
             TickBytes = s.TickBytes, ProtocolBytes = s.ProtocolBytes,
         };
         s.Stage = Stage.Free;
-        Counters.CountAnswer(outcome.Degraded);
+        Counters.CountAnswer(outcome.Degraded || outcome.DeviceMissing);
         Answered?.Invoke(outcome);
     }
 

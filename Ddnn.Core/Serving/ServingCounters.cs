@@ -78,7 +78,7 @@ public sealed class ServingCounters
     public long Answered => Volatile.Read(ref _answered);
     private long _answered;
 
-    /// <summary>Answers flagged degraded (fallbacks and no answer).</summary>
+    /// <summary>Answers flagged degraded: fallbacks, no answer, or a device missing at the aggregator.</summary>
     public long Degraded => Volatile.Read(ref _degraded);
     private long _degraded;
 

@@ -111,6 +111,48 @@ public sealed class TopicScheme
         return false;
     }
 
+    /// <summary>
+    /// The kind of message a topic carries (null for a topic no tier publishes on, e.g. addressed to a device): what a
+    /// transport counts bytes by.
+    /// </summary>
+    public static ServingMessageKind? MessageKind(in ParsedTopic topic) => topic.Kind switch
+    {
+        TopicKind.Status => ServingMessageKind.Status,
+        TopicKind.Tick => ServingMessageKind.Tick,
+        TopicKind.EdgeRequest => ServingMessageKind.EdgeRequest,
+        TopicKind.CloudRequest => ServingMessageKind.CloudRequest,
+        _ => (topic.Sender.Kind, topic.Tier.Kind) switch
+        {
+            (PartitionKind.Device, PartitionKind.Local) => ServingMessageKind.DeviceScores,
+            (PartitionKind.Device, PartitionKind.Edge or PartitionKind.Cloud) => ServingMessageKind.DeviceFeatures,
+            (PartitionKind.Edge, PartitionKind.Local) => ServingMessageKind.EdgeScores,
+            (PartitionKind.Edge, PartitionKind.Cloud) => ServingMessageKind.EdgeFeatures,
+            (PartitionKind.Cloud, PartitionKind.Local) => ServingMessageKind.CloudAnswer,
+            _ => null,
+        },
+    };
+
+    /// <summary>True when MQTT filter <paramref name="filter"/> (with <c>+</c> for one level and a final <c>#</c> for the rest) matches <paramref name="topic"/>.</summary>
+    public static bool Matches(string filter, string topic)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(topic);
+        var f = filter.AsSpan();
+        var t = topic.AsSpan();
+        while (true)
+        {
+            var fe = f.IndexOf('/');
+            var fl = fe < 0 ? f : f[..fe];
+            if (fl.SequenceEqual("#")) return true;
+            var te = t.IndexOf('/');
+            var tl = te < 0 ? t : t[..te];
+            if (!fl.SequenceEqual("+") && !fl.SequenceEqual(tl)) return false;
+            if (fe < 0 || te < 0) return fe < 0 && te < 0;
+            f = f[(fe + 1)..];
+            t = t[(te + 1)..];
+        }
+    }
+
     /// <summary>Parses a tier name: <c>local</c>, <c>cloud</c>, or <c>dev</c>/<c>edge</c> followed by 0–255 without leading zeros.</summary>
     public static bool TryParseTier(ReadOnlySpan<char> name, out PartitionId tier)
     {

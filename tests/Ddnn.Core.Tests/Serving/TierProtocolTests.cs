@@ -1,0 +1,284 @@
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Inference;
+using Ddnn.Core.Model;
+using Ddnn.Core.Runtime;
+using Ddnn.Core.Serving;
+using Ddnn.Core.Tests.Deploy;
+using Ddnn.Core.Tests.Model;
+
+namespace Ddnn.Core.Tests.Serving;
+
+/// <summary>The served tiers under untrusted, stale, late, duplicated and missing messages.</summary>
+public class TierProtocolTests
+{
+    private const int Samples = 8;
+
+    private static readonly Lazy<(DeployedModel Model, float[] Views)> Fixture = new(() =>
+    {
+        var model = DeployTestModels.Create(DdnnBuilder.Devices(3).Input(1, 8, 8).Classes(4).DeviceBlocks(4)
+            .LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 6), 31);
+        return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, Samples, 32).Data);
+    });
+
+    private static ServingHarness Harness(double threshold = 0, double deviceWait = 1000, ModelFingerprint? deviceFingerprint = null,
+        FusionSettings? cloud = null) =>
+        new(Fixture.Value.Model, Fixture.Value.Views, new AggregatorSettings { LocalThreshold = threshold, DeviceWaitMs = deviceWait, CloudWaitMs = 1000 },
+            deviceFingerprint, cloud);
+
+    private static PartitionId Dev(int d) => new(PartitionKind.Device, d);
+    private static readonly PartitionId Local = new(PartitionKind.Local);
+    private static readonly PartitionId CloudId = new(PartitionKind.Cloud);
+
+    [Fact]
+    public void AHealthySampleGoesToTheCloudWithNothingDropped()
+    {
+        var h = Harness();
+        var o = h.Run(0);
+        Assert.Equal(ExitTier.Cloud, o.Tier);
+        Assert.False(o.Degraded || o.DeviceMissing);
+        Assert.Equal(4 + 10 + 5 + 10, o.LatencyMs); // slowest scores, request to cloud and devices, maps, answer
+        Assert.Equal(ServingEnvelope.Bytes + WireMessage.TickBytes, o.TickBytes);
+        Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+    }
+
+    [Fact]
+    public void StaleTagsOfAnotherModelOrAnEarlierRunAreDroppedNotFused()
+    {
+        var h = Harness(threshold: 2);
+        var expected = h.Run(0);
+        // Scores for sample 1 with another model's tag and with run 0's tag arrive before the real ones.
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(1));
+        var topic = h.Topics.To(Local, Dev(2));
+        var extreme = new float[] { 1e6f, -1e6f, -1e6f, -1e6f };
+        h.Aggregator.OnMessage(topic, h.Message(b => WireMessage.WriteScores(2, 1, extreme, ScoreEncoding.Float32, null, b), new ServingTag((ushort)(h.Fingerprint.Tag ^ 1), 1)));
+        h.Aggregator.OnMessage(topic, h.Message(b => WireMessage.WriteScores(2, 1, extreme, ScoreEncoding.Float32, null, b), new ServingTag(h.Fingerprint.Tag, 7)));
+        h.Network.RunUntilIdle();
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.WrongModel]);
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.StaleRun]);
+        var fresh = Harness(threshold: 2);
+        fresh.Run(0);
+        Assert.Equal(fresh.Run(1).LocalEntropy, h.Outcomes[^1].LocalEntropy);
+        Assert.All(h.Outcomes[^1].PresentAtLocal, Assert.True);
+        Assert.Equal(expected.Tier, h.Outcomes[0].Tier);
+    }
+
+    [Fact]
+    public void DuplicatedAndLateAnswersAreIgnoredAndNoSampleIsAnsweredTwice()
+    {
+        var h = Harness();
+        var o = h.Run(0);
+        Assert.Equal(ExitTier.Cloud, o.Tier);
+        var answer = h.Message(b => WireMessage.WriteAnswer(0, (o.Prediction + 1) % 4, b));
+        h.Aggregator.OnMessage(h.Topics.To(Local, CloudId), answer);
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.Late]);
+        // A device's scores sent twice within the local stage: the second copy is a duplicate.
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(1));
+        var scores = h.Message(b => WireMessage.WriteScores(1, 1, [0.1f, 0.2f, 0.3f, 0.4f], ScoreEncoding.Float32, null, b));
+        h.Aggregator.OnMessage(h.Topics.To(Local, Dev(1)), scores);
+        h.Aggregator.OnMessage(h.Topics.To(Local, Dev(1)), scores);
+        h.Network.RunUntilIdle();
+        Assert.Equal(2, h.Outcomes.Count);
+        Assert.True(h.Aggregator.Counters[DropReason.Duplicate] >= 2, "the injected copy and the device's own message for sample 1");
+        // The cloud, asked twice for the same sample, answers once.
+        h.Cloud.OnMessage(h.Topics.CloudRequest, h.Message(b => WireMessage.WriteRequest(0, 1, [true, true, true], b)));
+        Assert.Equal(1, h.Cloud.Counters[DropReason.Duplicate]);
+        Assert.Equal(2, h.Cloud.Counters.Published(ServingMessageKind.CloudAnswer));
+        Assert.Equal(2, h.Aggregator.Counters.Answered);
+    }
+
+    [Fact]
+    public void ADevicesWillStopsTheWaitAndItsReturnResumesIt()
+    {
+        var h = Harness(threshold: 2, deviceWait: 1000);
+        Assert.Equal(4, h.Run(0).LatencyMs); // the slowest device's scores (2 + index)
+        h.Links.Silenced.Add(Dev(2)); // killed: sends nothing more
+        var waited = h.Run(1);
+        Assert.Equal(1000, waited.LatencyMs);
+        Assert.True(waited.DeviceMissing);
+        // The broker publishes its will.
+        h.Network.Connect(Dev(1)).Publish(h.Topics.Status(Dev(2)), h.Devices[2].WillPayload, Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        Assert.False(h.Aggregator.IsOnline(Dev(2)));
+        var quick = h.Run(2);
+        Assert.Equal(3, quick.LatencyMs);
+        Assert.Equal([true, true, false], quick.PresentAtLocal);
+        Assert.True(quick.DeviceMissing);
+        Assert.Equal(2, h.Aggregator.Counters.Degraded);
+        // Restarted: it announces itself and is waited for again.
+        h.Links.Silenced.Remove(Dev(2));
+        h.Devices[2].Start();
+        h.Network.RunUntilIdle();
+        var back = h.Run(3);
+        Assert.Equal([true, true, true], back.PresentAtLocal);
+        Assert.Equal(4, back.LatencyMs);
+    }
+
+    [Fact]
+    public void AWillArrivingMidSampleAnswersAtOnce()
+    {
+        var h = Harness(threshold: 2, deviceWait: 1000);
+        h.Links.Silenced.Add(Dev(0));
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(0));
+        h.Network.Connect(Dev(1)).Publish(h.Topics.Status(Dev(0)), h.Devices[0].WillPayload, Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        Assert.Equal(4, h.Outcomes.Single().LatencyMs);
+    }
+
+    [Fact]
+    public void AnOfflineCloudMeansAnImmediateFallback()
+    {
+        var h = Harness(threshold: 0);
+        h.Links.Silenced.Add(CloudId);
+        h.Network.Connect(Dev(0)).Publish(h.Topics.Status(CloudId), h.Cloud.WillPayload, Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        var o = h.Run(0);
+        Assert.Equal(ExitTier.LocalFallback, o.Tier);
+        Assert.Equal(4, o.LatencyMs);
+    }
+
+    [Fact]
+    public void ATierOfAnotherModelIsRefusedWithBothFingerprintsLogged()
+    {
+        var other = ModelFingerprint.OfDeployFile([1, 2, 3]);
+        var h = Harness(threshold: 2, deviceWait: 50, deviceFingerprint: other);
+        var line = Assert.Single(h.Aggregator.Refusals);
+        Assert.Contains("dev0", line);
+        Assert.Contains(other.Short, line);
+        Assert.Contains(h.Fingerprint.Short, line);
+        Assert.NotEmpty(h.Devices[0].Refusals);
+        Assert.Null(h.Devices[0].RunId);
+        var o = h.Run(0);
+        Assert.Equal([false, true, true], o.PresentAtLocal);
+        Assert.Equal(4, o.LatencyMs); // device 2's scores; device 0 is not waited for: refused counts as offline
+        Assert.Equal(1, h.Devices[0].Counters[DropReason.WrongModel]);
+    }
+
+    [Fact]
+    public void StateStaysBoundedUnderAFloodOfSampleIds()
+    {
+        var h = Harness(cloud: new FusionSettings { MaxSamples = 16, HoldMs = 100, MapWaitMs = 100 });
+        h.Run(0);
+        var map = new ulong[h.Model.Devices[0].Features.Length];
+        var (fh, fw) = h.Model.Devices[0].FeatureSize;
+        var rng = new Ddnn.Core.Randomness.SeededRandom(9);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var sample = (uint)rng.NextInt(0, int.MaxValue);
+            var payload = h.Message(b => WireMessage.WriteFeatures(1, sample, map, 4, fh, fw, b));
+            h.Cloud.OnMessage(h.Topics.To(CloudId, Dev(1)), payload);
+            h.Aggregator.OnMessage(h.Topics.To(Local, Dev(1)), h.Message(b => WireMessage.WriteScores(1, sample, [0f, 0f, 0f, 0f], ScoreEncoding.Float32, null, b)));
+            h.Devices[0].OnMessage(h.Topics.CloudRequest, h.Message(b => WireMessage.WriteRequest(0, sample, [true, true, true], b)));
+            Assert.True(h.Cloud.HeldSamples <= 16);
+        }
+        Assert.Equal(10_000, h.Cloud.Counters.TotalDrops);
+        Assert.Equal(10_000, h.Aggregator.Counters[DropReason.TooFarAhead]);
+        Assert.Equal(10_000, h.Devices[0].Counters[DropReason.TooFarAhead]);
+        h.Network.RunUntilIdle(); // the held maps expire
+        Assert.Equal(1, h.Cloud.HeldSamples); // sample 0, answered
+        Assert.Equal(ExitTier.Cloud, h.Run(1).Tier);
+    }
+
+    [Fact]
+    public void GarbageIsDroppedAndCountedByReason()
+    {
+        var h = Harness(threshold: 2);
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(0));
+        var a = h.Aggregator;
+        var topic = h.Topics.To(Local, Dev(1));
+        byte[] Scores(Func<byte[], int>? wire = null, ServingTag? tag = null) =>
+            h.Message(wire ?? (b => WireMessage.WriteScores(1, 0, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b)), tag);
+        void Expect(DropReason reason, string t, byte[] payload)
+        {
+            var before = a.Counters[reason];
+            a.OnMessage(t, payload);
+            Assert.True(before + 1 == a.Counters[reason], $"{reason}: counted {a.Counters[reason] - before}");
+        }
+        Expect(DropReason.BadTopic, "ddnn/other/to/local/dev1", Scores());
+        Expect(DropReason.BadTopic, "ddnn/test/to/local/dev9", Scores());
+        Expect(DropReason.BadTopic, "ddnn/test/to/local/dev01", Scores());
+        Expect(DropReason.BadTopic, h.Topics.To(CloudId, Dev(1)), Scores());
+        Expect(DropReason.BadTopic, h.Topics.Tick, h.Message(b => WireMessage.WriteTick(0, b)));
+        Expect(DropReason.BadSize, topic, [1, 2]);
+        Expect(DropReason.BadSize, topic, Scores()[..^1]);
+        var v2 = Scores();
+        v2[0] = 2;
+        Expect(DropReason.BadVersion, topic, v2);
+        Expect(DropReason.WrongModel, topic, Scores(tag: new ServingTag((ushort)~h.Fingerprint.Tag, 1)));
+        Expect(DropReason.StaleRun, topic, Scores(tag: new ServingTag(h.Fingerprint.Tag, 2)));
+        var kind = Scores();
+        kind[ServingEnvelope.Bytes] = 99;
+        Expect(DropReason.BadKind, topic, kind);
+        Expect(DropReason.BadKind, topic, h.Message(b => WireMessage.WriteAnswer(0, 1, b)));
+        Expect(DropReason.SenderMismatch, topic, h.Message(b => WireMessage.WriteScores(2, 0, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b)));
+        Expect(DropReason.NonFinite, topic, Scores(b => WireMessage.WriteScores(1, 0, [1f, float.NaN, 3f, 4f], ScoreEncoding.Float32, null, b)));
+        Expect(DropReason.NonFinite, topic, Scores(b => WireMessage.WriteScores(1, 0, [1f, 2f, float.PositiveInfinity, 4f], ScoreEncoding.Float32, null, b)));
+        Expect(DropReason.TooFarAhead, topic, Scores(b => WireMessage.WriteScores(1, 5, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b)));
+        var answer = h.Message(b => WireMessage.WriteAnswer(0, 1, b));
+        answer[^1] = 0x7f; // class 32513 of 4
+        Expect(DropReason.BadSize, h.Topics.To(Local, CloudId), answer[..^1]);
+        var status = (byte[])h.Devices[1].WillPayload.Clone();
+        status[1] = 7;
+        Expect(DropReason.Malformed, h.Topics.Status(Dev(1)), status);
+        Expect(DropReason.RefusedPeer, h.Topics.Status(Dev(1)), StatusMessage.Write(new TierStatus(true, ModelFingerprint.OfDeployFile([9]), 0)));
+        h.Devices[1].Start();
+        // The cloud: padding bits in a map, a map from a sender it does not read.
+        var map = new ulong[h.Model.Devices[0].Features.Length];
+        map[0] = 1UL << 60; // channel 60 of a 4-channel map: not a valid packed map
+        var features = h.Message(b => WireMessage.WriteFeatures(1, 0, new ulong[map.Length], 4, 4, 4, b));
+        features[^1] = 0xff;
+        var c = h.Cloud;
+        c.OnMessage(h.Topics.To(CloudId, Dev(1)), features[..^1]);
+        Assert.Equal(1, c.Counters[DropReason.BadSize]);
+        var (fh, fw) = h.Model.Devices[0].FeatureSize;
+        var odd = WireMessage.FeaturesBytes(4, fh, fw);
+        Assert.True(4 * fh * fw % 8 == 0 || odd > 0);
+        // Random bytes on every topic the tiers read never throw.
+        var rng = new Ddnn.Core.Randomness.SeededRandom(3);
+        string[] topics = [topic, h.Topics.To(Local, CloudId), h.Topics.Tick, h.Topics.CloudRequest, h.Topics.To(CloudId, Dev(0)), h.Topics.Status(Dev(1)), "ddnn/test/x"];
+        for (var i = 0; i < 5000; i++)
+        {
+            var junk = new byte[rng.NextInt(0, 64)];
+            for (var j = 0; j < junk.Length; j++) junk[j] = (byte)rng.NextInt(256);
+            if (junk.Length >= ServingEnvelope.Bytes && rng.NextDouble() < 0.7) ServingEnvelope.Write(ServingTag.Of(h.Fingerprint, 1), junk);
+            if (junk.Length > ServingEnvelope.Bytes + 1 && rng.NextDouble() < 0.7) junk[ServingEnvelope.Bytes] = (byte)rng.NextInt(1, 7);
+            foreach (var tier in h.All) tier.OnMessage(topics[rng.NextInt(topics.Length)], junk);
+        }
+        h.Network.RunUntilIdle();
+        Assert.Single(h.Outcomes);
+    }
+
+    [Fact]
+    public void TopicsParseBackAndForeignOnesDoNot()
+    {
+        var t = new TopicScheme("plant-7");
+        Assert.True(t.TryParse(t.To(Local, Dev(12)), out var p));
+        Assert.Equal(new ParsedTopic(TopicKind.Addressed, Local, Dev(12)), p);
+        Assert.True(t.TryParse(t.Status(new PartitionId(PartitionKind.Edge, 3)), out p));
+        Assert.Equal(TopicKind.Status, p.Kind);
+        Assert.Equal(ServingMessageKind.DeviceFeatures, TopicScheme.MessageKind(new ParsedTopic(TopicKind.Addressed, CloudId, Dev(1))));
+        foreach (var bad in new[] { "ddnn/plant-7/to/local", "ddnn/plant-7/to/local/dev256", "ddnn/plant-7/to/local/dev", "ddnn/plant-8/tick", "ddnn/plant-7/tick/x", "ddnn/plant-7/status/+" })
+            Assert.False(t.TryParse(bad, out _), bad);
+        Assert.True(TopicScheme.Matches(t.Inbox(Local), t.To(Local, Dev(0))));
+        Assert.True(TopicScheme.Matches(t.All, t.Tick));
+        Assert.False(TopicScheme.Matches(t.Inbox(Local), t.To(CloudId, Dev(0))));
+        Assert.False(TopicScheme.Matches(t.StatusFilter, t.Status(Local) + "/x"));
+        foreach (var bad in new[] { "", "a/b", "a+", "#", new string('x', 65) })
+            Assert.Throws<ArgumentException>(() => new TopicScheme(bad));
+    }
+
+    [Fact]
+    public void EveryKindHasAQosChoiceWithAReason()
+    {
+        foreach (var kind in Enum.GetValues<ServingMessageKind>())
+        {
+            var choice = ServingQos.For(kind);
+            Assert.False(string.IsNullOrWhiteSpace(choice.Reason));
+            Assert.Equal(kind == ServingMessageKind.Status, choice.Retain);
+        }
+        Assert.Equal(38, StatusMessage.Bytes);
+    }
+}
