@@ -309,7 +309,8 @@ public sealed class ServeVerb : ICliVerb
             _startTimeout = arguments.GetFloat(StartTimeout.Name);
             if (arguments.GetOptionalString(Answers.Name) is { } path)
             {
-                _answers = new StreamWriter(path, append: false);
+                // Flushed per line: the answers are also how a drill (or a person) follows a running deployment.
+                _answers = new StreamWriter(path, append: false) { AutoFlush = true };
                 _answers.WriteLine(AnswerFile.Header);
             }
             tier.Answered = OnAnswer;
