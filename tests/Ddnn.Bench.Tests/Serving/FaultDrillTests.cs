@@ -35,9 +35,12 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
             foreach (var d in Enumerable.Range(0, 6)) Start($"dev{d}");
             Start("cloud");
             WaitUntil(() => _tiers.Values.All(t => Log(t.Name).Contains("serving model", StringComparison.Ordinal)), "every tier to connect");
-            Start("local", "--samples", "100000", "--rate", "20", "--in-flight", "64", "--threshold", threshold.ToString("R", CultureInfo.InvariantCulture),
+            Start("local", "--samples", "100000", "--warmup", "40", "--first-sample", FirstSample.ToString(CultureInfo.InvariantCulture), "--rate", "20", "--in-flight", "64", "--threshold", threshold.ToString("R", CultureInfo.InvariantCulture),
                 "--device-wait-ms", "1500", "--cloud-wait-ms", "3000", "--answers", AnswersPath, "--start-timeout", "60");
         }
+
+        /// <summary>The first measured sample id: ids below are the warm-up (first inferences, JIT), not written.</summary>
+        public const long FirstSample = 40;
 
         public Mosquitto Mosquitto { get; }
         public string AnswersPath => _dir.File("answers.csv");
@@ -116,26 +119,38 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
 
     private static bool Present(CascadeOutcome o, int device) => o.PresentAtLocal[device];
 
+    /// <summary>The answers of samples ticked after sample <paramref name="id"/>, in sample order (answers come back out of order when several are in flight).</summary>
+    private static List<CascadeOutcome> After(IEnumerable<CascadeOutcome> answers, long id) => answers.Where(a => a.Sample > id).OrderBy(a => a.Sample).ToList();
+
+    /// <summary>Waits until every sample of (<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>] is answered; returns those answers.</summary>
+    private static List<CascadeOutcome> Span(Deployment run, long from, int count, string why)
+    {
+        List<CascadeOutcome> span = [];
+        run.WaitUntil(() => (span = After(run.Answers(), from).Where(a => a.Sample <= from + count).ToList()).Count == count, $"samples {from + 1}..{from + count} ({why})");
+        return span;
+    }
+
+    private static long Newest(Deployment run) => run.Answers().Select(a => a.Sample).DefaultIfEmpty(Deployment.FirstSample).Max();
+
     [Fact]
     public void A_killed_device_is_noticed_the_run_goes_on_degraded_and_a_restarted_one_rejoins()
     {
         using var run = new Deployment(models.Plain, threshold: 1.01);
-        var before = run.WaitForAnswers(40, "warm");
+        var warm = Span(run, Deployment.FirstSample, 20, "warm");
+        Assert.All(warm, o => Assert.True(o.PresentAtLocal.All(p => p)));
         run["dev2"].Signal(PosixSignalNumber.Kill);
-        var killedAt = before.Count;
-        // The will arrives at once (the socket closed), so the aggregator stops waiting for dev2 within a few samples.
-        var after = run.WaitForAnswers(killedAt + 60, "answers without dev2");
-        var tail = after.Skip(killedAt + 20).ToList();
+        var killed = Newest(run);
+        // The will arrives at once (the socket closed), so the aggregator stops waiting for dev2 within a few samples;
+        // the others are fused without it (5 of 6 at the local exit).
+        var tail = Span(run, killed + 20, 40, "answers without dev2");
         Assert.All(tail, o => Assert.False(Present(o, 2)));
         Assert.All(tail, o => Assert.Equal(ExitTier.Local, o.Tier));
-        // Devices missing from a local exit: answered from the others (the aggregator fused 5 of 6).
         Assert.All(tail, o => Assert.Equal(5, o.PresentAtLocal.Count(p => p)));
 
         run.Start("dev2");
         run.WaitUntil(() => run.Log("dev2").Contains("serving model", StringComparison.Ordinal), "dev2 to come back");
-        var online = run.Answers().Count;
-        var rejoined = run.WaitForAnswers(online + RejoinBound, "dev2 to rejoin");
-        Assert.Contains(rejoined.Skip(online).Take(RejoinBound), o => Present(o, 2));
+        var rejoined = Span(run, Newest(run), RejoinBound, "dev2 to rejoin");
+        Assert.Contains(rejoined, o => Present(o, 2));
         run.Finish();
     }
 
@@ -143,16 +158,16 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
     public void A_frozen_device_is_answered_around_by_the_timeout_and_the_will()
     {
         using var run = new Deployment(models.Plain, threshold: 1.01);
-        var before = run.WaitForAnswers(40, "warm");
+        Span(run, Deployment.FirstSample, 20, "warm");
         run["dev4"].Signal(PosixSignalNumber.Stop);
-        var frozen = run.WaitForAnswers(before.Count + 60, "answers while dev4 is frozen");
-        var during = frozen.Skip(before.Count + 5).ToList();
+        var frozen = Newest(run);
+        // First the device wait runs out, then (1.5 keep-alives later) the broker publishes dev4's will.
+        var during = Span(run, frozen + 10, 40, "answers while dev4 is frozen");
         Assert.All(during, o => Assert.False(Present(o, 4)));
-        Assert.All(during, o => Assert.NotEqual(ExitTier.None, o.Tier));
+        Assert.All(during, o => Assert.Equal(ExitTier.Local, o.Tier));
         run["dev4"].Signal(PosixSignalNumber.Cont);
-        var thawed = frozen.Count;
-        var back = run.WaitForAnswers(thawed + RejoinBound, "dev4 back");
-        Assert.Contains(back.Skip(thawed), o => Present(o, 4));
+        var back = Span(run, Newest(run), RejoinBound, "dev4 back");
+        Assert.Contains(back, o => Present(o, 4));
         run.Finish();
     }
 
@@ -161,19 +176,16 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
     {
         // Threshold 0: no sample is confident enough to exit locally, every one goes to the cloud.
         using var run = new Deployment(models.Plain, threshold: 0);
-        var before = run.WaitForAnswers(30, "warm");
-        Assert.Contains(before, o => o.Tier == ExitTier.Cloud);
+        Assert.All(Span(run, Deployment.FirstSample, 20, "warm"), o => Assert.Equal(ExitTier.Cloud, o.Tier));
         run["cloud"].Signal(PosixSignalNumber.Kill);
-        var down = run.WaitForAnswers(before.Count + 40, "answers without the cloud");
-        var tail = down.Skip(before.Count + 10).ToList();
+        var tail = Span(run, Newest(run) + 20, 30, "answers without the cloud");
         Assert.All(tail, o => Assert.Equal(ExitTier.LocalFallback, o.Tier));
         Assert.All(tail, o => Assert.True(o.Degraded));
 
         run.Start("cloud");
         run.WaitUntil(() => run.Log("cloud").Contains("serving model", StringComparison.Ordinal), "the cloud to come back");
-        var online = run.Answers().Count;
-        var back = run.WaitForAnswers(online + RejoinBound, "cloud answers again");
-        Assert.Contains(back.Skip(online), o => o.Tier == ExitTier.Cloud);
+        var back = Span(run, Newest(run), RejoinBound, "the cloud to answer again");
+        Assert.Contains(back, o => o.Tier == ExitTier.Cloud);
         run.Finish();
     }
 
@@ -181,18 +193,16 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
     public void After_mosquitto_restarts_every_tier_reconnects_and_no_sample_is_answered_twice()
     {
         using var run = new Deployment(models.Plain, threshold: 0.5);
-        var before = run.WaitForAnswers(40, "warm");
+        Span(run, Deployment.FirstSample, 20, "warm");
         run.Mosquitto.Restart(TimeSpan.FromMilliseconds(500));
-        var restartedAt = run.Answers().Count;
-        var after = run.WaitForAnswers(restartedAt + 60, "answers after the restart");
-        // Served normally again: answers from the full set of devices, with local and cloud exits.
-        var tail = after.Skip(restartedAt + 30).ToList();
-        Assert.Contains(tail, o => o.PresentAtLocal.All(p => p) && !o.Degraded);
-        var answers = run.Finish();
-        Assert.True(answers.Count >= restartedAt + 60);
+        // Samples in flight during the restart are lost (answered by the fallbacks or not at all); afterwards every
+        // device is back and the cloud answers again.
+        var after = Span(run, Newest(run) + 40, 40, "answers after the restart");
+        Assert.Contains(after, o => o.PresentAtLocal.All(p => p) && !o.Degraded);
+        run.Finish();
         foreach (var name in Enumerable.Range(0, 6).Select(d => $"dev{d}").Append("cloud"))
             run[name].Stop(TimeSpan.FromSeconds(20));
         foreach (var name in Enumerable.Range(0, 6).Select(d => $"dev{d}").Append("cloud").Append("local"))
-            Assert.Contains("reconnects 1", run.Log(name), StringComparison.Ordinal);
+            Assert.Matches("reconnects [1-9]", run.Log(name));
     }
 }
