@@ -225,17 +225,12 @@ public class TierProtocolTests
         Expect(DropReason.Malformed, h.Topics.Status(Dev(1)), status);
         Expect(DropReason.RefusedPeer, h.Topics.Status(Dev(1)), StatusMessage.Write(new TierStatus(true, ModelFingerprint.OfDeployFile([9]), 0)));
         h.Devices[1].Start();
-        // The cloud: padding bits in a map, a map from a sender it does not read.
-        var map = new ulong[h.Model.Devices[0].Features.Length];
-        map[0] = 1UL << 60; // channel 60 of a 4-channel map: not a valid packed map
-        var features = h.Message(b => WireMessage.WriteFeatures(1, 0, new ulong[map.Length], 4, 4, 4, b));
-        features[^1] = 0xff;
-        var c = h.Cloud;
-        c.OnMessage(h.Topics.To(CloudId, Dev(1)), features[..^1]);
-        Assert.Equal(1, c.Counters[DropReason.BadSize]);
-        var (fh, fw) = h.Model.Devices[0].FeatureSize;
-        var odd = WireMessage.FeaturesBytes(4, fh, fw);
-        Assert.True(4 * fh * fw % 8 == 0 || odd > 0);
+        // The cloud: a cut map, a map from a sender it does not read.
+        var features = h.Message(b => WireMessage.WriteFeatures(1, 0, new ulong[h.Model.Devices[0].Features.Length], 4, 4, 4, b));
+        h.Cloud.OnMessage(h.Topics.To(CloudId, Dev(1)), features[..^1]);
+        Assert.Equal(1, h.Cloud.Counters[DropReason.BadSize]);
+        h.Devices[0].OnMessage(h.Topics.To(Local, Dev(1)), Scores());
+        Assert.Equal(1, h.Devices[0].Counters[DropReason.BadTopic]);
         // Random bytes on every topic the tiers read never throw.
         var rng = new Ddnn.Core.Randomness.SeededRandom(3);
         string[] topics = [topic, h.Topics.To(Local, CloudId), h.Topics.Tick, h.Topics.CloudRequest, h.Topics.To(CloudId, Dev(0)), h.Topics.Status(Dev(1)), "ddnn/test/x"];
@@ -249,6 +244,20 @@ public class TierProtocolTests
         }
         h.Network.RunUntilIdle();
         Assert.Single(h.Outcomes);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(100.0)]
+    public void AScheduleTicksEverySampleOnceAtItsRate(double rate)
+    {
+        var h = new ServingHarness(Fixture.Value.Model, Fixture.Value.Views, new AggregatorSettings { LocalThreshold = 0.5, MaxInFlight = 2 });
+        h.Aggregator.Schedule(0, Samples, rate);
+        h.Network.RunUntilIdle();
+        Assert.True(h.Aggregator.ScheduleDone);
+        Assert.Equal(Enumerable.Range(0, Samples).Select(i => (long)i), h.Outcomes.Select(o => o.Sample).Order());
+        Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+        if (rate > 0) Assert.True(h.Network.NowMs >= (Samples - 1) * 1000 / rate, "the last tick waits for its time");
     }
 
     [Fact]
