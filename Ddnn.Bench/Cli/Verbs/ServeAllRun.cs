@@ -52,12 +52,13 @@ internal static class ServeAllRun
             broker = embedded.Address;
         }
         var tiers = new List<TierProcess>();
+        MqttTransport? observer = null;
         try
         {
             context.Out.WriteLine(string.Create(inv,
                 $"serve all: model {fingerprint.Short}, deployment '{topics.Deployment}', {(embedded is null ? "broker" : "embedded broker")} {broker}, {count} samples of {split.Name} after {warmUp} warm-up; logs in {work}"));
             var online = new HashSet<PartitionId>();
-            var observer = new MqttTransport(new MqttTransportOptions
+            observer = new MqttTransport(new MqttTransportOptions
             {
                 Broker = broker,
                 ClientId = $"ddnn-{topics.Deployment}-observer-{Environment.ProcessId}-{Random.Shared.Next():x8}",
@@ -164,7 +165,6 @@ internal static class ServeAllRun
             }
             if (local.ExitCode != 0) return Failed(context, local, $"the local aggregator exited with code {local.ExitCode}");
             foreach (var tier in tiers) tier.Stop(StopGrace);
-            observer.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
             var stats = new List<TierStats>();
             foreach (var id in PartitionId.AllOf(model))
@@ -185,6 +185,7 @@ internal static class ServeAllRun
         }
         finally
         {
+            observer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var tier in tiers)
             {
                 tier.Stop(StopGrace);

@@ -25,13 +25,25 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
         private readonly TempDirectory _dir = new();
         private readonly List<string> _common;
         private readonly Dictionary<string, TierProcess> _tiers = [];
-        private readonly string _model;
 
         public Deployment(string model, double threshold)
         {
-            _model = model;
             Mosquitto = Mosquitto.Start();
             _common = ["--model", model, "--broker", Mosquitto.Address.ToString(), "--keep-alive", "1"];
+            try
+            {
+                StartAll(threshold);
+            }
+            catch
+            {
+                // The caller's using never sees a half-started deployment: stop what was started.
+                Dispose();
+                throw;
+            }
+        }
+
+        private void StartAll(double threshold)
+        {
             foreach (var d in Enumerable.Range(0, 6)) Start($"dev{d}");
             Start("cloud");
             WaitUntil(() => _tiers.Values.All(t => Log(t.Name).Contains("serving model", StringComparison.Ordinal)), "every tier to connect");
