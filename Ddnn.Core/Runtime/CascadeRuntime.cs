@@ -47,7 +47,7 @@ public sealed class CascadeRuntime
         _hasLocal = model.Local is not null;
         _views = new float[model.Devices.Length * model.ViewLength];
         var topics = new TopicScheme("cascade");
-        _links = new CascadeLinks(Options, _hasLocal);
+        _links = new CascadeLinks(Options, model);
         _network = new SimulatedNetwork(topics, _links, model.Devices.Length);
         var fingerprint = ModelFingerprint.Of(model);
         var o = Options;

@@ -131,7 +131,8 @@ public sealed class DeviceTier : ServingTier
         var slot = Find(sample);
         if (slot < 0)
         {
-            Drop(_newest is not { } newest || sample > newest ? DropReason.TooFarAhead
+            Drop(_newest is not { } newest ? DropReason.UnknownSample
+                : sample > newest ? DropReason.TooFarAhead
                 : newest - sample >= (uint)_samples.Length ? DropReason.TooOld : DropReason.UnknownSample);
             return;
         }

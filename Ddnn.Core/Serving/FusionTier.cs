@@ -161,7 +161,8 @@ public abstract class FusionTier : ServingTier
 
     /// <summary>Drop reason for a sample this tier holds nothing for.</summary>
     private protected DropReason Missing(uint sample) =>
-        _newest is not { } newest || sample > newest ? DropReason.TooFarAhead
+        _newest is not { } newest ? DropReason.UnknownSample
+        : sample > newest ? DropReason.TooFarAhead
         : newest - sample > Settings.BehindWindow ? DropReason.TooOld : DropReason.UnknownSample;
 
     private void TryRun(int slot)

@@ -100,6 +100,9 @@ public sealed class LocalAggregatorTier : ServingTier
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (!(ratePerSecond >= 0) || double.IsInfinity(ratePerSecond)) throw new ArgumentOutOfRangeException(nameof(ratePerSecond), ratePerSecond, "must be finite and non-negative (0: as fast as answers come back).");
+        // Sample ids only grow within a run: a schedule that starts at or below the last tick could never tick.
+        if (_newest is { } newest && first <= newest) throw new ArgumentOutOfRangeException(nameof(first), first, $"must be above the last sample ticked ({newest}).");
+        if (count > 0 && (ulong)first + (ulong)count - 1 > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), count, "the sample ids would pass 2^32 - 1.");
         _next = first;
         _remaining = count;
         _ratePerMs = ratePerSecond / 1000;

@@ -31,6 +31,15 @@ public interface IServingClock
     double NowMs { get; }
 }
 
+/// <summary>The wall clock of a served tier: a monotonic stopwatch, in milliseconds since the clock was made.</summary>
+public sealed class MonotonicClock : IServingClock
+{
+    private readonly long _origin = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <inheritdoc/>
+    public double NowMs => System.Diagnostics.Stopwatch.GetElapsedTime(_origin).TotalMilliseconds;
+}
+
 /// <summary>
 /// A tier as its host sees it: the topics it reads, and two entry points that the host calls one at a time, never
 /// concurrently: a message arrived, or the clock reached the tier's next deadline.

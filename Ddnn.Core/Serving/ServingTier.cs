@@ -12,7 +12,7 @@ public abstract class ServingTier : IMessageHandler
 {
     private const int MaxRefusalLines = 16;
     private readonly byte[] _out;
-    private readonly bool[] _offline;
+    private readonly bool[] _offline, _announced;
     private readonly HashSet<string> _refused = [];
     private readonly List<string> _refusals = [];
     private readonly Action<string>? _log;
@@ -34,6 +34,7 @@ public abstract class ServingTier : IMessageHandler
         Clock = clock;
         _log = log;
         _offline = new bool[model.Devices.Length + model.Edges.Length + 2];
+        _announced = new bool[_offline.Length];
         _out = new byte[ServingEnvelope.Bytes + LargestWireMessage(model)];
         WillTopic = topics.Status(id);
         WillPayload = StatusMessage.Offline(fingerprint);
@@ -97,6 +98,21 @@ public abstract class ServingTier : IMessageHandler
 
     /// <summary>True unless <paramref name="peer"/> announced itself offline (its will or a clean stop) or another model.</summary>
     public bool IsOnline(PartitionId peer) => PeerSlot(peer) is var slot && slot >= 0 && !_offline[slot];
+
+    /// <summary>True once <paramref name="peer"/> announced itself online with this model (a host may wait for every peer before ticking).</summary>
+    public bool HasAnnounced(PartitionId peer) => PeerSlot(peer) is var slot && slot >= 0 && _announced[slot] && !_offline[slot];
+
+    /// <summary>Every tier of the model: the devices, the aggregator, the edges and the cloud.</summary>
+    protected IEnumerable<PartitionId> Peers()
+    {
+        for (var d = 0; d < Model.Devices.Length; d++) yield return new PartitionId(PartitionKind.Device, d);
+        yield return new PartitionId(PartitionKind.Local);
+        for (var e = 0; e < Model.Edges.Length; e++) yield return new PartitionId(PartitionKind.Edge, e);
+        yield return new PartitionId(PartitionKind.Cloud);
+    }
+
+    /// <summary>True once every other tier of the model announced itself online with this model.</summary>
+    public bool AllPeersAnnounced => Peers().All(p => p == Id || HasAnnounced(p));
 
     /// <inheritdoc/>
     public void OnMessage(string topic, ReadOnlySpan<byte> payload)
@@ -183,6 +199,7 @@ public abstract class ServingTier : IMessageHandler
         }
         var wasOffline = _offline[slot];
         _offline[slot] = !status.Online;
+        _announced[slot] |= status.Online;
         if (peer.Kind == PartitionKind.Local && status.Online && status.RunId != 0 && RunId != status.RunId)
         {
             RunId = status.RunId;

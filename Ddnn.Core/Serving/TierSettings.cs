@@ -54,7 +54,7 @@ public sealed record DeviceSettings
     /// <summary>How class scores go to the aggregator; null: as the model was exported.</summary>
     public ScoreEncoding? Scores { get; init; }
 
-    /// <summary>How many recent samples' feature maps the device keeps for a later request (at least 1).</summary>
+    /// <summary>How many recent samples' feature maps the device keeps for a later request (at least 1; at least the aggregator's <see cref="AggregatorSettings.MaxInFlight"/>, or requests for the oldest samples in flight find nothing).</summary>
     public int KeptSamples { get; init; } = 64;
 }
 
@@ -67,7 +67,7 @@ public sealed record FusionSettings
     /// <summary>How long maps that arrived before any request are kept (then dropped, counted <see cref="DropReason.Expired"/>).</summary>
     public double HoldMs { get; init; } = 1000;
 
-    /// <summary>Samples held at once (waiting or answered, the answered ones to recognize late and duplicate messages).</summary>
+    /// <summary>Samples held at once (waiting or answered, the answered ones to recognize late and duplicate messages); at least the aggregator's <see cref="AggregatorSettings.MaxInFlight"/>, or samples in flight meet <see cref="DropReason.StateFull"/>.</summary>
     public int MaxSamples { get; init; } = 64;
 
     /// <summary>How far (in sample ids) behind the newest request or tick a message may be before it is dropped as too old.</summary>

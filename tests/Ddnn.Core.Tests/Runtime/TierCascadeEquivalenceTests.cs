@@ -34,11 +34,12 @@ public class TierCascadeEquivalenceTests
         }
     }
 
-    private static IEnumerable<(string Name, CascadeOptions Options)> Scenarios(bool lossyEdgeLinks)
+    private static IEnumerable<(string Name, CascadeOptions Options)> Scenarios()
     {
         foreach (var t in new[] { 0.0, 0.3, 0.6, 2.0 })
         foreach (var te in new[] { 0.0, 0.4, 2.0 })
             yield return ($"T={t} Te={te}", new CascadeOptions { LocalThreshold = t, EdgeThreshold = te });
+        yield return ("uint8 scores", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.5, Scores = Ddnn.Core.Inference.ScoreEncoding.UInt8 });
         yield return ("device 1 down 2..5", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.5, Faults = new FaultScript().DeviceDown(1, 2, 5) });
         yield return ("all devices down", new CascadeOptions { LocalThreshold = 0.5, Faults = new FaultScript().DeviceDown(0).DeviceDown(1).DeviceDown(2, 3, 9) });
         yield return ("device 0 late", new CascadeOptions { LocalThreshold = 0.5, EdgeThreshold = 0.3, Faults = new FaultScript().DeviceDelay(0, 30).DeviceDelay(1, 500, 4, 6) });
@@ -52,8 +53,7 @@ public class TierCascadeEquivalenceTests
                 LocalToCloud = new LinkSpec(20, 1e7, 0.3, 250),
             };
             yield return ($"loss seed {seed}", lossy);
-            if (lossyEdgeLinks)
-                yield return ($"loss everywhere seed {seed}", lossy with
+            yield return ($"loss everywhere seed {seed}", lossy with
                 {
                     DeviceToEdge = new LinkSpec(5, 1e6, 0.3, 50), EdgeToLocal = new LinkSpec(5, 1e6, 0.3, 50), EdgeToCloud = new LinkSpec(20, 1e7, 0.3, 100),
                 });
@@ -67,8 +67,7 @@ public class TierCascadeEquivalenceTests
         var (model, views) = Fixture(name, builder);
         var length = model.Devices.Length * model.ViewLength;
         var tiers = new Dictionary<ExitTier, int>();
-        // Lossy edge links draw in another order than the straight-line runtime did (see CascadeLinks): only models without edges keep them.
-        foreach (var (scenario, options) in Scenarios(lossyEdgeLinks: model.Edges.Length == 0))
+        foreach (var (scenario, options) in Scenarios())
         {
             var reference = new ReferenceCascadeRuntime(model, options);
             var runtime = new CascadeRuntime(model, options);

@@ -39,6 +39,7 @@ public class TierProtocolTests
         Assert.Equal(4 + 10 + 5 + 10, o.LatencyMs); // slowest scores, request to cloud and devices, maps, answer
         Assert.Equal(ServingEnvelope.Bytes + WireMessage.TickBytes, o.TickBytes);
         Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+        Assert.All(h.All, t => Assert.True(t.AllPeersAnnounced, $"{t.Id} heard every peer"));
     }
 
     [Fact]
@@ -101,6 +102,7 @@ public class TierProtocolTests
         h.Network.Connect(Dev(1)).Publish(h.Topics.Status(Dev(2)), h.Devices[2].WillPayload, Delivery.AtLeastOnce, true);
         h.Network.RunUntilIdle();
         Assert.False(h.Aggregator.IsOnline(Dev(2)));
+        Assert.False(h.Aggregator.AllPeersAnnounced);
         var quick = h.Run(2);
         Assert.Equal(3, quick.LatencyMs);
         Assert.Equal([true, true, false], quick.PresentAtLocal);
@@ -217,9 +219,7 @@ public class TierProtocolTests
         Expect(DropReason.NonFinite, topic, Scores(b => WireMessage.WriteScores(1, 0, [1f, float.NaN, 3f, 4f], ScoreEncoding.Float32, null, b)));
         Expect(DropReason.NonFinite, topic, Scores(b => WireMessage.WriteScores(1, 0, [1f, 2f, float.PositiveInfinity, 4f], ScoreEncoding.Float32, null, b)));
         Expect(DropReason.TooFarAhead, topic, Scores(b => WireMessage.WriteScores(1, 5, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b)));
-        var answer = h.Message(b => WireMessage.WriteAnswer(0, 1, b));
-        answer[^1] = 0x7f; // class 32513 of 4
-        Expect(DropReason.BadSize, h.Topics.To(Local, CloudId), answer[..^1]);
+        Expect(DropReason.BadSize, h.Topics.To(Local, CloudId), h.Message(b => WireMessage.WriteAnswer(0, 1, b))[..^1]);
         var status = (byte[])h.Devices[1].WillPayload.Clone();
         status[1] = 7;
         Expect(DropReason.Malformed, h.Topics.Status(Dev(1)), status);
@@ -231,6 +231,11 @@ public class TierProtocolTests
         Assert.Equal(1, h.Cloud.Counters[DropReason.BadSize]);
         h.Devices[0].OnMessage(h.Topics.To(Local, Dev(1)), Scores());
         Assert.Equal(1, h.Devices[0].Counters[DropReason.BadTopic]);
+        // A device: a request with padding bits set (3 devices in one byte).
+        var request = h.Message(b => WireMessage.WriteRequest(0, 0, [true, true, true], b));
+        request[^1] |= 0x80;
+        h.Devices[0].OnMessage(h.Topics.CloudRequest, request);
+        Assert.Equal(1, h.Devices[0].Counters[DropReason.Malformed]);
         // Random bytes on every topic the tiers read never throw.
         var rng = new Ddnn.Core.Randomness.SeededRandom(3);
         string[] topics = [topic, h.Topics.To(Local, CloudId), h.Topics.Tick, h.Topics.CloudRequest, h.Topics.To(CloudId, Dev(0)), h.Topics.Status(Dev(1)), "ddnn/test/x"];
