@@ -200,7 +200,7 @@ public sealed class ServeVerb : ICliVerb
         };
         if (id.Kind == PartitionKind.Local && model.Local is null)
             throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
-        var clock = new StopwatchClock();
+        var clock = new MonotonicClock();
         TierHost? host = null;
         var transport = new MqttTransport(new MqttTransportOptions
         {
@@ -233,8 +233,7 @@ public sealed class ServeVerb : ICliVerb
                 tier = aggregator;
                 break;
         }
-        var watch = new PeerWatch(tier, model, topics, fingerprint);
-        host = new TierHost(watch, clock);
+        host = new TierHost(tier, clock);
         try
         {
             transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();
@@ -251,7 +250,7 @@ public sealed class ServeVerb : ICliVerb
         try
         {
             bool Refused() => tier.Refusals.Count > 0;
-            if (local is not null) code = local.Run(host, watch, Refused);
+            if (local is not null) code = local.Run(host, Refused);
             else host.Run(context.Cancellation, Refused);
             if (tier.Refusals.Count > 0)
             {
@@ -316,14 +315,17 @@ public sealed class ServeVerb : ICliVerb
             tier.Answered = OnAnswer;
         }
 
-        public int Run(TierHost host, PeerWatch watch, Func<bool> refused)
+        public int Run(TierHost host, Func<bool> refused)
         {
             var stop = _context.Cancellation;
             var waited = System.Diagnostics.Stopwatch.StartNew();
-            host.Run(stop, () => refused() || watch.AllPeersOnline || waited.Elapsed.TotalSeconds >= _startTimeout);
+            host.Run(stop, () => refused() || _tier.AllPeersAnnounced || waited.Elapsed.TotalSeconds >= _startTimeout);
             if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
-            if (!watch.AllPeersOnline)
-                _context.Out.WriteLine($"local: starting without {string.Join(", ", watch.Missing)} (not online after {_startTimeout} s)");
+            if (!_tier.AllPeersAnnounced)
+            {
+                var missing = PartitionId.AllOf(_tier.Model).Where(p => p != _tier.Id && !_tier.HasAnnounced(p));
+                _context.Out.WriteLine($"local: starting without {string.Join(", ", missing)} (not online after {_startTimeout} s)");
+            }
             if (_warmUp > 0)
             {
                 _tier.Schedule(0, _warmUp, _rate);

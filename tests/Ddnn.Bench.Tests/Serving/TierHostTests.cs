@@ -52,7 +52,7 @@ public sealed class TierHostTests
     [Fact]
     public void Fires_a_timer_when_no_message_comes()
     {
-        var clock = new StopwatchClock();
+        var clock = new MonotonicClock();
         var tier = new RecordingTier { NextDeadlineMs = clock.NowMs + 20 };
         using var host = new TierHost(tier, clock);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -79,7 +79,7 @@ public sealed class TierHostTests
     public async Task Messages_posted_from_many_threads_reach_the_tier_on_one_thread()
     {
         var tier = new RecordingTier();
-        using var host = new TierHost(tier, new StopwatchClock());
+        using var host = new TierHost(tier, new MonotonicClock());
         var posters = Enumerable.Range(0, 4).Select(p => Task.Run(() =>
         {
             for (var i = 0; i < 500; i++) host.Post($"t/{p}", new byte[i % 7]);
