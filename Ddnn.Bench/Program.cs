@@ -40,5 +40,5 @@ public static class Program
     /// </summary>
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellation = default,
         bool interactive = false, Func<string, string?>? environment = null) =>
-        CreateApp().Run(BenchVerb.AcceptPositionalSuite(args), output, error, cancellation, interactive, environment);
+        CreateApp().Run(ServeVerb.AcceptPositionalTier(BenchVerb.AcceptPositionalSuite(args)), output, error, cancellation, interactive, environment);
 }

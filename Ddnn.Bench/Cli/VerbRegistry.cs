@@ -16,6 +16,7 @@ public static class VerbRegistry
         new PaperVerb(),
         new ExportVerb(),
         new InferVerb(),
+        new ServeVerb(),
     ];
 
     /// <summary>Option names every verb now spells as <c>train</c> does: --seed is the training seed, --data-seed the data's.</summary>

@@ -30,6 +30,7 @@ public class OptionNameTests
     [InlineData("calibrate")]
     [InlineData("paper")]
     [InlineData("infer")]
+    [InlineData("serve")]
     public void Every_verb_that_loads_data_takes_the_same_data_options(string verb)
     {
         foreach (var option in DataOptions) Assert.True(Declares(verb, option), $"{verb} lacks --{option}");
@@ -42,6 +43,7 @@ public class OptionNameTests
     [InlineData("export")]
     [InlineData("infer")]
     [InlineData("bench")]
+    [InlineData("serve")]
     public void Every_verb_that_reads_a_model_takes_it_as_model(string verb) => Assert.True(Declares(verb, "model"), verb);
 
     [Fact]

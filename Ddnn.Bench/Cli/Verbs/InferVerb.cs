@@ -87,7 +87,7 @@ public sealed class InferVerb : ICliVerb
 
     private static LinkSpec WithLoss(LinkSpec link, double loss) => new(link.LatencyMs, link.BytesPerSecond, loss, link.TimeoutMs);
 
-    private static void CheckCompatible(DeployedModel model, MultiViewDataset split)
+    internal static void CheckCompatible(DeployedModel model, MultiViewDataset split)
     {
         var c = model.Config;
         if (split.ViewCount != c.Devices || split.Channels != c.InputChannels || split.Height != c.InputHeight || split.Width != c.InputWidth || split.ClassCount != c.Classes)
@@ -141,16 +141,39 @@ public sealed class InferVerb : ICliVerb
 
     private static void PrintRun(CliContext context, DeployedModel model, CascadeRuntime runtime, MultiViewDataset split)
     {
+        var outcomes = new CascadeOutcome[split.Count];
+        var stopwatch = Stopwatch.StartNew();
+        for (var s = 0; s < split.Count; s++)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            outcomes[s] = runtime.Run(s, split.GetSample(s));
+        }
+        stopwatch.Stop();
+        var table = RunTable($"cascade runtime on {split.Name}", model, runtime.Scores, runtime.Options.LocalThreshold, split, outcomes,
+            "mean simulated latency", "wall time (all tiers, in process)", stopwatch.Elapsed);
+        context.Out.Write(table.ToConsoleString());
+    }
+
+    /// <summary>
+    /// The run table of <c>ddnn infer</c> (accuracy, exits per tier, degraded answers, latency, bytes against the
+    /// ledgers) over <paramref name="outcomes"/>, one per sample of <paramref name="split"/> (null: never answered,
+    /// counted with the unanswered); <c>ddnn serve all</c> prints the same table for its served run.
+    /// </summary>
+    internal static ResultTable RunTable(string title, DeployedModel model, ScoreEncoding scores, double localThreshold, MultiViewDataset split,
+        IReadOnlyList<CascadeOutcome?> outcomes, string latencyLabel, string wallLabel, TimeSpan wall, LinkBytes? measured = null)
+    {
         var inv = CultureInfo.InvariantCulture;
         var tiers = new int[Enum.GetValues<ExitTier>().Length];
         int correct = 0;
         double latency = 0;
         long deviceBytes = 0, cloudLinkBytes = 0, edgeBytes = 0;
-        var stopwatch = Stopwatch.StartNew();
-        for (var s = 0; s < split.Count; s++)
+        for (var s = 0; s < outcomes.Count; s++)
         {
-            context.Cancellation.ThrowIfCancellationRequested();
-            var o = runtime.Run(s, split.GetSample(s));
+            if (outcomes[s] is not { } o)
+            {
+                tiers[(int)ExitTier.None]++;
+                continue;
+            }
             tiers[(int)o.Tier]++;
             if (o.Prediction == split.GetLabel(s)) correct++;
             latency += o.LatencyMs;
@@ -158,26 +181,25 @@ public sealed class InferVerb : ICliVerb
             cloudLinkBytes += o.LocalToCloudBytes;
             edgeBytes += o.EdgeBytes;
         }
-        stopwatch.Stop();
-        var n = Math.Max(split.Count, 1);
+        if (measured is { } m) (deviceBytes, cloudLinkBytes, edgeBytes) = (m.Devices, m.LocalCloud, m.Edges);
+        var n = Math.Max(outcomes.Count, 1);
         var devices = model.Devices.Length;
         var localFraction = tiers[(int)ExitTier.Local] / (double)n;
-        var options = runtime.Options;
-        var paper = new CommunicationLedger(model.Config, runtime.Scores);
-        var wire = new WireLedger(model.Config, runtime.Scores);
+        var paper = new CommunicationLedger(model.Config, scores);
+        var wire = new WireLedger(model.Config, scores);
         var perDevice = deviceBytes / (double)n / devices;
         // Every message on every link, against raw tiles sent without any framing (which favours raw offload).
         var allLinks = (deviceBytes + cloudLinkBytes + edgeBytes) / (double)n;
-        var table = new ResultTable($"cascade runtime on {split.Name}", [ResultColumn.Text("metric"), ResultColumn.Text("value")])
-            .AddRow("samples", split.Count.ToString(inv))
-            .AddRow("threshold T", options.LocalThreshold.ToString(inv))
-            .AddRow("class scores on the wire", runtime.Scores == ScoreEncoding.UInt8 ? "uint8" : "float32")
+        return new ResultTable(title, [ResultColumn.Text("metric"), ResultColumn.Text("value")])
+            .AddRow("samples", outcomes.Count.ToString(inv))
+            .AddRow("threshold T", localThreshold.ToString(inv))
+            .AddRow("class scores on the wire", scores == ScoreEncoding.UInt8 ? "uint8" : "float32")
             .AddRow("accuracy", (correct / (double)n).ToString("0.0000", inv))
             .AddRow("local exits", (localFraction * 100).ToString("0.00", inv) + " %")
             .AddRow("edge exits", (tiers[(int)ExitTier.Edge] * 100.0 / n).ToString("0.00", inv) + " %")
             .AddRow("cloud exits", (tiers[(int)ExitTier.Cloud] * 100.0 / n).ToString("0.00", inv) + " %")
             .AddRow("degraded (local / edge fallback / none)", $"{tiers[(int)ExitTier.LocalFallback]} / {tiers[(int)ExitTier.EdgeFallback]} / {tiers[(int)ExitTier.None]}")
-            .AddRow("mean simulated latency", (latency / n).ToString("0.000", inv) + " ms")
+            .AddRow(latencyLabel, (latency / n).ToString("0.000", inv) + " ms")
             .AddRow("bytes per device per sample (real messages)", perDevice.ToString("0.00", inv))
             .AddRow("  ledger from message sizes at this l", wire.BytesPerDevice(localFraction).ToString("0.00", inv))
             .AddRow("  paper formula at this l", paper.BytesPerDevice(localFraction).ToString("0.00", inv))
@@ -188,7 +210,12 @@ public sealed class InferVerb : ICliVerb
             .AddRow("bytes from edges per sample", (edgeBytes / (double)n).ToString("0.00", inv))
             .AddRow("all links per sample", allLinks.ToString("0.00", inv))
             .AddRow("  vs raw offload of every device", (devices * paper.RawOffloadBytesPerDevice / allLinks).ToString("0.0", inv) + "x")
-            .AddRow("wall time (all tiers, in process)", string.Create(inv, $"{stopwatch.Elapsed.TotalMilliseconds:0} ms, {split.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9):0} samples/s"));
-        context.Out.Write(table.ToConsoleString());
+            .AddRow(wallLabel, string.Create(inv, $"{wall.TotalMilliseconds:0} ms, {outcomes.Count / Math.Max(wall.TotalSeconds, 1e-9):0} samples/s"));
     }
 }
+
+/// <summary>Bytes sent on the paper's links over a whole run, when measured outside the outcomes (e.g. from MQTT payloads).</summary>
+/// <param name="Devices">Every device message (scores and maps).</param>
+/// <param name="LocalCloud">Cloud requests and answers.</param>
+/// <param name="Edges">Edge scores and edge maps.</param>
+internal readonly record struct LinkBytes(long Devices, long LocalCloud, long Edges);

@@ -1,0 +1,376 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Ddnn.Bench.Serving;
+using Ddnn.Core.Deploy;
+using Ddnn.Core;
+using Ddnn.Core.Runtime;
+using Ddnn.Core.Serving;
+using Ddnn.Training.Data;
+using Ddnn.Training.Reporting;
+
+namespace Ddnn.Bench.Cli.Verbs;
+
+/// <summary>
+/// <c>ddnn serve all</c>: a whole deployment on this machine, every tier its own <c>ddnn serve</c> process, over the
+/// given broker or an embedded one. The devices sense the chosen split; the local aggregator ticks a warm-up, then every
+/// sample of the split once, and writes its answers; this process prints what <c>ddnn infer</c> prints for them, plus
+/// wall-clock latency per exit level, the MQTT payload bytes per link and what was lost, late or dropped.
+/// </summary>
+internal static class ServeAllRun
+{
+    private const int DefaultWarmUp = 20;
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    public static int Run(CliArguments arguments, CliContext context)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var topics = ServeVerb.ReadTopics(arguments);
+        var (modelPath, model) = ServeVerb.LoadModel(arguments);
+        if (model.Local is null) throw new CliUsageException("serve all needs a model with a local exit: the local aggregator paces the run");
+        var fingerprint = ModelFingerprint.Of(model);
+        var split = ServeVerb.LoadSplit(arguments, context, model);
+        var count = split.Count;
+        var warmUp = arguments.GetOptionalInt(ServeVerb.WarmUp.Name) ?? DefaultWarmUp;
+        // Measured ids start at a multiple of the split size, so id mod count is the split index (DatasetSensor).
+        var first = (uint)((warmUp + count - 1) / count * count);
+        if (first + (long)count > uint.MaxValue) throw new CliUsageException("the warm-up and the split do not fit 32-bit sample ids");
+
+        var outDir = arguments.GetOptionalString(ServeVerb.Out.Name) is { } o ? Path.GetFullPath(o) : null;
+        if (outDir is not null && File.Exists(outDir)) throw new CliUsageException($"--out '{outDir}' is a file, not a folder");
+        var work = outDir ?? Path.Combine(Path.GetTempPath(), "ddnn-serve-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+
+        EmbeddedBroker? embedded = null;
+        BrokerAddress broker;
+        if (arguments.GetOptionalString(ServeVerb.Broker.Name) is not null) broker = ServeVerb.ReadBroker(arguments);
+        else
+        {
+            var (bind, port) = ServeVerb.ReadListen(arguments, defaultPort: 0);
+            embedded = ServeVerb.StartBroker(bind, port);
+            broker = embedded.Address;
+        }
+        var tiers = new List<TierProcess>();
+        MqttTransport? observer = null;
+        try
+        {
+            context.Out.WriteLine(string.Create(inv,
+                $"serve all: model {fingerprint.Short}, deployment '{topics.Deployment}', {(embedded is null ? "broker" : "embedded broker")} {broker}, {count} samples of {split.Name} after {warmUp} warm-up; logs in {work}"));
+            var online = new HashSet<PartitionId>();
+            observer = new MqttTransport(new MqttTransportOptions
+            {
+                Broker = broker,
+                ClientId = $"ddnn-{topics.Deployment}-observer-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+            }, (topic, payload) =>
+            {
+                if (!topics.TryParse(topic, out var parsed) || parsed.Kind != TopicKind.Status || StatusMessage.TryRead(payload, out _) is not { } status) return;
+                lock (online)
+                {
+                    if (status.Online && status.Fingerprint.Equals(fingerprint)) online.Add(parsed.Tier);
+                    else online.Remove(parsed.Tier);
+                }
+            });
+            try
+            {
+                observer.ConnectAsync([topics.StatusFilter], context.Cancellation).GetAwaiter().GetResult();
+            }
+            catch (BrokerUnreachableException e)
+            {
+                context.Error.WriteLine($"ddnn serve all: {e.Message}");
+                return CliApp.ExitFailure;
+            }
+
+            var common = new List<string>
+            {
+                "--model", Path.GetFullPath(modelPath), "--broker", broker.ToString(), "--deployment", topics.Deployment,
+                "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
+            };
+            var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
+            foreach (var id in others.OrderByDescending(p => p.Kind))
+            {
+                var args = new List<string>(common) { "--tier", Word(id.Kind), "--stats", Path.Combine(work, $"{id}.stats.json") };
+                switch (id.Kind)
+                {
+                    case PartitionKind.Device:
+                        args.AddRange(["--device", id.Index.ToString(inv), "--split", arguments.GetEnum(ServeVerb.Split.Name)]);
+                        args.AddRange(PassThrough(arguments, ExperimentOptions.DataOptions));
+                        args.AddRange(PassThrough(arguments, [ServeVerb.Scores]));
+                        break;
+                    case PartitionKind.Edge:
+                        args.AddRange(["--edge", id.Index.ToString(inv)]);
+                        args.AddRange(PassThrough(arguments, [ServeVerb.MapWait, ServeVerb.HoldMs]));
+                        break;
+                    default:
+                        args.AddRange(PassThrough(arguments, [ServeVerb.MapWait, ServeVerb.HoldMs]));
+                        break;
+                }
+                tiers.Add(TierProcess.Start(id.ToString(), args, Path.Combine(work, $"{id}.log")));
+            }
+            var startTimeout = TimeSpan.FromSeconds(arguments.GetFloat(ServeVerb.StartTimeout.Name));
+            var starting = Stopwatch.StartNew();
+            while (true)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                lock (online)
+                    if (others.All(online.Contains)) break;
+                if (tiers.FirstOrDefault(t => t.HasExited) is { } dead)
+                    return Failed(context, dead, $"{dead.Name} exited with code {dead.ExitCode} while starting");
+                if (starting.Elapsed > startTimeout)
+                {
+                    string missing;
+                    lock (online) missing = string.Join(", ", others.Where(p => !online.Contains(p)));
+                    context.Error.WriteLine($"ddnn serve all: {missing} did not come online within {startTimeout.TotalSeconds:0} s (logs in {work})");
+                    return CliApp.ExitFailure;
+                }
+                Thread.Sleep(50);
+            }
+            context.Out.WriteLine(string.Create(inv, $"serve all: {others.Count} tiers online after {starting.Elapsed.TotalSeconds:0.0} s; starting the local aggregator"));
+
+            var answersPath = Path.Combine(work, "answers.csv");
+            var localArgs = new List<string>(common)
+            {
+                "--tier", "local", "--stats", Path.Combine(work, "local.stats.json"), "--answers", answersPath,
+                "--samples", count.ToString(inv), "--warmup", warmUp.ToString(inv),
+                "--run-id", (arguments.GetOptionalInt(ServeVerb.RunId.Name) ?? Random.Shared.Next(1, int.MaxValue)).ToString(inv),
+            };
+            localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate, ServeVerb.InFlight,
+                ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
+            var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");
+            var progressDone = false;
+            var wall = Stopwatch.StartNew();
+            var local = TierProcess.Start("local", localArgs, Path.Combine(work, "local.log"), line =>
+            {
+                if (line.StartsWith("progress: answered ", StringComparison.Ordinal)
+                    && long.TryParse(line["progress: answered ".Length..].Split(' ')[0], NumberStyles.None, inv, out var answered))
+                    lock (progress)
+                        if (!progressDone) progress.Report(answered);
+            });
+            tiers.Add(local);
+            var bound = RunBound(arguments, warmUp + count) + startTimeout;
+            while (!local.WaitForExit(TimeSpan.FromMilliseconds(200)))
+            {
+                if (context.Cancellation.IsCancellationRequested || wall.Elapsed > bound)
+                {
+                    local.Stop(StopGrace);
+                    if (context.Cancellation.IsCancellationRequested) context.Cancellation.ThrowIfCancellationRequested();
+                    return Failed(context, local, $"the run did not finish within {bound.TotalSeconds:0} s");
+                }
+            }
+            wall.Stop();
+            lock (progress)
+            {
+                progressDone = true;
+                progress.Complete();
+            }
+            if (local.ExitCode != 0) return Failed(context, local, $"the local aggregator exited with code {local.ExitCode}");
+            foreach (var tier in tiers) tier.Stop(StopGrace);
+
+            var stats = new List<TierStats>();
+            foreach (var id in PartitionId.AllOf(model))
+            {
+                var path = Path.Combine(work, $"{id}.stats.json");
+                if (File.Exists(path)) stats.Add(TierStats.Read(path));
+                else context.Error.WriteLine($"note: {id} left no counters ({path})");
+            }
+            var answers = AnswerFile.Read(answersPath);
+            var report = Report(context, model, split, arguments, answers, first, stats, wall.Elapsed, broker, embedded is not null);
+            if (outDir is not null)
+            {
+                var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
+                AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), json);
+                context.Out.WriteLine($"wrote {Path.Combine(outDir, "summary.json")}");
+            }
+            return CliApp.ExitSuccess;
+        }
+        finally
+        {
+            observer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            foreach (var tier in tiers)
+            {
+                tier.Stop(StopGrace);
+                tier.Dispose();
+            }
+            embedded?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (outDir is null)
+            {
+                try
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a leftover temp folder.
+                }
+            }
+        }
+    }
+
+    private static int Failed(CliContext context, TierProcess tier, string what)
+    {
+        var last = tier.LastLines().ReplaceLineEndings("\n").Split('\n').LastOrDefault(l => l.Contains("ddnn serve", StringComparison.Ordinal) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
+            ?? tier.LastLines().ReplaceLineEndings("\n").Split('\n').LastOrDefault() ?? "";
+        context.Error.WriteLine($"ddnn serve all: {what}: {last}");
+        return CliApp.ExitFailure;
+    }
+
+    private static string Word(PartitionKind kind) => kind switch
+    {
+        PartitionKind.Device => "device",
+        PartitionKind.Edge => "edge",
+        PartitionKind.Local => "local",
+        _ => "cloud",
+    };
+
+    /// <summary>How long a healthy run may take: every sample waiting out every stage, at the rate if one is set, generously.</summary>
+    private static TimeSpan RunBound(CliArguments arguments, long samples)
+    {
+        var worstMs = arguments.GetFloat(ServeVerb.DeviceWait.Name) + arguments.GetFloat(ServeVerb.EdgeMapWait.Name)
+            + arguments.GetFloat(ServeVerb.EdgeScoreWait.Name) + arguments.GetFloat(ServeVerb.CloudWait.Name);
+        var rate = arguments.GetFloat(ServeVerb.Rate.Name);
+        var seconds = samples * worstMs / 1000 / arguments.GetInt(ServeVerb.InFlight.Name);
+        if (rate > 0) seconds = Math.Max(seconds, samples / rate + worstMs / 1000);
+        return TimeSpan.FromSeconds(seconds + 120);
+    }
+
+    /// <summary>The given options (only those set on this command line), as arguments for a child.</summary>
+    private static IEnumerable<string> PassThrough(CliArguments arguments, IEnumerable<CliOption> options)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var option in options)
+        {
+            if (!arguments.IsSet(option.Name)) continue;
+            var value = option.Kind switch
+            {
+                OptionKind.Int => arguments.GetInt(option.Name).ToString(inv),
+                OptionKind.Float => arguments.GetFloat(option.Name).ToString("R", inv),
+                OptionKind.Enum => arguments.GetEnum(option.Name),
+                OptionKind.Flag => arguments.GetFlag(option.Name) ? "true" : "false",
+                _ => arguments.GetString(option.Name),
+            };
+            yield return "--" + option.Name;
+            yield return value;
+        }
+    }
+
+    private static object Report(CliContext context, DeployedModel model, MultiViewDataset split, CliArguments arguments, List<CascadeOutcome> answers,
+        uint first, List<TierStats> stats, TimeSpan wall, BrokerAddress broker, bool embedded)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var count = split.Count;
+        var outcomes = new CascadeOutcome?[count];
+        var answeredTwice = 0;
+        foreach (var a in answers)
+        {
+            var index = a.Sample - first;
+            if (index < 0 || index >= count) continue;
+            if (outcomes[index] is not null) answeredTwice++;
+            outcomes[index] = a;
+        }
+        var unanswered = outcomes.Count(x => x is null);
+        var givenUp = outcomes.Count(x => x is { Tier: ExitTier.None });
+
+        var links = new Dictionary<string, LinkCount>(StringComparer.Ordinal);
+        foreach (var s in stats)
+            foreach (var (link, c) in s.Published)
+                links[link] = links.TryGetValue(link, out var sum) ? new LinkCount(sum.Messages + c.Messages, sum.Bytes + c.Bytes) : c;
+        long Bytes(params string[] names) => names.Sum(n => links.GetValueOrDefault(n)?.Bytes ?? 0);
+        var measured = new LinkBytes(
+            Bytes(ServedLinks.DeviceToLocal, ServedLinks.DeviceToEdge, ServedLinks.DeviceToCloud),
+            Bytes(ServedLinks.CloudRequest, ServedLinks.CloudToLocal),
+            Bytes(ServedLinks.EdgeToLocal, ServedLinks.EdgeToCloud));
+
+        var scores = ScoreEncodingOption.Read(arguments) ?? model.Scores;
+        var table = InferVerb.RunTable($"served run on {split.Name} ({(embedded ? "embedded broker" : "broker")} {broker}, every tier its own process)",
+            model, scores, arguments.GetFloat(ServeVerb.Threshold.Name), split, outcomes, "mean latency (wall clock, tick to answer)",
+            "wall time (measured samples)", wall, measured);
+        context.Out.Write(table.ToConsoleString());
+
+        var latency = new ResultTable("end-to-end latency per exit level (wall clock, tick to answer)",
+            [ResultColumn.Text("exit"), ResultColumn.Number("samples"), ResultColumn.Number("p50 ms", "0.000"), ResultColumn.Number("p95 ms", "0.000"), ResultColumn.Number("p99 ms", "0.000"), ResultColumn.Number("max ms", "0.000")]);
+        var latencies = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var tier in Enum.GetValues<ExitTier>())
+        {
+            var values = outcomes.Where(x => x is not null && x.Tier == tier).Select(x => x!.LatencyMs).Order().ToArray();
+            if (values.Length == 0) continue;
+            latency.AddRow(tier.ToString(), values.Length, Percentile(values, 50), Percentile(values, 95), Percentile(values, 99), values[^1]);
+            latencies[tier.ToString()] = new { samples = values.Length, p50 = Percentile(values, 50), p95 = Percentile(values, 95), p99 = Percentile(values, 99), max = values[^1] };
+        }
+        context.Out.WriteLine();
+        context.Out.Write(latency.ToConsoleString());
+
+        var bytes = new ResultTable("MQTT payload bytes per link (measured samples; envelope included, MQTT framing not)",
+            [ResultColumn.Text("link"), ResultColumn.Number("messages"), ResultColumn.Number("bytes"), ResultColumn.Number("bytes per sample", "0.00")]);
+        var linkReport = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var link in ServedLinks.All)
+        {
+            if (!links.TryGetValue(link, out var c)) continue;
+            bytes.AddRow(link, c.Messages, c.Bytes, c.Bytes / (double)count);
+            linkReport[link] = new { messages = c.Messages, bytes = c.Bytes, bytesPerSample = c.Bytes / (double)count };
+        }
+        var warm = links.Where(l => l.Key.EndsWith(ServedLinks.WarmUpSuffix, StringComparison.Ordinal)).Sum(l => l.Value.Bytes);
+        context.Out.WriteLine();
+        context.Out.Write(bytes.ToConsoleString());
+        var perDevice = measured.Devices / (double)count / model.Devices.Length;
+        context.Out.WriteLine(string.Create(inv, $"bytes per device per sample from MQTT payloads: {perDevice:0.00} (warm-up messages, {warm} bytes, not counted)"));
+
+        var drops = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var s in stats)
+            foreach (var (reason, n) in s.Drops)
+                drops[reason] = drops.GetValueOrDefault(reason) + n;
+        var late = drops.GetValueOrDefault(nameof(DropReason.Late)) + drops.GetValueOrDefault(nameof(DropReason.Duplicate));
+        var publishDrops = stats.Sum(s => s.PublishesDropped);
+        var queueDrops = stats.Sum(s => s.QueueDropped);
+        var reconnects = stats.Sum(s => s.Reconnects);
+        var counters = new ResultTable("lost, late and dropped", [ResultColumn.Text("what"), ResultColumn.Text("count")])
+            .AddRow("unanswered (no answer at all / given up, no tier)", $"{unanswered} / {givenUp}")
+            .AddRow("answered twice", answeredTwice.ToString(inv))
+            .AddRow("late or duplicate messages dropped", late.ToString(inv))
+            .AddRow("messages dropped by the tiers", drops.Count == 0 ? "0" : string.Join(", ", drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key} {d.Value}")))
+            .AddRow("publishes dropped (queue full, disconnected, failed)", publishDrops.ToString(inv))
+            .AddRow("received messages dropped (tier queue full)", queueDrops.ToString(inv))
+            .AddRow("reconnects", reconnects.ToString(inv))
+            .AddRow("answered samples per second", (count / Math.Max(wall.TotalSeconds, 1e-9)).ToString("0", inv));
+        context.Out.WriteLine();
+        context.Out.Write(counters.ToConsoleString());
+
+        var tiers = new int[Enum.GetValues<ExitTier>().Length];
+        foreach (var x in outcomes) if (x is not null) tiers[(int)x.Tier]++;
+        return new
+        {
+            model = ModelFingerprint.Of(model).ToString(),
+            broker = broker.ToString(),
+            embeddedBroker = embedded,
+            split = split.Name,
+            samples = count,
+            threshold = arguments.GetFloat(ServeVerb.Threshold.Name),
+            edgeThreshold = arguments.GetFloat(ServeVerb.EdgeThreshold.Name),
+            rate = arguments.GetFloat(ServeVerb.Rate.Name),
+            inFlight = arguments.GetInt(ServeVerb.InFlight.Name),
+            accuracy = outcomes.Select((x, i) => x is not null && x.Prediction == split.GetLabel(i)).Count(c => c) / (double)count,
+            exits = Enum.GetValues<ExitTier>().ToDictionary(t => t.ToString(), t => tiers[(int)t]),
+            latencyMs = latencies,
+            links = linkReport,
+            bytesPerDevicePerSample = perDevice,
+            warmUpBytes = warm,
+            unanswered,
+            givenUp,
+            answeredTwice,
+            lateOrDuplicate = late,
+            drops,
+            publishesDropped = publishDrops,
+            receivedDropped = queueDrops,
+            reconnects,
+            wallSeconds = wall.TotalSeconds,
+            answeredPerSecond = count / Math.Max(wall.TotalSeconds, 1e-9),
+            tiers = stats,
+        };
+    }
+
+    /// <summary>Nearest-rank percentile of sorted <paramref name="sorted"/>.</summary>
+    private static double Percentile(double[] sorted, double p)
+    {
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,367 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using Ddnn.Bench.Serving;
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Runtime;
+using Ddnn.Core.Serving;
+using Ddnn.Training.Data;
+
+namespace Ddnn.Bench.Cli.Verbs;
+
+/// <summary>
+/// <c>ddnn serve &lt;tier&gt;</c>: one tier of a deployed model as a process talking MQTT (device, local, edge, cloud),
+/// an embedded broker alone (broker), or a whole deployment on this machine with every tier its own process (all).
+/// </summary>
+public sealed class ServeVerb : ICliVerb
+{
+    public const string VerbName = "serve";
+
+    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker"],
+        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, or an embedded broker");
+    internal static readonly CliOption Model = CliOption.String("model", null, "export directory, deploy file (.ddnnp) or checkpoint (.ddnn); every tier must load the same model", valueName: "path");
+    internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port (all: without it, an embedded broker on 127.0.0.1)", valueName: "address");
+    internal static readonly CliOption Deployment = CliOption.String("deployment", "ddnn", "deployment name: the topics are ddnn/<name>/...", valueName: "name");
+    internal static readonly CliOption Device = CliOption.Int("device", null, "device: which device this process is", min: 0);
+    internal static readonly CliOption Edge = CliOption.Int("edge", null, "edge: which edge this process is", min: 0);
+    internal static readonly CliOption Split = CliOption.Enum("split", "test", ["train", "validation", "test"], "device, all: the data split the devices sense");
+    internal static readonly CliOption Threshold = CliOption.Float("threshold", 0.8, "local exit when normalized entropy < T", min: 0);
+    internal static readonly CliOption EdgeThreshold = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
+    internal static readonly CliOption Scores = ScoreEncodingOption.Create(null, "encoding of the class scores devices send (default: as the model was exported)");
+    internal static readonly CliOption Rate = CliOption.Float("rate", 0, "local, all: frame ticks per second (0: a new tick whenever an answer frees a slot)", min: 0);
+    internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1, "local, all: samples in flight at once", min: 1, max: 4096);
+    internal static readonly CliOption Samples = CliOption.Int("samples", null, "local: samples to tick, then stop (default: until stopped); all: the whole split (capped by --limit)", min: 1);
+    internal static readonly CliOption FirstSample = CliOption.Int("first-sample", 0, "local: id of the first measured sample (device views show split sample id mod count)", min: 0);
+    internal static readonly CliOption WarmUp = CliOption.Int("warmup", null, "local, all: samples ticked (and not reported) before the measured ones (default: 0 for local, 20 for all)", min: 0);
+    internal static readonly CliOption DeviceWait = CliOption.Float("device-wait-ms", new AggregatorSettings().DeviceWaitMs, "local: how long after a tick to wait for the devices' scores", min: 0);
+    internal static readonly CliOption EdgeMapWait = CliOption.Float("edge-map-wait-ms", new AggregatorSettings().EdgeMapWaitMs, "local: how long the edges wait for their devices' maps", min: 0);
+    internal static readonly CliOption EdgeScoreWait = CliOption.Float("edge-score-wait-ms", new AggregatorSettings().EdgeScoreWaitMs, "local: how much longer to wait for the edges' scores", min: 0);
+    internal static readonly CliOption CloudWait = CliOption.Float("cloud-wait-ms", new AggregatorSettings().CloudWaitMs, "local: how long to wait for the cloud's answer before falling back", min: 0);
+    internal static readonly CliOption MapWait = CliOption.Float("map-wait-ms", new FusionSettings().MapWaitMs, "edge, cloud: how long after a request to wait for the maps", min: 0);
+    internal static readonly CliOption HoldMs = CliOption.Float("hold-ms", new FusionSettings().HoldMs, "edge, cloud: how long maps that came before their request are kept", min: 0);
+    internal static readonly CliOption RunId = CliOption.Int("run-id", null, "local: the run id announced (default: a random one; messages of other runs are dropped)", min: 1);
+    internal static readonly CliOption KeepAlive = CliOption.Int("keep-alive", 2, "MQTT keep-alive in seconds: a silent tier is declared gone (its will) after 1.5 times this", min: 1, max: 600);
+    internal static readonly CliOption StartTimeout = CliOption.Float("start-timeout", 60, "local, all: seconds to wait for every tier to come online before ticking", min: 0);
+    internal static readonly CliOption Answers = CliOption.String("answers", null, "local: write every measured answer to this CSV file", valueName: "file");
+    internal static readonly CliOption Stats = CliOption.String("stats", null, "write this tier's counters to this JSON file when it stops", valueName: "file");
+    internal static readonly CliOption Out = CliOption.String("out", null, "all: write summary.json, answers.csv and every tier's log and counters here", valueName: "dir");
+    internal static readonly CliOption Listen = CliOption.String("listen", null, "broker, all without --broker: where the embedded broker listens, address:port (default 127.0.0.1:1883 for broker, a free port for all)", valueName: "address:port");
+
+    public string Name => VerbName;
+    public string Summary => "serve a deployed model over MQTT: one tier per process (device|local|edge|cloud), a whole deployment (all) or a broker";
+
+    public IReadOnlyList<CliOption> Options { get; } =
+    [
+        Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, InFlight,
+        Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, StartTimeout, Answers, Stats, Out,
+        Listen,
+    ];
+
+    /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
+    public static IReadOnlyList<string> AcceptPositionalTier(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var verbAt = 0;
+        while (verbAt < args.Count && args[verbAt] == "--verbose") verbAt++;
+        if (verbAt + 1 >= args.Count || args[verbAt] != VerbName || args[verbAt + 1].StartsWith('-')) return args;
+        return [.. args.Take(verbAt + 1), "--" + Tier.Name, .. args.Skip(verbAt + 1)];
+    }
+
+    public int Run(CliArguments arguments, CliContext context)
+    {
+        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
+        // SIGTERM stops the tier as Ctrl+C does: a clean disconnect and the last line of counters.
+        using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
+        var served = context with { Cancellation = stop.Token };
+        return tier switch
+        {
+            "broker" => RunBroker(arguments, served),
+            "all" => ServeAllRun.Run(arguments, served),
+            _ => RunTier(tier, arguments, served),
+        };
+    }
+
+    private static int RunBroker(CliArguments arguments, CliContext context)
+    {
+        var (bind, port) = ReadListen(arguments, defaultPort: BrokerAddress.DefaultPort);
+        var broker = StartBroker(bind, port);
+        try
+        {
+            context.Out.WriteLine($"embedded MQTT broker listening at {broker.Address}; Ctrl+C or SIGTERM stops it");
+            context.Cancellation.WaitHandle.WaitOne();
+        }
+        finally
+        {
+            broker.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        context.Out.WriteLine("broker stopped");
+        return CliApp.ExitSuccess;
+    }
+
+    /// <summary>Starts the embedded broker; a port in use is a one-line usage error naming it.</summary>
+    internal static EmbeddedBroker StartBroker(IPAddress bind, int port)
+    {
+        try
+        {
+            return EmbeddedBroker.StartAsync(bind, port).GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new CliUsageException(e.Message, e);
+        }
+    }
+
+    internal static (IPAddress Bind, int Port) ReadListen(CliArguments arguments, int defaultPort)
+    {
+        var text = arguments.GetOptionalString(Listen.Name);
+        if (text is null) return (IPAddress.Loopback, defaultPort);
+        if (!IPEndPoint.TryParse(text, out var endpoint) || !text.Contains(':', StringComparison.Ordinal))
+            throw CliUsageException.BadValue(Listen.Name, text, "expected an IP address and a port, e.g. 127.0.0.1:1883");
+        return (endpoint.Address, endpoint.Port);
+    }
+
+    internal static BrokerAddress ReadBroker(CliArguments arguments)
+    {
+        var text = arguments.GetOptionalString(Broker.Name) ?? throw new CliUsageException("--broker mqtt://host:port is required");
+        try
+        {
+            return BrokerAddress.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw CliUsageException.BadValue(Broker.Name, text, e.Message);
+        }
+    }
+
+    internal static TopicScheme ReadTopics(CliArguments arguments)
+    {
+        var name = arguments.GetString(Deployment.Name);
+        try
+        {
+            return new TopicScheme(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliUsageException.BadValue(Deployment.Name, name, CliApp.DescribeError(e));
+        }
+    }
+
+    internal static (string Path, DeployedModel Model) LoadModel(CliArguments arguments)
+    {
+        var path = arguments.GetOptionalString(Model.Name) ?? throw new CliUsageException("--model <path> is required");
+        try
+        {
+            return (path, DeployedModelLoader.Load(path));
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
+        {
+            throw CliUsageException.CannotUse("load", path, e);
+        }
+    }
+
+    internal static MultiViewDataset LoadSplit(CliArguments arguments, CliContext context, DeployedModel model)
+    {
+        var (_, splits) = ExperimentOptions.Load(arguments, context);
+        var split = arguments.GetEnum(Split.Name) switch { "train" => splits.Train, "validation" => splits.Validation, _ => splits.Test };
+        InferVerb.CheckCompatible(model, split);
+        if (split.Count == 0) throw new CliUsageException($"the {split.Name} split is empty");
+        return split;
+    }
+
+    internal static AggregatorSettings ReadAggregator(CliArguments arguments, uint runId) => new()
+    {
+        LocalThreshold = arguments.GetFloat(Threshold.Name),
+        EdgeThreshold = arguments.GetFloat(EdgeThreshold.Name),
+        DeviceWaitMs = arguments.GetFloat(DeviceWait.Name),
+        EdgeMapWaitMs = arguments.GetFloat(EdgeMapWait.Name),
+        EdgeScoreWaitMs = arguments.GetFloat(EdgeScoreWait.Name),
+        CloudWaitMs = arguments.GetFloat(CloudWait.Name),
+        RunId = runId,
+        MaxInFlight = arguments.GetInt(InFlight.Name),
+    };
+
+    private static int RunTier(string kind, CliArguments arguments, CliContext context)
+    {
+        var broker = ReadBroker(arguments);
+        var topics = ReadTopics(arguments);
+        var (_, model) = LoadModel(arguments);
+        var fingerprint = ModelFingerprint.Of(model);
+        var id = kind switch
+        {
+            "device" => new PartitionId(PartitionKind.Device, RequiredIndex(arguments, Device, model.Devices.Length, "devices")),
+            "edge" => new PartitionId(PartitionKind.Edge, RequiredIndex(arguments, Edge, model.Edges.Length, "edges")),
+            "local" => new PartitionId(PartitionKind.Local),
+            _ => new PartitionId(PartitionKind.Cloud),
+        };
+        if (id.Kind == PartitionKind.Local && model.Local is null)
+            throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
+        var clock = new MonotonicClock();
+        TierHost? host = null;
+        var transport = new MqttTransport(new MqttTransportOptions
+        {
+            Broker = broker,
+            ClientId = $"ddnn-{topics.Deployment}-{id}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+            Will = new MqttWill(topics.Status(id), StatusMessage.Offline(fingerprint), Delivery.AtLeastOnce, Retain: true),
+            KeepAlive = TimeSpan.FromSeconds(arguments.GetInt(KeepAlive.Name)),
+            TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(FirstSample.Name)),
+        }, (topic, payload) => host?.Post(topic, payload));
+        var log = new Action<string>(line => context.Out.WriteLine(line));
+        var split = id.Kind == PartitionKind.Device ? LoadSplit(arguments, context, model) : null;
+        LocalRun? local = null;
+        ServingTier tier;
+        switch (id.Kind)
+        {
+            case PartitionKind.Device:
+                tier = new DeviceTier(model, id.Index, fingerprint, topics, transport, clock, new DatasetSensor(split!),
+                    new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments) }, log);
+                break;
+            case PartitionKind.Edge:
+                tier = new EdgeTier(model, id.Index, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
+                break;
+            case PartitionKind.Cloud:
+                tier = new CloudTier(model, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
+                break;
+            default:
+                var runId = arguments.GetOptionalInt(RunId.Name) is { } given ? (uint)given : (uint)Random.Shared.Next(1, int.MaxValue);
+                var aggregator = new LocalAggregatorTier(model, fingerprint, topics, transport, clock, ReadAggregator(arguments, runId), log);
+                local = new LocalRun(aggregator, arguments, context);
+                tier = aggregator;
+                break;
+        }
+        host = new TierHost(tier, clock);
+        try
+        {
+            transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();
+        }
+        catch (BrokerUnreachableException e)
+        {
+            context.Error.WriteLine($"ddnn serve {kind}: {e.Message}");
+            return CliApp.ExitFailure;
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{id}: serving model {fingerprint.Short} as deployment '{topics.Deployment}' via {broker} (pid {Environment.ProcessId})"));
+        tier.Start();
+        var code = CliApp.ExitSuccess;
+        try
+        {
+            bool Refused() => tier.Refusals.Count > 0;
+            if (local is not null) code = local.Run(host, Refused);
+            else host.Run(context.Cancellation, Refused);
+            if (tier.Refusals.Count > 0)
+            {
+                context.Error.WriteLine($"ddnn serve {kind}: wrong model fingerprint: {tier.Refusals[0]}");
+                code = CliApp.ExitFailure;
+            }
+        }
+        finally
+        {
+            tier.Stop();
+            transport.DisconnectAsync(TimeSpan.FromSeconds(2)).GetAwaiter().GetResult();
+            local?.Dispose();
+            context.Out.WriteLine($"{id}: stopped; {tier.Counters}; transport: {transport.DescribeCounters()}; host: handled {host.Handled}, queue full {host.Dropped}, timers {host.Timers}");
+            if (arguments.GetOptionalString(Stats.Name) is { } statsPath) TierStats.Of(tier, transport, host).Write(statsPath);
+            transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            host.Dispose();
+        }
+        return code;
+    }
+
+    private static FusionSettings ReadFusion(CliArguments arguments) =>
+        new() { MapWaitMs = arguments.GetFloat(MapWait.Name), HoldMs = arguments.GetFloat(HoldMs.Name) };
+
+    private static int RequiredIndex(CliArguments arguments, CliOption option, int count, string what)
+    {
+        var index = arguments.GetOptionalInt(option.Name) ?? throw new CliUsageException($"--{option.Name} <i> is required: which of the model's {count} {what} this process is");
+        if (index >= count)
+            throw CliUsageException.BadValue(option.Name, index.ToString(CultureInfo.InvariantCulture),
+                count == 0 ? $"the model has no {what}" : $"the model has {what} 0..{count - 1}");
+        return index;
+    }
+
+    /// <summary>The local aggregator's run: wait for the peers, tick the warm-up, then the measured samples; write the answers.</summary>
+    private sealed class LocalRun : IDisposable
+    {
+        private readonly LocalAggregatorTier _tier;
+        private readonly CliContext _context;
+        private readonly long? _samples;
+        private readonly int _warmUp;
+        private readonly uint _first;
+        private readonly double _rate, _startTimeout;
+        private readonly StreamWriter? _answers;
+        private long _answered, _answeredTwice;
+        private readonly HashSet<uint> _seen = [];
+
+        public LocalRun(LocalAggregatorTier tier, CliArguments arguments, CliContext context)
+        {
+            _tier = tier;
+            _context = context;
+            _samples = arguments.GetOptionalInt(Samples.Name);
+            _warmUp = arguments.GetOptionalInt(WarmUp.Name) ?? 0;
+            _first = (uint)arguments.GetInt(FirstSample.Name);
+            if (_first < _warmUp) throw CliUsageException.BadValue(FirstSample.Name, _first.ToString(CultureInfo.InvariantCulture), $"the warm-up ticks ids 0..{_warmUp - 1}, so the measured samples must start at {_warmUp} or later");
+            _rate = arguments.GetFloat(Rate.Name);
+            _startTimeout = arguments.GetFloat(StartTimeout.Name);
+            if (arguments.GetOptionalString(Answers.Name) is { } path)
+            {
+                // Flushed per line: the answers are also how a drill (or a person) follows a running deployment.
+                _answers = new StreamWriter(path, append: false) { AutoFlush = true };
+                _answers.WriteLine(AnswerFile.Header);
+            }
+            tier.Answered = OnAnswer;
+        }
+
+        public int Run(TierHost host, Func<bool> refused)
+        {
+            var stop = _context.Cancellation;
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            host.Run(stop, () => refused() || _tier.AllPeersAnnounced || waited.Elapsed.TotalSeconds >= _startTimeout);
+            if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
+            if (!_tier.AllPeersAnnounced)
+            {
+                var missing = PartitionId.AllOf(_tier.Model).Where(p => p != _tier.Id && !_tier.HasAnnounced(p));
+                _context.Out.WriteLine($"local: starting without {string.Join(", ", missing)} (not online after {_startTimeout} s)");
+            }
+            if (_warmUp > 0)
+            {
+                _tier.Schedule(0, _warmUp, _rate);
+                host.Run(stop, () => refused() || _tier.ScheduleDone);
+                if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
+            }
+            _answered = 0;
+            var total = _samples ?? long.MaxValue - _first;
+            _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"local: run {_tier.RunId}: ticking {(_samples is { } n ? n.ToString(CultureInfo.InvariantCulture) : "endless")} samples from id {_first} at {(_rate > 0 ? $"{_rate} samples/s" : "the pace of the answers")}, {_tier.Settings.MaxInFlight} in flight"));
+            _tier.Schedule(_first, total, _rate);
+            var progressAt = System.Diagnostics.Stopwatch.StartNew();
+            host.Run(stop, () =>
+            {
+                if (progressAt.Elapsed.TotalSeconds >= 2)
+                {
+                    progressAt.Restart();
+                    _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: answered {_answered}{(_samples is { } all ? $" of {all}" : "")}"));
+                }
+                return refused() || _tier.ScheduleDone;
+            });
+            return CliApp.ExitSuccess;
+        }
+
+        private void OnAnswer(CascadeOutcome outcome)
+        {
+            if (outcome.Sample < _first) return;
+            if (!_seen.Add((uint)outcome.Sample)) _answeredTwice++;
+            _answered++;
+            _answers?.WriteLine(AnswerFile.Line(outcome));
+        }
+
+        public void Dispose()
+        {
+            if (_answeredTwice > 0) _context.Error.WriteLine($"local: {_answeredTwice} samples answered twice");
+            _answers?.Dispose();
+        }
+    }
+}

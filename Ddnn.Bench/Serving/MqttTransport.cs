@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Ddnn.Core.Serving;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Ddnn.Bench.Serving;
+
+/// <summary>The message the broker publishes for a client that vanished (MQTT last will).</summary>
+public sealed record MqttWill(string Topic, byte[] Payload, Delivery Delivery, bool Retain);
+
+/// <summary>How an <see cref="MqttTransport"/> connects and how much it buffers.</summary>
+public sealed record MqttTransportOptions
+{
+    public required BrokerAddress Broker { get; init; }
+
+    /// <summary>MQTT client id; made unique per process by the caller, so a restarted tier never fights a frozen one over a session.</summary>
+    public required string ClientId { get; init; }
+
+    public MqttWill? Will { get; init; }
+
+    /// <summary>
+    /// MQTT keep-alive. The broker declares a silent client gone after 1.5 times this and publishes its will, so it
+    /// bounds how long a frozen or cut-off tier goes unnoticed; MQTT counts it in whole seconds.
+    /// </summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long one connection attempt may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Publishes queued for the sender at most; past this a publish is dropped and counted (a stalled broker must not grow memory).</summary>
+    public int OutgoingCapacity { get; init; } = 16384;
+
+    /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default.</summary>
+    public Func<string, byte[], string> TopicKind { get; init; } = (topic, _) => topic;
+}
+
+/// <summary>Published messages and bytes of one topic kind.</summary>
+public sealed class TopicKindCounter
+{
+    private long _messages, _bytes;
+
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>MQTT payload bytes (topic and MQTT framing not included).</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    internal void Add(int bytes)
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Add(ref _bytes, bytes);
+    }
+}
+
+/// <summary>
+/// <see cref="IMessageTransport"/> over an MQTT broker (MQTTnet client, MQTT 5). Publishes are copied and queued to one
+/// sender task, so the tier's thread never waits on the network and message order per tier is kept; failures are
+/// counted, never thrown into the tier. When the connection drops (the broker restarted, the link was cut) it
+/// reconnects by itself, subscribes again and re-publishes its retained messages, which a broker without persistence
+/// forgets on restart.
+/// </summary>
+public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
+{
+    private readonly MqttTransportOptions _options;
+    private readonly Action<string, byte[]> _onMessage;
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _clientOptions;
+    private readonly Channel<Outgoing> _outgoing;
+    private readonly ConcurrentDictionary<string, Outgoing> _retained = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TopicKindCounter> _published = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private IReadOnlyList<string> _subscriptions = [];
+    private Task? _sender;
+    private int _reconnecting;
+    private long _publishes, _received, _droppedFull, _droppedDisconnected, _failed, _reconnects, _disconnects;
+
+    /// <summary>A transport that hands each received message (topic, payload copy) to <paramref name="onMessage"/>, on MQTTnet's receive thread, in arrival order.</summary>
+    public MqttTransport(MqttTransportOptions options, Action<string, byte[]> onMessage)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(onMessage);
+        _options = options;
+        _onMessage = onMessage;
+        _outgoing = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(options.OutgoingCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var builder = new MqttClientFactory().CreateClientOptionsBuilder()
+            .WithTcpServer(options.Broker.Host, options.Broker.Port)
+            .WithClientId(options.ClientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(true)
+            .WithKeepAlivePeriod(options.KeepAlive)
+            .WithTimeout(options.ConnectTimeout);
+        if (options.Will is { } will)
+            builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
+                .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
+        _clientOptions = builder.Build();
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            Interlocked.Increment(ref _received);
+            _onMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+            return Task.CompletedTask;
+        };
+        _client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected && !_stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _disconnects);
+                StartReconnecting();
+            }
+            return Task.CompletedTask;
+        };
+    }
+
+    public BrokerAddress Broker => _options.Broker;
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>Messages handed to the broker (after a successful send).</summary>
+    public long Publishes => Interlocked.Read(ref _publishes);
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Publishes dropped because the outgoing queue was full.</summary>
+    public long DroppedQueueFull => Interlocked.Read(ref _droppedFull);
+
+    /// <summary>Publishes dropped because the broker was not connected when their turn came.</summary>
+    public long DroppedDisconnected => Interlocked.Read(ref _droppedDisconnected);
+
+    /// <summary>Publishes the client failed to send while connected.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Successful reconnections after a lost connection.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Connections lost while running.</summary>
+    public long Disconnects => Interlocked.Read(ref _disconnects);
+
+    /// <summary>All publishes dropped, for whatever reason.</summary>
+    public long Dropped => DroppedQueueFull + DroppedDisconnected + Failed;
+
+    /// <summary>Published messages and payload bytes per topic kind (<see cref="MqttTransportOptions.TopicKind"/>).</summary>
+    public IReadOnlyDictionary<string, TopicKindCounter> PublishedByKind => _published;
+
+    /// <summary>
+    /// Connects, subscribes to <paramref name="subscriptions"/> and starts the sender. A broker that cannot be reached
+    /// is a <see cref="BrokerUnreachableException"/> naming the address and the reason.
+    /// </summary>
+    public async Task ConnectAsync(IReadOnlyList<string> subscriptions, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptions);
+        if (_sender is not null) throw new InvalidOperationException("the transport is already connected");
+        _subscriptions = subscriptions.ToArray();
+        try
+        {
+            await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
+            await SubscribeAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            throw new BrokerUnreachableException(_options.Broker, Reason(e), e);
+        }
+        _sender = Task.Run(SendLoopAsync, CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    public void Publish(string topic, ReadOnlySpan<byte> payload, Delivery delivery, bool retain)
+    {
+        var message = new Outgoing(topic, payload.ToArray(), delivery, retain);
+        if (retain) _retained[topic] = message;
+        if (!_outgoing.Writer.TryWrite(message)) Interlocked.Increment(ref _droppedFull);
+    }
+
+    /// <summary>
+    /// Publishes the will itself (peers learn at once that this tier left, as they would if it had died; MQTTnet's
+    /// broker ignores MQTT 5's disconnect-with-will), sends what is queued (for at most
+    /// <paramref name="drainTimeout"/>) and disconnects.
+    /// </summary>
+    public async Task DisconnectAsync(TimeSpan drainTimeout)
+    {
+        if (_stopping.IsCancellationRequested) return;
+        if (_options.Will is { } will && _sender is not null) Publish(will.Topic, will.Payload, will.Delivery, will.Retain);
+        _outgoing.Writer.TryComplete();
+        if (_sender is not null) await Task.WhenAny(_sender, Task.Delay(drainTimeout)).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_client.IsConnected)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                // Already gone: the broker publishes the will on its own.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisconnectAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _client.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>One line of counters, e.g. for a tier's last line.</summary>
+    public string DescribeCounters()
+    {
+        var kinds = string.Join(", ", _published.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value.Messages}/{p.Value.Bytes} B")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"published {Publishes} ({(kinds.Length == 0 ? "nothing" : kinds)}), received {Received}, dropped {Dropped} (queue full {DroppedQueueFull}, disconnected {DroppedDisconnected}, failed {Failed}), disconnects {Disconnects}, reconnects {Reconnects}");
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var message))
+            {
+                if (_stopping.IsCancellationRequested) return;
+                if (!_client.IsConnected)
+                {
+                    Interlocked.Increment(ref _droppedDisconnected);
+                    continue;
+                }
+                if (await TrySendAsync(message).ConfigureAwait(false))
+                    _published.GetOrAdd(_options.TopicKind(message.Topic, message.Payload), _ => new TopicKindCounter()).Add(message.Payload.Length);
+                else
+                    Interlocked.Increment(ref _failed);
+            }
+        }
+    }
+
+    private async Task<bool> TrySendAsync(Outgoing message)
+    {
+        try
+        {
+            var built = new MqttApplicationMessageBuilder()
+                .WithTopic(message.Topic)
+                .WithPayload(message.Payload)
+                .WithQualityOfServiceLevel(QualityOf(message.Delivery))
+                .WithRetainFlag(message.Retain)
+                .Build();
+            var result = await _client.PublishAsync(built, _stopping.Token).ConfigureAwait(false);
+            if (!result.IsSuccess) return false;
+            Interlocked.Increment(ref _publishes);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A dropped connection surfaces here as several exception types; the reconnect loop deals with the cause.
+            return false;
+        }
+    }
+
+    private void StartReconnecting()
+    {
+        if (Interlocked.Exchange(ref _reconnecting, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var delay = TimeSpan.FromMilliseconds(50);
+                while (!_stopping.IsCancellationRequested && !_client.IsConnected)
+                {
+                    try
+                    {
+                        await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
+                        await _client.ConnectAsync(_clientOptions, _stopping.Token).ConfigureAwait(false);
+                        await SubscribeAsync(_stopping.Token).ConfigureAwait(false);
+                        foreach (var retained in _retained.Values) await TrySendAsync(retained).ConfigureAwait(false);
+                        Interlocked.Increment(ref _reconnects);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        // The broker is still away; retry, backing off to at most 1 s between attempts.
+                        delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _reconnecting, 0);
+            }
+            // A drop between the loop's last check and the flag's reset would have been missed.
+            if (!_client.IsConnected && !_stopping.IsCancellationRequested) StartReconnecting();
+        });
+    }
+
+    private async Task SubscribeAsync(CancellationToken cancellation)
+    {
+        if (_subscriptions.Count == 0) return;
+        var builder = new MqttClientFactory().CreateSubscribeOptionsBuilder();
+        foreach (var filter in _subscriptions)
+            builder = builder.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
+        var result = await _client.SubscribeAsync(builder.Build(), cancellation).ConfigureAwait(false);
+        foreach (var item in result.Items)
+            if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
+                throw new InvalidOperationException($"the broker refused the subscription to '{item.TopicFilter.Topic}': {item.ResultCode}");
+    }
+
+    private static MqttQualityOfServiceLevel QualityOf(Delivery delivery) =>
+        delivery == Delivery.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;
+
+    /// <summary>The innermost useful message: MQTTnet wraps the socket error that says what happened.</summary>
+    private static string Reason(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is SocketException socket) return socket.Message;
+        if (e is OperationCanceledException or TimeoutException) return "no answer (timed out)";
+        return e.InnerException is { } cause && cause.Message.Length > 0 ? cause.Message : e.Message;
+    }
+
+    private sealed record Outgoing(string Topic, byte[] Payload, Delivery Delivery, bool Retain);
+}
+
+/// <summary>The broker could not be reached or refused the connection.</summary>
+public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
+    : IOException($"cannot reach the MQTT broker at {broker}: {reason}", inner)
+{
+    public BrokerAddress Broker { get; } = broker;
+}

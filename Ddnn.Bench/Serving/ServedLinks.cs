@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Serving;
+
+namespace Ddnn.Bench.Serving;
+
+/// <summary>
+/// Names the link of each published message for the byte counters, from its topic (<see cref="TopicScheme"/>): e.g.
+/// <c>dev-&gt;local</c>, <c>dev-&gt;edge</c>, <c>local-&gt;cloud</c>, <c>tick</c>, <c>status</c>. Messages of samples before
+/// a given id (the warm-up of <c>ddnn serve all</c>) are named apart, with a <c> warm-up</c> suffix, so the reported
+/// bytes per sample cover exactly the measured samples.
+/// </summary>
+public static class ServedLinks
+{
+    public const string Status = "status";
+    public const string Tick = "tick";
+    public const string EdgeRequest = "local->edges (request)";
+    public const string CloudRequest = "local->cloud (request)";
+    public const string DeviceToLocal = "dev->local";
+    public const string DeviceToEdge = "dev->edge";
+    public const string DeviceToCloud = "dev->cloud";
+    public const string EdgeToLocal = "edge->local";
+    public const string EdgeToCloud = "edge->cloud";
+    public const string CloudToLocal = "cloud->local";
+    public const string WarmUpSuffix = " warm-up";
+    public const string Other = "other";
+
+    /// <summary>Every link name, in the order reports list them.</summary>
+    public static IReadOnlyList<string> All { get; } =
+        [DeviceToLocal, DeviceToEdge, DeviceToCloud, EdgeToLocal, EdgeToCloud, EdgeRequest, CloudRequest, CloudToLocal, Tick, Status];
+
+    /// <summary>The classifier for <see cref="MqttTransportOptions.TopicKind"/>: samples below <paramref name="measuredFrom"/> count as warm-up.</summary>
+    public static Func<string, byte[], string> Classifier(TopicScheme topics, uint measuredFrom)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        return (topic, payload) =>
+        {
+            var link = Of(topics, topic);
+            if (link is Status or Other) return link;
+            // Envelope, then the wire header: kind, sender, uint32 sample id.
+            const int sampleAt = ServingEnvelope.Bytes + 2;
+            if (payload.Length < sampleAt + 4) return link;
+            var sample = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(sampleAt));
+            return sample < measuredFrom ? link + WarmUpSuffix : link;
+        };
+    }
+
+    /// <summary>The link a topic of <paramref name="topics"/> belongs to.</summary>
+    public static string Of(TopicScheme topics, string topic)
+    {
+        if (!topics.TryParse(topic, out var parsed)) return Other;
+        return parsed.Kind switch
+        {
+            TopicKind.Status => Status,
+            TopicKind.Tick => Tick,
+            TopicKind.EdgeRequest => EdgeRequest,
+            TopicKind.CloudRequest => CloudRequest,
+            _ => (parsed.Sender.Kind, parsed.Tier.Kind) switch
+            {
+                (PartitionKind.Device, PartitionKind.Local) => DeviceToLocal,
+                (PartitionKind.Device, PartitionKind.Edge) => DeviceToEdge,
+                (PartitionKind.Device, PartitionKind.Cloud) => DeviceToCloud,
+                (PartitionKind.Edge, PartitionKind.Local) => EdgeToLocal,
+                (PartitionKind.Edge, PartitionKind.Cloud) => EdgeToCloud,
+                (PartitionKind.Cloud, PartitionKind.Local) => CloudToLocal,
+                _ => Other,
+            },
+        };
+    }
+}

@@ -1,0 +1,113 @@
+using System.Threading.Channels;
+using Ddnn.Core.Serving;
+
+namespace Ddnn.Bench.Serving;
+
+/// <summary>
+/// Runs one tier: the only thread that calls its <see cref="IMessageHandler.OnMessage"/> and
+/// <see cref="IMessageHandler.OnTimer"/>, so the tier needs no locks. Messages come in from the transport's receive
+/// thread through a bounded queue (full = dropped and counted, so a flood cannot grow memory); timers fire when the
+/// clock reaches <see cref="IMessageHandler.NextDeadlineMs"/>. Each message is stamped when it arrives, and a deadline
+/// that fell before a message's arrival fires before that message is handled, so a busy host does not turn a
+/// timeout into an answer or the other way round.
+/// </summary>
+public sealed class TierHost : IDisposable
+{
+    /// <summary>Timer calls in a row after which the host handles messages again, so a tier that does not move its deadline cannot spin the host.</summary>
+    private const int MaxTimersInARow = 1024;
+
+    private readonly IMessageHandler _handler;
+    private readonly IServingClock _clock;
+    private readonly Channel<Incoming> _incoming;
+    private readonly ManualResetEventSlim _signal = new(false);
+    private long _handled, _dropped, _timers, _received;
+
+    public TierHost(IMessageHandler handler, IServingClock clock, int capacity = 65536)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _handler = handler;
+        _clock = clock;
+        _incoming = Channel.CreateBounded<Incoming>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Messages accepted into the queue.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Messages handed to the tier.</summary>
+    public long Handled => Interlocked.Read(ref _handled);
+
+    /// <summary>Messages dropped because the queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Timer calls made.</summary>
+    public long Timers => Interlocked.Read(ref _timers);
+
+    /// <summary>Queues a message for the tier; callable from any thread. False (and counted) when the queue is full.</summary>
+    public bool Post(string topic, byte[] payload)
+    {
+        if (!_incoming.Writer.TryWrite(new Incoming(topic, payload, _clock.NowMs)))
+        {
+            Interlocked.Increment(ref _dropped);
+            return false;
+        }
+        Interlocked.Increment(ref _received);
+        _signal.Set();
+        return true;
+    }
+
+    /// <summary>Runs the tier on the calling thread until <paramref name="stop"/> is cancelled or <paramref name="finished"/> says so.</summary>
+    public void Run(CancellationToken stop, Func<bool>? finished = null)
+    {
+        using var wake = stop.Register(_signal.Set);
+        var reader = _incoming.Reader;
+        while (!stop.IsCancellationRequested && finished?.Invoke() != true)
+        {
+            if (reader.TryRead(out var message))
+            {
+                FireTimersUpTo(message.ArrivedMs);
+                _handler.OnMessage(message.Topic, message.Payload);
+                Interlocked.Increment(ref _handled);
+                continue;
+            }
+            FireTimersUpTo(_clock.NowMs);
+            _signal.Reset();
+            // A message posted between the empty read and the reset set the signal before the reset cleared it.
+            if (reader.TryRead(out message))
+            {
+                FireTimersUpTo(message.ArrivedMs);
+                _handler.OnMessage(message.Topic, message.Payload);
+                Interlocked.Increment(ref _handled);
+                continue;
+            }
+            _signal.Wait(WaitTime());
+        }
+    }
+
+    public void Dispose() => _signal.Dispose();
+
+    private void FireTimersUpTo(double nowMs)
+    {
+        for (var i = 0; i < MaxTimersInARow && _handler.NextDeadlineMs is { } deadline && deadline <= nowMs; i++)
+        {
+            _handler.OnTimer();
+            Interlocked.Increment(ref _timers);
+        }
+    }
+
+    /// <summary>Until the tier's next deadline, at most 100 ms so that a <c>finished</c> condition is polled.</summary>
+    private TimeSpan WaitTime()
+    {
+        const double most = 100;
+        if (_handler.NextDeadlineMs is not { } deadline) return TimeSpan.FromMilliseconds(most);
+        var wait = Math.Clamp(deadline - _clock.NowMs, 0, most);
+        return TimeSpan.FromMilliseconds(wait);
+    }
+
+    private readonly record struct Incoming(string Topic, byte[] Payload, double ArrivedMs);
+}

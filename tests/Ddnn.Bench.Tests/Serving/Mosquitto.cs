@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Ddnn.Bench.Serving;
+using Ddnn.TestSupport;
+
+namespace Ddnn.Bench.Tests.Serving;
+
+/// <summary>
+/// A mosquitto of the test's own: its own config, a free loopback port, stopped by its process id. Starting fails the
+/// test (never skips it) when mosquitto is missing or does not listen within a few seconds: the serving tests must run
+/// against a real broker. Install it with <c>apt-get install -y mosquitto</c> (.ci/test does).
+/// </summary>
+public sealed class Mosquitto : IDisposable
+{
+    public const string Executable = "/usr/sbin/mosquitto";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TempDirectory _directory = new();
+    private Process? _process;
+
+    private Mosquitto(IPAddress bind, int port)
+    {
+        Bind = bind;
+        Port = port;
+        File.WriteAllText(_directory.File("mosquitto.conf"), string.Create(CultureInfo.InvariantCulture, $"""
+            listener {port} {bind}
+            allow_anonymous true
+            persistence false
+            sys_interval 1
+            log_dest file {_directory.File("mosquitto.log")}
+            log_type error
+            log_type warning
+            """) + "\n");
+    }
+
+    public IPAddress Bind { get; }
+    public int Port { get; }
+    public BrokerAddress Address => new(Bind.ToString(), Port);
+
+    /// <summary>The running broker's process id (it changes on <see cref="Restart"/>).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("mosquitto is not running");
+
+    /// <summary>Starts mosquitto on a free port of <paramref name="bind"/> (127.0.0.1 by default).</summary>
+    public static Mosquitto Start(IPAddress? bind = null)
+    {
+        bind ??= IPAddress.Loopback;
+        var broker = new Mosquitto(bind, EmbeddedBroker.FreePort(bind));
+        try
+        {
+            broker.Launch();
+            return broker;
+        }
+        catch
+        {
+            broker.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Kills the broker (SIGKILL, by pid: in-memory state and retained messages are lost) and starts it again on the same port.</summary>
+    public void Restart(TimeSpan down)
+    {
+        Kill();
+        Thread.Sleep(down);
+        Launch();
+    }
+
+    public void Kill()
+    {
+        if (_process is null) return;
+        try
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+        _process.Dispose();
+        _process = null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _directory.Dispose();
+    }
+
+    private void Launch()
+    {
+        Assert.True(File.Exists(Executable), $"{Executable} is missing: install mosquitto (apt-get install -y mosquitto)");
+        var info = new ProcessStartInfo(Executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(_directory.File("mosquitto.conf"));
+        _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+                Assert.Fail($"mosquitto exited with code {_process.ExitCode} at start: {Log()}");
+            if (Listens()) return;
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"mosquitto did not listen on {Bind}:{Port} within {StartTimeout.TotalSeconds} s: {Log()}");
+    }
+
+    private bool Listens()
+    {
+        try
+        {
+            using var client = new TcpClient(Bind.AddressFamily);
+            client.Connect(Bind, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private string Log()
+    {
+        var path = _directory.File("mosquitto.log");
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : "(no log)";
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using Ddnn.Bench.Serving;
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Serving;
+
+namespace Ddnn.Bench.Tests.Serving;
+
+/// <summary>What <c>ddnn serve</c> says when it cannot serve: one line that names the problem.</summary>
+[Collection(ServingProcessCollection.Name)]
+public sealed class ServeVerbErrorTests(ServedModels models) : IClassFixture<ServedModels>
+{
+    private static string FreeBroker() => $"mqtt://127.0.0.1:{EmbeddedBroker.FreePort(IPAddress.Loopback)}";
+
+    [Fact]
+    public void Serve_without_a_tier_says_what_to_serve()
+    {
+        var line = DdnnCli.Run("serve", "--model", "x").SingleErrorLine();
+        Assert.Contains("ddnn serve device|local|edge|cloud|all|broker", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_broker_that_is_not_an_address_is_a_usage_error()
+    {
+        var result = DdnnCli.Run("serve", "cloud", "--model", models.Plain, "--broker", "localhost:1883");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("--broker 'localhost:1883'", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unreachable_broker_is_one_line_with_the_address_and_the_reason()
+    {
+        var broker = FreeBroker();
+        var result = DdnnCli.Run("serve", "cloud", "--model", models.Plain, "--broker", broker);
+        Assert.Equal(1, result.Code);
+        var line = result.SingleErrorLine();
+        Assert.Contains($"cannot reach the MQTT broker at {broker}", line, StringComparison.Ordinal);
+        Assert.Contains("refused", line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_device_needs_its_index_and_an_edge_needs_a_model_with_edges()
+    {
+        Assert.Contains("--device <i> is required", DdnnCli.Run("serve", "device", "--model", models.Plain, "--broker", FreeBroker()).SingleErrorLine(), StringComparison.Ordinal);
+        Assert.Contains("the model has devices 0..5", DdnnCli.Run("serve", "device", "--device", "6", "--model", models.Plain, "--broker", FreeBroker()).SingleErrorLine(), StringComparison.Ordinal);
+        Assert.Contains("the model has no edges", DdnnCli.Run("serve", "edge", "--edge", "0", "--model", models.Plain, "--broker", FreeBroker()).SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_single_partition_file_is_refused_naming_the_partition()
+    {
+        var dir = models.Scratch("export");
+        DdnnCli.Succeed("export", "--model", models.Plain, "--out", dir);
+        var result = DdnnCli.Run("serve", "cloud", "--model", Path.Combine(dir, "cloud.ddnnp"), "--broker", FreeBroker());
+        Assert.Equal(2, result.Code);
+        Assert.Contains("holds only partition cloud", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_broker_tier_says_when_its_port_is_in_use()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var result = DdnnCli.Run("serve", "broker", "--listen", $"127.0.0.1:{port}");
+        Assert.Equal(2, result.Code);
+        Assert.Contains($"127.0.0.1:{port} is already in use", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_peer_running_another_model_is_refused_with_both_fingerprints()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync(IPAddress.Loopback, 0);
+        var topics = new TopicScheme("ddnn");
+        var other = new ModelFingerprint(new byte[ModelFingerprint.Bytes]);
+        await using (var impostor = new MqttTransport(new MqttTransportOptions { Broker = broker.Address, ClientId = "impostor" }, (_, _) => { }))
+        {
+            await impostor.ConnectAsync([], CancellationToken.None);
+            impostor.Publish(topics.Status(new PartitionId(PartitionKind.Local)), StatusMessage.Write(new TierStatus(true, other, 7)), Delivery.AtLeastOnce, retain: true);
+        }
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Program.Run(["serve", "cloud", "--model", models.Plain, "--broker", broker.Address.ToString()], output, error, cancel.Token, environment: _ => null);
+        var result = new CliResult(code, output.ToString(), error.ToString());
+        Assert.False(cancel.IsCancellationRequested, "the cloud kept serving beside a local aggregator of another model");
+        Assert.Equal(1, code);
+        var line = result.SingleErrorLine();
+        Assert.Contains("wrong model fingerprint", line, StringComparison.Ordinal);
+        Assert.Contains(other.Short, line, StringComparison.Ordinal);
+        Assert.Contains(ModelFingerprint.Of(DeployedModelLoader.Load(models.Plain)).Short, line, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,95 @@
+using Ddnn.Bench.Serving;
+using Ddnn.Core.Serving;
+
+namespace Ddnn.Bench.Tests.Serving;
+
+public sealed class TierHostTests
+{
+    private sealed class ManualClock : IServingClock
+    {
+        public double NowMs { get; set; }
+    }
+
+    /// <summary>Records what the host calls, and optionally arms one deadline.</summary>
+    private sealed class RecordingTier : IMessageHandler
+    {
+        public List<string> Calls { get; } = [];
+        public int CallingThreads => _threads.Count;
+        private readonly HashSet<int> _threads = [];
+        public IReadOnlyList<string> Subscriptions => ["t/#"];
+        public double? NextDeadlineMs { get; set; }
+
+        public void OnMessage(string topic, ReadOnlySpan<byte> payload)
+        {
+            lock (_threads) _threads.Add(Environment.CurrentManagedThreadId);
+            Calls.Add($"{topic}:{payload.Length}");
+        }
+
+        public void OnTimer()
+        {
+            lock (_threads) _threads.Add(Environment.CurrentManagedThreadId);
+            Calls.Add("timer");
+            NextDeadlineMs = null;
+        }
+    }
+
+    [Fact]
+    public void A_deadline_that_fell_before_a_message_arrived_fires_before_that_message()
+    {
+        var clock = new ManualClock { NowMs = 0 };
+        var tier = new RecordingTier { NextDeadlineMs = 5 };
+        using var host = new TierHost(tier, clock);
+        host.Post("t/early", new byte[1]);
+        clock.NowMs = 10;
+        host.Post("t/late", new byte[2]);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        host.Run(stop.Token, () => tier.Calls.Count == 3);
+        Assert.Equal(["t/early:1", "timer", "t/late:2"], tier.Calls);
+        Assert.Equal(1, host.Timers);
+        Assert.Equal(2, host.Handled);
+    }
+
+    [Fact]
+    public void Fires_a_timer_when_no_message_comes()
+    {
+        var clock = new MonotonicClock();
+        var tier = new RecordingTier { NextDeadlineMs = clock.NowMs + 20 };
+        using var host = new TierHost(tier, clock);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        host.Run(stop.Token, () => tier.Calls.Count == 1);
+        Assert.Equal(["timer"], tier.Calls);
+        Assert.False(stop.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_and_counts()
+    {
+        var tier = new RecordingTier();
+        using var host = new TierHost(tier, new ManualClock(), capacity: 2);
+        Assert.True(host.Post("t/a", []));
+        Assert.True(host.Post("t/b", []));
+        Assert.False(host.Post("t/c", []));
+        Assert.Equal(1, host.Dropped);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        host.Run(stop.Token, () => tier.Calls.Count == 2);
+        Assert.Equal(["t/a:0", "t/b:0"], tier.Calls);
+    }
+
+    [Fact]
+    public async Task Messages_posted_from_many_threads_reach_the_tier_on_one_thread()
+    {
+        var tier = new RecordingTier();
+        using var host = new TierHost(tier, new MonotonicClock());
+        var posters = Enumerable.Range(0, 4).Select(p => Task.Run(() =>
+        {
+            for (var i = 0; i < 500; i++) host.Post($"t/{p}", new byte[i % 7]);
+        })).ToArray();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        host.Run(stop.Token, () => host.Handled == 2000);
+        await Task.WhenAll(posters);
+        Assert.Equal(2000, tier.Calls.Count);
+        Assert.Equal(1, tier.CallingThreads);
+        for (var p = 0; p < 4; p++)
+            Assert.Equal(Enumerable.Range(0, 500).Select(i => $"t/{p}:{i % 7}"), tier.Calls.Where(c => c.StartsWith($"t/{p}:", StringComparison.Ordinal)));
+    }
+}
