@@ -79,6 +79,7 @@ public static unsafe class BinaryGemm
     {
         switch (path)
         {
+            case KernelPath.Avx512 when words > ShortRowWords: TiledAvx512Gemm.RunColumns(a, m, b, start, end, words, bits, c, ldc); break;
             case KernelPath.Avx512:
             case KernelPath.Avx2: RunColumns<Avx2XorPopCounter>(a, m, b, start, end, words, bits, c, ldc); break;
             case KernelPath.Vector128: RunColumns<Vector128XorPopCounter>(a, m, b, start, end, words, bits, c, ldc); break;

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ddnn.Kernels.Binary;
+
+/// <summary>
+/// AVX-512 binary GEMM on plain row-major operands with long rows: tiles of 2 rows of A × 4 rows of B, so each zmm
+/// loaded is XORed with 2 or 4 others; the XORs are counted into eight byte counters that widen every
+/// <see cref="Avx512ByteCounts.BlockVectors"/> vectors, and each dot is summed across lanes once at its end. A row tail
+/// of 1..7 words is one masked load. Columns are blocked so the B rows of a block stay in L1 while A rows pass over them.
+/// </summary>
+internal static unsafe class TiledAvx512Gemm
+{
+    /// <summary>Bytes of B rows kept in L1 per column block (half of a 32–48 KB L1, leaving room for the A rows).</summary>
+    private const int ColumnBlockBytes = 16 * 1024;
+
+    /// <summary>C[i * ldc + j] for rows i &lt; m and columns j in [start, end), on the processor's fastest byte counter.</summary>
+    public static void RunColumns(ulong* a, int m, ulong* b, int start, int end, int words, int bits, int* c, int ldc)
+    {
+        if (Avx512Vbmi.IsSupported) RunColumns<VbmiByteCounter>(a, m, b, start, end, words, bits, c, ldc);
+        else RunColumns<NibbleByteCounter>(a, m, b, start, end, words, bits, c, ldc);
+    }
+
+    private static void RunColumns<TCounter>(ulong* a, int m, ulong* b, int start, int end, int words, int bits, int* c, int ldc)
+        where TCounter : struct, IAvx512ByteCounter
+    {
+        var columnBlock = Math.Clamp(ColumnBlockBytes / (8 * words) / 4 * 4, 4, 64);
+        for (var j0 = start; j0 < end; j0 += columnBlock)
+        {
+            var j1 = Math.Min(end, j0 + columnBlock);
+            var i = 0;
+            for (; i + 2 <= m; i += 2)
+            {
+                var j = j0;
+                for (; j + 4 <= j1; j += 4)
+                    Tile2x4<TCounter>(a + (long)i * words, b + (long)j * words, words, bits, c + (long)i * ldc + j, ldc);
+                Dots(a, i, i + 2, b, j, j1, words, bits, c, ldc);
+            }
+            Dots(a, i, m, b, j0, j1, words, bits, c, ldc);
+        }
+    }
+
+    /// <summary>Edge outputs, one Harley-Seal dot each.</summary>
+    private static void Dots(ulong* a, int i0, int i1, ulong* b, int j0, int j1, int words, int bits, int* c, int ldc)
+    {
+        for (var i = i0; i < i1; i++)
+            for (var j = j0; j < j1; j++)
+                c[(long)i * ldc + j] = bits - 2 * (int)Avx512XorPopCounter.Count(a + (long)i * words, b + (long)j * words, words);
+    }
+
+    private static void Tile2x4<TCounter>(ulong* a, ulong* b, int words, int bits, int* c, int ldc)
+        where TCounter : struct, IAvx512ByteCounter
+    {
+        TCounter.Tables(out var t1, out var t2, out var t3);
+        ulong* a0 = a, a1 = a + words, b0 = b, b1 = b + words, b2 = b + 2L * words, b3 = b + 3L * words;
+        Vector512<ulong> s00 = default, s01 = default, s02 = default, s03 = default;
+        Vector512<ulong> s10 = default, s11 = default, s12 = default, s13 = default;
+        var vectors = words >> 3;
+        for (var v0 = 0; v0 < vectors; v0 += Avx512ByteCounts.BlockVectors)
+        {
+            var v1 = Math.Min(vectors, v0 + Avx512ByteCounts.BlockVectors);
+            Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
+            for (var w = 8L * v0; w < 8L * v1; w += 8)
+            {
+                var x0 = Avx512F.LoadVector512(a0 + w);
+                var x1 = Avx512F.LoadVector512(a1 + w);
+                var y0 = Avx512F.LoadVector512(b0 + w);
+                var y1 = Avx512F.LoadVector512(b1 + w);
+                var y2 = Avx512F.LoadVector512(b2 + w);
+                var y3 = Avx512F.LoadVector512(b3 + w);
+                c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
+                c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
+                c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
+                c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
+                c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
+                c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
+                c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
+                c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
+            }
+            s00 += Avx512ByteCounts.Widen(c00);
+            s01 += Avx512ByteCounts.Widen(c01);
+            s02 += Avx512ByteCounts.Widen(c02);
+            s03 += Avx512ByteCounts.Widen(c03);
+            s10 += Avx512ByteCounts.Widen(c10);
+            s11 += Avx512ByteCounts.Widen(c11);
+            s12 += Avx512ByteCounts.Widen(c12);
+            s13 += Avx512ByteCounts.Widen(c13);
+        }
+        if ((words & 7) != 0)
+        {
+            var w = 8L * vectors;
+            var mask = Avx512Lookup.FirstWords(words & 7);
+            var x0 = Avx512F.MaskLoad(a0 + w, mask, default);
+            var x1 = Avx512F.MaskLoad(a1 + w, mask, default);
+            var y0 = Avx512F.MaskLoad(b0 + w, mask, default);
+            var y1 = Avx512F.MaskLoad(b1 + w, mask, default);
+            var y2 = Avx512F.MaskLoad(b2 + w, mask, default);
+            var y3 = Avx512F.MaskLoad(b3 + w, mask, default);
+            s00 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y0, t1, t2, t3));
+            s01 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y1, t1, t2, t3));
+            s02 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y2, t1, t2, t3));
+            s03 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y3, t1, t2, t3));
+            s10 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y0, t1, t2, t3));
+            s11 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y1, t1, t2, t3));
+            s12 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y2, t1, t2, t3));
+            s13 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y3, t1, t2, t3));
+        }
+        Store(s00, s01, s02, s03, bits, c);
+        Store(s10, s11, s12, s13, bits, c + ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<ulong> s0, Vector512<ulong> s1, Vector512<ulong> s2, Vector512<ulong> s3, int bits, int* c)
+    {
+        c[0] = bits - 2 * (int)Vector512.Sum(s0);
+        c[1] = bits - 2 * (int)Vector512.Sum(s1);
+        c[2] = bits - 2 * (int)Vector512.Sum(s2);
+        c[3] = bits - 2 * (int)Vector512.Sum(s3);
+    }
+}
