@@ -176,10 +176,16 @@ internal readonly unsafe struct Avx512XorPopCounter : IXorPopCounter
 /// <summary>The AVX-512BW nibble-lookup popcount shared by the 512-bit binary kernels.</summary>
 internal static class Avx512Lookup
 {
-    /// <summary>Popcounts of the 16 nibbles in every 128-bit lane; call it into a local so it stays in a register.</summary>
+    /// <summary>
+    /// Popcounts of the 16 nibbles in every 128-bit lane, times <paramref name="weight"/> (1 or 2); call it into a local
+    /// so it stays in a register.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Table() => Vector512.Create(
-        Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    public static Vector512<byte> Table(byte weight = 1)
+    {
+        var table = Vector512.Create(Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+        return weight == 1 ? table : table + table;
+    }
 
     /// <summary>Popcount of every byte of <paramref name="x"/> (0..8 per byte).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -198,13 +204,14 @@ internal static class Avx512Lookup
 }
 
 /// <summary>
-/// Per-byte popcount of a zmm vector for the 512-bit tiled kernels, which add it into byte counters (at most 8 per byte
-/// per call) and widen them with <c>vpsadbw</c> every <see cref="Avx512ByteCounts.BlockVectors"/> vectors. The three
-/// tables are made once per kernel call by <see cref="Tables"/> and passed back in so they stay in registers.
+/// Per-byte popcount of a zmm vector for the 512-bit tiled kernels, which add it into byte counters and widen them with
+/// <c>vpsadbw</c> before a byte can pass 255. The three tables are made once per kernel call by <see cref="Tables"/>
+/// and passed back in so they stay in registers; tables made with weight 2 count every bit twice (a carry vector; weights are 1 or 2). The third table does not
+/// depend on the weight.
 /// </summary>
 internal interface IAvx512ByteCounter
 {
-    static abstract void Tables(out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third);
+    static abstract void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third);
 
     static abstract Vector512<byte> Count(Vector512<ulong> x, Vector512<byte> first, Vector512<byte> second, Vector512<byte> third);
 }
@@ -213,9 +220,9 @@ internal interface IAvx512ByteCounter
 internal readonly struct NibbleByteCounter : IAvx512ByteCounter
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tables(out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
+    public static void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
     {
-        first = Avx512Lookup.Table();
+        first = Avx512Lookup.Table(weight);
         second = Vector512.Create((byte)0x0F);
         third = default;
     }
@@ -233,11 +240,12 @@ internal readonly struct NibbleByteCounter : IAvx512ByteCounter
 internal readonly struct VbmiByteCounter : IAvx512ByteCounter
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tables(out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
+    public static void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
     {
         var index = Vector512<byte>.Indices;
-        first = Avx512Lookup.Table() + Avx512BW.Shuffle(Avx512Lookup.Table(), index >>> 4) ;
-        second = Avx512BW.Shuffle(Avx512Lookup.Table(), index & Vector512.Create((byte)3));
+        var nibbles = Avx512Lookup.Table(weight);
+        first = nibbles + Avx512BW.Shuffle(nibbles, index >>> 4);
+        second = Avx512BW.Shuffle(nibbles, index & Vector512.Create((byte)3));
         // Byte j of every 64-bit lane takes the 8 bits starting at bit 8j + 6.
         third = Vector512.Create(0x3E362E261E160E06UL).AsByte();
     }
@@ -252,6 +260,12 @@ internal static class Avx512ByteCounts
 {
     /// <summary>Vectors counted into byte lanes before widening: 31 x 8 bits = 248 per byte, below 255.</summary>
     public const int BlockVectors = 31;
+
+    /// <summary>
+    /// Carry-save triples (three vectors as a sum counted once and a carry counted twice) before widening:
+    /// 10 x (8 + 16) = 240 per byte, below 255.
+    /// </summary>
+    public const int BlockTriples = 10;
 
     /// <summary>The byte counters of one block widened to one 64-bit count per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -84,7 +84,7 @@ internal static unsafe class GroupedAvx512Gemm
     private static void Tile4x2<TCounter>(ulong* a, int words, ulong* b0, ulong* b1, int* offsets, int bits, int* c, int ldc,
         int column, int n) where TCounter : struct, IAvx512ByteCounter
     {
-        TCounter.Tables(out var t1, out var t2, out var t3);
+        TCounter.Tables(1, out var t1, out var t2, out var t3);
         Vector512<ulong> s00 = default, s01 = default, s10 = default, s11 = default;
         Vector512<ulong> s20 = default, s21 = default, s30 = default, s31 = default;
         for (var w0 = 0; w0 < words; w0 += Avx512ByteCounts.BlockVectors)
@@ -133,7 +133,7 @@ internal static unsafe class GroupedAvx512Gemm
     private static void Single<TCounter>(ulong* row, int words, ulong* group, int* offsets, int bits, int* cRow, int column, int n)
         where TCounter : struct, IAvx512ByteCounter
     {
-        TCounter.Tables(out var t1, out var t2, out var t3);
+        TCounter.Tables(1, out var t1, out var t2, out var t3);
         Vector512<ulong> sums = default;
         for (var w0 = 0; w0 < words; w0 += Avx512ByteCounts.BlockVectors)
         {

@@ -5,10 +5,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// AVX-512 binary GEMM on plain row-major operands with long rows: tiles of 2 rows of A × 4 rows of B, so each zmm
-/// loaded is XORed with 2 or 4 others; the XORs are counted into eight byte counters that widen every
-/// <see cref="Avx512ByteCounts.BlockVectors"/> vectors, and each dot is summed across lanes once at its end. A row tail
-/// of 1..7 words is one masked load. Columns are blocked so the B rows of a block stay in L1 while A rows pass over them.
+/// AVX-512 binary GEMM on plain row-major operands with long rows: tiles of 2 rows of A × 4 rows of B, so each A
+/// vector loaded serves four dots. Three consecutive XOR vectors of a dot go through one carry-save adder
+/// (<c>vpternlogq</c>), so only two of three vectors are counted (sum once, carry twice), into eight byte counters that
+/// widen every <see cref="Avx512ByteCounts.BlockTriples"/> triples; each dot is summed across lanes once at its end.
+/// The 0..2 vectors after the last triple and a row tail of 1..7 words are counted one by one with masked loads. Columns are blocked so the B rows of a block stay in L1 while A rows pass over them.
 /// </summary>
 internal static unsafe class TiledAvx512Gemm
 {
@@ -32,10 +33,9 @@ internal static unsafe class TiledAvx512Gemm
             var i = 0;
             for (; i + 2 <= m; i += 2)
             {
-                var j = j0;
-                for (; j + 4 <= j1; j += 4)
-                    Tile2x4<TCounter>(a + (long)i * words, b + (long)j * words, words, bits, c + (long)i * ldc + j, ldc);
-                Dots(a, i, i + 2, b, j, j1, words, bits, c, ldc);
+                var tiled = (j1 - j0) & ~3;
+                RowPair<TCounter>(a + (long)i * words, b + (long)j0 * words, tiled / 4, words, bits, c + (long)i * ldc + j0, ldc);
+                Dots(a, i, i + 2, b, j0 + tiled, j1, words, bits, c, ldc);
             }
             Dots(a, i, m, b, j0, j1, words, bits, c, ldc);
         }
@@ -49,20 +49,65 @@ internal static unsafe class TiledAvx512Gemm
                 c[(long)i * ldc + j] = bits - 2 * (int)Avx512XorPopCounter.Count(a + (long)i * words, b + (long)j * words, words);
     }
 
-    private static void Tile2x4<TCounter>(ulong* a, ulong* b, int words, int bits, int* c, int ldc)
+    /// <summary>Two rows of A against <paramref name="quads"/> groups of four consecutive B rows, one 2x4 tile each.</summary>
+    private static void RowPair<TCounter>(ulong* a, ulong* b, int quads, int words, int bits, int* c, int ldc)
         where TCounter : struct, IAvx512ByteCounter
     {
-        TCounter.Tables(out var t1, out var t2, out var t3);
+        TCounter.Tables(1, out var t1, out var t2, out var t3);
+        TCounter.Tables(2, out var d1, out var d2, out _);
+        for (var quad = 0; quad < quads; quad++)
+            Tile2x4<TCounter>(a, b + 4L * quad * words, words, bits, c + 4 * quad, ldc, t1, t2, t3, d1, d2);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tile2x4<TCounter>(ulong* a, ulong* b, int words, int bits, int* c, int ldc,
+        Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
+        where TCounter : struct, IAvx512ByteCounter
+    {
         ulong* a0 = a, a1 = a + words, b0 = b, b1 = b + words, b2 = b + 2L * words, b3 = b + 3L * words;
         Vector512<ulong> s00 = default, s01 = default, s02 = default, s03 = default;
         Vector512<ulong> s10 = default, s11 = default, s12 = default, s13 = default;
         var vectors = words >> 3;
-        for (var v0 = 0; v0 < vectors; v0 += Avx512ByteCounts.BlockVectors)
+        var triples = vectors / 3;
+        for (var q0 = 0; q0 < triples; q0 += Avx512ByteCounts.BlockTriples)
         {
-            var v1 = Math.Min(vectors, v0 + Avx512ByteCounts.BlockVectors);
+            var q1 = Math.Min(triples, q0 + Avx512ByteCounts.BlockTriples);
             Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
             Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
-            for (var w = 8L * v0; w < 8L * v1; w += 8)
+            for (var w = 24L * q0; w < 24L * q1; w += 24)
+            {
+                // Row by row, so only three A vectors are live (the B vectors are loaded into the XORs).
+                var x = Avx512F.LoadVector512(a0 + w);
+                var y = Avx512F.LoadVector512(a0 + w + 8);
+                var z = Avx512F.LoadVector512(a0 + w + 16);
+                c00 += Triple<TCounter>(x, y, z, b0 + w, t1, t2, t3, d1, d2);
+                c01 += Triple<TCounter>(x, y, z, b1 + w, t1, t2, t3, d1, d2);
+                c02 += Triple<TCounter>(x, y, z, b2 + w, t1, t2, t3, d1, d2);
+                c03 += Triple<TCounter>(x, y, z, b3 + w, t1, t2, t3, d1, d2);
+                x = Avx512F.LoadVector512(a1 + w);
+                y = Avx512F.LoadVector512(a1 + w + 8);
+                z = Avx512F.LoadVector512(a1 + w + 16);
+                c10 += Triple<TCounter>(x, y, z, b0 + w, t1, t2, t3, d1, d2);
+                c11 += Triple<TCounter>(x, y, z, b1 + w, t1, t2, t3, d1, d2);
+                c12 += Triple<TCounter>(x, y, z, b2 + w, t1, t2, t3, d1, d2);
+                c13 += Triple<TCounter>(x, y, z, b3 + w, t1, t2, t3, d1, d2);
+            }
+            s00 += Avx512ByteCounts.Widen(c00);
+            s01 += Avx512ByteCounts.Widen(c01);
+            s02 += Avx512ByteCounts.Widen(c02);
+            s03 += Avx512ByteCounts.Widen(c03);
+            s10 += Avx512ByteCounts.Widen(c10);
+            s11 += Avx512ByteCounts.Widen(c11);
+            s12 += Avx512ByteCounts.Widen(c12);
+            s13 += Avx512ByteCounts.Widen(c13);
+        }
+        if (words > 24 * triples)
+        {
+            // The 0..2 whole vectors after the triples and the 1..7 tail words, one by one (at most 3 x 8 per byte).
+            Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
+            var w = 24L * triples;
+            for (; w + 8 <= words; w += 8)
             {
                 var x0 = Avx512F.LoadVector512(a0 + w);
                 var x1 = Avx512F.LoadVector512(a1 + w);
@@ -70,6 +115,24 @@ internal static unsafe class TiledAvx512Gemm
                 var y1 = Avx512F.LoadVector512(b1 + w);
                 var y2 = Avx512F.LoadVector512(b2 + w);
                 var y3 = Avx512F.LoadVector512(b3 + w);
+                c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
+                c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
+                c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
+                c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
+                c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
+                c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
+                c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
+                c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
+            }
+            if (w < words)
+            {
+                var mask = Avx512Lookup.FirstWords((int)(words - w));
+                var x0 = Avx512F.MaskLoad(a0 + w, mask, default);
+                var x1 = Avx512F.MaskLoad(a1 + w, mask, default);
+                var y0 = Avx512F.MaskLoad(b0 + w, mask, default);
+                var y1 = Avx512F.MaskLoad(b1 + w, mask, default);
+                var y2 = Avx512F.MaskLoad(b2 + w, mask, default);
+                var y3 = Avx512F.MaskLoad(b3 + w, mask, default);
                 c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
                 c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
                 c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
@@ -88,27 +151,25 @@ internal static unsafe class TiledAvx512Gemm
             s12 += Avx512ByteCounts.Widen(c12);
             s13 += Avx512ByteCounts.Widen(c13);
         }
-        if ((words & 7) != 0)
-        {
-            var w = 8L * vectors;
-            var mask = Avx512Lookup.FirstWords(words & 7);
-            var x0 = Avx512F.MaskLoad(a0 + w, mask, default);
-            var x1 = Avx512F.MaskLoad(a1 + w, mask, default);
-            var y0 = Avx512F.MaskLoad(b0 + w, mask, default);
-            var y1 = Avx512F.MaskLoad(b1 + w, mask, default);
-            var y2 = Avx512F.MaskLoad(b2 + w, mask, default);
-            var y3 = Avx512F.MaskLoad(b3 + w, mask, default);
-            s00 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y0, t1, t2, t3));
-            s01 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y1, t1, t2, t3));
-            s02 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y2, t1, t2, t3));
-            s03 += Avx512ByteCounts.Widen(TCounter.Count(x0 ^ y3, t1, t2, t3));
-            s10 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y0, t1, t2, t3));
-            s11 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y1, t1, t2, t3));
-            s12 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y2, t1, t2, t3));
-            s13 += Avx512ByteCounts.Widen(TCounter.Count(x1 ^ y3, t1, t2, t3));
-        }
         Store(s00, s01, s02, s03, bits, c);
         Store(s10, s11, s12, s13, bits, c + ldc);
+    }
+
+    /// <summary>
+    /// Byte counts of (x, y, z) XOR the three vectors at <paramref name="b"/> through one carry-save adder: the sum is
+    /// counted once and the carry twice, two counts for three vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Triple<TCounter>(Vector512<ulong> x, Vector512<ulong> y, Vector512<ulong> z, ulong* b,
+        Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
+        where TCounter : struct, IAvx512ByteCounter
+    {
+        var p = x ^ Avx512F.LoadVector512(b);
+        var q = y ^ Avx512F.LoadVector512(b + 8);
+        var r = z ^ Avx512F.LoadVector512(b + 16);
+        var sum = Avx512F.TernaryLogic(p, q, r, 0x96);
+        var carry = Avx512F.TernaryLogic(p, q, r, 0xE8);
+        return TCounter.Count(sum, t1, t2, t3) + TCounter.Count(carry, d1, d2, t3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
