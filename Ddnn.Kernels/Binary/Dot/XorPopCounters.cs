@@ -267,6 +267,21 @@ internal static class Avx512ByteCounts
     /// </summary>
     public const int BlockTriples = 10;
 
+    /// <summary>
+    /// Byte counts of three vectors through one carry-save adder (<c>vpternlogq</c>): the sum is counted with the
+    /// weight-1 tables <paramref name="t1"/>, <paramref name="t2"/>, <paramref name="t3"/> and the carry with the
+    /// weight-2 tables <paramref name="d1"/>, <paramref name="d2"/>, two counts for three vectors (at most 24 per byte).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Triple<TCounter>(Vector512<ulong> p, Vector512<ulong> q, Vector512<ulong> r,
+        Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
+        where TCounter : struct, IAvx512ByteCounter
+    {
+        var sum = Avx512F.TernaryLogic(p, q, r, 0x96);
+        var carry = Avx512F.TernaryLogic(p, q, r, 0xE8);
+        return TCounter.Count(sum, t1, t2, t3) + TCounter.Count(carry, d1, d2, t3);
+    }
+
     /// <summary>The byte counters of one block widened to one 64-bit count per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> Widen(Vector512<byte> counts) =>

@@ -155,22 +155,13 @@ internal static unsafe class TiledAvx512Gemm
         Store(s10, s11, s12, s13, bits, c + ldc);
     }
 
-    /// <summary>
-    /// Byte counts of (x, y, z) XOR the three vectors at <paramref name="b"/> through one carry-save adder: the sum is
-    /// counted once and the carry twice, two counts for three vectors.
-    /// </summary>
+    /// <summary>Byte counts of (x, y, z) XOR the three vectors at <paramref name="b"/>, through one carry-save adder.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> Triple<TCounter>(Vector512<ulong> x, Vector512<ulong> y, Vector512<ulong> z, ulong* b,
         Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
-        where TCounter : struct, IAvx512ByteCounter
-    {
-        var p = x ^ Avx512F.LoadVector512(b);
-        var q = y ^ Avx512F.LoadVector512(b + 8);
-        var r = z ^ Avx512F.LoadVector512(b + 16);
-        var sum = Avx512F.TernaryLogic(p, q, r, 0x96);
-        var carry = Avx512F.TernaryLogic(p, q, r, 0xE8);
-        return TCounter.Count(sum, t1, t2, t3) + TCounter.Count(carry, d1, d2, t3);
-    }
+        where TCounter : struct, IAvx512ByteCounter =>
+        Avx512ByteCounts.Triple<TCounter>(x ^ Avx512F.LoadVector512(b), y ^ Avx512F.LoadVector512(b + 8),
+            z ^ Avx512F.LoadVector512(b + 16), t1, t2, t3, d1, d2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector512<ulong> s0, Vector512<ulong> s1, Vector512<ulong> s2, Vector512<ulong> s3, int bits, int* c)
