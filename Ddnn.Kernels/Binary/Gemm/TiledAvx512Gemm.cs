@@ -9,7 +9,8 @@ namespace Ddnn.Kernels.Binary;
 /// vector loaded serves four dots. Three consecutive XOR vectors of a dot go through one carry-save adder
 /// (<c>vpternlogq</c>), so only two of three vectors are counted (sum once, carry twice), into eight byte counters that
 /// widen every <see cref="Avx512ByteCounts.BlockTriples"/> triples; each dot is summed across lanes once at its end.
-/// The 0..2 vectors after the last triple and a row tail of 1..7 words are counted one by one with masked loads. Columns are blocked so the B rows of a block stay in L1 while A rows pass over them.
+/// The 0..2 vectors after the last triple and a row tail of 1..7 words are counted one by one (the tail with masked
+/// loads). Columns are blocked so the B rows of a block stay in L1 while A rows pass over them.
 /// </summary>
 internal static unsafe class TiledAvx512Gemm
 {
@@ -59,6 +60,7 @@ internal static unsafe class TiledAvx512Gemm
             Tile2x4<TCounter>(a, b + 4L * quad * words, words, bits, c + 4 * quad, ldc, t1, t2, t3, d1, d2);
     }
 
+    // Out of line: inlined into RowPair's loop, the JIT spilled twice as many zmm registers in the tile.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Tile2x4<TCounter>(ulong* a, ulong* b, int words, int bits, int* c, int ldc,
         Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
