@@ -14,6 +14,9 @@ namespace Ddnn.Kernels.Binary;
 /// </summary>
 internal static unsafe class TiledAvx512Gemm
 {
+    /// <summary>Shortest row (one zmm vector) for which the tiles beat the scalar popcnt tile (2x at 8 words, 3x at 16).</summary>
+    public const int MinWords = 8;
+
     /// <summary>Bytes of B rows kept in L1 per column block (half of a 32–48 KB L1, leaving room for the A rows).</summary>
     private const int ColumnBlockBytes = 16 * 1024;
 
