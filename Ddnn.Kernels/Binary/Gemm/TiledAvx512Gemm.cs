@@ -74,7 +74,7 @@ internal static unsafe class TiledAvx512Gemm
         Vector512<ulong> s10 = default, s11 = default, s12 = default, s13 = default;
         var vectors = words >> 3;
         var triples = vectors / 3;
-        for (var q0 = 0; q0 < triples; q0 += Avx512ByteCounts.BlockTriples)
+        for (var q0 = 0; ; q0 += Avx512ByteCounts.BlockTriples)
         {
             var q1 = Math.Min(triples, q0 + Avx512ByteCounts.BlockTriples);
             Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -97,55 +97,47 @@ internal static unsafe class TiledAvx512Gemm
                 c12 += Triple<TCounter>(x, y, z, b2 + w, t1, t2, t3, d1, d2);
                 c13 += Triple<TCounter>(x, y, z, b3 + w, t1, t2, t3, d1, d2);
             }
-            s00 += Avx512ByteCounts.Widen(c00);
-            s01 += Avx512ByteCounts.Widen(c01);
-            s02 += Avx512ByteCounts.Widen(c02);
-            s03 += Avx512ByteCounts.Widen(c03);
-            s10 += Avx512ByteCounts.Widen(c10);
-            s11 += Avx512ByteCounts.Widen(c11);
-            s12 += Avx512ByteCounts.Widen(c12);
-            s13 += Avx512ByteCounts.Widen(c13);
-        }
-        if (words > 24 * triples)
-        {
-            // The 0..2 whole vectors after the triples and the 1..7 tail words, one by one (at most 3 x 8 per byte).
-            Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
-            Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
-            var w = 24L * triples;
-            for (; w + 8 <= words; w += 8)
+            // The 0..2 whole vectors after the last triple and the 1..7 tail words join the last block when it has room for
+            // their 3 x 8 per byte (9 triples or fewer: 9 x 24 + 24 = 240); after a full block they get one of their own.
+            var last = q1 == triples && q1 - q0 < Avx512ByteCounts.BlockTriples;
+            if (last)
             {
-                var x0 = Avx512F.LoadVector512(a0 + w);
-                var x1 = Avx512F.LoadVector512(a1 + w);
-                var y0 = Avx512F.LoadVector512(b0 + w);
-                var y1 = Avx512F.LoadVector512(b1 + w);
-                var y2 = Avx512F.LoadVector512(b2 + w);
-                var y3 = Avx512F.LoadVector512(b3 + w);
-                c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
-                c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
-                c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
-                c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
-                c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
-                c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
-                c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
-                c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
-            }
-            if (w < words)
-            {
-                var mask = Avx512Lookup.FirstWords((int)(words - w));
-                var x0 = Avx512F.MaskLoad(a0 + w, mask, default);
-                var x1 = Avx512F.MaskLoad(a1 + w, mask, default);
-                var y0 = Avx512F.MaskLoad(b0 + w, mask, default);
-                var y1 = Avx512F.MaskLoad(b1 + w, mask, default);
-                var y2 = Avx512F.MaskLoad(b2 + w, mask, default);
-                var y3 = Avx512F.MaskLoad(b3 + w, mask, default);
-                c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
-                c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
-                c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
-                c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
-                c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
-                c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
-                c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
-                c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
+                var w = 24L * triples;
+                for (; w + 8 <= words; w += 8)
+                {
+                    var x0 = Avx512F.LoadVector512(a0 + w);
+                    var x1 = Avx512F.LoadVector512(a1 + w);
+                    var y0 = Avx512F.LoadVector512(b0 + w);
+                    var y1 = Avx512F.LoadVector512(b1 + w);
+                    var y2 = Avx512F.LoadVector512(b2 + w);
+                    var y3 = Avx512F.LoadVector512(b3 + w);
+                    c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
+                    c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
+                    c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
+                    c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
+                    c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
+                    c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
+                    c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
+                    c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
+                }
+                if (w < words)
+                {
+                    var mask = Avx512Lookup.FirstWords((int)(words - w));
+                    var x0 = Avx512F.MaskLoad(a0 + w, mask, default);
+                    var x1 = Avx512F.MaskLoad(a1 + w, mask, default);
+                    var y0 = Avx512F.MaskLoad(b0 + w, mask, default);
+                    var y1 = Avx512F.MaskLoad(b1 + w, mask, default);
+                    var y2 = Avx512F.MaskLoad(b2 + w, mask, default);
+                    var y3 = Avx512F.MaskLoad(b3 + w, mask, default);
+                    c00 += TCounter.Count(x0 ^ y0, t1, t2, t3);
+                    c01 += TCounter.Count(x0 ^ y1, t1, t2, t3);
+                    c02 += TCounter.Count(x0 ^ y2, t1, t2, t3);
+                    c03 += TCounter.Count(x0 ^ y3, t1, t2, t3);
+                    c10 += TCounter.Count(x1 ^ y0, t1, t2, t3);
+                    c11 += TCounter.Count(x1 ^ y1, t1, t2, t3);
+                    c12 += TCounter.Count(x1 ^ y2, t1, t2, t3);
+                    c13 += TCounter.Count(x1 ^ y3, t1, t2, t3);
+                }
             }
             s00 += Avx512ByteCounts.Widen(c00);
             s01 += Avx512ByteCounts.Widen(c01);
@@ -155,9 +147,11 @@ internal static unsafe class TiledAvx512Gemm
             s11 += Avx512ByteCounts.Widen(c11);
             s12 += Avx512ByteCounts.Widen(c12);
             s13 += Avx512ByteCounts.Widen(c13);
+            if (last) break;
         }
-        Store(s00, s01, s02, s03, bits, c);
-        Store(s10, s11, s12, s13, bits, c + ldc);
+        var dots = Vector256.Create(bits) - 2 * Avx512F.ConvertToVector256Int32(Totals(s00, s01, s02, s03, s10, s11, s12, s13).AsInt64());
+        dots.GetLower().Store(c);
+        dots.GetUpper().Store(c + ldc);
     }
 
     /// <summary>Byte counts of (x, y, z) XOR the three vectors at <paramref name="b"/>, through one carry-save adder.</summary>
@@ -168,12 +162,21 @@ internal static unsafe class TiledAvx512Gemm
         Avx512ByteCounts.Triple<TCounter>(x ^ Avx512F.LoadVector512(b), y ^ Avx512F.LoadVector512(b + 8),
             z ^ Avx512F.LoadVector512(b + 16), t1, t2, t3, d1, d2);
 
+    /// <summary>
+    /// The lane sums of eight count vectors as one vector in their order: pairs of lanes added within 128-bit lanes
+    /// (unpack), then 128-bit lanes added across vectors (<c>vshufi64x2</c>) twice, 21 operations for eight sums.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<ulong> s0, Vector512<ulong> s1, Vector512<ulong> s2, Vector512<ulong> s3, int bits, int* c)
+    private static Vector512<ulong> Totals(Vector512<ulong> s0, Vector512<ulong> s1, Vector512<ulong> s2, Vector512<ulong> s3,
+        Vector512<ulong> s4, Vector512<ulong> s5, Vector512<ulong> s6, Vector512<ulong> s7)
     {
-        c[0] = bits - 2 * (int)Vector512.Sum(s0);
-        c[1] = bits - 2 * (int)Vector512.Sum(s1);
-        c[2] = bits - 2 * (int)Vector512.Sum(s2);
-        c[3] = bits - 2 * (int)Vector512.Sum(s3);
+        var r01 = Avx512F.UnpackLow(s0, s1) + Avx512F.UnpackHigh(s0, s1);
+        var r23 = Avx512F.UnpackLow(s2, s3) + Avx512F.UnpackHigh(s2, s3);
+        var r45 = Avx512F.UnpackLow(s4, s5) + Avx512F.UnpackHigh(s4, s5);
+        var r67 = Avx512F.UnpackLow(s6, s7) + Avx512F.UnpackHigh(s6, s7);
+        // 0x88 takes 128-bit lanes 0 and 2 of each operand, 0xDD lanes 1 and 3.
+        var r0123 = Avx512F.Shuffle4x128(r01, r23, 0x88) + Avx512F.Shuffle4x128(r01, r23, 0xDD);
+        var r4567 = Avx512F.Shuffle4x128(r45, r67, 0x88) + Avx512F.Shuffle4x128(r45, r67, 0xDD);
+        return Avx512F.Shuffle4x128(r0123, r4567, 0x88) + Avx512F.Shuffle4x128(r0123, r4567, 0xDD);
     }
 }
