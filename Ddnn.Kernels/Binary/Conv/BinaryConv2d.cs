@@ -13,8 +13,8 @@ namespace Ddnn.Kernels.Binary;
 /// On the AVX2 and AVX-512 paths with stride 1 the input is copied once into zero-bordered word planes
 /// <c>(words, H+2p, W+2p)</c>, in which the word of four (eight) neighbouring output pixels at any tap is one contiguous
 /// vector, so the grouped GEMM micro-kernel reads the taps in place (no im2col). Other paths and strides build a packed
-/// im2col and run <see cref="BinaryGemm"/> or the interleaved AVX2 / AVX-512 GEMM. Weights prepared once as <see cref="BinaryConvWeights"/>
-/// skip the per-call tap popcounts.
+/// im2col and run <see cref="BinaryGemm"/> or the interleaved AVX2 / AVX-512 GEMM. Weights prepared once as
+/// <see cref="BinaryConvWeights"/> skip the per-call tap popcounts.
 /// </remarks>
 public static unsafe class BinaryConv2d
 {
