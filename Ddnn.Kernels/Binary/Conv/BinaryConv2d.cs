@@ -10,11 +10,11 @@ namespace Ddnn.Kernels.Binary;
 /// Each output is validTaps·C − 2·popcount over its valid taps. Padded taps are read as zero words, which adds
 /// popcount(w_tap) differing bits and C to K that must not count, so border outputs are corrected afterwards:
 /// acc = gemm − paddedTaps·C + 2·Σ_padded popcount(w_tap) (the Larq "zero padding correction").
-/// On the AVX2 path with stride 1 the input is copied once into zero-bordered word planes <c>(words, H+2p, W+2p)</c>, in
-/// which the word of four neighbouring output pixels at any tap is one contiguous vector, so the interleaved GEMM
-/// micro-kernel reads the taps in place (no im2col). Other paths and strides build a packed im2col and run
-/// <see cref="BinaryGemm"/> or the interleaved AVX2 GEMM. Weights prepared once as <see cref="BinaryConvWeights"/>
-/// skip the per-call tap popcounts.
+/// On the AVX2 and AVX-512 paths with stride 1 the input is copied once into zero-bordered word planes
+/// <c>(words, H+2p, W+2p)</c>, in which the word of four (eight) neighbouring output pixels at any tap is one contiguous
+/// vector, so the grouped GEMM micro-kernel reads the taps in place (no im2col). Other paths and strides build a packed
+/// im2col and run <see cref="BinaryGemm"/> or the interleaved AVX2 / AVX-512 GEMM. Weights prepared once as
+/// <see cref="BinaryConvWeights"/> skip the per-call tap popcounts.
 /// </remarks>
 public static unsafe class BinaryConv2d
 {
@@ -89,7 +89,8 @@ public static unsafe class BinaryConv2d
 
     /// <summary>Scratch words enough for a call on any kernel path.</summary>
     internal static int ScratchLengthAnyPath(BinaryConvGeometry g) =>
-        Math.Max(DirectConv.ScratchLength(g), Math.Max(Im2ColConv.ScratchLength(g, KernelPath.Avx2), Im2ColConv.ScratchLength(g, KernelPath.Scalar)));
+        Math.Max(Math.Max(DirectConv.ScratchLength(g), Im2ColConv.ScratchLength(g, KernelPath.Scalar)),
+            Math.Max(Im2ColConv.ScratchLength(g, KernelPath.Avx2), Im2ColConv.ScratchLength(g, KernelPath.Avx512)));
 
     private static bool Direct(BinaryConvGeometry g, KernelPath path) => path >= KernelPath.Avx2 && g.Stride == 1;
 
@@ -104,7 +105,7 @@ public static unsafe class BinaryConv2d
         {
             var image = input + (long)n * imageWords;
             var result = output + (long)n * imageOutputs;
-            if (direct) DirectConv.Convolve(image, weights, g, scratch, result);
+            if (direct) DirectConv.Convolve(image, weights, g, scratch, result, path);
             else Im2ColConv.Convolve(image, weights, g, scratch, result, path);
             PaddingCorrection.Apply(g, tapPopCounts, result);
         }

@@ -1,16 +1,17 @@
 namespace Ddnn.Kernels.Binary;
 
 /// <summary>
-/// The AVX2 stride-1 <see cref="BinaryConv2d"/> path without im2col: the image is copied once into zero-bordered word
-/// planes <c>(words, H + 2p, W + 2p)</c>; for four neighbouring outputs of a row, word w of tap (ky, kx) is then the
-/// contiguous vector at plane w, row oy + ky, column ox + kx, so <see cref="NibbleSplitAvx2Kernel"/> reads every tap in
-/// place through a table of (tap, word) offsets in the weights' order. Planes and weights are stored nibble-split
-/// (a low and a high copy), which the kernel needs to count with two lookups per vector.
+/// The AVX2 and AVX-512 stride-1 <see cref="BinaryConv2d"/> path without im2col: the image is copied once into
+/// zero-bordered word planes <c>(words, H + 2p, W + 2p)</c>; for four (eight) neighbouring outputs of a row, word w of
+/// tap (ky, kx) is then the contiguous ymm (zmm) vector at plane w, row oy + ky, column ox + kx, so the kernel reads
+/// every tap in place through a table of (tap, word) offsets in the weights' order. On AVX2 planes and weights are
+/// stored nibble-split (a low and a high copy), which <see cref="NibbleSplitAvx2Kernel"/> needs to count with two
+/// lookups per vector; <see cref="GroupedAvx512Gemm"/> counts plain words and reads the packed weights as they are.
 /// </summary>
 internal static unsafe class DirectConv
 {
-    /// <summary>Zero words after the planes: the last group of a row may read up to three columns past the border.</summary>
-    private const int Slack = 4;
+    /// <summary>Zero words after the planes: the last group of a row may read up to seven columns past the border.</summary>
+    private const int Slack = GroupedAvx512Gemm.GroupWidth;
 
     /// <summary>
     /// Scratch words one image needs: low and high nibble planes with their slack, low and high nibble weights and the
@@ -22,13 +23,93 @@ internal static unsafe class DirectConv
     private static int PlanesLength(BinaryConvGeometry g) =>
         BinaryArgs.Product("zero-bordered word planes", g.WordsPerPixel, g.Height + 2 * g.Padding, g.Width + 2 * g.Padding);
 
-    /// <summary>Uncorrected accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c>.</summary>
-    public static void Convolve(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output)
+    /// <summary>
+    /// Uncorrected accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c> on <paramref name="path"/>
+    /// (Avx2 or Avx512).
+    /// </summary>
+    public static void Convolve(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output, KernelPath path)
     {
-        int words = g.WordsPerPixel, pad = g.Padding, kw = g.KernelW;
+        if (path == KernelPath.Avx512) ConvolveAvx512(image, weights, g, scratch, output);
+        else ConvolveAvx2(image, weights, g, scratch, output);
+    }
+
+    private static void ConvolveAvx512(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output)
+    {
+        int words = g.WordsPerPixel, pad = g.Padding;
+        var paddedW = g.Width + 2 * pad;
+        var planes = scratch;
+        var offsets = (int*)(scratch + PlanesLength(g) + Slack);
+        new Span<ulong>(planes, PlanesLength(g) + Slack).Clear();
+        CopyToPlanes(image, g, planes, 0, ulong.MaxValue);
+        FillOffsets(g, offsets);
+
+        var pixels = g.OutHeight * g.OutWidth;
+        var rowWords = g.Taps * words;
+        var bits = g.Taps * g.InChannels;
+        var groups = (g.OutWidth + GroupedAvx512Gemm.GroupWidth - 1) / GroupedAvx512Gemm.GroupWidth;
+        var parts = Parts(g, pixels, rowWords);
+        if (parts <= 1)
+            RowsAvx512(weights, g, planes, paddedW, offsets, 0, g.OutHeight, groups, rowWords, bits, output, pixels);
+        else
+            RowsParallelAvx512(weights, g, planes, paddedW, offsets, groups, rowWords, bits, output, pixels, parts);
+    }
+
+    /// <summary>Kept apart so its closure is only allocated when threads are actually used.</summary>
+    private static void RowsParallelAvx512(ulong* weights, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets,
+        int groups, int rowWords, int bits, int* output, int pixels, int parts)
+    {
+        nint pw = (nint)weights, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            RowsAvx512((ulong*)pw, g, (ulong*)pp, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
+                (int)((long)g.OutHeight * (part + 1) / parts), groups, rowWords, bits, (int*)pout, pixels));
+    }
+
+    private static void RowsAvx512(ulong* weights, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets, int oy0, int oy1,
+        int groups, int rowWords, int bits, int* output, int pixels)
+    {
+        for (var oy = oy0; oy < oy1; oy++)
+            GroupedAvx512Gemm.RunGroups(weights, g.OutChannels, planes + (long)oy * paddedW, GroupedAvx512Gemm.GroupWidth, offsets,
+                g.OutWidth, 0, groups, rowWords, bits, output + (long)oy * g.OutWidth, pixels);
+    }
+
+    /// <summary>Threads for one image: rows of output split evenly, one part per MinWordPairsPerThread of work.</summary>
+    private static int Parts(BinaryConvGeometry g, int pixels, int rowWords) =>
+        (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, g.OutHeight),
+            Math.Max(1, (long)g.OutChannels * pixels * rowWords / 4 / InterleavedAvx2Gemm.MinWordPairsPerThread));
+
+    /// <summary>
+    /// Copies the image into the interior of the zero-bordered <paramref name="planes"/>, each word shifted right by
+    /// <paramref name="shift"/> and masked with <paramref name="mask"/> (the nibble split; 0 and all ones for plain words).
+    /// </summary>
+    private static void CopyToPlanes(ulong* image, BinaryConvGeometry g, ulong* planes, int shift, ulong mask)
+    {
+        int words = g.WordsPerPixel, pad = g.Padding;
         int paddedH = g.Height + 2 * pad, paddedW = g.Width + 2 * pad;
         var planeLength = paddedH * paddedW;
-        var rowWords = g.Taps * words;
+        for (var y = 0; y < g.Height; y++)
+        {
+            var src = image + (long)y * g.Width * words;
+            var row = planes + (long)(y + pad) * paddedW + pad;
+            for (var x = 0; x < g.Width; x++, src += words)
+                for (var w = 0; w < words; w++)
+                    row[(long)w * planeLength + x] = (src[w] >> shift) & mask;
+        }
+    }
+
+    /// <summary>Offset of word w of tap t, relative to the output pixel's top-left plane position, at t · words + w.</summary>
+    private static void FillOffsets(BinaryConvGeometry g, int* offsets)
+    {
+        int words = g.WordsPerPixel, kw = g.KernelW, paddedW = g.Width + 2 * g.Padding;
+        var planeLength = (g.Height + 2 * g.Padding) * paddedW;
+        for (var t = 0; t < g.Taps; t++)
+            for (var w = 0; w < words; w++)
+                offsets[t * words + w] = w * planeLength + t / kw * paddedW + t % kw;
+    }
+
+    private static void ConvolveAvx2(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output)
+    {
+        var paddedW = g.Width + 2 * g.Padding;
+        var rowWords = g.Taps * g.WordsPerPixel;
         var hiDistance = PlanesLength(g) + Slack;
         var planes = scratch;
         var weightsLow = scratch + 2L * hiDistance;
@@ -37,28 +118,14 @@ internal static unsafe class DirectConv
 
         const ulong nibbles = 0x0F0F_0F0F_0F0F_0F0FUL;
         new Span<ulong>(planes, 2 * hiDistance).Clear();
-        for (var y = 0; y < g.Height; y++)
-        {
-            var src = image + (long)y * g.Width * words;
-            var row = planes + (long)(y + pad) * paddedW + pad;
-            for (var x = 0; x < g.Width; x++, src += words)
-                for (var w = 0; w < words; w++)
-                {
-                    row[(long)w * planeLength + x] = src[w] & nibbles;
-                    row[(long)w * planeLength + x + hiDistance] = (src[w] >> 4) & nibbles;
-                }
-        }
+        CopyToPlanes(image, g, planes, 0, nibbles);
+        CopyToPlanes(image, g, planes + hiDistance, 4, nibbles);
         NibbleSplitAvx2Kernel.Split(weights, g.OutChannels * rowWords, weightsLow, weightsHigh);
-
-        for (var t = 0; t < g.Taps; t++)
-            for (var w = 0; w < words; w++)
-                offsets[t * words + w] = w * planeLength + t / kw * paddedW + t % kw;
+        FillOffsets(g, offsets);
 
         var pixels = g.OutHeight * g.OutWidth;
         var bits = g.Taps * g.InChannels;
-        var work = (long)g.OutChannels * pixels * rowWords / 4;
-        var parts = (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, g.OutHeight),
-            Math.Max(1, work / InterleavedAvx2Gemm.MinWordPairsPerThread));
+        var parts = Parts(g, pixels, rowWords);
         if (parts <= 1)
             Rows(weightsLow, weightsHigh, g, planes, hiDistance, paddedW, offsets, 0, g.OutHeight, rowWords, bits, output, pixels);
         else

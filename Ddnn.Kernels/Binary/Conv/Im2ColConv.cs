@@ -2,7 +2,8 @@ namespace Ddnn.Kernels.Binary;
 
 /// <summary>
 /// The general <see cref="BinaryConv2d"/> path (any stride, every kernel path): a packed im2col of one image (padded taps
-/// become zero words), then <see cref="BinaryGemm"/>, or on AVX2 an interleaved copy and <see cref="InterleavedAvx2Gemm"/>.
+/// become zero words), then <see cref="BinaryGemm"/>, or an interleaved copy and <see cref="InterleavedAvx2Gemm"/> on AVX2
+/// (groups of four columns) or <see cref="GroupedAvx512Gemm"/> on AVX-512 (groups of eight).
 /// </summary>
 internal static unsafe class Im2ColConv
 {
@@ -12,7 +13,12 @@ internal static unsafe class Im2ColConv
         var pixels = g.OutHeight * g.OutWidth;
         var rowWords = g.Taps * g.WordsPerPixel;
         var patches = pixels * rowWords;
-        return path >= KernelPath.Avx2 ? patches + InterleavedAvx2Gemm.InterleavedLength(pixels, rowWords) : patches;
+        return path switch
+        {
+            KernelPath.Avx512 => patches + InterleavedAvx2Gemm.InterleavedLength(pixels, rowWords, GroupedAvx512Gemm.GroupWidth),
+            KernelPath.Avx2 => patches + InterleavedAvx2Gemm.InterleavedLength(pixels, rowWords),
+            _ => patches,
+        };
     }
 
     /// <summary>Uncorrected accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c>.</summary>
@@ -23,7 +29,13 @@ internal static unsafe class Im2ColConv
         var bits = g.Taps * g.InChannels;
         var patches = scratch;
         Im2Col(image, g, patches);
-        if (path >= KernelPath.Avx2)
+        if (path == KernelPath.Avx512)
+        {
+            var interleaved = scratch + (long)pixels * rowWords;
+            InterleavedAvx2Gemm.Interleave(patches, pixels, rowWords, interleaved, GroupedAvx512Gemm.GroupWidth);
+            GroupedAvx512Gemm.Run(weights, g.OutChannels, interleaved, pixels, rowWords, bits, output, pixels);
+        }
+        else if (path == KernelPath.Avx2)
         {
             var interleaved = scratch + (long)pixels * rowWords;
             InterleavedAvx2Gemm.Interleave(patches, pixels, rowWords, interleaved);

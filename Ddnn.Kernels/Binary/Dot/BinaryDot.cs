@@ -72,7 +72,8 @@ public static unsafe class BinaryDot
 
     internal static long Count(ulong* a, ulong* b, int words, KernelPath path) => path switch
     {
-        KernelPath.Avx512 or KernelPath.Avx2 => Avx2XorPopCounter.Count(a, b, words),
+        KernelPath.Avx512 => Avx512XorPopCounter.Count(a, b, words),
+        KernelPath.Avx2 => Avx2XorPopCounter.Count(a, b, words),
         KernelPath.Vector128 => Vector128XorPopCounter.Count(a, b, words),
         _ => ScalarXorPopCounter.Count(a, b, words),
     };

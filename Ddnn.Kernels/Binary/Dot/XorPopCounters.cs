@@ -97,6 +97,198 @@ internal readonly unsafe struct Avx2XorPopCounter : IXorPopCounter
 }
 
 /// <summary>
+/// AVX-512 counter: Harley-Seal over blocks of <see cref="BlockVectors"/> zmm vectors (carry-save adders as two
+/// <c>vpternlogq</c> each, 0x96 = three-way XOR for the sum, 0xE8 = majority for the carry), so only one vector in
+/// sixteen is popcounted; a popcount is the AVX-512BW nibble lookup (<c>vpshufb</c>) widened by <c>vpsadbw</c>.
+/// Vectors after the last whole block are counted by the lookup alone, and the last 1..7 words by a masked load.
+/// </summary>
+/// <remarks>.NET 10 has no VPOPCNTQ intrinsic (no <c>Avx512Vpopcntdq</c> class, no <c>Vector512.PopCount</c>).</remarks>
+internal readonly unsafe struct Avx512XorPopCounter : IXorPopCounter
+{
+    /// <summary>Vectors per Harley-Seal block: ones, twos, fours and eights carry from block to block.</summary>
+    private const int BlockVectors = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Count(ulong* a, ulong* b, int words)
+    {
+        var lut = Avx512Lookup.Table();
+        var low = Vector512.Create((byte)0x0F);
+        var total = Vector512<ulong>.Zero;
+        var blocks = words / (8 * BlockVectors);
+        if (blocks > 0)
+        {
+            Vector512<ulong> ones = default, twos = default, fours = default, eights = default;
+            for (; blocks > 0; blocks--)
+            {
+                Csa(out var twosA, ref ones, Xor(a, b, 0), Xor(a, b, 1));
+                Csa(out var twosB, ref ones, Xor(a, b, 2), Xor(a, b, 3));
+                Csa(out var foursA, ref twos, twosA, twosB);
+                Csa(out twosA, ref ones, Xor(a, b, 4), Xor(a, b, 5));
+                Csa(out twosB, ref ones, Xor(a, b, 6), Xor(a, b, 7));
+                Csa(out var foursB, ref twos, twosA, twosB);
+                Csa(out var eightsA, ref fours, foursA, foursB);
+                Csa(out twosA, ref ones, Xor(a, b, 8), Xor(a, b, 9));
+                Csa(out twosB, ref ones, Xor(a, b, 10), Xor(a, b, 11));
+                Csa(out foursA, ref twos, twosA, twosB);
+                Csa(out twosA, ref ones, Xor(a, b, 12), Xor(a, b, 13));
+                Csa(out twosB, ref ones, Xor(a, b, 14), Xor(a, b, 15));
+                Csa(out foursB, ref twos, twosA, twosB);
+                Csa(out var eightsB, ref fours, foursA, foursB);
+                Csa(out var sixteens, ref eights, eightsA, eightsB);
+                total += Avx512Lookup.PopCount(sixteens, lut, low);
+                a += 8 * BlockVectors;
+                b += 8 * BlockVectors;
+            }
+            total = (total << 4) + (Avx512Lookup.PopCount(eights, lut, low) << 3)
+                + (Avx512Lookup.PopCount(fours, lut, low) << 2) + (Avx512Lookup.PopCount(twos, lut, low) << 1)
+                + Avx512Lookup.PopCount(ones, lut, low);
+        }
+        // At most 15 whole vectors and one partial one remain: 16 x 8 = 128 per byte lane, below 255.
+        var rest = words & (8 * BlockVectors - 1);
+        if (rest > 0)
+        {
+            var counts = Vector512<byte>.Zero;
+            for (; rest >= 8; rest -= 8, a += 8, b += 8)
+                counts += Avx512Lookup.ByteCounts(Xor(a, b, 0), lut, low);
+            if (rest > 0)
+            {
+                var mask = Avx512Lookup.FirstWords(rest);
+                counts += Avx512Lookup.ByteCounts(Avx512F.MaskLoad(a, mask, default) ^ Avx512F.MaskLoad(b, mask, default), lut, low);
+            }
+            total += Avx512BW.SumAbsoluteDifferences(counts, Vector512<byte>.Zero).AsUInt64();
+        }
+        return (long)Vector512.Sum(total);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Xor(ulong* a, ulong* b, int vector) =>
+        Avx512F.LoadVector512(a + 8 * vector) ^ Avx512F.LoadVector512(b + 8 * vector);
+
+    /// <summary>Carry-save adder: <paramref name="sum"/> and the two inputs in, <paramref name="carry"/> out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Csa(out Vector512<ulong> carry, ref Vector512<ulong> sum, Vector512<ulong> x, Vector512<ulong> y)
+    {
+        carry = Avx512F.TernaryLogic(sum, x, y, 0xE8);
+        sum = Avx512F.TernaryLogic(sum, x, y, 0x96);
+    }
+}
+
+/// <summary>The AVX-512BW nibble-lookup popcount shared by the 512-bit binary kernels.</summary>
+internal static class Avx512Lookup
+{
+    /// <summary>
+    /// Popcounts of the 16 nibbles in every 128-bit lane, times <paramref name="weight"/> (1 or 2); call it into a local
+    /// so it stays in a register.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Table(byte weight = 1)
+    {
+        var table = Vector512.Create(Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+        return weight == 1 ? table : table + table;
+    }
+
+    /// <summary>Popcount of every byte of <paramref name="x"/> (0..8 per byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> ByteCounts(Vector512<ulong> x, Vector512<byte> lut, Vector512<byte> low) =>
+        Avx512BW.Shuffle(lut, x.AsByte() & low) + Avx512BW.Shuffle(lut, (x >> 4).AsByte() & low);
+
+    /// <summary>Popcount of every 64-bit lane of <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> PopCount(Vector512<ulong> x, Vector512<byte> lut, Vector512<byte> low) =>
+        Avx512BW.SumAbsoluteDifferences(ByteCounts(x, lut, low), Vector512<byte>.Zero).AsUInt64();
+
+    /// <summary>A load mask selecting the first <paramref name="count"/> (0..8) 64-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> FirstWords(int count) =>
+        Vector512.LessThan(Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7), Vector512.Create((ulong)count));
+}
+
+/// <summary>
+/// Per-byte popcount of a zmm vector for the 512-bit tiled kernels, which add it into byte counters and widen them with
+/// <c>vpsadbw</c> before a byte can pass 255. The three tables are made once per kernel call by <see cref="Tables"/>
+/// and passed back in so they stay in registers; tables made with weight 2 count every bit twice (a carry vector; weights are 1 or 2). The third table does not
+/// depend on the weight.
+/// </summary>
+internal interface IAvx512ByteCounter
+{
+    static abstract void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third);
+
+    static abstract Vector512<byte> Count(Vector512<ulong> x, Vector512<byte> first, Vector512<byte> second, Vector512<byte> third);
+}
+
+/// <summary>AVX-512BW nibble lookup: two <c>vpshufb</c> on the masked low and shifted high nibbles (five operations).</summary>
+internal readonly struct NibbleByteCounter : IAvx512ByteCounter
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
+    {
+        first = Avx512Lookup.Table(weight);
+        second = Vector512.Create((byte)0x0F);
+        third = default;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Count(Vector512<ulong> x, Vector512<byte> first, Vector512<byte> second, Vector512<byte> third) =>
+        Avx512Lookup.ByteCounts(x, first, second);
+}
+
+/// <summary>
+/// AVX-512 VBMI lookup in three operations: <c>vpermb</c> indexes a 64-entry table with the low six bits of each byte
+/// as they are (no mask), and <c>vpmultishiftqb</c> moves bits 6..7 of each byte to the bottom of an index into a table
+/// that counts only those two bits (the four bits of the next byte that come along are ignored by it).
+/// </summary>
+internal readonly struct VbmiByteCounter : IAvx512ByteCounter
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tables(byte weight, out Vector512<byte> first, out Vector512<byte> second, out Vector512<byte> third)
+    {
+        var index = Vector512<byte>.Indices;
+        var nibbles = Avx512Lookup.Table(weight);
+        first = nibbles + Avx512BW.Shuffle(nibbles, index >>> 4);
+        second = Avx512BW.Shuffle(nibbles, index & Vector512.Create((byte)3));
+        // Byte j of every 64-bit lane takes the 8 bits starting at bit 8j + 6.
+        third = Vector512.Create(0x3E362E261E160E06UL).AsByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Count(Vector512<ulong> x, Vector512<byte> first, Vector512<byte> second, Vector512<byte> third) =>
+        Avx512Vbmi.PermuteVar64x8(first, x.AsByte()) + Avx512Vbmi.PermuteVar64x8(second, Avx512Vbmi.MultiShift(third, x));
+}
+
+/// <summary>Widening schedule shared by the 512-bit tiled kernels.</summary>
+internal static class Avx512ByteCounts
+{
+    /// <summary>Vectors counted into byte lanes before widening: 31 x 8 bits = 248 per byte, below 255.</summary>
+    public const int BlockVectors = 31;
+
+    /// <summary>
+    /// Carry-save triples (three vectors as a sum counted once and a carry counted twice) before widening:
+    /// 10 x (8 + 16) = 240 per byte, below 255.
+    /// </summary>
+    public const int BlockTriples = 10;
+
+    /// <summary>
+    /// Byte counts of three vectors through one carry-save adder (<c>vpternlogq</c>): the sum is counted with the
+    /// weight-1 tables <paramref name="t1"/>, <paramref name="t2"/>, <paramref name="t3"/> and the carry with the
+    /// weight-2 tables <paramref name="d1"/>, <paramref name="d2"/>, two counts for three vectors (at most 24 per byte).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Triple<TCounter>(Vector512<ulong> p, Vector512<ulong> q, Vector512<ulong> r,
+        Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> d1, Vector512<byte> d2)
+        where TCounter : struct, IAvx512ByteCounter
+    {
+        var sum = Avx512F.TernaryLogic(p, q, r, 0x96);
+        var carry = Avx512F.TernaryLogic(p, q, r, 0xE8);
+        return TCounter.Count(sum, t1, t2, t3) + TCounter.Count(carry, d1, d2, t3);
+    }
+
+    /// <summary>The byte counters of one block widened to one 64-bit count per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> Widen(Vector512<byte> counts) =>
+        Avx512BW.SumAbsoluteDifferences(counts, Vector512<byte>.Zero).AsUInt64();
+}
+
+/// <summary>
 /// 128-bit path: on Arm, <c>AdvSimd.PopCount</c> (cnt) per byte with pairwise widening adds; on x86, the SSSE3 nibble
 /// lookup (<c>pshufb</c>) with byte accumulators and <c>psadbw</c>. Elsewhere it falls back to the scalar counter.
 /// </summary>

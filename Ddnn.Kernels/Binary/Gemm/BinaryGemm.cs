@@ -13,7 +13,10 @@ public static unsafe class BinaryGemm
     /// <summary>Columns of C handled together so the B rows of a block stay in L1 while every A row passes over them.</summary>
     private const int ColumnBlock = 64;
 
-    /// <summary>Rows of at most this many words use the register-tiled scalar kernel even on vector paths.</summary>
+    /// <summary>
+    /// Rows of at most this many words use the register-tiled scalar kernel on the 128- and 256-bit paths (on AVX-512,
+    /// rows below <see cref="TiledAvx512Gemm.MinWords"/>).
+    /// </summary>
     internal const int ShortRowWords = 16;
 
     /// <summary>
@@ -79,6 +82,7 @@ public static unsafe class BinaryGemm
     {
         switch (path)
         {
+            case KernelPath.Avx512 when words >= TiledAvx512Gemm.MinWords: TiledAvx512Gemm.RunColumns(a, m, b, start, end, words, bits, c, ldc); break;
             case KernelPath.Avx512:
             case KernelPath.Avx2: RunColumns<Avx2XorPopCounter>(a, m, b, start, end, words, bits, c, ldc); break;
             case KernelPath.Vector128: RunColumns<Vector128XorPopCounter>(a, m, b, start, end, words, bits, c, ldc); break;

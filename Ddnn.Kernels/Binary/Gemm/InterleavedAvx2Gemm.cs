@@ -23,27 +23,36 @@ internal static unsafe class InterleavedAvx2Gemm
     /// <summary>Offset tables up to this many words live on the stack.</summary>
     private const int MaxStackOffsets = 2048;
 
-    /// <summary>Length in words of the interleaved copy of <paramref name="columns"/> rows of <paramref name="words"/> words.</summary>
-    public static int InterleavedLength(int columns, int words) => (columns + 3) / 4 * 4 * words;
+    /// <summary>Columns per group: the 64-bit lanes of a ymm vector.</summary>
+    public const int GroupWidth = 4;
 
-    /// <summary>Copies row-major B <c>(n, words)</c> into groups of four interleaved columns, zero-filling the last group.</summary>
-    public static void Interleave(ulong* b, int n, int words, ulong* interleaved)
+    /// <summary>
+    /// Length in words of the interleaved copy of <paramref name="columns"/> rows of <paramref name="words"/> words in
+    /// groups of <paramref name="width"/> columns.
+    /// </summary>
+    public static int InterleavedLength(int columns, int words, int width = GroupWidth) => (columns + width - 1) / width * width * words;
+
+    /// <summary>
+    /// Copies row-major B <c>(n, words)</c> into groups of <paramref name="width"/> interleaved columns (word w of column
+    /// q of a group at w · width + q), zero-filling the last group.
+    /// </summary>
+    public static void Interleave(ulong* b, int n, int words, ulong* interleaved, int width = GroupWidth)
     {
-        var groups = (n + 3) / 4;
+        var groups = (n + width - 1) / width;
         for (var g = 0; g < groups; g++)
         {
-            var dst = interleaved + (long)g * 4 * words;
-            for (var q = 0; q < 4; q++)
+            var dst = interleaved + (long)g * width * words;
+            for (var q = 0; q < width; q++)
             {
-                var column = g * 4 + q;
+                var column = g * width + q;
                 if (column < n)
                 {
                     var src = b + (long)column * words;
-                    for (var w = 0; w < words; w++) dst[w * 4 + q] = src[w];
+                    for (var w = 0; w < words; w++) dst[w * width + q] = src[w];
                 }
                 else
                 {
-                    for (var w = 0; w < words; w++) dst[w * 4 + q] = 0;
+                    for (var w = 0; w < words; w++) dst[w * width + q] = 0;
                 }
             }
         }

@@ -4,30 +4,49 @@ namespace Ddnn.Kernels.Tests.Binary;
 
 public class BinaryConv2dTests
 {
-    /// <summary>(C, H, W, Cout, kH, kW, stride, padding) covering 3x3 s1 p1, strides, no padding, rectangular kernels.</summary>
-    public static TheoryData<int, int, int, int, int, int, int, int> Shapes() => new()
-    {
-        { 1, 5, 7, 3, 3, 3, 1, 1 },
-        { 63, 6, 5, 4, 3, 3, 1, 1 },
-        { 64, 7, 7, 5, 3, 3, 2, 1 },
-        { 65, 5, 6, 3, 3, 3, 1, 0 },
-        { 130, 4, 5, 2, 3, 3, 1, 2 },
-        { 3, 9, 8, 7, 5, 5, 2, 2 },
-        { 65, 3, 8, 3, 1, 3, 3, 0 },
-        { 17, 6, 4, 66, 2, 3, 1, 1 },
-        { 2, 1, 1, 2, 3, 3, 1, 1 },
-        { 64, 16, 16, 32, 3, 3, 1, 1 },
-        { 300, 4, 5, 3, 3, 3, 1, 1 },
-        { 64, 9, 33, 64, 3, 3, 1, 1 },
-        { 130, 5, 7, 9, 3, 3, 1, 1 },
-        { 5, 6, 11, 6, 5, 5, 1, 2 },
-        { 300, 4, 5, 6, 3, 3, 1, 1 },
-    };
+    /// <summary>
+    /// (C, H, W, Cout, kH, kW, stride, padding) covering 3x3 s1 p1, strides, no padding, rectangular kernels; output
+    /// widths and pixel counts off the 4- and 8-column groups, Cout off the 4-row tiles, rows of more than 31 words
+    /// (the byte-counter widening block) and layers large enough to split over two threads.
+    /// </summary>
+    private static readonly int[][] ShapeList =
+    [
+        [1, 5, 7, 3, 3, 3, 1, 1],
+        [63, 6, 5, 4, 3, 3, 1, 1],
+        [64, 7, 7, 5, 3, 3, 2, 1],
+        [65, 5, 6, 3, 3, 3, 1, 0],
+        [130, 4, 5, 2, 3, 3, 1, 2],
+        [3, 9, 8, 7, 5, 5, 2, 2],
+        [65, 3, 8, 3, 1, 3, 3, 0],
+        [17, 6, 4, 66, 2, 3, 1, 1],
+        [2, 1, 1, 2, 3, 3, 1, 1],
+        [64, 16, 16, 32, 3, 3, 1, 1],
+        [300, 4, 5, 3, 3, 3, 1, 1],
+        [64, 9, 33, 64, 3, 3, 1, 1],
+        [130, 5, 7, 9, 3, 3, 1, 1],
+        [5, 6, 11, 6, 5, 5, 1, 2],
+        [300, 4, 5, 6, 3, 3, 1, 1],
+        [64, 9, 37, 13, 3, 3, 1, 1],
+        [96, 7, 19, 7, 3, 3, 2, 1],
+        [64, 32, 32, 64, 3, 3, 1, 1],
+        [200, 11, 13, 9, 3, 3, 2, 0],
+    ];
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void EqualsFloatConvOnTheSameSignsOnEveryPath(int c, int h, int w, int cout, int kh, int kw, int stride, int pad)
+    public static TheoryData<KernelPath, int, int, int, int, int, int, int, int> ShapesOnEveryPath()
     {
+        var data = new TheoryData<KernelPath, int, int, int, int, int, int, int, int>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+            foreach (var s in ShapeList)
+                data.Add(path, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(ShapesOnEveryPath))]
+    public void EqualsFloatConvOnTheSameSignsOnEveryPath(KernelPath path, int c, int h, int w, int cout, int kh, int kw, int stride,
+        int pad)
+    {
+        using var scope = KernelPaths.Enter(path);
         var g = new BinaryConvGeometry(2, c, h, w, cout, kh, kw, stride, pad);
         var random = new Random(c * 1000 + h * 10 + w);
         var input = BinaryReference.RandomSigns(random, g.InputLength);
@@ -39,44 +58,43 @@ public class BinaryConv2dTests
         BitPacking.PackNchw(input, g.Batch, c, h, w, packedInput);
         BitPacking.PackConvWeights(weights, cout, c, kh, kw, packedWeights);
         var prepared = new BinaryConvWeights(packedWeights, cout, c, kh, kw);
-        foreach (var path in KernelDispatch.Supported)
+        foreach (var threads in new[] { 1, 2 })
         {
             var output = new int[g.OutputLength];
             var outputPrepared = Enumerable.Repeat(int.MinValue, g.OutputLength).ToArray();
-            using (KernelDispatch.Use(path))
+            using (KernelParallelism.Use(threads))
             {
                 BinaryConv2d.Forward(packedInput, packedWeights, g, output);
                 BinaryConv2d.Forward(packedInput, prepared, g, outputPrepared);
             }
             for (var i = 0; i < output.Length; i++)
             {
-                Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]}, float conv gives {expected[i]}");
+                Assert.True(expected[i] == output[i],
+                    $"{g}, path {path}, {threads} threads: output[{i}] = {output[i]}, float conv gives {expected[i]}");
                 Assert.True(expected[i] == outputPrepared[i],
-                    $"{g}, path {path}, prepared weights: output[{i}] = {outputPrepared[i]}, float conv gives {expected[i]}");
+                    $"{g}, path {path}, {threads} threads, prepared weights: output[{i}] = {outputPrepared[i]}, float conv gives {expected[i]}");
             }
         }
     }
 
-    [Fact]
-    public void AllDifferingSignsGiveMinusValidTapsTimesChannelsWithoutOverflow()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void AllDifferingSignsGiveMinusValidTapsTimesChannelsWithoutOverflow(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         // 9 taps x 10 words: byte-lane counters would wrap without periodic widening.
         var g = new BinaryConvGeometry(1, 640, 5, 6, 3, 3, 3, 1, 1);
         var input = new ulong[g.PackedInputLength];
         Array.Fill(input, ulong.MaxValue);
         var weights = new ulong[g.PackedWeightsLength];
-        foreach (var path in KernelDispatch.Supported)
+        var output = new int[g.OutputLength];
+        BinaryConv2d.Forward(input, weights, g, output);
+        for (var co = 0; co < 3; co++)
+        for (var oy = 0; oy < 5; oy++)
+        for (var ox = 0; ox < 6; ox++)
         {
-            var output = new int[g.OutputLength];
-            using (KernelDispatch.Use(path))
-                BinaryConv2d.Forward(input, weights, g, output);
-            for (var co = 0; co < 3; co++)
-            for (var oy = 0; oy < 5; oy++)
-            for (var ox = 0; ox < 6; ox++)
-            {
-                var validTaps = (Math.Min(oy + 1, 4) - Math.Max(oy - 1, 0) + 1) * (Math.Min(ox + 1, 5) - Math.Max(ox - 1, 0) + 1);
-                Assert.Equal(-validTaps * 640, output[(co * 5 + oy) * 6 + ox]);
-            }
+            var validTaps = (Math.Min(oy + 1, 4) - Math.Max(oy - 1, 0) + 1) * (Math.Min(ox + 1, 5) - Math.Max(ox - 1, 0) + 1);
+            Assert.Equal(-validTaps * 640, output[(co * 5 + oy) * 6 + ox]);
         }
     }
 
@@ -106,9 +124,11 @@ public class BinaryConv2dTests
         Assert.Throws<ArgumentException>("kernelH", () => new BinaryConvGeometry(1, 1, 2, 4, 1, 5, 3, 1, 1));
     }
 
-    [Fact]
-    public void SingleThreadLayerCallsAllocateNothing()
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void SingleThreadLayerCallsAllocateNothing(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var g = new BinaryConvGeometry(1, 64, 12, 12, 64, 3, 3, 1, 1);
         var random = new Random(5);
         var input = BinaryReference.RandomFloats(random, g.InputLength);
@@ -121,20 +141,16 @@ public class BinaryConv2dTests
         var acc = new int[g.OutputLength];
         var bits = new ulong[g.OutputLength / 64];
         using var oneThread = KernelParallelism.Use(1);
-        foreach (var path in KernelDispatch.Supported)
-            using (KernelDispatch.Use(path))
-            {
-                void Layer()
-                {
-                    BitPacking.PackNchw(input, 1, 64, 12, 12, packed);
-                    BinaryConv2d.Forward(packed, prepared, g, acc);
-                    BinaryConv2d.Forward(packed, packedWeights, g, acc);
-                    SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
-                }
-                Layer();
-                var before = GC.GetAllocatedBytesForCurrentThread();
-                Layer();
-                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
+        void Layer()
+        {
+            BitPacking.PackNchw(input, 1, 64, 12, 12, packed);
+            BinaryConv2d.Forward(packed, prepared, g, acc);
+            BinaryConv2d.Forward(packed, packedWeights, g, acc);
+            SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
+        }
+        Layer();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Layer();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -1,13 +1,15 @@
+using System.Numerics;
 using Ddnn.Kernels.Binary;
 
 namespace Ddnn.Kernels.Tests.Binary;
 
 public class BinaryGemmTests
 {
-    [Theory]
-    [MemberData(nameof(BinaryDotTests.Paths), MemberType = typeof(BinaryDotTests))]
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
     public void EveryPathMatchesTheFloatProductOfSignsForEveryK(KernelPath path)
     {
+        using var scope = KernelPaths.Enter(path);
         var random = new Random(21);
         for (var bits = 1; bits <= 300; bits++)
         {
@@ -20,8 +22,7 @@ public class BinaryGemmTests
             BitPacking.PackRows(a, m, bits, pa);
             BitPacking.PackRows(b, n, bits, pb);
             var c = new int[m * n];
-            using (KernelDispatch.Use(path))
-                BinaryGemm.Multiply(pa, m, pb, n, bits, c);
+            BinaryGemm.Multiply(pa, m, pb, n, bits, c);
             for (var i = 0; i < m; i++)
             for (var j = 0; j < n; j++)
             {
@@ -33,10 +34,53 @@ public class BinaryGemmTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(BinaryDotTests.Paths), MemberType = typeof(BinaryDotTests))]
+    /// <summary>
+    /// Row lengths in words across the short-row limit (16), the 512-bit vector (8 words) and its 1..7-word tails, the
+    /// byte-counter widening block (31 vectors) and the Harley-Seal block (128 words) of the edge dots.
+    /// </summary>
+    public static TheoryData<KernelPath, int> LongRowsOnEveryPath()
+    {
+        var data = new TheoryData<KernelPath, int>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+            foreach (var words in Enumerable.Range(1, 40).Concat([63, 64, 65, 127, 128, 129, 247, 248, 249, 256, 263]))
+                data.Add(path, words);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(LongRowsOnEveryPath))]
+    public void LongRowsMatchNaiveCountsForShapesOffTheTileOnOneAndTwoThreads(KernelPath path, int words)
+    {
+        using var scope = KernelPaths.Enter(path);
+        var random = new Random(23 + words);
+        // (m, n): whole 2x4 tiles, odd rows, columns past a tile and past a 64-column block.
+        foreach (var (m, n) in new[] { (1, 1), (2, 4), (3, 5), (5, 9), (4, 70) })
+        {
+            var a = BinaryReference.RandomWords(random, m * words);
+            var b = BinaryReference.RandomWords(random, n * words);
+            var bits = 64 * words;
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var c = new int[m * n];
+                using (KernelParallelism.Use(threads))
+                    BinaryGemm.Multiply(a, m, b, n, words, bits, c);
+                for (var i = 0; i < m; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    var differing = 0;
+                    for (var w = 0; w < words; w++) differing += BitOperations.PopCount(a[i * words + w] ^ b[j * words + w]);
+                    Assert.True(bits - 2 * differing == c[i * n + j],
+                        $"path {path}, {words} words, m={m}, n={n}, {threads} threads: C[{i},{j}] = {c[i * n + j]}, expected {bits - 2 * differing}");
+                }
+            }
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
     public void LargeProblemSplitAcrossThreadsEqualsOneDotAtATime(KernelPath path)
     {
+        KernelPaths.SkipUnsupported(path);
         // Large enough to be split over four threads.
         var random = new Random(22);
         const int m = 37, n = 301, bits = 4096 + 17;
@@ -55,10 +99,11 @@ public class BinaryGemmTests
                 Assert.Equal(BinaryDot.Dot(pa.AsSpan(i * words, words), pb.AsSpan(j * words, words), bits), actual[i * n + j]);
     }
 
-    [Theory]
-    [MemberData(nameof(BinaryDotTests.Paths), MemberType = typeof(BinaryDotTests))]
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
     public void AllDifferingBitsGiveMinusKWithoutOverflow(KernelPath path)
     {
+        KernelPaths.SkipUnsupported(path);
         const int bits = (1 << 16) * 3 + 129;
         var words = BitPacking.WordsFor(bits);
         var a = new ulong[2 * words];

@@ -4,11 +4,23 @@ namespace Ddnn.Kernels.Tests.Binary;
 
 public class BinaryLinearTests
 {
-    [Fact]
-    public void PackedFeatureMapTimesPackedWeightsEqualsFloatLinearOnSigns()
+    /// <summary>Feature maps whose rows are 12 words (short-row kernel) and 36 words (the long-row tiles).</summary>
+    public static TheoryData<KernelPath, int> PathsAndHeights()
     {
+        var data = new TheoryData<KernelPath, int>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+            foreach (var height in new[] { 3, 9 })
+                data.Add(path, height);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(PathsAndHeights))]
+    public void PackedFeatureMapTimesPackedWeightsEqualsFloatLinearOnSigns(KernelPath path, int height)
+    {
+        KernelPaths.SkipUnsupported(path);
         var random = new Random(41);
-        const int batch = 3, channels = 70, height = 3, width = 2, outFeatures = 5;
+        const int batch = 3, channels = 70, width = 2, outFeatures = 5;
         var features = channels * height * width;
         var input = BinaryReference.RandomFloats(random, batch * features);
         var latent = BinaryReference.RandomFloats(random, outFeatures * features);
@@ -21,19 +33,16 @@ public class BinaryLinearTests
         BitPacking.PackNchw(input, batch, channels, height, width, packedInput);
         BitPacking.PackConvWeights(latent, outFeatures, channels, height, width, packedWeights);
 
-        foreach (var path in KernelDispatch.Supported)
+        var logits = new float[batch * outFeatures];
+        using (KernelDispatch.Use(path))
+            BinaryLinear.Forward(packedInput, batch, packedWeights, outFeatures, wordsPerRow, features, scale, offset, logits);
+        for (var r = 0; r < batch; r++)
+        for (var o = 0; o < outFeatures; o++)
         {
-            var logits = new float[batch * outFeatures];
-            using (KernelDispatch.Use(path))
-                BinaryLinear.Forward(packedInput, batch, packedWeights, outFeatures, wordsPerRow, features, scale, offset, logits);
-            for (var r = 0; r < batch; r++)
-            for (var o = 0; o < outFeatures; o++)
-            {
-                var acc = 0;
-                for (var f = 0; f < features; f++)
-                    acc += (int)(BinaryReference.Sign(input[r * features + f]) * BinaryReference.Sign(latent[o * features + f]));
-                Assert.Equal(acc * scale[o] + offset[o], logits[r * outFeatures + o]);
-            }
+            var acc = 0;
+            for (var f = 0; f < features; f++)
+                acc += (int)(BinaryReference.Sign(input[r * features + f]) * BinaryReference.Sign(latent[o * features + f]));
+            Assert.Equal(acc * scale[o] + offset[o], logits[r * outFeatures + o]);
         }
     }
 
