@@ -31,6 +31,11 @@ public class SplitSumShortcutTests
         { 2, 6, 20, 4, 3, 1, 1 },
         { 1, 13, 16, 6, 3, 2, 1 },
         { 2, 21, 16, 3, 3, 1, 1 },
+        { 1, 9, 64, 4, 2, 2, 0 },
+        { 1, 10, 63, 5, 3, 1, 0 },
+        { 2, 12, 16, 4, 2, 2, 0 },
+        { 1, 11, 16, 3, 3, 2, 1 },
+        { 1, 6, 33, 4, 3, 2, 1 },
     };
 
     /// <summary>Each shape on every kernel path: the fused preparation on 8- and 16-lane rows (16, 24, 32, 40, 48), rows of 16 in steps of eight, four and one.</summary>
