@@ -199,4 +199,32 @@ public class Avx512SweepTests
             Approx.Exact(one, two, $"gemm 1 vs 2 threads {m}x{n}x{k} ta={ta} tb={tb}");
         }
     }
+
+    public static TheoryData<KernelPath> VectorPaths() => KernelPaths.EveryVector();
+
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void TailsStayInsideTheirSpansAtEveryLengthTo40(KernelPath path)
+    {
+        using var scope = KernelPaths.Enter(path);
+        for (var n = 1; n <= 40; n++)
+        {
+            var values = TestData.Uniform(n, n, 3f);
+            using var x = GuardedFloats.Of(values);
+            using var y = new GuardedFloats(n);
+            using var m = new GuardedFloats(n);
+            using var v = new GuardedFloats(n);
+            using var eta = new GuardedFloats(1);
+            Softmax.Forward(1, n, x.Span, y.Span);
+            Softmax.LogForward(1, n, x.Span, y.Span);
+            Softmax.NormalizedEntropy(1, n, x.Span, eta.Span);
+            CrossEntropy.Forward(1, n, x.Span, [n - 1], -1, default, y.Span);
+            ElementWise.Relu(x.Span, y.Span);
+            ElementWise.Add(x.Span, x.Span, y.Span);
+            _ = Reduce.Sum(x.Span) + Reduce.Max(x.Span) + Reduce.Dot(x.Span, x.Span);
+            OptimizerKernels.AdamStep(y.Span, x.Span, m.Span, v.Span, 1e-3f, 0.9f, 0.999f, 1e-8f, 1);
+            var packed = new ulong[Ddnn.Kernels.Binary.BitPacking.WordsFor(n)];
+            Ddnn.Kernels.Binary.BitPacking.PackRows(x.Span, 1, n, packed);
+        }
+    }
 }
