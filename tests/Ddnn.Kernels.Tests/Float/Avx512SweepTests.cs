@@ -100,7 +100,7 @@ public class Avx512SweepTests
 
     private static IEnumerable<Pool2dShape> PoolShapes()
     {
-        foreach (var w in new[] { 1, 5, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48 })
+        foreach (var w in new[] { 1, 5, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 64, 65, 100 })
         foreach (var h in new[] { 3, 6 })
         foreach (var (k, st, p) in new[] { (1, 1, 0), (2, 2, 0), (2, 1, 1), (3, 1, 1), (3, 2, 1), (3, 2, 0), (4, 2, 2), (5, 1, 2), (5, 2, 1) })
             if (Math.Min(h, w) + 2 * p >= k)
