@@ -4,17 +4,19 @@ using Ddnn.TestSupport;
 namespace Ddnn.Kernels.Tests.Float;
 
 /// <summary>
-/// Sweeps of the Avx512 bodies against the scalar twin over every tail length, odd pooling shapes and special values
-/// (NaN, ±inf, −0, huge negatives), where the path-wise tests use a few fixed shapes.
+/// Sweeps of every vector path (the Avx512 bodies first of all) against the scalar twin over every tail length, odd
+/// pooling shapes and special values (NaN, ±inf, −0, huge negatives), where the path-wise tests use a few fixed shapes.
 /// </summary>
-public class Avx512SweepTests
+public class PathSweepTests
 {
     private static readonly float[] Specials =
         [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, -1000f, 1000f, 1e-40f, -3.5f, 88.5f, -104f];
 
     private static T Scalar<T>(Func<T> action) => TestData.On(KernelPath.Scalar, 1, action);
 
-    private static T Wide<T>(Func<T> action, int threads = 1) => TestData.On(KernelPath.Avx512, threads, action);
+    private static T On<T>(KernelPath path, Func<T> action, int threads = 1) => TestData.On(path, threads, action);
+
+    public static TheoryData<KernelPath> VectorPaths() => KernelPaths.EveryVector();
 
     /// <summary>Random values with a special value planted at <paramref name="seed"/>-chosen positions.</summary>
     private static float[] WithSpecials(int length, int seed)
@@ -32,7 +34,7 @@ public class Avx512SweepTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(SameOrBothNaN(expected[i], actual[i]), $"{what}[{i}]: scalar {expected[i]:R}, Avx512 {actual[i]:R}");
+            Assert.True(SameOrBothNaN(expected[i], actual[i]), $"{what}[{i}]: scalar {expected[i]:R}, vector path {actual[i]:R}");
     }
 
     private static void Near(float[] expected, float[] actual, float tolerance, string what)
@@ -43,17 +45,18 @@ public class Avx512SweepTests
             float e = expected[i], a = actual[i];
             if (float.IsNaN(e) || float.IsNaN(a) || float.IsInfinity(e) || float.IsInfinity(a))
             {
-                Assert.True(SameOrBothNaN(e, a), $"{what}[{i}]: scalar {e:R}, Avx512 {a:R}");
+                Assert.True(SameOrBothNaN(e, a), $"{what}[{i}]: scalar {e:R}, vector path {a:R}");
                 continue;
             }
-            Assert.True(Math.Abs(e - a) <= tolerance * (1 + Math.Abs(e)), $"{what}[{i}]: scalar {e:R}, Avx512 {a:R}");
+            Assert.True(Math.Abs(e - a) <= tolerance * (1 + Math.Abs(e)), $"{what}[{i}]: scalar {e:R}, vector path {a:R}");
         }
     }
 
-    [SkippableFact]
-    public void ReductionsMatchTheScalarTwinAtEveryLengthTo70WithSpecialValues()
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void ReductionsMatchTheScalarTwinAtEveryLengthTo70WithSpecialValues(KernelPath path)
     {
-        KernelPaths.SkipUnsupported(KernelPath.Avx512);
+        KernelPaths.SkipUnsupported(path);
         for (var n = 1; n <= 70; n++)
         for (var seed = 0; seed < 4; seed++)
         {
@@ -61,16 +64,17 @@ public class Avx512SweepTests
             var y = TestData.Uniform(n, n * 11 + seed);
             float[] Run() => [Reduce.Sum(x), Reduce.Dot(x, y), Reduce.Max(x)];
             var expected = Scalar(Run);
-            var actual = Wide(Run);
+            var actual = On(path, Run);
             Near(expected[..2], actual[..2], 1e-5f, $"sum/dot n={n} seed={seed}");
             SameBits(expected[2..], actual[2..], $"max n={n} seed={seed}");
         }
     }
 
-    [SkippableFact]
-    public void ElementWiseAndAdamMatchTheScalarTwinBitwiseAtEveryLengthTo70()
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void ElementWiseAndAdamMatchTheScalarTwinBitwiseAtEveryLengthTo70(KernelPath path)
     {
-        KernelPaths.SkipUnsupported(KernelPath.Avx512);
+        KernelPaths.SkipUnsupported(path);
         for (var n = 1; n <= 70; n++)
         {
             var x = WithSpecials(n, n);
@@ -93,7 +97,7 @@ public class Avx512SweepTests
                 return outs;
             }
             var expected = Scalar(Run);
-            var actual = Wide(Run);
+            var actual = On(path, Run);
             for (var o = 0; o < expected.Length; o++) SameBits(expected[o], actual[o], $"op {o} n={n}");
         }
     }
@@ -102,15 +106,16 @@ public class Avx512SweepTests
     {
         foreach (var w in new[] { 1, 5, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 64, 65, 100 })
         foreach (var h in new[] { 3, 6 })
-        foreach (var (k, st, p) in new[] { (1, 1, 0), (2, 2, 0), (2, 1, 1), (3, 1, 1), (3, 2, 1), (3, 2, 0), (4, 2, 2), (5, 1, 2), (5, 2, 1) })
+        foreach (var (k, st, p) in new[] { (1, 1, 0), (1, 2, 0), (2, 1, 0), (2, 2, 0), (2, 2, 1), (5, 2, 2), (2, 1, 1), (3, 1, 1), (3, 2, 1), (3, 2, 0), (4, 2, 2), (5, 1, 2), (5, 2, 1) })
             if (Math.Min(h, w) + 2 * p >= k)
                 yield return new Pool2dShape(1, 3, h, w, k, st, p);
     }
 
-    [SkippableFact]
-    public void PoolingMatchesTheScalarTwinBitwiseOnWidths1To48WithSpecialValues()
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void PoolingMatchesTheScalarTwinBitwiseOnWidths1To48WithSpecialValues(KernelPath path)
     {
-        KernelPaths.SkipUnsupported(KernelPath.Avx512);
+        KernelPaths.SkipUnsupported(path);
         var seed = 0;
         foreach (var s in PoolShapes())
         {
@@ -129,7 +134,7 @@ public class Avx512SweepTests
                 return (y, idx, avg, dx);
             }
             var expected = Scalar(Run);
-            var actual = Wide(Run);
+            var actual = On(path, Run);
             SameBits(expected.y, actual.y, $"max {s}");
             Assert.Equal(expected.idx, actual.idx);
             SameBits(expected.avg, actual.avg, $"avg {s}");
@@ -137,10 +142,11 @@ public class Avx512SweepTests
         }
     }
 
-    [SkippableFact]
-    public void SoftmaxFamilyMatchesTheScalarTwinOnColumns1To40WithSpecialValues()
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void SoftmaxFamilyMatchesTheScalarTwinOnColumns1To40WithSpecialValues(KernelPath path)
     {
-        KernelPaths.SkipUnsupported(KernelPath.Avx512);
+        KernelPaths.SkipUnsupported(path);
         const int rows = 3;
         for (var cols = 1; cols <= 40; cols++)
         for (var seed = 0; seed < 6; seed++)
@@ -163,16 +169,17 @@ public class Avx512SweepTests
                 return [soft, log, eta, d, [loss]];
             }
             var expected = Scalar(Run);
-            var actual = Wide(Run);
+            var actual = On(path, Run);
             string[] names = ["softmax", "log-softmax", "entropy", "cross-entropy gradient", "loss"];
             for (var o = 0; o < expected.Length; o++) Near(expected[o], actual[o], 1e-5f, $"{names[o]} cols={cols} seed={seed}");
         }
     }
 
-    [SkippableFact]
-    public void GemmMatchesTheScalarTwinAndIsThreadCountIndependentAtOddShapes()
+    [SkippableTheory]
+    [MemberData(nameof(VectorPaths))]
+    public void GemmMatchesTheScalarTwinAndIsThreadCountIndependentAtOddShapes(KernelPath path)
     {
-        KernelPaths.SkipUnsupported(KernelPath.Avx512);
+        KernelPaths.SkipUnsupported(path);
         var shapes = new (int M, int N, int K)[]
         {
             (1, 1, 1), (3, 17, 33), (5, 63, 40), (7, 64, 31), (9, 65, 257), (4, 130, 17), (70, 47, 64), (33, 129, 300),
@@ -193,14 +200,12 @@ public class Avx512SweepTests
                 return c;
             }
             var expected = Scalar(Run);
-            var one = Wide(Run);
-            var two = Wide(Run, threads: 2);
+            var one = On(path, Run);
+            var two = On(path, Run, threads: 2);
             Near(expected, one, 1e-4f, $"gemm {m}x{n}x{k} ta={ta} tb={tb}");
             Approx.Exact(one, two, $"gemm 1 vs 2 threads {m}x{n}x{k} ta={ta} tb={tb}");
         }
     }
-
-    public static TheoryData<KernelPath> VectorPaths() => KernelPaths.EveryVector();
 
     [SkippableTheory]
     [MemberData(nameof(VectorPaths))]
