@@ -157,6 +157,27 @@ public class SplitSumShortcutTests
         Assert.False(EbnnBlock.PrepareFloat(fresh.Weights, fresh.Bias, fresh.Thresholds, strided, pool).UsesSplitSums);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void RandomShapesGiveTheExactOrderBitsOnEveryPath(KernelPath path)
+    {
+        KernelPaths.SkipUnsupported(path);
+        var random = new Random(2026);
+        (int K, int S, int P)[] pools = [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0), (1, 1, 0)];
+        for (var shape = 0; shape < 60; shape++)
+        {
+            int cin = random.Next(1, 4), h = random.Next(1, 21), w = random.Next(1, 63), cout = random.Next(1, 10);
+            var (k, s, p) = pools[random.Next(pools.Length)];
+            if (w + 2 * p < k || h + 2 * p < k) continue;
+            var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, cin, h, w, cout, k, s, p);
+            var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
+            var input = BinaryReference.RandomFloats(random, conv.InputLength, 2f);
+            var scalar = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, KernelPath.Scalar, $"shape {shape}");
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"shape {shape}");
+            Assert.Equal(scalar, recomputed);
+        }
+    }
+
     private static (BinaryConvGeometry Conv, PoolGeometry Pool, FloatBinaryConvWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
         RandomBlock(Random random, int batch, int cin, int h, int w, int cout, int k, int s, int p, int kernel = 3, int padding = 1)
     {
