@@ -230,6 +230,17 @@ public class PathSweepTests
             OptimizerKernels.AdamStep(y.Span, x.Span, m.Span, v.Span, 1e-3f, 0.9f, 0.999f, 1e-8f, 1);
             var packed = new ulong[Ddnn.Kernels.Binary.BitPacking.WordsFor(n)];
             Ddnn.Kernels.Binary.BitPacking.PackRows(x.Span, 1, n, packed);
+            foreach (var (k, st, pad) in new[] { (1, 1, 0), (2, 2, 0), (3, 1, 1), (3, 2, 1) })
+            {
+                if (n + 2 * pad < k) continue;
+                var shape = new Pool2dShape(1, 1, 2, n, k, st, pad);
+                using var pooledIn = GuardedFloats.Of(TestData.Uniform((int)shape.InputLength, n));
+                using var pooled = new GuardedFloats((int)shape.OutputLength);
+                using var gradient = new GuardedFloats((int)shape.InputLength);
+                AvgPool2d.Forward(shape, pooledIn.Span, pooled.Span);
+                AvgPool2d.Backward(shape, pooled.Span, gradient.Span);
+                MaxPool2d.Forward(shape, pooledIn.Span, pooled.Span, new int[shape.OutputLength]);
+            }
         }
     }
 }
