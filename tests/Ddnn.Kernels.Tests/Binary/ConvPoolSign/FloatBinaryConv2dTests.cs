@@ -44,6 +44,31 @@ public class FloatBinaryConv2dTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void RandomShapesEqualFloatConvWithSignWeightsOnEveryPath(KernelPath path)
+    {
+        using var scope = KernelPaths.Enter(path);
+        var random = new Random(2026);
+        for (var shape = 0; shape < 60; shape++)
+        {
+            int c = random.Next(1, 4), h = random.Next(1, 9), w = random.Next(1, 81), cout = random.Next(1, 10);
+            int k = random.Next(1, 4), stride = random.Next(1, 3), pad = random.Next(0, k);
+            if (w + 2 * pad < k || h + 2 * pad < k) continue;
+            var g = new BinaryConvGeometry(1, c, h, w, cout, k, k, stride, pad);
+            var latent = BinaryReference.RandomFloats(random, cout * c * k * k);
+            var packedWeights = new ulong[g.PackedWeightsLength];
+            BitPacking.PackConvWeights(latent, cout, c, k, k, packedWeights);
+            var bias = BinaryReference.RandomFloats(random, cout);
+            var input = BinaryReference.RandomFloats(random, g.InputLength, 3f);
+            var expected = BinaryReference.Conv(input, latent.Select(BinaryReference.Sign).ToArray(), bias, g);
+            var output = new float[g.OutputLength];
+            EbnnBlock.FloatBinaryConv(input, packedWeights, bias, g, output);
+            for (var i = 0; i < output.Length; i++)
+                Assert.True(expected[i] == output[i], $"{g}, path {path}: output[{i}] = {output[i]:R}, float conv gives {expected[i]:R}");
+        }
+    }
+
     [Fact]
     public void BadInputsAreRejected()
     {

@@ -31,6 +31,11 @@ public class SplitSumShortcutTests
         { 2, 6, 20, 4, 3, 1, 1 },
         { 1, 13, 16, 6, 3, 2, 1 },
         { 2, 21, 16, 3, 3, 1, 1 },
+        { 1, 9, 64, 4, 2, 2, 0 },
+        { 1, 10, 63, 5, 3, 1, 0 },
+        { 2, 12, 16, 4, 2, 2, 0 },
+        { 1, 11, 16, 3, 3, 2, 1 },
+        { 1, 6, 33, 4, 3, 2, 1 },
     };
 
     /// <summary>Each shape on every kernel path: the fused preparation on 8- and 16-lane rows (16, 24, 32, 40, 48), rows of 16 in steps of eight, four and one.</summary>
@@ -150,6 +155,27 @@ public class SplitSumShortcutTests
         var strided = new BinaryConvGeometry(1, 1, 8, 8, 8, 3, 3, 2, 1);
         var fresh = RandomBlock(random, 1, 1, 8, 8, 8, 3, 2, 1);
         Assert.False(EbnnBlock.PrepareFloat(fresh.Weights, fresh.Bias, fresh.Thresholds, strided, pool).UsesSplitSums);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void RandomShapesGiveTheExactOrderBitsOnEveryPath(KernelPath path)
+    {
+        KernelPaths.SkipUnsupported(path);
+        var random = new Random(2026);
+        (int K, int S, int P)[] pools = [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0), (1, 1, 0)];
+        for (var shape = 0; shape < 60; shape++)
+        {
+            int cin = random.Next(1, 4), h = random.Next(1, 21), w = random.Next(1, 63), cout = random.Next(1, 10);
+            var (k, s, p) = pools[random.Next(pools.Length)];
+            if (w + 2 * p < k || h + 2 * p < k) continue;
+            var (conv, pool, weights, bias, thresholds) = RandomBlock(random, 2, cin, h, w, cout, k, s, p);
+            var block = EbnnBlock.PrepareFloat(weights, bias, thresholds, conv, pool);
+            var input = BinaryReference.RandomFloats(random, conv.InputLength, 2f);
+            var scalar = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, KernelPath.Scalar, $"shape {shape}");
+            var recomputed = AssertSameAsExactOrder(block, input, weights, bias, thresholds, conv, pool, path, $"shape {shape}");
+            Assert.Equal(scalar, recomputed);
+        }
     }
 
     private static (BinaryConvGeometry Conv, PoolGeometry Pool, FloatBinaryConvWeights Weights, float[] Bias, FloatSignThreshold[] Thresholds)
