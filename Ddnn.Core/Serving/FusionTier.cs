@@ -149,6 +149,25 @@ public abstract class FusionTier : ServingTier
         if (_state[slot] == SlotState.Waiting) TryRun(slot);
     }
 
+    /// <summary>The request topic that starts a sample here (when the tier does not start on the tick).</summary>
+    private protected abstract TopicKind StartRequest { get; }
+
+    /// <inheritdoc/>
+    protected sealed override void OnData(TopicKind topic, PartitionId sender, WireHeader header, ReadOnlySpan<byte> wire)
+    {
+        if (topic == TopicKind.Addressed)
+        {
+            if (header.Kind != WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
+            OnMap(sender, header.Sample, wire);
+        }
+        else if (topic == TopicKind.Tick) OnStart(header.Sample, wire, WireMessage.TickBytes);
+        else if (topic == StartRequest) OnStart(header.Sample, wire, WireMessage.RequestBytes(Model.Devices.Length));
+        else OnOtherData(topic, header, wire);
+    }
+
+    /// <summary>A message on a topic <see cref="ServingTier.Reads"/> accepts that is neither a map nor a start; none by default.</summary>
+    private protected virtual void OnOtherData(TopicKind topic, WireHeader header, ReadOnlySpan<byte> wire) { }
+
     /// <summary>The partition ran on the maps that arrived; <paramref name="logits"/> are its exit's.</summary>
     private protected abstract void OnRan(uint sample, int slot, ReadOnlySpan<float> logits);
 
@@ -273,25 +292,11 @@ public sealed class EdgeTier : FusionTier
     };
 
     /// <inheritdoc/>
-    protected override void OnData(TopicKind topic, PartitionId sender, WireHeader header, ReadOnlySpan<byte> wire)
-    {
-        switch (topic)
-        {
-            case TopicKind.Addressed:
-                if (header.Kind != WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
-                OnMap(sender, header.Sample, wire);
-                return;
-            case TopicKind.Tick:
-                OnStart(header.Sample, wire, WireMessage.TickBytes);
-                return;
-            case TopicKind.EdgeRequest:
-                OnStart(header.Sample, wire, WireMessage.RequestBytes(Model.Devices.Length));
-                return;
-            default:
-                OnCloudRequest(header.Sample, wire);
-                return;
-        }
-    }
+    private protected override TopicKind StartRequest => TopicKind.EdgeRequest;
+
+    /// <inheritdoc/>
+    private protected override void OnOtherData(TopicKind topic, WireHeader header, ReadOnlySpan<byte> wire) =>
+        OnCloudRequest(header.Sample, wire);
 
     private void OnCloudRequest(uint sample, ReadOnlySpan<byte> wire)
     {
@@ -363,22 +368,7 @@ public sealed class CloudTier : FusionTier
     };
 
     /// <inheritdoc/>
-    protected override void OnData(TopicKind topic, PartitionId sender, WireHeader header, ReadOnlySpan<byte> wire)
-    {
-        switch (topic)
-        {
-            case TopicKind.Addressed:
-                if (header.Kind != WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
-                OnMap(sender, header.Sample, wire);
-                return;
-            case TopicKind.Tick:
-                OnStart(header.Sample, wire, WireMessage.TickBytes);
-                return;
-            default:
-                OnStart(header.Sample, wire, WireMessage.RequestBytes(Model.Devices.Length));
-                return;
-        }
-    }
+    private protected override TopicKind StartRequest => TopicKind.CloudRequest;
 
     private protected override void OnRan(uint sample, int slot, ReadOnlySpan<float> logits)
     {
