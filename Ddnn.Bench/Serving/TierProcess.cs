@@ -38,10 +38,19 @@ public sealed class TierProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <c>ddnn serve</c> with <paramref name="arguments"/> (after "serve"), logging to <paramref name="logPath"/>; <paramref name="onLine"/> sees every output line.</summary>
-    public static TierProcess Start(string name, IReadOnlyList<string> arguments, string logPath, Action<string>? onLine = null)
+    /// <summary>
+    /// Starts <c>ddnn serve</c> with <paramref name="arguments"/> (after "serve"), logging to <paramref name="logPath"/>;
+    /// <paramref name="onLine"/> sees every output line. A <paramref name="launcher"/> (e.g. <c>ip netns exec &lt;ns&gt;</c>)
+    /// runs the command; it must exec it in place, so that the process id stays the tier's own for signals.
+    /// </summary>
+    public static TierProcess Start(string name, IReadOnlyList<string> arguments, string logPath, Action<string>? onLine = null, IReadOnlyList<string>? launcher = null)
     {
         var (host, prefix) = DdnnCommand();
+        if (launcher is { Count: > 0 })
+        {
+            prefix = [.. launcher.Skip(1), host, .. prefix];
+            host = launcher[0];
+        }
         var info = new ProcessStartInfo(host)
         {
             UseShellExecute = false,

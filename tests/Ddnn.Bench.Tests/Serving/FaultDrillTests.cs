@@ -20,16 +20,28 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
     /// <summary>The bound stated for a restarted device (or cloud): its first answer comes within this many answers after its process announced itself online.</summary>
     private const int RejoinBound = 100;
 
+    /// <summary>
+    /// The bound stated for a device behind a restored link: its answers return within this many answers (10 s at 20
+    /// ticks/s) after the link is up. Its client notices the loss by its keep-alive, retries at most 1 s apart, and a
+    /// connect attempt under way when the link returns waits for TCP's SYN retransmission (1 s, then 2 s).
+    /// </summary>
+    private const int LinkRejoinBound = 200;
+
     private sealed class Deployment : IDisposable
     {
         private readonly TempDirectory _dir = new();
         private readonly List<string> _common;
         private readonly Dictionary<string, TierProcess> _tiers = [];
+        private readonly NetworkNamespace? _boundary;
+        private readonly string? _isolated;
 
-        public Deployment(string model, double threshold)
+        /// <param name="boundary">With <paramref name="isolated"/>: the namespace that tier runs in, reaching mosquitto on the veth address (the others use 127.0.0.1).</param>
+        public Deployment(string model, double threshold, NetworkNamespace? boundary = null, string? isolated = null)
         {
-            Mosquitto = Mosquitto.Start();
-            _common = ["--model", model, "--broker", Mosquitto.Address.ToString(), "--keep-alive", "1"];
+            _boundary = boundary;
+            _isolated = isolated;
+            Mosquitto = Mosquitto.Start(alsoOn: boundary?.HostAddress);
+            _common = ["--model", model, "--keep-alive", "1"];
             try
             {
                 StartAll(threshold);
@@ -59,12 +71,14 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
 
         public void Start(string name, params string[] extra)
         {
-            var args = new List<string>(_common) { "--stats", _dir.File(name + ".stats.json") };
+            var inside = _boundary is not null && name == _isolated;
+            var broker = inside ? Mosquitto.AddressOn(_boundary!.HostAddress) : Mosquitto.Address;
+            var args = new List<string>(_common) { "--broker", broker.ToString(), "--stats", _dir.File(name + ".stats.json") };
             if (name.StartsWith("dev", StringComparison.Ordinal)) args.AddRange(["--tier", "device", "--device", name[3..], .. ServedModels.DataArgs]);
             else args.AddRange(["--tier", name]);
             args.AddRange(extra);
             if (_tiers.Remove(name, out var old)) old.Dispose();
-            _tiers[name] = TierProcess.Start(name, args, _dir.File(name + "." + Guid.NewGuid().ToString("N")[..6] + ".log"));
+            _tiers[name] = TierProcess.Start(name, args, _dir.File(name + "." + Guid.NewGuid().ToString("N")[..6] + ".log"), launcher: inside ? _boundary!.Exec : null);
         }
 
         public TierProcess this[string name] => _tiers[name];
@@ -216,5 +230,33 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
             run[name].Stop(TimeSpan.FromSeconds(20));
         foreach (var name in Enumerable.Range(0, 6).Select(d => $"dev{d}").Append("cloud").Append("local"))
             Assert.Matches("reconnects [1-9]", run.Log(name));
+    }
+
+    [Fact]
+    public void A_device_cut_off_by_its_network_link_is_answered_around_and_rejoins_when_the_link_is_back()
+    {
+        // dev3 runs in a network namespace of its own, behind a veth pair; mosquitto listens on 127.0.0.1 for the other
+        // tiers and on the veth's host end for dev3, which cannot reach the host's loopback. Every step is bounded by
+        // StepLimit, so the drill ends within about 5 StepLimits at worst (~30 s on a quiet machine).
+        using var boundary = new NetworkNamespace();
+        using var run = new Deployment(models.Plain, threshold: 1.01, boundary, isolated: "dev3");
+        var warm = Span(run, Deployment.FirstSample, 20, "warm");
+        Assert.Contains(warm, o => o.PresentAtLocal.All(p => p));
+        boundary.Cut();
+        var cut = Newest(run);
+        // Nothing crosses the link: the device wait answers the first samples, then (1.5 keep-alives after dev3's last
+        // packet) the broker publishes dev3's will and the aggregator stops waiting for it, as for a killed process.
+        var during = Span(run, cut + 20, 40, "answers while dev3's link is cut");
+        Assert.All(during, o => Assert.False(Present(o, 3)));
+        Assert.All(during, o => Assert.Equal(ExitTier.Local, o.Tier));
+        Assert.Contains(during, o => o.PresentAtLocal.Count(p => p) == 5);
+
+        boundary.Restore();
+        var back = Span(run, Newest(run), LinkRejoinBound, "dev3 back over the restored link");
+        Assert.Contains(back, o => Present(o, 3));
+        run.Finish();
+        Assert.Matches("degraded [1-9]", run.Log("local"));
+        run["dev3"].Stop(TimeSpan.FromSeconds(20));
+        Assert.Matches("reconnects [1-9]", run.Log("dev3"));
     }
 }

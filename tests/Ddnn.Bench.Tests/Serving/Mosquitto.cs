@@ -20,11 +20,15 @@ public sealed class Mosquitto : IDisposable
     private readonly TempDirectory _directory = new();
     private Process? _process;
 
-    private Mosquitto(IPAddress bind, int port)
+    private readonly IPAddress? _alsoOn;
+
+    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn)
     {
         Bind = bind;
         Port = port;
-        File.WriteAllText(_directory.File("mosquitto.conf"), string.Create(CultureInfo.InvariantCulture, $"""
+        _alsoOn = alsoOn;
+        var second = alsoOn is null ? "" : string.Create(CultureInfo.InvariantCulture, $"listener {port} {alsoOn}\n");
+        File.WriteAllText(_directory.File("mosquitto.conf"), second + string.Create(CultureInfo.InvariantCulture, $"""
             listener {port} {bind}
             allow_anonymous true
             persistence false
@@ -42,11 +46,28 @@ public sealed class Mosquitto : IDisposable
     /// <summary>The running broker's process id (it changes on <see cref="Restart"/>).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("mosquitto is not running");
 
-    /// <summary>Starts mosquitto on a free port of <paramref name="bind"/> (127.0.0.1 by default).</summary>
-    public static Mosquitto Start(IPAddress? bind = null)
+    /// <summary>The broker's address on <paramref name="listener"/>, the bind address or the second listener's.</summary>
+    public BrokerAddress AddressOn(IPAddress listener)
+    {
+        Assert.True(listener.Equals(Bind) || listener.Equals(_alsoOn), $"mosquitto does not listen on {listener}");
+        return new BrokerAddress(listener.ToString(), Port);
+    }
+
+    /// <summary>
+    /// Starts mosquitto on a free port of <paramref name="bind"/> (127.0.0.1 by default), and with <paramref name="alsoOn"/>
+    /// on that same port of a second address too (e.g. the host end of a veth pair, for a tier in a network namespace).
+    /// </summary>
+    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null)
     {
         bind ??= IPAddress.Loopback;
-        var broker = new Mosquitto(bind, EmbeddedBroker.FreePort(bind));
+        var port = EmbeddedBroker.FreePort(bind);
+        // A port free on the first address can be taken on the second: look until one is free on both (a few tries at most).
+        for (var tries = 0; alsoOn is not null && !FreeOn(alsoOn, port); tries++)
+        {
+            Assert.True(tries < 20, $"no port free on both {bind} and {alsoOn}");
+            port = EmbeddedBroker.FreePort(bind);
+        }
+        var broker = new Mosquitto(bind, port, alsoOn);
         try
         {
             broker.Launch();
@@ -108,15 +129,32 @@ public sealed class Mosquitto : IDisposable
             if (Listens()) return;
             Thread.Sleep(20);
         }
-        Assert.Fail($"mosquitto did not listen on {Bind}:{Port} within {StartTimeout.TotalSeconds} s: {Log()}");
+        Assert.Fail($"mosquitto did not listen on {Bind}:{Port}{(_alsoOn is null ? "" : $" and {_alsoOn}:{Port}")} within {StartTimeout.TotalSeconds} s: {Log()}");
     }
 
-    private bool Listens()
+    private static bool FreeOn(IPAddress address, int port)
     {
         try
         {
-            using var client = new TcpClient(Bind.AddressFamily);
-            client.Connect(Bind, Port);
+            using var probe = new TcpListener(address, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private bool Listens() => Listens(Bind) && (_alsoOn is null || Listens(_alsoOn));
+
+    private bool Listens(IPAddress address)
+    {
+        try
+        {
+            using var client = new TcpClient(address.AddressFamily);
+            client.Connect(address, Port);
             return true;
         }
         catch (SocketException)
