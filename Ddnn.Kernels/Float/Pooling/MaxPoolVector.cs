@@ -5,8 +5,8 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered <see cref="PaddedPlane"/>,
-/// then 16 (Avx512; 8 for a row's last 8 or fewer), 8 (Avx2) or 4 (Vector128) neighbouring outputs of a row are
-/// computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
+/// then 16 (Avx512; 8 for a row's last 8 or fewer, and two rows at once when a row is at most 8 wide), 8 (Avx2)
+/// or 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
 /// so values and argmax match the scalar twin exactly.
 /// </summary>
 internal static unsafe class MaxPoolVector
