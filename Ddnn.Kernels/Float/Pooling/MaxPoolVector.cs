@@ -5,8 +5,8 @@ namespace Ddnn.Kernels;
 
 /// <summary>
 /// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered <see cref="PaddedPlane"/>,
-/// then 16 (Avx512; 8 for a row's last 8 or fewer), 8 (Avx2) or 4 (Vector128) neighbouring outputs of a row are
-/// computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
+/// then 16 (Avx512; 8 for a row's last 8 or fewer, and two rows at once when a row is at most 8 wide), 8 (Avx2)
+/// or 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
 /// so values and argmax match the scalar twin exactly.
 /// </summary>
 internal static unsafe class MaxPoolVector
@@ -29,7 +29,11 @@ internal static unsafe class MaxPoolVector
             PaddedPlane.Copy(padded, stride, s, x + (long)plane * h * w);
             var dst = y + (long)plane * oh * ow;
             var idx = argmax + (long)plane * oh * ow;
-            for (var oy = 0; oy < oh; oy++)
+            var firstRow = 0;
+            if (lanes == 16 && ow <= 8)
+                for (; firstRow + 1 < oh; firstRow += 2)
+                    TwoRows8(padded, stride, w, k, st, pad, firstRow, dst + firstRow * ow, idx + firstRow * ow, ow);
+            for (var oy = firstRow; oy < oh; oy++)
             {
                 var y0 = oy * st - pad;
                 int ylo = Math.Max(y0, 0), yhi = Math.Min(y0 + k, h);
@@ -45,6 +49,50 @@ internal static unsafe class MaxPoolVector
                         Row4(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Output rows <paramref name="oy"/> and oy + 1 of a plane at most 8 outputs wide, in one 16-lane vector (the
+    /// training shapes are 8 wide, which would fill only half of one). All k window rows are visited, border rows
+    /// included: their −inf never passes the strict &gt;, so values and argmax match the row-by-row bodies.
+    /// </summary>
+    private static void TwoRows8(float* padded, int stride, int w, int k, int st, int pad, int oy, float* dst, int* idx, int ow)
+    {
+        var column = Vector512<int>.Indices & Vector512.Create(7);
+        var firstCol = column * st - Vector512.Create(pad);
+        var upper = Vector512.GreaterThan(Vector512<int>.Indices, Vector512.Create(7));
+        // Lanes 0-7 take column·st of the first row's load, lanes 8-15 the same of the second (16 + column·st).
+        var pick = column * st + (upper & Vector512.Create(16));
+        int y0 = oy * st - pad, y1 = y0 + st;
+        var at = Vector512.ConditionalSelect(upper, Vector512.Create(Math.Max(y1, 0) * w), Vector512.Create(Math.Max(y0, 0) * w))
+            + Vector512.Max(firstCol, Vector512<int>.Zero);
+        var best = Vector512.Create(float.NegativeInfinity);
+        for (var ky = 0; ky < k; ky++)
+        {
+            var row0 = padded + (long)(y0 + ky + pad) * stride;
+            var row1 = padded + (long)(y1 + ky + pad) * stride;
+            var rowIndex = Vector512.ConditionalSelect(upper, Vector512.Create((y1 + ky) * w), Vector512.Create((y0 + ky) * w)) + firstCol;
+            for (var kx = 0; kx < k; kx++)
+            {
+                var candidate = Avx512F.PermuteVar16x32x2(Vector512.Load(row0 + kx), pick, Vector512.Load(row1 + kx));
+                var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+                best = Vector512.ConditionalSelect(take, candidate, best);
+                at = Vector512.ConditionalSelect(take.AsInt32(), rowIndex + Vector512.Create(kx), at);
+            }
+        }
+        if (ow == 8)
+        {
+            best.Store(dst);
+            at.Store(idx);
+            return;
+        }
+        for (var i = 0; i < ow; i++)
+        {
+            dst[i] = best.GetElement(i);
+            idx[i] = at.GetElement(i);
+            dst[ow + i] = best.GetElement(8 + i);
+            idx[ow + i] = at.GetElement(8 + i);
         }
     }
 

@@ -29,11 +29,21 @@ internal static unsafe class PaddedPlane
     }
 
     /// <summary>Copies a plane into the buffer's interior; the border keeps its value.</summary>
+    /// <remarks>
+    /// Training planes are 8 to 32 floats wide, so a copy call per row (a memmove) cost more than the copy itself;
+    /// rows are copied here in 4-float vectors, inlined.
+    /// </remarks>
     public static void Copy(float* padded, int rowStride, in Pool2dShape s, float* plane)
     {
         int w = s.Width, pad = s.Pad;
         for (var iy = 0; iy < s.Height; iy++)
-            Unsafe.CopyBlockUnaligned(padded + (long)(iy + pad) * rowStride + pad, plane + iy * w, (uint)(w * sizeof(float)));
+        {
+            var dst = padded + (long)(iy + pad) * rowStride + pad;
+            var src = plane + iy * w;
+            var i = 0;
+            for (; i + 4 <= w; i += 4) Vector128.Load(src + i).Store(dst + i);
+            for (; i < w; i++) dst[i] = src[i];
+        }
     }
 
     /// <summary>16 window cells at column stride 1 or 2 from <paramref name="p"/> (stride 2 reads 32 floats).</summary>
