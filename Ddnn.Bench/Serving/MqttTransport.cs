@@ -332,7 +332,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         return e.InnerException is { } cause && cause.Message.Length > 0 ? cause.Message : e.Message;
     }
 
-    private sealed record Outgoing(string Topic, byte[] Payload, Delivery Delivery, bool Retain);
+    private readonly record struct Outgoing(string Topic, byte[] Payload, Delivery Delivery, bool Retain);
 }
 
 /// <summary>The broker could not be reached or refused the connection.</summary>
