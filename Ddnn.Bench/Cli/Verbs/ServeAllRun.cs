@@ -349,7 +349,8 @@ internal static class ServeAllRun
         context.Out.Write(counters.ToConsoleString());
 
         // Where the CPU went: with every tier on a shared core, the busiest process sets the rate.
-        context.Out.WriteLine(string.Create(inv, $"CPU per process (start-up included), seconds: {string.Join(", ", stats.Select(s => $"{s.Tier} {s.CpuSeconds:0.00}"))}"));
+        var own = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        context.Out.WriteLine(string.Create(inv, $"CPU per process (start-up included), seconds: {string.Join(", ", stats.Select(s => $"{s.Tier} {s.CpuSeconds:0.00}"))}, this process ({(embedded ? "embedded broker, " : "")}observer, data) {own:0.00}"));
         context.Out.WriteLine(string.Create(inv, $"CPU per measured sample, µs: {string.Join(", ", stats.Select(s => $"{s.Tier} {s.CpuSeconds * 1e6 / count:0}"))}"));
 
         // Ours against the broker's: every payload the tiers published (warm-up and status included) against what
