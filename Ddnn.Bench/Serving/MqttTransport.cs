@@ -101,6 +101,8 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
                 .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
         _clientOptions = builder.Build();
+        // Messages are small and latency-bound: no Nagle (MQTTnet's default too, stated because it matters).
+        if (_clientOptions.ChannelOptions is MqttClientTcpOptions tcp) tcp.NoDelay = true;
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
