@@ -39,7 +39,11 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         builder = bind.AddressFamily == AddressFamily.InterNetworkV6
             ? builder.WithDefaultEndpointBoundIPV6Address(bind).WithDefaultEndpointBoundIPAddress(IPAddress.None)
             : builder.WithDefaultEndpointBoundIPAddress(bind).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
-        var server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        var options = builder.Build();
+        // Small messages to the same subscriber back to back: with Nagle's algorithm the second waits for the
+        // first's (delayed, up to 40 ms) ACK.
+        options.DefaultEndpointOptions.NoDelay = true;
+        var server = new MqttServerFactory().CreateMqttServer(options);
         try
         {
             await server.StartAsync().ConfigureAwait(false);

@@ -33,15 +33,22 @@ public static class ServedLinks
     public static Func<string, byte[], string> Classifier(TopicScheme topics, uint measuredFrom)
     {
         ArgumentNullException.ThrowIfNull(topics);
+        // A tier publishes on a handful of topics: parse each once, not once per message. Called by the one sender task.
+        var links = new Dictionary<string, (string Link, string WarmUp)>(StringComparer.Ordinal);
         return (topic, payload) =>
         {
-            var link = Of(topics, topic);
+            if (!links.TryGetValue(topic, out var known))
+            {
+                var of = Of(topics, topic);
+                links[topic] = known = (of, of + WarmUpSuffix);
+            }
+            var link = known.Link;
             if (link is Status or Other) return link;
             // Envelope, then the wire header: kind, sender, uint32 sample id.
             const int sampleAt = ServingEnvelope.Bytes + 2;
             if (payload.Length < sampleAt + 4) return link;
             var sample = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(sampleAt));
-            return sample < measuredFrom ? link + WarmUpSuffix : link;
+            return sample < measuredFrom ? known.WarmUp : link;
         };
     }
 

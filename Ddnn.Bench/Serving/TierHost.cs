@@ -105,7 +105,9 @@ public sealed class TierHost : IDisposable
     {
         const double most = 100;
         if (_handler.NextDeadlineMs is not { } deadline) return TimeSpan.FromMilliseconds(most);
-        var wait = Math.Clamp(deadline - _clock.NowMs, 0, most);
+        // Rounded up to whole milliseconds: the wait truncates to them, and a deadline 0.4 ms away would otherwise
+        // become a zero wait that spins the host (and a shared core) until the deadline comes.
+        var wait = Math.Clamp(Math.Ceiling(deadline - _clock.NowMs), 0, most);
         return TimeSpan.FromMilliseconds(wait);
     }
 

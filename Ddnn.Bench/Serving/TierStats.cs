@@ -28,6 +28,9 @@ public sealed record TierStats
     public required long Answered { get; init; }
     public required long Degraded { get; init; }
 
+    /// <summary>CPU time of the tier's process (user and kernel, start-up and JIT included), seconds.</summary>
+    public double CpuSeconds { get; init; }
+
     /// <summary>The counters of a stopped tier.</summary>
     public static TierStats Of(ServingTier tier, MqttTransport transport, TierHost host)
     {
@@ -48,6 +51,7 @@ public sealed record TierStats
             Drops = Enum.GetValues<DropReason>().Where(r => tier.Counters[r] > 0).ToDictionary(r => r.ToString(), r => tier.Counters[r], StringComparer.Ordinal),
             Answered = tier.Counters.Answered,
             Degraded = tier.Counters.Degraded,
+            CpuSeconds = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
         };
     }
 

@@ -212,16 +212,27 @@ public abstract class FusionTier : ServingTier
         return -1;
     }
 
-    /// <summary>A free slot for <paramref name="sample"/>, evicting the oldest answered sample if needed; −1 (counted) when all wait.</summary>
+    /// <summary>
+    /// A free slot for <paramref name="sample"/>, evicting the oldest answered sample if needed, else the oldest maps
+    /// that no request has asked for (counted <see cref="DropReason.Expired"/>: at a high rate the maps of samples that
+    /// left at the local exit would otherwise fill every slot for <see cref="FusionSettings.HoldMs"/> and push out the
+    /// samples that are asked for); −1 (counted) when all wait.
+    /// </summary>
     private int Allocate(uint sample)
     {
-        int free = -1, oldestDone = -1;
+        int free = -1, oldestDone = -1, oldestCollecting = -1;
         for (var s = 0; s < _state.Length; s++)
         {
             if (_state[s] == SlotState.Free) { free = s; break; }
             if (_state[s] == SlotState.Done && (oldestDone < 0 || _sample[s] < _sample[oldestDone])) oldestDone = s;
+            if (_state[s] == SlotState.Collecting && _sample[s] < sample && (oldestCollecting < 0 || _sample[s] < _sample[oldestCollecting])) oldestCollecting = s;
         }
         var slot = free >= 0 ? free : oldestDone;
+        if (slot < 0 && oldestCollecting >= 0)
+        {
+            Drop(DropReason.Expired);
+            slot = oldestCollecting;
+        }
         if (slot < 0) { Drop(DropReason.StateFull); return -1; }
         _sample[slot] = sample;
         Array.Clear(_received[slot]);

@@ -58,12 +58,14 @@ internal static class ServeAllRun
             context.Out.WriteLine(string.Create(inv,
                 $"serve all: model {fingerprint.Short}, deployment '{topics.Deployment}', {(embedded is null ? "broker" : "embedded broker")} {broker}, {count} samples of {split.Name} after {warmUp} warm-up; logs in {work}"));
             var online = new HashSet<PartitionId>();
+            var brokerBytes = new BrokerByteCounters();
             observer = new MqttTransport(new MqttTransportOptions
             {
                 Broker = broker,
                 ClientId = $"ddnn-{topics.Deployment}-observer-{Environment.ProcessId}-{Random.Shared.Next():x8}",
             }, (topic, payload) =>
             {
+                if (brokerBytes.TryRead(topic, payload)) return;
                 if (!topics.TryParse(topic, out var parsed) || parsed.Kind != TopicKind.Status || StatusMessage.TryRead(payload, out _) is not { } status) return;
                 lock (online)
                 {
@@ -73,7 +75,8 @@ internal static class ServeAllRun
             });
             try
             {
-                observer.ConnectAsync([topics.StatusFilter], context.Cancellation).GetAwaiter().GetResult();
+                // A mosquitto publishes its own byte counters under $SYS; the embedded broker has none.
+                observer.ConnectAsync(embedded is null ? [topics.StatusFilter, .. BrokerByteCounters.Topics] : [topics.StatusFilter], context.Cancellation).GetAwaiter().GetResult();
             }
             catch (BrokerUnreachableException e)
             {
@@ -138,6 +141,8 @@ internal static class ServeAllRun
                 ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
             var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");
             var progressDone = false;
+            double? windowSeconds = null;
+            var brokerBefore = brokerBytes.Latest;
             var wall = Stopwatch.StartNew();
             var local = TierProcess.Start("local", localArgs, Path.Combine(work, "local.log"), line =>
             {
@@ -145,6 +150,10 @@ internal static class ServeAllRun
                     && long.TryParse(line["progress: answered ".Length..].Split(' ')[0], NumberStyles.None, inv, out var answered))
                     lock (progress)
                         if (!progressDone) progress.Report(answered);
+                if (line.StartsWith(ServeVerb.MeasuredPrefix, StringComparison.Ordinal)
+                    && line[ServeVerb.MeasuredPrefix.Length..].Split(' ') is [_, "answers", "in", var seconds, "s"]
+                    && double.TryParse(seconds, NumberStyles.Float, inv, out var s))
+                    windowSeconds = s;
             });
             tiers.Add(local);
             var bound = RunBound(arguments, warmUp + count) + startTimeout;
@@ -164,6 +173,8 @@ internal static class ServeAllRun
                 progress.Complete();
             }
             if (local.ExitCode != 0) return Failed(context, local, $"the local aggregator exited with code {local.ExitCode}");
+            // The broker publishes its counters once per sys_interval: wait for one that covers the end of the run.
+            var brokerAfter = brokerBefore is null ? null : brokerBytes.WaitForNewer(TimeSpan.FromSeconds(3));
             foreach (var tier in tiers) tier.Stop(StopGrace);
 
             var stats = new List<TierStats>();
@@ -174,7 +185,8 @@ internal static class ServeAllRun
                 else context.Error.WriteLine($"note: {id} left no counters ({path})");
             }
             var answers = AnswerFile.Read(answersPath);
-            var report = Report(context, model, split, arguments, answers, first, stats, wall.Elapsed, broker, embedded is not null);
+            var report = Report(context, model, split, arguments, answers, first, stats, wall.Elapsed, windowSeconds, broker, embedded is not null,
+                brokerBefore is { } b && brokerAfter is { } a ? (a.Received - b.Received, a.Sent - b.Sent) : null);
             if (outDir is not null)
             {
                 var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
@@ -254,7 +266,7 @@ internal static class ServeAllRun
     }
 
     private static object Report(CliContext context, DeployedModel model, MultiViewDataset split, CliArguments arguments, List<CascadeOutcome> answers,
-        uint first, List<TierStats> stats, TimeSpan wall, BrokerAddress broker, bool embedded)
+        uint first, List<TierStats> stats, TimeSpan wall, double? windowSeconds, BrokerAddress broker, bool embedded, (long Received, long Sent)? brokerCounted)
     {
         var inv = CultureInfo.InvariantCulture;
         var count = split.Count;
@@ -330,9 +342,24 @@ internal static class ServeAllRun
             .AddRow("publishes dropped (queue full, disconnected, failed)", publishDrops.ToString(inv))
             .AddRow("received messages dropped (tier queue full)", queueDrops.ToString(inv))
             .AddRow("reconnects", reconnects.ToString(inv))
-            .AddRow("answered samples per second", (count / Math.Max(wall.TotalSeconds, 1e-9)).ToString("0", inv));
+            .AddRow("answered samples per second (measured window: first measured tick to last answer)",
+                windowSeconds is { } w ? string.Create(inv, $"{(count - unanswered - givenUp) / Math.Max(w, 1e-9):0} ({count - unanswered - givenUp} answered in {w:0.000} s)") : "not reported")
+            .AddRow("answered samples per second (wall: local process start to exit)", (count / Math.Max(wall.TotalSeconds, 1e-9)).ToString("0", inv));
         context.Out.WriteLine();
         context.Out.Write(counters.ToConsoleString());
+
+        // Where the CPU went: with every tier on a shared core, the busiest process sets the rate.
+        var own = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        context.Out.WriteLine(string.Create(inv, $"CPU per process (start-up included), seconds: {string.Join(", ", stats.Select(s => $"{s.Tier} {s.CpuSeconds:0.00}"))}, this process ({(embedded ? "embedded broker, " : "")}observer, data) {own:0.00}"));
+        context.Out.WriteLine(string.Create(inv, $"CPU per measured sample, µs: {string.Join(", ", stats.Select(s => $"{s.Tier} {s.CpuSeconds * 1e6 / count:0}"))}"));
+
+        // Ours against the broker's: every payload the tiers published (warm-up and status included) against what
+        // mosquitto counted in and out (MQTT framing, topics, pings, subscriptions and this process's observer too).
+        var allPayload = stats.Sum(s => s.Published.Values.Sum(c => c.Bytes));
+        var allMessages = stats.Sum(s => s.Published.Values.Sum(c => c.Messages));
+        if (brokerCounted is { } bc)
+            context.Out.WriteLine(string.Create(inv,
+                $"broker's own count ($SYS/broker/bytes, local start to end of run): received {bc.Received}, sent {bc.Sent}; the tiers published {allMessages} messages, {allPayload} payload bytes"));
 
         var tiers = new int[Enum.GetValues<ExitTier>().Length];
         foreach (var x in outcomes) if (x is not null) tiers[(int)x.Tier]++;
@@ -362,7 +389,13 @@ internal static class ServeAllRun
             receivedDropped = queueDrops,
             reconnects,
             wallSeconds = wall.TotalSeconds,
-            answeredPerSecond = count / Math.Max(wall.TotalSeconds, 1e-9),
+            windowSeconds,
+            answeredPerSecond = windowSeconds is { } ws ? (count - unanswered - givenUp) / Math.Max(ws, 1e-9) : (double?)null,
+            answeredPerSecondWall = count / Math.Max(wall.TotalSeconds, 1e-9),
+            publishedMessages = allMessages,
+            publishedPayloadBytes = allPayload,
+            brokerBytesReceived = brokerCounted?.Received,
+            brokerBytesSent = brokerCounted?.Sent,
             tiers = stats,
         };
     }
@@ -372,5 +405,58 @@ internal static class ServeAllRun
     {
         var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>
+/// mosquitto's own byte counters, <c>$SYS/broker/bytes/received</c> and <c>/sent</c>, as it publishes them (every
+/// <c>sys_interval</c> seconds; set it to 1 for runs this short).
+/// </summary>
+internal sealed class BrokerByteCounters
+{
+    private const string ReceivedTopic = "$SYS/broker/bytes/received", SentTopic = "$SYS/broker/bytes/sent";
+    public static readonly string[] Topics = [ReceivedTopic, SentTopic];
+
+    private readonly Lock _lock = new();
+    private long? _received, _sent;
+    private int _updates;
+
+    /// <summary>Both counters, once each has been seen.</summary>
+    public (long Received, long Sent)? Latest
+    {
+        get
+        {
+            lock (_lock) return _received is { } r && _sent is { } s ? (r, s) : null;
+        }
+    }
+
+    /// <summary>True when the message was one of the counters (a malformed value is ignored).</summary>
+    public bool TryRead(string topic, byte[] payload)
+    {
+        var received = topic == ReceivedTopic;
+        if (!received && topic != SentTopic) return false;
+        if (!long.TryParse(System.Text.Encoding.ASCII.GetString(payload), NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return true;
+        lock (_lock)
+        {
+            if (received) _received = value;
+            else _sent = value;
+            _updates++;
+        }
+        return true;
+    }
+
+    /// <summary>The counters after both have been published again, or null when they are not within <paramref name="timeout"/>.</summary>
+    public (long Received, long Sent)? WaitForNewer(TimeSpan timeout)
+    {
+        int start;
+        lock (_lock) start = _updates;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            lock (_lock)
+                if (_updates >= start + 2) break;
+            Thread.Sleep(50);
+        }
+        lock (_lock) return _updates >= start + 2 ? Latest : null;
     }
 }

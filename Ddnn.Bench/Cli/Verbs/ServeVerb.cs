@@ -283,6 +283,9 @@ public sealed class ServeVerb : ICliVerb
         return index;
     }
 
+    /// <summary>Start of the local aggregator's last line about the measured samples: "<prefix><n> answers in <seconds> s".</summary>
+    internal const string MeasuredPrefix = "local: measured window: ";
+
     /// <summary>The local aggregator's run: wait for the peers, tick the warm-up, then the measured samples; write the answers.</summary>
     private sealed class LocalRun : IDisposable
     {
@@ -294,6 +297,8 @@ public sealed class ServeVerb : ICliVerb
         private readonly double _rate, _startTimeout;
         private readonly StreamWriter? _answers;
         private long _answered, _answeredTwice;
+        private readonly System.Diagnostics.Stopwatch _window = new();
+        private double _lastAnswerSeconds;
         private readonly HashSet<uint> _seen = [];
 
         public LocalRun(LocalAggregatorTier tier, CliArguments arguments, CliContext context)
@@ -337,6 +342,7 @@ public sealed class ServeVerb : ICliVerb
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"local: run {_tier.RunId}: ticking {(_samples is { } n ? n.ToString(CultureInfo.InvariantCulture) : "endless")} samples from id {_first} at {(_rate > 0 ? $"{_rate} samples/s" : "the pace of the answers")}, {_tier.Settings.MaxInFlight} in flight"));
             _tier.Schedule(_first, total, _rate);
+            _window.Start();
             var progressAt = System.Diagnostics.Stopwatch.StartNew();
             host.Run(stop, () =>
             {
@@ -347,6 +353,9 @@ public sealed class ServeVerb : ICliVerb
                 }
                 return refused() || _tier.ScheduleDone;
             });
+            // The measured window, first measured tick to last measured answer: what `serve all` divides by, so that
+            // process start, connects and the warm-up do not count.
+            _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{MeasuredPrefix}{_answered} answers in {_lastAnswerSeconds:0.######} s"));
             return CliApp.ExitSuccess;
         }
 
@@ -355,6 +364,7 @@ public sealed class ServeVerb : ICliVerb
             if (outcome.Sample < _first) return;
             if (!_seen.Add((uint)outcome.Sample)) _answeredTwice++;
             _answered++;
+            _lastAnswerSeconds = _window.Elapsed.TotalSeconds;
             _answers?.WriteLine(AnswerFile.Line(outcome));
         }
 

@@ -33,6 +33,7 @@ public sealed class Mosquitto : IDisposable
             allow_anonymous true
             persistence false
             sys_interval 1
+            set_tcp_nodelay true
             log_dest file {_directory.File("mosquitto.log")}
             log_type error
             log_type warning
