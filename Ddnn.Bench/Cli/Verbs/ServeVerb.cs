@@ -333,7 +333,7 @@ public sealed class ServeVerb : ICliVerb
                 if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             }
             _answered = 0;
-            var total = _samples ?? long.MaxValue - _first;
+            var total = _samples ?? LocalAggregatorTier.IdsFrom(_first);
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"local: run {_tier.RunId}: ticking {(_samples is { } n ? n.ToString(CultureInfo.InvariantCulture) : "endless")} samples from id {_first} at {(_rate > 0 ? $"{_rate} samples/s" : "the pace of the answers")}, {_tier.Settings.MaxInFlight} in flight"));
             _tier.Schedule(_first, total, _rate);
