@@ -95,7 +95,7 @@ public sealed class TierHost : IDisposable
     {
         for (var i = 0; i < MaxTimersInARow && _handler.NextDeadlineMs is { } deadline && deadline <= nowMs; i++)
         {
-            _handler.OnTimer();
+            _handler.OnTimer(nowMs);
             Interlocked.Increment(ref _timers);
         }
     }

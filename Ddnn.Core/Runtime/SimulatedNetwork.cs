@@ -91,7 +91,7 @@ public sealed class SimulatedNetwork : IServingClock
             }
             if (timer < 0) return;
             NowMs = Math.Max(NowMs, timerAt);
-            _handlers[timer].Handler.OnTimer();
+            _handlers[timer].Handler.OnTimer(NowMs);
         }
     }
 

@@ -23,7 +23,7 @@ public sealed class DeviceTier : ServingTier
     private readonly string _scoresTopic, _mapTopic;
     private readonly string[] _subscriptions;
     private readonly int _edge;
-    private uint? _newest;
+    private readonly NewestSample _newest;
 
     /// <summary>Device <paramref name="device"/> of <paramref name="model"/>, reading its views from <paramref name="sensor"/>.</summary>
     public DeviceTier(DeployedModel model, int device, ModelFingerprint fingerprint, TopicScheme topics, IMessageTransport transport,
@@ -34,6 +34,7 @@ public sealed class DeviceTier : ServingTier
         Settings = settings ?? new DeviceSettings();
         ArgumentOutOfRangeException.ThrowIfLessThan(Settings.KeptSamples, 1, nameof(settings));
         Scores = Settings.Scores ?? model.Scores;
+        _newest = new NewestSample(Settings.AheadWindow);
         _partition = model.Devices[device];
         _sensor = sensor;
         _view = new float[_partition.InputLength];
@@ -75,7 +76,7 @@ public sealed class DeviceTier : ServingTier
     public override double? NextDeadlineMs => null;
 
     /// <inheritdoc/>
-    public override void OnTimer() { }
+    public override void OnTimer(double nowMs) { }
 
     /// <inheritdoc/>
     protected override bool Reads(in ParsedTopic topic) => topic.Kind switch
@@ -90,7 +91,7 @@ public sealed class DeviceTier : ServingTier
     protected override void OnRunChanged()
     {
         Array.Clear(_filled);
-        _newest = null;
+        _newest.Reset();
     }
 
     /// <inheritdoc/>
@@ -103,13 +104,14 @@ public sealed class DeviceTier : ServingTier
     private void OnTick(uint sample, ReadOnlySpan<byte> wire)
     {
         if (!SizeIs(wire, WireMessage.TickBytes)) return;
-        if (_newest is { } newest && sample <= newest)
+        if (_newest.Value is { } newest && sample <= newest)
         {
             Drop(Find(sample) >= 0 ? DropReason.Duplicate : DropReason.Late);
             return;
         }
+        if (Find(sample) >= 0) { Drop(DropReason.Duplicate); return; } // a far-ahead tick, served but not yet the newest
         if (!_sensor.TryRead(Id.Index, sample, _view)) { Drop(DropReason.UnknownSample); return; }
-        _newest = sample;
+        _newest.Started(sample);
         var slot = (int)(sample % (uint)_samples.Length);
         _partition.Run(_view, _logits);
         _partition.Features.CopyTo(_maps[slot]);
@@ -131,7 +133,7 @@ public sealed class DeviceTier : ServingTier
         var slot = Find(sample);
         if (slot < 0)
         {
-            Drop(_newest is not { } newest ? DropReason.UnknownSample
+            Drop(_newest.Latest is not { } newest ? DropReason.UnknownSample
                 : sample > newest ? DropReason.TooFarAhead
                 : newest - sample >= (uint)_samples.Length ? DropReason.TooOld : DropReason.UnknownSample);
             return;

@@ -23,7 +23,7 @@ public abstract class FusionTier : ServingTier
     private readonly ulong[][][] _maps;
     private readonly ulong[]?[] _present;
     private readonly float[] _logits;
-    private uint? _newest;
+    private readonly NewestSample _newest;
 
     /// <summary>Creates the tier; <paramref name="inputs"/> are the senders of the partition's inputs, in input order.</summary>
     private protected FusionTier(PartitionId id, FusionPartition partition, PartitionId[] inputs, (int, int, int)[] shapes,
@@ -33,6 +33,7 @@ public abstract class FusionTier : ServingTier
     {
         Settings = settings ?? new FusionSettings();
         Settings.Validate();
+        _newest = new NewestSample(Settings.AheadWindow);
         _partition = partition;
         _inputs = inputs;
         _shapes = shapes;
@@ -79,12 +80,11 @@ public abstract class FusionTier : ServingTier
     }
 
     /// <inheritdoc/>
-    public override void OnTimer()
+    public override void OnTimer(double nowMs)
     {
-        var now = Clock.NowMs;
         for (var s = 0; s < _state.Length; s++)
         {
-            if (_deadline[s] > now) continue;
+            if (_deadline[s] > nowMs) continue;
             if (_state[s] == SlotState.Waiting) Run(s);
             else if (_state[s] == SlotState.Collecting)
             {
@@ -98,7 +98,7 @@ public abstract class FusionTier : ServingTier
     protected override void OnRunChanged()
     {
         Array.Clear(_state);
-        _newest = null;
+        _newest.Reset();
     }
 
     /// <inheritdoc/>
@@ -113,11 +113,11 @@ public abstract class FusionTier : ServingTier
     private protected void OnStart(uint sample, ReadOnlySpan<byte> wire, int expectedLength)
     {
         if (!SizeIs(wire, expectedLength)) return;
-        if (_newest is { } newest && sample < newest && newest - sample > Settings.BehindWindow) { Drop(DropReason.TooOld); return; }
+        if (_newest.Value is { } newest && sample < newest && newest - sample > Settings.BehindWindow) { Drop(DropReason.TooOld); return; }
         var slot = Find(sample);
         if (slot >= 0 && _state[slot] is SlotState.Waiting or SlotState.Done) { Drop(DropReason.Duplicate); return; }
         if (slot < 0 && (slot = Allocate(sample)) < 0) return;
-        if (_newest is not { } n || sample > n) _newest = sample;
+        _newest.Started(sample);
         _state[slot] = SlotState.Waiting;
         _deadline[slot] = Clock.NowMs + Settings.MapWaitMs;
         TryRun(slot);
@@ -130,12 +130,10 @@ public abstract class FusionTier : ServingTier
         if (input < 0) { Drop(DropReason.UnexpectedSender); return; }
         var (c, h, w) = _shapes[input];
         if (!SizeIs(wire, WireMessage.FeaturesBytes(c, h, w))) return;
-        if (_newest is { } newest)
-        {
-            if (sample > newest && sample - newest > Settings.AheadWindow) { Drop(DropReason.TooFarAhead); return; }
-            if (sample < newest && newest - sample > Settings.BehindWindow) { Drop(DropReason.TooOld); return; }
-        }
+        // A sample this tier holds (e.g. started far ahead, not yet the newest) takes its maps whatever the window says.
         var slot = Find(sample);
+        if (slot < 0 && _newest.Latest is { } latest && sample > latest && sample - latest > Settings.AheadWindow) { Drop(DropReason.TooFarAhead); return; }
+        if (slot < 0 && _newest.Value is { } newest && sample < newest && newest - sample > Settings.BehindWindow) { Drop(DropReason.TooOld); return; }
         if (slot >= 0 && _state[slot] == SlotState.Done) { Drop(DropReason.Late); return; }
         if (slot >= 0 && _received[slot][input]) { Drop(DropReason.Duplicate); return; }
         if (slot < 0)
@@ -180,7 +178,7 @@ public abstract class FusionTier : ServingTier
 
     /// <summary>Drop reason for a sample this tier holds nothing for.</summary>
     private protected DropReason Missing(uint sample) =>
-        _newest is not { } newest ? DropReason.UnknownSample
+        _newest.Latest is not { } newest ? DropReason.UnknownSample
         : sample > newest ? DropReason.TooFarAhead
         : newest - sample > Settings.BehindWindow ? DropReason.TooOld : DropReason.UnknownSample;
 

@@ -84,12 +84,16 @@ public sealed class LocalAggregatorTier : ServingTier
     {
         get
         {
-            double? next = _remaining > 0 && _ratePerMs > 0 && InFlight < _slots.Length ? _nextTickAt : null;
+            // With rate 0 _nextTickAt stays at the schedule's start: a free slot is due at once (the per-call bound left it).
+            double? next = _remaining > 0 && InFlight < _slots.Length ? _nextTickAt : null;
             foreach (var s in _slots)
                 if (s.Stage != Stage.Free && (next is null || s.Deadline < next)) next = s.Deadline;
             return next;
         }
     }
+
+    /// <summary>How many sample ids a schedule from <paramref name="first"/> can tick: up to 2^32 − 1, the last id (an endless run).</summary>
+    public static long IdsFrom(uint first) => (long)uint.MaxValue - first + 1;
 
     /// <summary>
     /// Ticks samples <paramref name="first"/>, <paramref name="first"/> + 1, … (<paramref name="count"/> of them):
@@ -113,8 +117,15 @@ public sealed class LocalAggregatorTier : ServingTier
     /// <summary>
     /// Starts sample <paramref name="sample"/> now: publishes its tick and waits for the devices. False when every
     /// slot is busy, or when <paramref name="sample"/> is not newer than the last sample ticked (ids only grow within a run).
+    /// Throws <see cref="InvalidOperationException"/> while a <see cref="Schedule"/> runs: the schedule owns the ids.
     /// </summary>
     public bool Tick(uint sample)
+    {
+        if (_remaining > 0) throw new InvalidOperationException($"a schedule is ticking (next id {_next}, {_remaining} to go); wait for ScheduleDone before ticking by hand.");
+        return TryTick(sample);
+    }
+
+    private bool TryTick(uint sample)
     {
         if (_newest is { } newest && sample <= newest) return false;
         var s = Array.Find(_slots, x => x.Stage == Stage.Free);
@@ -137,12 +148,11 @@ public sealed class LocalAggregatorTier : ServingTier
     }
 
     /// <inheritdoc/>
-    public override void OnTimer()
+    public override void OnTimer(double nowMs)
     {
-        var now = Clock.NowMs;
         foreach (var s in _slots)
         {
-            if (s.Stage == Stage.Free || s.Deadline > now) continue;
+            if (s.Stage == Stage.Free || s.Deadline > nowMs) continue;
             switch (s.Stage)
             {
                 case Stage.Local: DecideLocal(s); break;
@@ -343,9 +353,11 @@ public sealed class LocalAggregatorTier : ServingTier
 
     private void TickScheduled()
     {
-        while (_remaining > 0 && InFlight < _slots.Length && (_ratePerMs == 0 || _nextTickAt <= Clock.NowMs))
+        // Bounded per call: with every peer offline a tick is answered before Tick returns, so an unbounded loop would
+        // tick the whole remaining schedule here; the rest is due on the host's next timer turn (NextDeadlineMs).
+        for (var ticks = 0; ticks < _slots.Length && _remaining > 0 && InFlight < _slots.Length && (_ratePerMs == 0 || _nextTickAt <= Clock.NowMs); ticks++)
         {
-            if (!Tick(_next)) break;
+            if (!TryTick(_next)) break;
             _next++;
             _remaining--;
             if (_ratePerMs > 0) _nextTickAt += 1 / _ratePerMs;

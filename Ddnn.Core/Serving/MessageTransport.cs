@@ -55,6 +55,11 @@ public interface IMessageHandler
     /// <summary>Handles one message. Bad input is dropped and counted by the tier, never thrown.</summary>
     void OnMessage(string topic, ReadOnlySpan<byte> payload);
 
-    /// <summary>Called once the clock has reached <see cref="NextDeadlineMs"/>.</summary>
-    void OnTimer();
+    /// <summary>
+    /// Called once the clock has reached <see cref="NextDeadlineMs"/>. <paramref name="nowMs"/> is the time the host
+    /// fires at: the tier expires only the deadlines at or before it, so a host that fires the deadlines that fell
+    /// before a queued message's arrival does not expire a sample that message answers in time, however late the host
+    /// gets to it.
+    /// </summary>
+    void OnTimer(double nowMs);
 }

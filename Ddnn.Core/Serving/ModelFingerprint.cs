@@ -45,9 +45,6 @@ public sealed class ModelFingerprint : IEquatable<ModelFingerprint>
     /// <inheritdoc/>
     public bool Equals(ModelFingerprint? other) => other is not null && _hash.AsSpan().SequenceEqual(other._hash);
 
-    /// <summary>True when <paramref name="hash"/> holds this fingerprint's bytes.</summary>
-    public bool Matches(ReadOnlySpan<byte> hash) => hash.SequenceEqual(_hash);
-
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as ModelFingerprint);
 

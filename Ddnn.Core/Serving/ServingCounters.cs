@@ -36,12 +36,14 @@ public enum DropReason
     Duplicate,
     /// <summary>The per-sample state is at its cap and nothing in it has expired.</summary>
     StateFull,
-    /// <summary>A peer announced another model: refused (logged with both fingerprints).</summary>
+    /// <summary>A peer announced itself online with another model: refused (logged with both fingerprints).</summary>
     RefusedPeer,
     /// <summary>A message from a tier this one does not expect (e.g. a device outside this edge).</summary>
     UnexpectedSender,
     /// <summary>Per-sample state that expired before its stage started (e.g. maps with no request).</summary>
     Expired,
+    /// <summary>An offline status of another model: a retained will an earlier deployment under the same name left behind.</summary>
+    StaleStatus,
 }
 
 /// <summary>

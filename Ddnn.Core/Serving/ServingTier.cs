@@ -137,7 +137,7 @@ public abstract class ServingTier : IMessageHandler
     }
 
     /// <inheritdoc/>
-    public abstract void OnTimer();
+    public abstract void OnTimer(double nowMs);
 
     /// <summary>True for the topic kinds (and, for addressed topics, senders) this tier reads.</summary>
     protected abstract bool Reads(in ParsedTopic topic);
@@ -184,6 +184,9 @@ public abstract class ServingTier : IMessageHandler
         if (peer == Id) return;
         if (StatusMessage.TryRead(payload, out _) is not { } status) { Drop(DropReason.Malformed); return; }
         var slot = PeerSlot(peer);
+        // An offline status of another model is a retained will left by an earlier deployment under this name: it says
+        // nothing about the peer this deployment will run, so it is stale, not a reason to refuse that peer.
+        if (!status.Online && !status.Fingerprint.Equals(Fingerprint)) { Drop(DropReason.StaleStatus); return; }
         if (!status.Fingerprint.Equals(Fingerprint))
         {
             _offline[slot] = true;

@@ -56,6 +56,9 @@ public sealed record DeviceSettings
 
     /// <summary>How many recent samples' feature maps the device keeps for a later request (at least 1; at least the aggregator's <see cref="AggregatorSettings.MaxInFlight"/>, or requests for the oldest samples in flight find nothing).</summary>
     public int KeptSamples { get; init; } = 64;
+
+    /// <summary>How far (in sample ids) a tick may run ahead of the newest one before it needs a second tick near it to move the newest id (see <see cref="FusionSettings.AheadWindow"/>).</summary>
+    public uint AheadWindow { get; init; } = 64;
 }
 
 /// <summary>How an edge or the cloud waits for the maps of a sample and bounds what it holds.</summary>
@@ -73,7 +76,11 @@ public sealed record FusionSettings
     /// <summary>How far (in sample ids) behind the newest request or tick a message may be before it is dropped as too old.</summary>
     public uint BehindWindow { get; init; } = 1024;
 
-    /// <summary>How far ahead of the newest request or tick a peer's message may be before it is dropped as too far ahead.</summary>
+    /// <summary>
+    /// How far ahead of the newest request or tick a peer's map may be before it is dropped as too far ahead. A request
+    /// or tick further ahead than this is served, but becomes the newest only once a second one lands within this
+    /// window above it, so one forged far-ahead id cannot make every later id look too old.
+    /// </summary>
     public uint AheadWindow { get; init; } = 64;
 
     internal void Validate()

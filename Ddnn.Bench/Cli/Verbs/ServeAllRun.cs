@@ -88,6 +88,7 @@ internal static class ServeAllRun
             {
                 "--model", Path.GetFullPath(modelPath), "--broker", broker.ToString(), "--deployment", topics.Deployment,
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
+                "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
             var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
@@ -137,7 +138,7 @@ internal static class ServeAllRun
                 "--samples", count.ToString(inv), "--warmup", warmUp.ToString(inv),
                 "--run-id", (arguments.GetOptionalInt(ServeVerb.RunId.Name) ?? Random.Shared.Next(1, int.MaxValue)).ToString(inv),
             };
-            localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate, ServeVerb.InFlight,
+            localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate,
                 ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
             var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");
             var progressDone = false;

@@ -29,7 +29,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption EdgeThreshold = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
     internal static readonly CliOption Scores = ScoreEncodingOption.Create(null, "encoding of the class scores devices send (default: as the model was exported)");
     internal static readonly CliOption Rate = CliOption.Float("rate", 0, "local, all: frame ticks per second (0: a new tick whenever an answer frees a slot)", min: 0);
-    internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1, "local, all: samples in flight at once", min: 1, max: 4096);
+    internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1, "every tier: samples in flight at once; give every tier the aggregator's value (a device keeps, an edge or the cloud holds max(64, n) samples)", min: 1, max: 4096);
     internal static readonly CliOption Samples = CliOption.Int("samples", null, "local: samples to tick, then stop (default: until stopped); all: the whole split (capped by --limit)", min: 1);
     internal static readonly CliOption FirstSample = CliOption.Int("first-sample", 0, "local: id of the first measured sample (device views show split sample id mod count)", min: 0);
     internal static readonly CliOption WarmUp = CliOption.Int("warmup", null, "local, all: samples ticked (and not reported) before the measured ones (default: 0 for local, 20 for all)", min: 0);
@@ -218,7 +218,7 @@ public sealed class ServeVerb : ICliVerb
         {
             case PartitionKind.Device:
                 tier = new DeviceTier(model, id.Index, fingerprint, topics, transport, clock, new DatasetSensor(split!),
-                    new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments) }, log);
+                    new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = CapsFor(arguments.GetInt(InFlight.Name)).Samples }, log);
                 break;
             case PartitionKind.Edge:
                 tier = new EdgeTier(model, id.Index, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
@@ -271,8 +271,24 @@ public sealed class ServeVerb : ICliVerb
         return code;
     }
 
-    private static FusionSettings ReadFusion(CliArguments arguments) =>
-        new() { MapWaitMs = arguments.GetFloat(MapWait.Name), HoldMs = arguments.GetFloat(HoldMs.Name) };
+    private static FusionSettings ReadFusion(CliArguments arguments)
+    {
+        var (samples, behind) = CapsFor(arguments.GetInt(InFlight.Name));
+        return new() { MapWaitMs = arguments.GetFloat(MapWait.Name), HoldMs = arguments.GetFloat(HoldMs.Name), MaxSamples = samples, BehindWindow = behind };
+    }
+
+    /// <summary>
+    /// What a device keeps (<see cref="DeviceSettings.KeptSamples"/>) and an edge or the cloud holds
+    /// (<see cref="FusionSettings.MaxSamples"/>) and looks back (<see cref="FusionSettings.BehindWindow"/>) with
+    /// <paramref name="inFlight"/> samples in flight: the defaults, or enough for every sample in flight, since a request
+    /// may name the oldest of them.
+    /// </summary>
+    public static (int Samples, uint BehindWindow) CapsFor(int inFlight)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFlight, 1);
+        var fusion = new FusionSettings();
+        return (Math.Max(Math.Max(new DeviceSettings().KeptSamples, fusion.MaxSamples), inFlight), Math.Max(fusion.BehindWindow, (uint)inFlight));
+    }
 
     private static int RequiredIndex(CliArguments arguments, CliOption option, int count, string what)
     {
@@ -296,10 +312,14 @@ public sealed class ServeVerb : ICliVerb
         private readonly uint _first;
         private readonly double _rate, _startTimeout;
         private readonly StreamWriter? _answers;
+        private readonly string? _answersPath;
+        private string? _answersError;
         private long _answered, _answeredTwice;
         private readonly System.Diagnostics.Stopwatch _window = new();
         private double _lastAnswerSeconds;
-        private readonly HashSet<uint> _seen = [];
+        // Id + 1 of the last answer per id mod the size (0: none): exactly-once is checked over a window far wider than
+        // any in-flight count, in bounded memory however long the run.
+        private readonly long[] _recent = new long[1 << 16];
 
         public LocalRun(LocalAggregatorTier tier, CliArguments arguments, CliContext context)
         {
@@ -313,6 +333,7 @@ public sealed class ServeVerb : ICliVerb
             _startTimeout = arguments.GetFloat(StartTimeout.Name);
             if (arguments.GetOptionalString(Answers.Name) is { } path)
             {
+                _answersPath = path;
                 // Flushed per line: the answers are also how a drill (or a person) follows a running deployment.
                 _answers = new StreamWriter(path, append: false) { AutoFlush = true };
                 _answers.WriteLine(AnswerFile.Header);
@@ -338,7 +359,7 @@ public sealed class ServeVerb : ICliVerb
                 if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             }
             _answered = 0;
-            var total = _samples ?? long.MaxValue - _first;
+            var total = _samples ?? LocalAggregatorTier.IdsFrom(_first);
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"local: run {_tier.RunId}: ticking {(_samples is { } n ? n.ToString(CultureInfo.InvariantCulture) : "endless")} samples from id {_first} at {(_rate > 0 ? $"{_rate} samples/s" : "the pace of the answers")}, {_tier.Settings.MaxInFlight} in flight"));
             _tier.Schedule(_first, total, _rate);
@@ -351,8 +372,13 @@ public sealed class ServeVerb : ICliVerb
                     progressAt.Restart();
                     _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: answered {_answered}{(_samples is { } all ? $" of {all}" : "")}"));
                 }
-                return refused() || _tier.ScheduleDone;
+                return refused() || _tier.ScheduleDone || _answersError is not null;
             });
+            if (_answersError is not null)
+            {
+                _context.Error.WriteLine($"ddnn serve local: cannot write the answers to '{_answersPath}': {_answersError}");
+                return CliApp.ExitFailure;
+            }
             // The measured window, first measured tick to last measured answer: what `serve all` divides by, so that
             // process start, connects and the warm-up do not count.
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{MeasuredPrefix}{_answered} answers in {_lastAnswerSeconds:0.######} s"));
@@ -362,16 +388,22 @@ public sealed class ServeVerb : ICliVerb
         private void OnAnswer(CascadeOutcome outcome)
         {
             if (outcome.Sample < _first) return;
-            if (!_seen.Add((uint)outcome.Sample)) _answeredTwice++;
+            ref var recent = ref _recent[outcome.Sample & (_recent.Length - 1)];
+            if (recent == outcome.Sample + 1) _answeredTwice++;
+            recent = outcome.Sample + 1;
             _answered++;
             _lastAnswerSeconds = _window.Elapsed.TotalSeconds;
-            _answers?.WriteLine(AnswerFile.Line(outcome));
+            if (_answers is null || _answersError is not null) return;
+            // Called from inside the tier: a full disk must stop the run with one line, not throw through the tier.
+            try { _answers.WriteLine(AnswerFile.Line(outcome)); }
+            catch (IOException e) { _answersError = e.Message; }
         }
 
         public void Dispose()
         {
             if (_answeredTwice > 0) _context.Error.WriteLine($"local: {_answeredTwice} samples answered twice");
-            _answers?.Dispose();
+            try { _answers?.Dispose(); }
+            catch (IOException) when (_answersError is not null) { } // already reported
         }
     }
 }

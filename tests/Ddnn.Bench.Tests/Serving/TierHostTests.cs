@@ -25,10 +25,13 @@ public sealed class TierHostTests
             Calls.Add($"{topic}:{payload.Length}");
         }
 
-        public void OnTimer()
+        public List<double> TimerTimes { get; } = [];
+
+        public void OnTimer(double nowMs)
         {
             lock (_threads) _threads.Add(Environment.CurrentManagedThreadId);
             Calls.Add("timer");
+            TimerTimes.Add(nowMs);
             NextDeadlineMs = null;
         }
     }
@@ -42,9 +45,12 @@ public sealed class TierHostTests
         host.Post("t/early", new byte[1]);
         clock.NowMs = 10;
         host.Post("t/late", new byte[2]);
+        clock.NowMs = 50; // the host gets to the messages late
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         host.Run(stop.Token, () => tier.Calls.Count == 3);
         Assert.Equal(["t/early:1", "timer", "t/late:2"], tier.Calls);
+        // Fired at the late message's arrival, not at the clock's now: the tier judges its deadlines at that time.
+        Assert.Equal([10.0], tier.TimerTimes);
         Assert.Equal(1, host.Timers);
         Assert.Equal(2, host.Handled);
     }

@@ -61,9 +61,13 @@ internal sealed class ServingHarness : IDeviceSensor
     public List<string> Log { get; } = [];
     public IEnumerable<ServingTier> All => [.. Devices, Aggregator, .. Edges, Cloud];
 
+    /// <summary>Sample id s reads sample s mod count, as a served device's <c>DatasetSensor</c> does (default: ids past the views are unknown).</summary>
+    public bool WrapSamples { get; set; }
+
     public bool TryRead(int device, uint sample, Span<float> view)
     {
         var samples = _views.Length / (Model.Devices.Length * Model.ViewLength);
+        if (WrapSamples) sample %= (uint)samples;
         if (sample >= samples) return false;
         _views.AsSpan(((int)sample * Model.Devices.Length + device) * Model.ViewLength, Model.ViewLength).CopyTo(view);
         return true;

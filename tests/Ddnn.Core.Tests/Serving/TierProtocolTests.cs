@@ -295,4 +295,123 @@ public class TierProtocolTests
         }
         Assert.Equal(38, StatusMessage.Bytes);
     }
+    private sealed class ManualClock : IServingClock
+    {
+        public double NowMs { get; set; }
+    }
+
+    private sealed class DiscardTransport : IMessageTransport
+    {
+        public void Publish(string topic, ReadOnlySpan<byte> payload, Delivery delivery, bool retain) { }
+    }
+
+    [Fact]
+    public void AnEndlessScheduleRunsUpToTheLastSampleId()
+    {
+        Assert.Equal(1L << 32, LocalAggregatorTier.IdsFrom(0));
+        Assert.Equal(1, LocalAggregatorTier.IdsFrom(uint.MaxValue));
+        var h = Harness();
+        Assert.Throws<ArgumentOutOfRangeException>(() => h.Aggregator.Schedule(5, LocalAggregatorTier.IdsFrom(5) + 1, 0));
+        // What `ddnn serve local` without --samples schedules after its warm-up.
+        h.Aggregator.Schedule(5, LocalAggregatorTier.IdsFrom(5), 0);
+        Assert.Equal(1, h.Aggregator.InFlight);
+        Assert.False(h.Aggregator.ScheduleDone);
+    }
+
+    [Fact]
+    public void ScoresThatArrivedBeforeTheirDeadlineCountHoweverLateTheHostFiresTheTimer()
+    {
+        var (model, _) = Fixture.Value;
+        var h = Harness();
+        var clock = new ManualClock();
+        var outcomes = new List<CascadeOutcome>();
+        var aggregator = new LocalAggregatorTier(model, h.Fingerprint, h.Topics, new DiscardTransport(), clock,
+            new AggregatorSettings { LocalThreshold = 2, DeviceWaitMs = 20, CloudWaitMs = 1000, MaxInFlight = 2 }) { Answered = outcomes.Add };
+        Assert.True(aggregator.Tick(0)); // device deadline 20
+        clock.NowMs = 15;
+        Assert.True(aggregator.Tick(1)); // device deadline 35
+        // The host is behind: at wall time 40 it handles scores for sample 1 that arrived at 30. First it fires the
+        // deadlines that fell before that arrival (sample 0's), at the arrival time.
+        clock.NowMs = 40;
+        Assert.Equal(20, aggregator.NextDeadlineMs);
+        aggregator.OnTimer(30);
+        for (var d = 0; d < 3; d++)
+            aggregator.OnMessage(h.Topics.To(Local, Dev(d)), h.Message(b => WireMessage.WriteScores((byte)d, 1, [0.4f, 0.1f, 0.2f, 0.3f], ScoreEncoding.Float32, null, b)));
+        Assert.Equal(0, aggregator.Counters[DropReason.Late]);
+        var o = Assert.Single(outcomes);
+        Assert.Equal(1, o.Sample);
+        Assert.Equal(ExitTier.Local, o.Tier);
+        Assert.All(o.PresentAtLocal, Assert.True);
+        Assert.Equal(25, o.LatencyMs); // on the clock, when the answer was handled
+    }
+
+    [Fact]
+    public void ARetainedOfflineWillOfAnotherModelIsStaleNotARefusal()
+    {
+        var h = Harness();
+        var other = ModelFingerprint.OfDeployFile([9]);
+        // An earlier deployment of another model under the same name left the cloud's will retained.
+        h.Network.Connect(Dev(0)).Publish(h.Topics.Status(CloudId), StatusMessage.Offline(other), Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        Assert.All(h.All, t => Assert.Empty(t.Refusals));
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.StaleStatus]);
+        Assert.Equal(0, h.Aggregator.Counters[DropReason.RefusedPeer]);
+        Assert.True(h.Aggregator.IsOnline(CloudId));
+        var o = h.Run(0);
+        Assert.Equal(ExitTier.Cloud, o.Tier);
+        Assert.False(o.Degraded);
+        // An online announcement of another model is still refused.
+        h.Network.Connect(Dev(0)).Publish(h.Topics.Status(CloudId), StatusMessage.Write(new TierStatus(true, other, 0)), Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        Assert.Contains(other.Short, Assert.Single(h.Aggregator.Refusals), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OneForgedFarAheadTickOrRequestDoesNotWedgeATier()
+    {
+        var h = Harness();
+        h.WrapSamples = true;
+        Assert.Equal(ExitTier.Cloud, h.Run(0).Tier);
+        var tick = h.Message(b => WireMessage.WriteTick(uint.MaxValue, b));
+        foreach (var device in h.Devices) device.OnMessage(h.Topics.Tick, tick);
+        h.Cloud.OnMessage(h.Topics.CloudRequest, h.Message(b => WireMessage.WriteRequest(0, uint.MaxValue, new bool[3], b)));
+        h.Network.RunUntilIdle();
+        for (uint sample = 1; sample < 4; sample++)
+        {
+            var o = h.Run(sample);
+            Assert.Equal(ExitTier.Cloud, o.Tier);
+            Assert.False(o.Degraded || o.DeviceMissing, $"sample {sample}");
+        }
+        Assert.All(h.Devices, d => Assert.Equal(0, d.Counters[DropReason.Late]));
+        Assert.Equal(0, h.Cloud.Counters[DropReason.TooOld]);
+        // A real jump (a device that was paused) moves the window once a second tick lands near the first.
+        var far = h.Message(b => WireMessage.WriteTick(500, b));
+        h.Devices[0].OnMessage(h.Topics.Tick, far);
+        h.Devices[0].OnMessage(h.Topics.Tick, h.Message(b => WireMessage.WriteTick(501, b)));
+        h.Devices[0].OnMessage(h.Topics.Tick, h.Message(b => WireMessage.WriteTick(4, b)));
+        Assert.Equal(1, h.Devices[0].Counters[DropReason.Late]);
+        h.Devices[0].OnMessage(h.Topics.Tick, far);
+        Assert.Equal(1, h.Devices[0].Counters[DropReason.Duplicate]);
+    }
+
+    [Fact]
+    public void ARateZeroScheduleWithEveryPeerOfflineTicksAtMostMaxInFlightPerCall()
+    {
+        var (model, views) = Fixture.Value;
+        var h = new ServingHarness(model, views, new AggregatorSettings { LocalThreshold = 0, DeviceWaitMs = 1000, CloudWaitMs = 1000, MaxInFlight = 2 });
+        foreach (var tier in h.All.Where(t => t.Id != Local))
+            h.Network.Connect(tier.Id).Publish(tier.WillTopic, tier.WillPayload, Delivery.AtLeastOnce, true);
+        h.Network.RunUntilIdle();
+        foreach (var tier in h.All.Where(t => t.Id != Local)) h.Links.Silenced.Add(tier.Id);
+        h.Aggregator.Schedule(0, 100, 0);
+        Assert.Equal(2, h.Outcomes.Count);
+        Assert.All(h.Outcomes, o => Assert.Equal(ExitTier.None, o.Tier));
+        Assert.True(h.Aggregator.NextDeadlineMs <= h.Network.NowMs, "the rest of the schedule is due on the next timer turn");
+        Assert.Throws<InvalidOperationException>(() => h.Aggregator.Tick(1000));
+        h.Network.RunUntilIdle();
+        Assert.Equal(100, h.Outcomes.Count);
+        Assert.True(h.Aggregator.ScheduleDone);
+        Assert.Null(h.Aggregator.NextDeadlineMs);
+        Assert.True(h.Aggregator.Tick(1000));
+    }
 }
