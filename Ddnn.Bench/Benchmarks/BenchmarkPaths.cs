@@ -45,6 +45,14 @@ public abstract class PathComparedBenchmark
         KernelDispatch.DefaultPath = Path;
     }
 
+    /// <summary>BenchmarkDotNet takes one global cleanup per class: this one releases the case, then restores the path.</summary>
     [GlobalCleanup]
-    public void RestorePath() => KernelDispatch.DefaultPath = _previousPath;
+    public void RestorePath()
+    {
+        ReleaseCase();
+        KernelDispatch.DefaultPath = _previousPath;
+    }
+
+    /// <summary>Releases what the derived class's global setup holds (nothing by default).</summary>
+    protected virtual void ReleaseCase() { }
 }

@@ -63,8 +63,8 @@ public class TrainingBenchmarks : PathComparedBenchmark
         _split = new SplitTrainingStep(_model, _step.Optimizer, Threads);
     }
 
-    [GlobalCleanup]
-    public void Cleanup() => _split?.Dispose();
+    /// <inheritdoc/>
+    protected override void ReleaseCase() => _split?.Dispose();
 
     [Benchmark, Work(BatchSize, WorkUnit.Sample)]
     public float TrainStep() => _split is null ? _step.Run(_forward) : _split.Run(_data, _indices, null, default);
