@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -76,9 +77,7 @@ internal static unsafe class MaxPoolVector
             for (var kx = 0; kx < k; kx++)
             {
                 var candidate = Avx512F.PermuteVar16x32x2(Vector512.Load(row0 + kx), pick, Vector512.Load(row1 + kx));
-                var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
-                best = Vector512.ConditionalSelect(take, candidate, best);
-                at = Vector512.ConditionalSelect(take.AsInt32(), rowIndex + Vector512.Create(kx), at);
+                Keep(candidate, rowIndex + Vector512.Create(kx), ref best, ref at);
             }
         }
         if (ow == 8)
@@ -109,9 +108,7 @@ internal static unsafe class MaxPoolVector
             for (var kx = 0; kx < k; kx++)
             {
                 var candidate = PaddedPlane.Load16(row + kx, st);
-                var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
-                best = Vector512.ConditionalSelect(take, candidate, best);
-                at = Vector512.ConditionalSelect(take.AsInt32(), rowIndex + Vector512.Create(kx), at);
+                Keep(candidate, rowIndex + Vector512.Create(kx), ref best, ref at);
             }
         }
         if (count == 16)
@@ -150,9 +147,7 @@ internal static unsafe class MaxPoolVector
                     var even = Avx.Shuffle(Vector256.Load(row + kx), Vector256.Load(row + kx + 8), 0b10_00_10_00);
                     candidate = Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle();
                 }
-                var take = Vector256.GreaterThan(candidate, best) | ~Vector256.Equals(candidate, candidate);
-                best = Vector256.ConditionalSelect(take, candidate, best);
-                at = Vector256.ConditionalSelect(take.AsInt32(), rowIndex + Vector256.Create(kx), at);
+                Keep(candidate, rowIndex + Vector256.Create(kx), ref best, ref at);
             }
         }
         if (count == 8)
@@ -183,9 +178,7 @@ internal static unsafe class MaxPoolVector
             {
                 var p = row + kx;
                 var candidate = st == 1 ? Vector128.Load(p) : Vector128.Create(p[0], p[2], p[4], p[6]);
-                var take = Vector128.GreaterThan(candidate, best) | ~Vector128.Equals(candidate, candidate);
-                best = Vector128.ConditionalSelect(take, candidate, best);
-                at = Vector128.ConditionalSelect(take.AsInt32(), rowIndex + Vector128.Create(kx), at);
+                Keep(candidate, rowIndex + Vector128.Create(kx), ref best, ref at);
             }
         }
         if (count == 4)
@@ -199,5 +192,31 @@ internal static unsafe class MaxPoolVector
             dst[i] = best.GetElement(i);
             idx[i] = at.GetElement(i);
         }
+    }
+
+    // The scalar twin's rule (MaxPool2d), lane by lane: a candidate replaces the running maximum when it is greater or
+    // NaN, so a NaN propagates, as in libtorch, and the index kept is the one the scalar loop keeps.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep(Vector512<float> candidate, Vector512<int> index, ref Vector512<float> best, ref Vector512<int> at)
+    {
+        var take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+        best = Vector512.ConditionalSelect(take, candidate, best);
+        at = Vector512.ConditionalSelect(take.AsInt32(), index, at);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep(Vector256<float> candidate, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> at)
+    {
+        var take = Vector256.GreaterThan(candidate, best) | ~Vector256.Equals(candidate, candidate);
+        best = Vector256.ConditionalSelect(take, candidate, best);
+        at = Vector256.ConditionalSelect(take.AsInt32(), index, at);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep(Vector128<float> candidate, Vector128<int> index, ref Vector128<float> best, ref Vector128<int> at)
+    {
+        var take = Vector128.GreaterThan(candidate, best) | ~Vector128.Equals(candidate, candidate);
+        best = Vector128.ConditionalSelect(take, candidate, best);
+        at = Vector128.ConditionalSelect(take.AsInt32(), index, at);
     }
 }
