@@ -275,12 +275,7 @@ internal sealed unsafe class SplitSumPlan
         var most = Vector256<uint>.Zero;
         for (var ci = 0; ci < InChannels; ci++)
         {
-            var plane = scratch + (long)ci * _channelLength;
-            var planeSums = sums + (long)ci * _paddedHeight * wo;
-            FloatBinaryConv2d.Zero(plane, paddedW);
-            FloatBinaryConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
-            FloatBinaryConv2d.Zero(planeSums, wo);
-            FloatBinaryConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+            var plane = ZeroedBorders(ci, scratch, sums, out var planeSums);
             var source = input + (long)ci * height * wo;
             for (var y = 0; y < height; y++)
             {
@@ -310,6 +305,22 @@ internal sealed unsafe class SplitSumPlan
     }
 
     /// <summary>
+    /// Channel <paramref name="ci"/>'s padded plane in the fused passes, and its row sums in <paramref name="planeSums"/>, with their top and bottom rows
+    /// zeroed (the zero padding above and below the image; the passes write every row between).
+    /// </summary>
+    private float* ZeroedBorders(int ci, float* scratch, float* sums, out float* planeSums)
+    {
+        int wo = _outWidth, paddedW = _paddedWidth;
+        var plane = scratch + (long)ci * _channelLength;
+        planeSums = sums + (long)ci * _paddedHeight * wo;
+        FloatBinaryConv2d.Zero(plane, paddedW);
+        FloatBinaryConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
+        FloatBinaryConv2d.Zero(planeSums, wo);
+        FloatBinaryConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+        return plane;
+    }
+
+    /// <summary>
     /// <see cref="PadAndPrepare"/>'s fused pass on 16-float vectors: the neighbours of a vector come from two-table
     /// permutes with the previous and next vector (zeros past the row's ends), so each cell sums
     /// (left + centre) + right as the 256-bit pass and <see cref="RowSums{TLanes, TVector}"/> do.
@@ -325,12 +336,7 @@ internal sealed unsafe class SplitSumPlan
         var most = Vector512<uint>.Zero;
         for (var ci = 0; ci < InChannels; ci++)
         {
-            var plane = scratch + (long)ci * _channelLength;
-            var planeSums = sums + (long)ci * _paddedHeight * wo;
-            FloatBinaryConv2d.Zero(plane, paddedW);
-            FloatBinaryConv2d.Zero(plane + (long)(_paddedHeight - 1) * paddedW, paddedW);
-            FloatBinaryConv2d.Zero(planeSums, wo);
-            FloatBinaryConv2d.Zero(planeSums + (long)(_paddedHeight - 1) * wo, wo);
+            var plane = ZeroedBorders(ci, scratch, sums, out var planeSums);
             var source = input + (long)ci * height * wo;
             for (var y = 0; y < height; y++)
             {
