@@ -36,17 +36,32 @@ public sealed record MqttTransportOptions
     public int OutgoingCapacity { get; init; } = 16384;
 
     /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default.</summary>
-    public Func<string, byte[], string> TopicKind { get; init; } = (topic, _) => topic;
+    public MessageKindOf TopicKind { get; init; } = (topic, _) => topic;
+
+    /// <summary>
+    /// Holds publishes until <see cref="MqttTransport.Flush"/> (or until <see cref="MaxHeld"/> are held) and sends the
+    /// messages held for one topic as one <see cref="MessageBundle"/>: one broker route, one parse and one wake-up for
+    /// what a tier published in one pass, instead of one per message. Retained messages are never held or bundled. The
+    /// caller must flush (<see cref="TierHost"/> does whenever its queue runs empty); off by default.
+    /// </summary>
+    public bool Coalesce { get; init; }
+
+    /// <summary>Publishes held at most when coalescing; reaching it flushes.</summary>
+    public int MaxHeld { get; init; } = 256;
 }
+
+/// <summary>Names the kind of one published message (its topic and payload) for the byte counters.</summary>
+public delegate string MessageKindOf(string topic, ReadOnlySpan<byte> payload);
 
 /// <summary>Published messages and bytes of one topic kind.</summary>
 public sealed class TopicKindCounter
 {
     private long _messages, _bytes;
 
+    /// <summary>Messages of the tier; a bundle counts every message in it.</summary>
     public long Messages => Interlocked.Read(ref _messages);
 
-    /// <summary>MQTT payload bytes (topic and MQTT framing not included).</summary>
+    /// <summary>MQTT payload bytes (topic and MQTT framing not included); a bundle's marker and length fields count with its messages.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
     internal void Add(int bytes)
@@ -73,6 +88,9 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private readonly ConcurrentDictionary<string, Outgoing> _retained = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TopicKindCounter> _published = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _holding = new();
+    private readonly List<HeldTopic> _held = [];
+    private int _heldCount;
     private IReadOnlyList<string> _subscriptions = [];
     private Task? _sender;
     private int _reconnecting;
@@ -101,8 +119,15 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
                 .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
         _clientOptions = builder.Build();
-        // Messages are small and latency-bound: no Nagle (MQTTnet's default too, stated because it matters).
-        if (_clientOptions.ChannelOptions is MqttClientTcpOptions tcp) tcp.NoDelay = true;
+        if (_clientOptions.ChannelOptions is MqttClientTcpOptions tcp)
+        {
+            // Messages are small and latency-bound: no Nagle (MQTTnet's default too, stated because it matters).
+            tcp.NoDelay = true;
+            // MQTTnet sets the socket buffers to this size before it connects, which also fixes the TCP window scale:
+            // at its small default the window stays under 8 KB, and at a thousand samples/s the broker's sends to a tier
+            // stall on it (delayed ACKs, seconds of queue) until every sample times out. The kernel caps the value.
+            tcp.BufferSize = SocketBufferBytes;
+        }
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
@@ -125,7 +150,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
 
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>Messages handed to the broker (after a successful send).</summary>
+    /// <summary>MQTT publishes handed to the broker (after a successful send); a bundle is one.</summary>
     public long Publishes => Interlocked.Read(ref _publishes);
     public long Received => Interlocked.Read(ref _received);
 
@@ -174,9 +199,68 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     /// <inheritdoc />
     public void Publish(string topic, ReadOnlySpan<byte> payload, Delivery delivery, bool retain)
     {
-        var message = new Outgoing(topic, payload.ToArray(), delivery, retain);
+        var message = new Outgoing(topic, payload.ToArray(), delivery, retain, 1);
         if (retain) _retained[topic] = message;
-        if (!_outgoing.Writer.TryWrite(message)) Interlocked.Increment(ref _droppedFull);
+        if (!_options.Coalesce)
+        {
+            Send(message);
+            return;
+        }
+        lock (_holding)
+        {
+            // A retained message (a status) is never held, and what was held before it goes first, so the order of a
+            // tier's announcements and its data is kept.
+            if (retain || message.Payload.Length is < MessageBundle.MinMessageBytes or > MessageBundle.MaxMessageBytes)
+            {
+                FlushHeld();
+                Send(message);
+                return;
+            }
+            HeldFor(topic, delivery).Add(message.Payload);
+            if (++_heldCount >= _options.MaxHeld) FlushHeld();
+        }
+    }
+
+    /// <summary>Sends what <see cref="MqttTransportOptions.Coalesce"/> held: one bundle per topic, a single message as itself.</summary>
+    public void Flush()
+    {
+        lock (_holding) FlushHeld();
+    }
+
+    private HeldTopic HeldFor(string topic, Delivery delivery)
+    {
+        foreach (var held in _held)
+            if (held.Delivery == delivery && string.Equals(held.Topic, topic, StringComparison.Ordinal))
+            {
+                // A bundle stays far below any broker's packet limit: send this topic's first and start again.
+                if (held.Bytes + MessageBundle.LengthBytes + MessageBundle.MaxMessageBytes > MaxBundleBytes) SendHeld(held);
+                return held;
+            }
+        var added = new HeldTopic(topic, delivery);
+        _held.Add(added);
+        return added;
+    }
+
+    private void FlushHeld()
+    {
+        foreach (var held in _held) SendHeld(held);
+        _held.Clear();
+        _heldCount = 0;
+    }
+
+    private void SendHeld(HeldTopic held)
+    {
+        var messages = held.Messages;
+        if (messages.Count == 0) return;
+        Send(messages.Count == 1
+            ? new Outgoing(held.Topic, messages[0], held.Delivery, false, 1)
+            : new Outgoing(held.Topic, MessageBundle.Pack(messages), held.Delivery, false, messages.Count));
+        held.Clear();
+    }
+
+    private void Send(Outgoing message)
+    {
+        if (!_outgoing.Writer.TryWrite(message)) Interlocked.Add(ref _droppedFull, message.Messages);
     }
 
     /// <summary>
@@ -187,6 +271,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     public async Task DisconnectAsync(TimeSpan drainTimeout)
     {
         if (_stopping.IsCancellationRequested) return;
+        Flush();
         if (_options.Will is { } will && _sender is not null) Publish(will.Topic, will.Payload, will.Delivery, will.Retain);
         _outgoing.Writer.TryComplete();
         if (_sender is not null) await Task.WhenAny(_sender, Task.Delay(drainTimeout)).ConfigureAwait(false);
@@ -236,7 +321,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                 if (_stopping.IsCancellationRequested) return;
                 if (!_client.IsConnected)
                 {
-                    Interlocked.Increment(ref _droppedDisconnected);
+                    Interlocked.Add(ref _droppedDisconnected, message.Messages);
                     continue;
                 }
                 batch[n++] = (message, TrySendAsync(message));
@@ -247,12 +332,33 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                 var (message, sent) = batch[i];
                 batch[i] = default;
                 if (await sent.ConfigureAwait(false))
-                    _published.GetOrAdd(_options.TopicKind(message.Topic, message.Payload), _ => new TopicKindCounter()).Add(message.Payload.Length);
+                    CountPublished(message);
                 else
-                    Interlocked.Increment(ref _failed);
+                    Interlocked.Add(ref _failed, message.Messages);
             }
         }
     }
+
+    /// <summary>Counts each message of a sent publish under its kind; a bundle's marker goes with its first message, each length field with its message.</summary>
+    private void CountPublished(Outgoing message)
+    {
+        if (message.Messages == 1)
+        {
+            Count(message.Topic, message.Payload, message.Payload.Length);
+            return;
+        }
+        ReadOnlySpan<byte> rest = message.Payload.AsSpan(MessageBundle.HeaderBytes);
+        var extra = MessageBundle.HeaderBytes;
+        while (rest.Length > 0)
+        {
+            var inner = MessageBundle.Next(ref rest);
+            Count(message.Topic, inner, extra + MessageBundle.LengthBytes + inner.Length);
+            extra = 0;
+        }
+    }
+
+    private void Count(string topic, ReadOnlySpan<byte> payload, int bytes) =>
+        _published.GetOrAdd(_options.TopicKind(topic, payload), _ => new TopicKindCounter()).Add(bytes);
 
     private async Task<bool> TrySendAsync(Outgoing message)
     {
@@ -334,7 +440,37 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         return e.InnerException is { } cause && cause.Message.Length > 0 ? cause.Message : e.Message;
     }
 
-    private readonly record struct Outgoing(string Topic, byte[] Payload, Delivery Delivery, bool Retain);
+    /// <summary>Socket send and receive buffer size asked for (the kernel caps it at net.core.[rw]mem_max).</summary>
+    private const int SocketBufferBytes = 1 << 20;
+
+    /// <summary>A bundle stays this small (bytes), far below any broker's packet limit.</summary>
+    private const int MaxBundleBytes = 256 * 1024;
+
+    /// <param name="Messages">Tier messages in the payload: 1, or a bundle's count.</param>
+    private readonly record struct Outgoing(string Topic, byte[] Payload, Delivery Delivery, bool Retain, int Messages);
+
+    /// <summary>The messages held for one topic and delivery, in publish order.</summary>
+    private sealed class HeldTopic(string topic, Delivery delivery)
+    {
+        public string Topic { get; } = topic;
+        public Delivery Delivery { get; } = delivery;
+        public List<byte[]> Messages { get; } = [];
+
+        /// <summary>The bundle's size so far.</summary>
+        public int Bytes { get; private set; } = MessageBundle.HeaderBytes;
+
+        public void Add(byte[] message)
+        {
+            Messages.Add(message);
+            Bytes += MessageBundle.LengthBytes + message.Length;
+        }
+
+        public void Clear()
+        {
+            Messages.Clear();
+            Bytes = MessageBundle.HeaderBytes;
+        }
+    }
 }
 
 /// <summary>The broker could not be reached or refused the connection.</summary>

@@ -30,7 +30,7 @@ public static class ServedLinks
         [DeviceToLocal, DeviceToEdge, DeviceToCloud, EdgeToLocal, EdgeToCloud, EdgeRequest, CloudRequest, CloudToLocal, Tick, Status];
 
     /// <summary>The classifier for <see cref="MqttTransportOptions.TopicKind"/>: samples below <paramref name="measuredFrom"/> count as warm-up.</summary>
-    public static Func<string, byte[], string> Classifier(TopicScheme topics, uint measuredFrom)
+    public static MessageKindOf Classifier(TopicScheme topics, uint measuredFrom)
     {
         ArgumentNullException.ThrowIfNull(topics);
         // A tier publishes on a handful of topics: parse each once, not once per message. Called by the one sender task.
@@ -47,7 +47,7 @@ public static class ServedLinks
             // Envelope, then the wire header: kind, sender, uint32 sample id.
             const int sampleAt = ServingEnvelope.Bytes + 2;
             if (payload.Length < sampleAt + 4) return link;
-            var sample = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(sampleAt));
+            var sample = BinaryPrimitives.ReadUInt32LittleEndian(payload[sampleAt..]);
             return sample < measuredFrom ? known.WarmUp : link;
         };
     }

@@ -16,19 +16,30 @@ public sealed class TierHost : IDisposable
     /// <summary>Timer calls in a row after which the host handles messages again, so a tier that does not move its deadline cannot spin the host.</summary>
     private const int MaxTimersInARow = 1024;
 
+    /// <summary>Messages handled in a row after which the host flushes anyway, so a long backlog does not hold the tier's publishes back.</summary>
+    private const int FlushEvery = 64;
+
     private readonly IMessageHandler _handler;
     private readonly IServingClock _clock;
+    private readonly Action? _flush;
     private readonly Channel<Incoming> _incoming;
     private readonly ManualResetEventSlim _signal = new(false);
     private long _handled, _dropped, _timers, _received;
 
-    public TierHost(IMessageHandler handler, IServingClock clock, int capacity = 65536)
+    /// <summary>
+    /// A host for <paramref name="handler"/>. <paramref name="flush"/> (e.g. <see cref="MqttTransport.Flush"/> of a
+    /// coalescing transport) is called on the host's thread whenever the queue runs empty, after every
+    /// <see cref="FlushEvery"/> messages handled in a row, and when <see cref="Run"/> returns: what the tier published
+    /// while it worked through what had arrived goes out together.
+    /// </summary>
+    public TierHost(IMessageHandler handler, IServingClock clock, int capacity = 65536, Action? flush = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _handler = handler;
         _clock = clock;
+        _flush = flush;
         _incoming = Channel.CreateBounded<Incoming>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -66,27 +77,43 @@ public sealed class TierHost : IDisposable
     {
         using var wake = stop.Register(_signal.Set);
         var reader = _incoming.Reader;
-        while (!stop.IsCancellationRequested && finished?.Invoke() != true)
+        var inARow = 0;
+        try
         {
-            if (reader.TryRead(out var message))
+            while (!stop.IsCancellationRequested && finished?.Invoke() != true)
             {
-                FireTimersUpTo(message.ArrivedMs);
-                _handler.OnMessage(message.Topic, message.Payload);
-                Interlocked.Increment(ref _handled);
-                continue;
+                if (reader.TryRead(out var message))
+                {
+                    Handle(message, ref inARow);
+                    continue;
+                }
+                FireTimersUpTo(_clock.NowMs);
+                _signal.Reset();
+                // A message posted between the empty read and the reset set the signal before the reset cleared it.
+                if (reader.TryRead(out message))
+                {
+                    Handle(message, ref inARow);
+                    continue;
+                }
+                _flush?.Invoke();
+                inARow = 0;
+                _signal.Wait(WaitTime());
             }
-            FireTimersUpTo(_clock.NowMs);
-            _signal.Reset();
-            // A message posted between the empty read and the reset set the signal before the reset cleared it.
-            if (reader.TryRead(out message))
-            {
-                FireTimersUpTo(message.ArrivedMs);
-                _handler.OnMessage(message.Topic, message.Payload);
-                Interlocked.Increment(ref _handled);
-                continue;
-            }
-            _signal.Wait(WaitTime());
         }
+        finally
+        {
+            _flush?.Invoke();
+        }
+    }
+
+    private void Handle(Incoming message, ref int inARow)
+    {
+        FireTimersUpTo(message.ArrivedMs);
+        _handler.OnMessage(message.Topic, message.Payload);
+        Interlocked.Increment(ref _handled);
+        if (++inARow < FlushEvery) return;
+        _flush?.Invoke();
+        inARow = 0;
     }
 
     public void Dispose() => _signal.Dispose();

@@ -29,7 +29,7 @@ public sealed class LocalAggregatorTier : ServingTier
     // Schedule: the next sample to tick, how many remain, ticks per ms (0: tick when an answer frees a slot) and when.
     private uint _next;
     private long _remaining;
-    private double _ratePerMs, _nextTickAt;
+    private double _ratePerMs, _nextTickAt, _lastFrameAt = double.NegativeInfinity;
 
     /// <summary>The aggregator of <paramref name="model"/>.</summary>
     public LocalAggregatorTier(DeployedModel model, ModelFingerprint fingerprint, TopicScheme topics, IMessageTransport transport,
@@ -85,12 +85,15 @@ public sealed class LocalAggregatorTier : ServingTier
         get
         {
             // With rate 0 _nextTickAt stays at the schedule's start: a free slot is due at once (the per-call bound left it).
-            double? next = _remaining > 0 && InFlight < _slots.Length ? _nextTickAt : null;
+            double? next = _remaining > 0 && InFlight < _slots.Length ? NextFrameAt : null;
             foreach (var s in _slots)
                 if (s.Stage != Stage.Free && (next is null || s.Deadline < next)) next = s.Deadline;
             return next;
         }
     }
+
+    /// <summary>When the next tick may go: when it is due, or with frames (<see cref="AggregatorSettings.TickPeriodMs"/>) not before the period after the last frame.</summary>
+    private double NextFrameAt => _ratePerMs > 0 ? Math.Max(_nextTickAt, _lastFrameAt + Settings.TickPeriodMs) : _nextTickAt;
 
     /// <summary>How many sample ids a schedule from <paramref name="first"/> can tick: up to 2^32 − 1, the last id (an endless run).</summary>
     public static long IdsFrom(uint first) => (long)uint.MaxValue - first + 1;
@@ -111,6 +114,7 @@ public sealed class LocalAggregatorTier : ServingTier
         _remaining = count;
         _ratePerMs = ratePerSecond / 1000;
         _nextTickAt = Clock.NowMs;
+        _lastFrameAt = double.NegativeInfinity;
         TickScheduled();
     }
 
@@ -122,17 +126,18 @@ public sealed class LocalAggregatorTier : ServingTier
     public bool Tick(uint sample)
     {
         if (_remaining > 0) throw new InvalidOperationException($"a schedule is ticking (next id {_next}, {_remaining} to go); wait for ScheduleDone before ticking by hand.");
-        return TryTick(sample);
+        return TryTick(sample, Clock.NowMs);
     }
 
-    private bool TryTick(uint sample)
+    /// <summary>Ticks <paramref name="sample"/>, which was due at <paramref name="dueAt"/> (its latency counts from then).</summary>
+    private bool TryTick(uint sample, double dueAt)
     {
         if (_newest is { } newest && sample <= newest) return false;
         var s = Array.Find(_slots, x => x.Stage == Stage.Free);
         if (s is null) return false;
         _newest = sample;
         var now = Clock.NowMs;
-        s.Start(sample, now);
+        s.Start(sample, Math.Min(dueAt, now));
         var length = WireMessage.WriteTick(sample, Outgoing);
         s.TickBytes += ServingEnvelope.Bytes + length;
         Publish(ServingMessageKind.Tick, _tickTopic, length);
@@ -339,7 +344,7 @@ public sealed class LocalAggregatorTier : ServingTier
     {
         var outcome = new CascadeOutcome
         {
-            Sample = s.Id, Tier = tier, Prediction = prediction, LatencyMs = Clock.NowMs - s.TickedAt,
+            Sample = s.Id, Tier = tier, Prediction = prediction, LatencyMs = Clock.NowMs - s.DueAt,
             LocalPrediction = s.LocalPrediction, LocalEntropy = s.LocalEntropy, EdgePrediction = s.EdgePrediction,
             EdgeEntropy = s.EdgeEntropy, EdgesAnswered = s.EdgesAnswered, CloudPrediction = s.CloudPrediction,
             PresentAtLocal = s.PresentLocal, PresentAtCloud = new bool[_devices], DeviceMissing = _local is not null && Array.IndexOf(s.PresentLocal, false) >= 0,
@@ -355,9 +360,12 @@ public sealed class LocalAggregatorTier : ServingTier
     {
         // Bounded per call: with every peer offline a tick is answered before Tick returns, so an unbounded loop would
         // tick the whole remaining schedule here; the rest is due on the host's next timer turn (NextDeadlineMs).
-        for (var ticks = 0; ticks < _slots.Length && _remaining > 0 && InFlight < _slots.Length && (_ratePerMs == 0 || _nextTickAt <= Clock.NowMs); ticks++)
+        var now = Clock.NowMs;
+        if (_ratePerMs > 0 && NextFrameAt > now) return;
+        for (var ticks = 0; ticks < _slots.Length && _remaining > 0 && InFlight < _slots.Length && (_ratePerMs == 0 || _nextTickAt <= now); ticks++)
         {
-            if (!TryTick(_next)) break;
+            if (!TryTick(_next, _ratePerMs > 0 ? _nextTickAt : now)) break;
+            _lastFrameAt = now;
             _next++;
             _remaining--;
             if (_ratePerMs > 0) _nextTickAt += 1 / _ratePerMs;
@@ -376,7 +384,8 @@ public sealed class LocalAggregatorTier : ServingTier
     {
         public Stage Stage;
         public uint Id;
-        public double TickedAt, Deadline;
+        /// <summary>When the sample was due (its schedule's time, at most the tick's): latency counts from this.</summary>
+        public double DueAt, Deadline;
         public bool[] PresentLocal = [];
         public bool[] EdgesAnswered = [];
         public readonly float[][] Logits = NewArrays(devices, classes);
@@ -386,10 +395,10 @@ public sealed class LocalAggregatorTier : ServingTier
         public float LocalEntropy, EdgeEntropy;
         public long ToLocalBytes, EdgeBytes, LocalCloudBytes, TickBytes, ProtocolBytes;
 
-        public void Start(uint id, double now)
+        public void Start(uint id, double dueAt)
         {
             Id = id;
-            TickedAt = now;
+            DueAt = dueAt;
             PresentLocal = new bool[devices];
             EdgesAnswered = edges == 0 ? [] : new bool[edges];
             Array.Clear(Inputs);

@@ -20,7 +20,7 @@ public enum DropReason
     WrongModel,
     /// <summary>The run tag differs from the current run (an earlier run), or no run is known yet.</summary>
     StaleRun,
-    /// <summary>Bytes that do not decode (padding bits set, class out of range, bad status).</summary>
+    /// <summary>Bytes that do not decode (padding bits set, class out of range, bad status, a bundle whose lengths do not add up).</summary>
     Malformed,
     /// <summary>Class scores with NaN or infinity.</summary>
     NonFinite,

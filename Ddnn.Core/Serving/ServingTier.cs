@@ -120,6 +120,19 @@ public abstract class ServingTier : IMessageHandler
         if (!Topics.TryParse(topic, out var parsed) || !IsKnownTier(parsed.Tier) || !IsKnownTier(parsed.Sender)) { Drop(DropReason.BadTopic); return; }
         if (parsed.Kind == TopicKind.Status) { OnStatus(parsed.Tier, payload); return; }
         if (!Reads(parsed) || (parsed.Kind == TopicKind.Addressed && parsed.Tier != Id)) { Drop(DropReason.BadTopic); return; }
+        if (!MessageBundle.IsBundle(payload))
+        {
+            OnEnveloped(parsed, payload);
+            return;
+        }
+        // Checked whole before any message in it is handled: a malformed bundle is one drop, never half a delivery.
+        if (MessageBundle.Count(payload) == 0) { Drop(DropReason.Malformed); return; }
+        var rest = payload[MessageBundle.HeaderBytes..];
+        while (rest.Length > 0) OnEnveloped(parsed, MessageBundle.Next(ref rest));
+    }
+
+    private void OnEnveloped(in ParsedTopic parsed, ReadOnlySpan<byte> payload)
+    {
         if (!ServingEnvelope.TryRead(payload, out var version, out var tag)) { Drop(DropReason.BadSize); return; }
         if (version != ServingEnvelope.Version) { Drop(DropReason.BadVersion); return; }
         if (tag.Model != Fingerprint.Tag) { Drop(DropReason.WrongModel); return; }

@@ -29,6 +29,14 @@ public sealed record AggregatorSettings
     /// <summary>Samples in flight at once (at least 1).</summary>
     public int MaxInFlight { get; init; } = 1;
 
+    /// <summary>
+    /// With a rate: ticks go out in frames at most this often, each frame ticking every sample due by then (0: each
+    /// sample when it is due). A frame's ticks leave in one pass, so a coalescing transport sends them, and the answers
+    /// they cause, as a few bundles instead of a message each; a sample waits at most one period for its frame, and its
+    /// latency counts from when it was due, so that wait is included.
+    /// </summary>
+    public double TickPeriodMs { get; init; }
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     public void Validate()
     {
@@ -38,6 +46,7 @@ public sealed record AggregatorSettings
         CheckWait(EdgeMapWaitMs, nameof(EdgeMapWaitMs));
         CheckWait(EdgeScoreWaitMs, nameof(EdgeScoreWaitMs));
         CheckWait(CloudWaitMs, nameof(CloudWaitMs));
+        CheckWait(TickPeriodMs, nameof(TickPeriodMs));
         if (RunId == 0) throw new ArgumentOutOfRangeException(nameof(RunId), RunId, "run id 0 means 'no run'; use another.");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlight, 1, nameof(MaxInFlight));
     }

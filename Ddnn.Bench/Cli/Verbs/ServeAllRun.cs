@@ -90,6 +90,7 @@ internal static class ServeAllRun
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
                 "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
+            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles]));
             var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
             {
@@ -138,7 +139,7 @@ internal static class ServeAllRun
                 "--samples", count.ToString(inv), "--warmup", warmUp.ToString(inv),
                 "--run-id", (arguments.GetOptionalInt(ServeVerb.RunId.Name) ?? Random.Shared.Next(1, int.MaxValue)).ToString(inv),
             };
-            localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate,
+            localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate, ServeVerb.TickPeriod,
                 ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
             var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");
             var progressDone = false;
@@ -253,12 +254,17 @@ internal static class ServeAllRun
         foreach (var option in options)
         {
             if (!arguments.IsSet(option.Name)) continue;
+            if (option.Kind == OptionKind.Flag)
+            {
+                // A flag takes no value: present means on.
+                if (arguments.GetFlag(option.Name)) yield return "--" + option.Name;
+                continue;
+            }
             var value = option.Kind switch
             {
                 OptionKind.Int => arguments.GetInt(option.Name).ToString(inv),
                 OptionKind.Float => arguments.GetFloat(option.Name).ToString("R", inv),
                 OptionKind.Enum => arguments.GetEnum(option.Name),
-                OptionKind.Flag => arguments.GetFlag(option.Name) ? "true" : "false",
                 _ => arguments.GetString(option.Name),
             };
             yield return "--" + option.Name;
@@ -282,6 +288,8 @@ internal static class ServeAllRun
         }
         var unanswered = outcomes.Count(x => x is null);
         var givenUp = outcomes.Count(x => x is { Tier: ExitTier.None });
+        // Answered, but not as the healthy deployment would: a fallback, or without some device's scores.
+        var degraded = outcomes.Count(x => x is { } o && o.Tier != ExitTier.None && (o.Degraded || o.PresentAtLocal.Contains(false)));
 
         var links = new Dictionary<string, LinkCount>(StringComparer.Ordinal);
         foreach (var s in stats)
@@ -337,6 +345,7 @@ internal static class ServeAllRun
         var reconnects = stats.Sum(s => s.Reconnects);
         var counters = new ResultTable("lost, late and dropped", [ResultColumn.Text("what"), ResultColumn.Text("count")])
             .AddRow("unanswered (no answer at all / given up, no tier)", $"{unanswered} / {givenUp}")
+            .AddRow("answered degraded (a fallback, or some device's scores missing)", degraded.ToString(inv))
             .AddRow("answered twice", answeredTwice.ToString(inv))
             .AddRow("late or duplicate messages dropped", late.ToString(inv))
             .AddRow("messages dropped by the tiers", drops.Count == 0 ? "0" : string.Join(", ", drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key} {d.Value}")))
@@ -383,6 +392,7 @@ internal static class ServeAllRun
             warmUpBytes = warm,
             unanswered,
             givenUp,
+            degraded,
             answeredTwice,
             lateOrDuplicate = late,
             drops,

@@ -29,6 +29,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption EdgeThreshold = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
     internal static readonly CliOption Scores = ScoreEncodingOption.Create(null, "encoding of the class scores devices send (default: as the model was exported)");
     internal static readonly CliOption Rate = CliOption.Float("rate", 0, "local, all: frame ticks per second (0: a new tick whenever an answer frees a slot)", min: 0);
+    internal static readonly CliOption TickPeriod = CliOption.Float("tick-period-ms", 0, "local, all: with --rate, send ticks in frames at most this often, every sample due by then in one frame (0: each sample when due); latency counts from when a sample was due", min: 0);
     internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1, "every tier: samples in flight at once; give every tier the aggregator's value (a device keeps, an edge or the cloud holds max(64, n) samples)", min: 1, max: 4096);
     internal static readonly CliOption Samples = CliOption.Int("samples", null, "local: samples to tick, then stop (default: until stopped); all: the whole split (capped by --limit)", min: 1);
     internal static readonly CliOption FirstSample = CliOption.Int("first-sample", 0, "local: id of the first measured sample (device views show split sample id mod count)", min: 0);
@@ -41,6 +42,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption HoldMs = CliOption.Float("hold-ms", new FusionSettings().HoldMs, "edge, cloud: how long maps that came before their request are kept", min: 0);
     internal static readonly CliOption RunId = CliOption.Int("run-id", null, "local: the run id announced (default: a random one; messages of other runs are dropped)", min: 1);
     internal static readonly CliOption KeepAlive = CliOption.Int("keep-alive", 2, "MQTT keep-alive in seconds: a silent tier is declared gone (its will) after 1.5 times this", min: 1, max: 600);
+    internal static readonly CliOption NoBundles = CliOption.Flag("no-bundles", "every tier: send each message as its own MQTT publish (default: what a tier publishes to one topic in one pass goes as one bundle)");
     internal static readonly CliOption StartTimeout = CliOption.Float("start-timeout", 60, "local, all: seconds to wait for every tier to come online before ticking", min: 0);
     internal static readonly CliOption Answers = CliOption.String("answers", null, "local: write every measured answer to this CSV file", valueName: "file");
     internal static readonly CliOption Stats = CliOption.String("stats", null, "write this tier's counters to this JSON file when it stops", valueName: "file");
@@ -52,8 +54,8 @@ public sealed class ServeVerb : ICliVerb
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, InFlight,
-        Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, StartTimeout, Answers, Stats, Out,
+        Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
+        Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, NoBundles, StartTimeout, Answers, Stats, Out,
         Listen,
     ];
 
@@ -183,6 +185,7 @@ public sealed class ServeVerb : ICliVerb
         CloudWaitMs = arguments.GetFloat(CloudWait.Name),
         RunId = runId,
         MaxInFlight = arguments.GetInt(InFlight.Name),
+        TickPeriodMs = arguments.GetFloat(TickPeriod.Name),
     };
 
     private static int RunTier(string kind, CliArguments arguments, CliContext context)
@@ -209,6 +212,7 @@ public sealed class ServeVerb : ICliVerb
             Will = new MqttWill(topics.Status(id), StatusMessage.Offline(fingerprint), Delivery.AtLeastOnce, Retain: true),
             KeepAlive = TimeSpan.FromSeconds(arguments.GetInt(KeepAlive.Name)),
             TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(FirstSample.Name)),
+            Coalesce = !arguments.GetFlag(NoBundles.Name),
         }, (topic, payload) => host?.Post(topic, payload));
         var log = new Action<string>(line => context.Out.WriteLine(line));
         var split = id.Kind == PartitionKind.Device ? LoadSplit(arguments, context, model) : null;
@@ -233,7 +237,7 @@ public sealed class ServeVerb : ICliVerb
                 tier = aggregator;
                 break;
         }
-        host = new TierHost(tier, clock);
+        host = new TierHost(tier, clock, flush: transport.Flush);
         try
         {
             transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();
