@@ -221,10 +221,10 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>Sends what <see cref="MqttTransportOptions.Coalesce"/> held: one bundle per topic, a single message as itself.</summary>
-    public void Flush()
+    /// <summary>Sends what <see cref="MqttTransportOptions.Coalesce"/> held: one bundle per topic, a single message as itself. Returns the publishes queued.</summary>
+    public int Flush()
     {
-        lock (_holding) FlushHeld();
+        lock (_holding) return FlushHeld();
     }
 
     private HeldTopic HeldFor(string topic, Delivery delivery)
@@ -241,21 +241,24 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         return added;
     }
 
-    private void FlushHeld()
+    private int FlushHeld()
     {
-        foreach (var held in _held) SendHeld(held);
+        var sent = 0;
+        foreach (var held in _held) sent += SendHeld(held);
         _held.Clear();
         _heldCount = 0;
+        return sent;
     }
 
-    private void SendHeld(HeldTopic held)
+    private int SendHeld(HeldTopic held)
     {
         var messages = held.Messages;
-        if (messages.Count == 0) return;
+        if (messages.Count == 0) return 0;
         Send(messages.Count == 1
             ? new Outgoing(held.Topic, messages[0], held.Delivery, false, 1)
             : new Outgoing(held.Topic, MessageBundle.Pack(messages), held.Delivery, false, messages.Count));
         held.Clear();
+        return 1;
     }
 
     private void Send(Outgoing message)
@@ -396,7 +399,18 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                     {
                         await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
                         await _client.ConnectAsync(_clientOptions, _stopping.Token).ConfigureAwait(false);
-                        await SubscribeAsync(_stopping.Token).ConfigureAwait(false);
+                        try
+                        {
+                            await SubscribeAsync(_stopping.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is not OutOfMemoryException)
+                        {
+                            // Connected but not subscribed would look healthy and hear nothing: drop the connection and retry.
+                            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                            try { await _client.DisconnectAsync(new MqttClientDisconnectOptions(), quick.Token).ConfigureAwait(false); }
+                            catch (Exception ignored) when (ignored is not OutOfMemoryException) { }
+                            throw;
+                        }
                         foreach (var retained in _retained.Values) await TrySendAsync(retained).ConfigureAwait(false);
                         Interlocked.Increment(ref _reconnects);
                     }

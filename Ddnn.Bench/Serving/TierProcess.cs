@@ -38,6 +38,9 @@ public sealed class TierProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The runtime setting a tier process is started with (0: no tiered PGO) unless this process's environment sets it.</summary>
+    public const string TieredPgoVariable = "DOTNET_TieredPGO";
+
     /// <summary>
     /// Starts <c>ddnn serve</c> with <paramref name="arguments"/> (after "serve"), logging to <paramref name="logPath"/>;
     /// <paramref name="onLine"/> sees every output line. A <paramref name="launcher"/> (e.g. <c>ip netns exec &lt;ns&gt;</c>)
@@ -58,6 +61,10 @@ public sealed class TierProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = false,
         };
+        // A tier's hot path is small and steady. Tiered PGO re-JITs it twice more (instrumented, then optimized), for
+        // seconds after start on a loaded 2-core machine, and that JIT work showed as the served latency's tail
+        // (docs/serving.md). A value the caller set wins.
+        if (Environment.GetEnvironmentVariable(TieredPgoVariable) is null) info.Environment[TieredPgoVariable] = "0";
         foreach (var a in prefix) info.ArgumentList.Add(a);
         info.ArgumentList.Add("serve");
         foreach (var a in arguments) info.ArgumentList.Add(a);

@@ -237,7 +237,7 @@ public sealed class ServeVerb : ICliVerb
                 tier = aggregator;
                 break;
         }
-        host = new TierHost(tier, clock, flush: transport.Flush);
+        host = new TierHost(tier, clock, flush: () => transport.Flush());
         try
         {
             transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();

@@ -89,6 +89,51 @@ public sealed class MqttTransportTests
 
     [Theory]
     [MemberData(nameof(Brokers))]
+    public async Task Coalescing_sends_what_was_held_for_a_topic_as_one_bundle_and_keeps_order(string kind)
+    {
+        await using var broker = await TestBroker.StartAsync(kind);
+        var received = new Inbox();
+        await using var subscriber = Transport(broker.Address, "sub", received);
+        await subscriber.ConnectAsync(["t/#"], CancellationToken.None);
+        await using var publisher = new MqttTransport(new MqttTransportOptions
+        {
+            Broker = broker.Address, ClientId = $"test-coalesce-{Environment.ProcessId}", Coalesce = true, MaxHeld = 1000,
+            TopicKind = (t, _) => t.Split('/')[1],
+        }, (_, _) => { });
+        await publisher.ConnectAsync([], CancellationToken.None);
+        byte[] Message(int i) => Enumerable.Repeat((byte)i, MessageBundle.MinMessageBytes + i % 30).ToArray();
+        for (var i = 0; i < 100; i++) publisher.Publish(i % 2 == 0 ? "t/even" : "t/odd", Message(i), Delivery.AtMostOnce, retain: false);
+        // Too short to be a served message: sent alone. A retained message goes at once, after what was held.
+        publisher.Publish("t/short", [1, 2, 3], Delivery.AtMostOnce, retain: false);
+        publisher.Publish("t/status", [9], Delivery.AtLeastOnce, retain: true);
+        for (var i = 100; i < 150; i++) publisher.Publish("t/even", Message(i), Delivery.AtMostOnce, retain: false);
+        Assert.True(publisher.Flush() > 0);
+        WaitFor(() => received.Messages.Count == 5, "two bundles, the short message, the retained one, one more bundle");
+        var packets = received.Messages.ToArray();
+        Assert.Equal(["t/even", "t/odd", "t/short", "t/status", "t/even"], packets.Select(p => p.Topic));
+        List<byte[]> Unpacked(byte[] bundle)
+        {
+            Assert.True(MessageBundle.IsBundle(bundle));
+            var messages = new List<byte[]>();
+            ReadOnlySpan<byte> rest = bundle.AsSpan(MessageBundle.HeaderBytes);
+            while (rest.Length > 0) messages.Add(MessageBundle.Next(ref rest).ToArray());
+            return messages;
+        }
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => Message(2 * i)), Unpacked(packets[0].Payload));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => Message(2 * i + 1)), Unpacked(packets[1].Payload));
+        Assert.Equal([1, 2, 3], packets[2].Payload);
+        Assert.Equal(Enumerable.Range(100, 50).Select(Message), Unpacked(packets[4].Payload));
+        // Counted per message, the bundles' own bytes (marker, lengths) included: the bytes are exactly the payloads sent.
+        WaitFor(() => publisher.Publishes == 5, "five publishes sent");
+        Assert.Equal(100, publisher.PublishedByKind["even"].Messages);
+        Assert.Equal(50, publisher.PublishedByKind["odd"].Messages);
+        Assert.Equal(packets[0].Payload.Length + packets[4].Payload.Length, publisher.PublishedByKind["even"].Bytes);
+        Assert.Equal(packets[1].Payload.Length, publisher.PublishedByKind["odd"].Bytes);
+        Assert.Equal(0, publisher.Flush());
+    }
+
+    [Theory]
+    [MemberData(nameof(Brokers))]
     public async Task A_clean_disconnect_publishes_the_will(string kind)
     {
         await using var broker = await TestBroker.StartAsync(kind);

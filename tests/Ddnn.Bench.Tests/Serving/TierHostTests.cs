@@ -68,6 +68,19 @@ public sealed class TierHostTests
     }
 
     [Fact]
+    public void Flushes_when_the_queue_runs_empty_after_a_long_run_of_messages_and_on_return()
+    {
+        var tier = new RecordingTier();
+        var flushedAfter = new List<int>();
+        using var host = new TierHost(tier, new ManualClock(), flush: () => flushedAfter.Add(tier.Calls.Count));
+        for (var i = 0; i < 150; i++) host.Post("t/a", []);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        host.Run(stop.Token, () => tier.Calls.Count == 150 && flushedAfter.Count >= 3);
+        // Every 64 messages in a row, then when the queue ran empty, then once more as Run returns.
+        Assert.Equal([64, 128, 150, 150], flushedAfter);
+    }
+
+    [Fact]
     public void A_full_queue_drops_and_counts()
     {
         var tier = new RecordingTier();

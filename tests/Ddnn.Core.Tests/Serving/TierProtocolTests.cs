@@ -266,6 +266,27 @@ public class TierProtocolTests
     }
 
     [Fact]
+    public void FramesTickEverySampleDueByThenAndLatencyCountsFromWhenItWasDue()
+    {
+        // Rate 1000/s: sample i is due at i ms. Frames at most every 5 ms tick sample 0 at 0 ms, 1..5 at 5 ms, 6..7 at 10 ms.
+        const int samples = 8;
+        var h = new ServingHarness(Fixture.Value.Model, Fixture.Value.Views,
+            new AggregatorSettings { LocalThreshold = 0, MaxInFlight = samples, TickPeriodMs = 5, DeviceWaitMs = 1000, CloudWaitMs = 1000 });
+        h.Network.RestartClock();
+        h.Aggregator.Schedule(0, samples, 1000);
+        h.Network.RunUntilIdle();
+        Assert.True(h.Aggregator.ScheduleDone);
+        var latency = h.Outcomes.OrderBy(o => o.Sample).Select(o => o.LatencyMs).ToArray();
+        Assert.Equal(samples, latency.Length);
+        Assert.All(h.Outcomes, o => Assert.Equal(ExitTier.Cloud, o.Tier));
+        // Every sample takes the same path, so the latencies differ by the wait for the frame alone.
+        var path = latency[0];
+        double[] frameWait = [0, 4, 3, 2, 1, 0, 4, 3];
+        for (var i = 0; i < samples; i++) Assert.Equal(path + frameWait[i], latency[i], 6);
+        Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+    }
+
+    [Fact]
     public void TopicsParseBackAndForeignOnesDoNot()
     {
         var t = new TopicScheme("plant-7");
