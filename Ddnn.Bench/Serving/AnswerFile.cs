@@ -5,7 +5,7 @@ namespace Ddnn.Bench.Serving;
 
 /// <summary>
 /// The local aggregator's answers as CSV, one line per sample: what <c>ddnn serve all</c> reads back and compares
-/// with <c>ddnn infer</c>. Latency is wall-clock milliseconds from the tick to the answer.
+/// with <c>ddnn infer</c>. Latency is wall-clock milliseconds from when the sample was due (its tick, or its slot on a fixed-rate schedule) to the answer.
 /// </summary>
 public static class AnswerFile
 {

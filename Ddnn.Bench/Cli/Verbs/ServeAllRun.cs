@@ -303,11 +303,11 @@ internal static class ServeAllRun
 
         var scores = ScoreEncodingOption.Read(arguments) ?? model.Scores;
         var table = InferVerb.RunTable($"served run on {split.Name} ({(embedded ? "embedded broker" : "broker")} {broker}, every tier its own process)",
-            model, scores, arguments.GetFloat(ServeVerb.Threshold.Name), split, outcomes, "mean latency (wall clock, tick to answer)",
+            model, scores, arguments.GetFloat(ServeVerb.Threshold.Name), split, outcomes, "mean latency (wall clock, due to answer)",
             "wall time (measured samples)", wall, measured);
         context.Out.Write(table.ToConsoleString());
 
-        var latency = new ResultTable("end-to-end latency per exit level (wall clock, tick to answer)",
+        var latency = new ResultTable("end-to-end latency per exit level (wall clock, from when a sample was due to its answer)",
             [ResultColumn.Text("exit"), ResultColumn.Number("samples"), ResultColumn.Number("p50 ms", "0.000"), ResultColumn.Number("p95 ms", "0.000"), ResultColumn.Number("p99 ms", "0.000"), ResultColumn.Number("max ms", "0.000")]);
         var latencies = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var tier in Enum.GetValues<ExitTier>())
@@ -367,9 +367,10 @@ internal static class ServeAllRun
         // mosquitto counted in and out (MQTT framing, topics, pings, subscriptions and this process's observer too).
         var allPayload = stats.Sum(s => s.Published.Values.Sum(c => c.Bytes));
         var allMessages = stats.Sum(s => s.Published.Values.Sum(c => c.Messages));
+        var mqttPublishes = stats.Sum(s => s.Publishes);
         if (brokerCounted is { } bc)
             context.Out.WriteLine(string.Create(inv,
-                $"broker's own count ($SYS/broker/bytes, local start to end of run): received {bc.Received}, sent {bc.Sent}; the tiers published {allMessages} messages, {allPayload} payload bytes"));
+                $"broker's own count ($SYS/broker/bytes, local start to end of run): received {bc.Received}, sent {bc.Sent}; the tiers published {allMessages} messages in {mqttPublishes} MQTT publishes (bundles), {allPayload} payload bytes"));
 
         var tiers = new int[Enum.GetValues<ExitTier>().Length];
         foreach (var x in outcomes) if (x is not null) tiers[(int)x.Tier]++;
@@ -404,6 +405,7 @@ internal static class ServeAllRun
             answeredPerSecond = windowSeconds is { } ws ? (count - unanswered - givenUp) / Math.Max(ws, 1e-9) : (double?)null,
             answeredPerSecondWall = count / Math.Max(wall.TotalSeconds, 1e-9),
             publishedMessages = allMessages,
+            mqttPublishes,
             publishedPayloadBytes = allPayload,
             brokerBytesReceived = brokerCounted?.Received,
             brokerBytesSent = brokerCounted?.Sent,
