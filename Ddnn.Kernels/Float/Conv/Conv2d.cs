@@ -147,6 +147,11 @@ public static unsafe class Conv2d
     private static void ForwardImages(in Conv2dShape s, KernelPath path, float* px, float* pw, float* pb, float* py,
         float* packedW, int first, int end)
     {
+        if (packedW != null && LowersIntoStrips(s, path))
+        {
+            ForwardImagesByStrips(s, path, px, pb, py, packedW, first, end);
+            return;
+        }
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
@@ -175,6 +180,41 @@ public static unsafe class Conv2d
             }
         }
     }
+
+    /// <summary>
+    /// Forward image by image with the patch matrix lowered straight into the GEMM's packed strips and the product
+    /// written straight into y (bias added after, as the chunked form adds it): no packing pass and no product copy.
+    /// Each output is summed as the chunked form sums it, so both give the same bits.
+    /// </summary>
+    private static void ForwardImagesByStrips(in Conv2dShape s, KernelPath path, float* px, float* pb, float* py,
+        float* packedW, int first, int end)
+    {
+        int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
+        long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
+        var nr = GemmCore.TileWidth(path);
+        var strips = pixels / nr;
+        var packed = Scratch.Get(ref _colSlot, (long)patch * pixels);
+        for (var n = first; n < end; n++)
+        {
+            Im2Col.LowerStrips(s, path, px + n * inImage, packed, nr);
+            var output = py + n * outImage;
+            GemmCore.MultiplyPacked(path, cout, strips, patch, packedW, packed, output, pixels);
+            if (pb == null) continue;
+            for (var o = 0; o < cout; o++)
+            {
+                var row = output + (long)o * pixels;
+                ElementWiseKernels.AddScalar(row, pb[o], row, pixels);
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the forward can lower into packed strips: a SIMD path, stride 1 through the padded copy, one GEMM
+    /// depth block, and a plane of whole micro-tile strips.
+    /// </summary>
+    private static bool LowersIntoStrips(in Conv2dShape s, KernelPath path) =>
+        GemmCore.CanPrepackA(path, s.PatchLength) && UsesStrideOnePath(s)
+        && s.OutHeight * s.OutWidth % GemmCore.TileWidth(path) == 0;
 
     /// <summary>
     /// dweight (+)= Σ over images [first, end) of dy_n · im2col(x_n)ᵀ, a chunk of images per GEMM: the chunk's dy

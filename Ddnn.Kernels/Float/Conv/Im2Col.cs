@@ -49,6 +49,73 @@ internal static unsafe class Im2Col
         }
     }
 
+    /// <summary>
+    /// Stride-1 lowering of one image straight into the packed-B layout of the GEMM (consecutive k×<paramref name="nr"/>
+    /// strips, k = Cin·kH·kW, the image's OH·OW columns in order, OH·OW a multiple of nr), so the product needs no
+    /// separate packing pass. Row segments that cross a strip boundary are split.
+    /// </summary>
+    public static void LowerStrips(in Conv2dShape s, KernelPath path, float* image, float* packed, int nr)
+    {
+        int oh = s.OutHeight, ow = s.OutWidth;
+        var wide = path >= KernelPath.Avx512;
+        var padded = PadImage(s, image, wide, out var pw, out var planeSize);
+        var stripSize = (long)s.PatchLength * nr;
+        var row = packed;
+        for (var c = 0; c < s.InChannels; c++)
+        for (var u = 0; u < s.KernelH; u++)
+        for (var v = 0; v < s.KernelW; v++, row += nr)
+        {
+            var src = padded + c * planeSize + (long)u * pw + v;
+            // dst + offset walks the image's columns; offset wraps at each strip's end onto the next strip.
+            var dst = row;
+            var offset = 0;
+            // The 8- and 16-wide planes of the DDNN: every output row lies inside one strip, one vector move.
+            if (wide && ow == 8 && nr % 8 == 0)
+            {
+                for (var y = 0; y < oh; y++, src += pw)
+                {
+                    Vector256.Store(Vector256.Load(src), dst + offset);
+                    offset += 8;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+                continue;
+            }
+            if (wide && ow == 16 && nr % 16 == 0)
+            {
+                for (var y = 0; y < oh; y++, src += pw)
+                {
+                    Vector512.Store(Vector512.Load(src), dst + offset);
+                    offset += 16;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+                continue;
+            }
+            for (var y = 0; y < oh; y++, src += pw)
+            {
+                for (var x = 0; x < ow;)
+                {
+                    var count = Math.Min(ow - x, nr - offset);
+                    CopyFloats(dst + offset, src + x, count, wide);
+                    x += count;
+                    offset += count;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+            }
+        }
+    }
+
     private static float* PadImage(in Conv2dShape s, float* image, bool wide, out int pw, out long planeSize)
     {
         int h = s.Height, w = s.Width;

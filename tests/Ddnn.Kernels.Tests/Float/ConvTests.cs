@@ -30,6 +30,8 @@ public class ConvTests
         yield return new Conv2dShape(1, 2, 32, 32, 4, 3, 1, 1); // 32-wide rows, product width 1024 = 16 tiles of 64
         yield return new Conv2dShape(3, 7, 10, 13, 6, 3, 1, 1); // width 390: a 6-column edge tile; patch 63 < 64
         yield return new Conv2dShape(2, 8, 9, 9, 9, 3, 2, 1); // strided: scatter form over 25-pixel planes, patch 72
+        yield return new Conv2dShape(2, 3, 12, 12, 6, 3, 1, 1); // 144 pixels: whole 8- and 24-column strips, rows crossing them
+        yield return new Conv2dShape(2, 3, 8, 24, 7, 3, 1, 1); // 192 pixels: three 64-column strips, 24-wide rows crossing them
     }
 
     [SkippableTheory]
