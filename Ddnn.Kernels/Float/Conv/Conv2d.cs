@@ -223,6 +223,11 @@ public static unsafe class Conv2d
     private static void WeightGradientImages(in Conv2dShape s, KernelPath path, float* px, float* pdy, float* pdw,
         bool accumulate, int first, int end)
     {
+        if (ConvWeightGradient512.Supports(path, s))
+        {
+            ConvWeightGradient512.Run(s, px, pdy, pdw, accumulate, first, end);
+            return;
+        }
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);

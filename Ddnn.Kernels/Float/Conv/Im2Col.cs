@@ -118,25 +118,39 @@ internal static unsafe class Im2Col
 
     private static float* PadImage(in Conv2dShape s, float* image, bool wide, out int pw, out long planeSize)
     {
-        int h = s.Height, w = s.Width;
-        var ph = h + 2 * s.PadH;
-        pw = w + 2 * s.PadW;
-        planeSize = (long)ph * pw;
+        pw = s.Width + 2 * s.PadW;
+        planeSize = (long)(s.Height + 2 * s.PadH) * pw;
         var padded = Scratch.Get(ref _paddedSlot, planeSize * s.InChannels);
+        PadInto(s, image, padded, wide);
+        return padded;
+    }
+
+    /// <summary>
+    /// Writes the image's planes with a zero border of PadH rows and PadW columns into <paramref name="padded"/>
+    /// (Cin planes of (H + 2·PadH) × (W + 2·PadW) floats, back to back).
+    /// </summary>
+    public static void PadInto(in Conv2dShape s, float* image, float* padded, bool wide)
+    {
+        int h = s.Height, w = s.Width, padH = s.PadH, padW = s.PadW;
+        var pw = w + 2 * padW;
+        var planeSize = (long)(h + 2 * padH) * pw;
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = padded + c * planeSize;
-            new Span<float>(plane, s.PadH * pw).Clear();
+            new Span<float>(plane, padH * pw).Clear();
             for (var iy = 0; iy < h; iy++)
             {
-                var row = plane + (long)(iy + s.PadH) * pw + s.PadW;
-                new Span<float>(row - s.PadW, s.PadW).Clear();
+                var row = plane + (long)(iy + padH) * pw + padW;
+                // Borders are a float or two wide: element stores, a clear call per row cost more than the row copy.
+                for (var i = 1; i <= padW; i++)
+                {
+                    row[-i] = 0;
+                    row[w - 1 + i] = 0;
+                }
                 CopyFloats(row, image + (long)(c * h + iy) * w, w, wide);
-                new Span<float>(row + w, s.PadW).Clear();
             }
-            new Span<float>(plane + (long)(h + s.PadH) * pw, s.PadH * pw).Clear();
+            new Span<float>(plane + (long)(h + padH) * pw, padH * pw).Clear();
         }
-        return padded;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
