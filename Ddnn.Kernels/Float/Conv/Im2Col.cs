@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels;
 
@@ -131,6 +132,11 @@ internal static unsafe class Im2Col
     /// </summary>
     public static void PadInto(in Conv2dShape s, float* image, float* padded, bool wide)
     {
+        if (wide)
+        {
+            PadInto512(s, image, padded);
+            return;
+        }
         int h = s.Height, w = s.Width, padH = s.PadH, padW = s.PadW;
         var pw = w + 2 * padW;
         var planeSize = (long)(h + 2 * padH) * pw;
@@ -150,6 +156,35 @@ internal static unsafe class Im2Col
                 CopyFloats(row, image + (long)(c * h + iy) * w, w, wide);
             }
             new Span<float>(plane + (long)(h + padH) * pw, padH * pw).Clear();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PadInto"/> by whole bordered rows, 16 floats at a time: a masked load of the image row (lanes outside
+    /// it read nothing and are zero) and a masked store, so each padded row of the small training planes is one move.
+    /// </summary>
+    private static void PadInto512(in Conv2dShape s, float* image, float* padded)
+    {
+        int h = s.Height, w = s.Width, padH = s.PadH, padW = s.PadW;
+        var pw = w + 2 * padW;
+        var rows = h + 2 * padH;
+        for (var c = 0; c < s.InChannels; c++)
+        {
+            var plane = image + (long)c * h * w;
+            var dst = padded + (long)c * rows * pw;
+            for (var j0 = 0; j0 < pw; j0 += 16)
+            {
+                var column = Vector512<int>.Indices + Vector512.Create(j0 - padW);
+                var inside = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero)
+                    & Vector512.LessThan(column, Vector512.Create(w))).AsSingle();
+                var kept = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(pw - j0)).AsSingle();
+                var at = dst + j0;
+                for (var r = 0; r < padH; r++, at += pw) Avx512F.MaskStore(at, kept, Vector512<float>.Zero);
+                var src = plane + j0 - padW;
+                for (var iy = 0; iy < h; iy++, at += pw, src += w)
+                    Avx512F.MaskStore(at, kept, Avx512F.MaskLoad(src, inside, Vector512<float>.Zero));
+                for (var r = 0; r < padH; r++, at += pw) Avx512F.MaskStore(at, kept, Vector512<float>.Zero);
+            }
         }
     }
 
