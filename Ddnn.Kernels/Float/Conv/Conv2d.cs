@@ -228,6 +228,11 @@ public static unsafe class Conv2d
             ConvWeightGradient512.Run(s, px, pdy, pdw, accumulate, first, end);
             return;
         }
+        if (ConvWeightGradient512.SupportsRows(path, s))
+        {
+            ConvWeightGradient512.RunRows(s, px, pdy, pdw, accumulate, first, end);
+            return;
+        }
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);

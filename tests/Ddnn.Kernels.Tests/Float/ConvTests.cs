@@ -36,6 +36,9 @@ public class ConvTests
         yield return new Conv2dShape(2, 2, 7, 9, 32, 3, 1, 1); // direct weight gradient: two 16-channel blocks, a pixel tail of 7
         yield return new Conv2dShape(18, 3, 6, 5, 16, 3, 1, 0); // direct weight gradient without border, two image chunks
         yield return new Conv2dShape(2, 4, 5, 6, 16, 3, 1, 2); // direct weight gradient, border wider than the window overlap
+        yield return new Conv2dShape(19, 1, 16, 16, 4, 3, 1, 1); // weight gradient by 16-pixel rows: two output-channel pairs, two image chunks
+        yield return new Conv2dShape(2, 3, 5, 32, 5, 3, 1, 1); // weight gradient by rows: two chunks per row, a single last output channel
+        yield return new Conv2dShape(2, 2, 4, 18, 3, 3, 1, 0); // weight gradient by rows without border (16 outputs from 18 columns)
     }
 
     [SkippableTheory]
