@@ -110,12 +110,17 @@ internal static unsafe class MaxPoolVector
                     var row0 = (uint)r0 < (uint)h ? Avx512F.MaskLoad(src + r0 * w, inRow, negativeInfinity) : negativeInfinity;
                     var row1 = (uint)r1 < (uint)h ? Avx512F.MaskLoad(src + r1 * w, inRow, negativeInfinity) : negativeInfinity;
                     var rowStart = Vector512.ConditionalSelect(upper, Vector512.Create(r1 * w), Vector512.Create(r0 * w));
-                    for (var kx = 0; kx < k; kx++)
+                    // The rule is associative (last NaN, else first maximum, in visiting order), so each window row is
+                    // reduced on its own and then merged in row order: independent chains instead of one k·k long.
+                    var rowBest = Vector512.ConditionalSelect(outside[0], negativeInfinity, Avx512F.PermuteVar16x32x2(row0, picks[0], row1));
+                    var rowAt = rowStart + columns[0];
+                    for (var kx = 1; kx < k; kx++)
                     {
                         var candidate = Vector512.ConditionalSelect(outside[kx], negativeInfinity,
                             Avx512F.PermuteVar16x32x2(row0, picks[kx], row1));
-                        Keep(candidate, rowStart + columns[kx], ref best, ref at);
+                        Keep(candidate, rowStart + columns[kx], ref rowBest, ref rowAt);
                     }
+                    Keep(rowBest, rowAt, ref best, ref at);
                 }
                 if (ow == 8 && oy + 1 < oh)
                 {
