@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Ddnn.Kernels;
 
 /// <summary>
@@ -199,11 +201,33 @@ public static unsafe class Conv2d
             Im2Col.LowerStrips(s, path, px + n * inImage, packed, nr);
             var output = py + n * outImage;
             GemmCore.MultiplyPacked(path, cout, strips, patch, packedW, packed, output, pixels);
-            if (pb == null) continue;
-            for (var o = 0; o < cout; o++)
+            if (pb != null) AddBias(path, output, pb, cout, pixels);
+        }
+    }
+
+    /// <summary>
+    /// y[o, ·] += bias[o] in place, inline (a generic element-wise call per channel plane cost as much as the add on
+    /// 64-pixel planes). Planes here are whole micro-tile strips, so a multiple of 8 floats (16 on Avx512).
+    /// </summary>
+    private static void AddBias(KernelPath path, float* y, float* bias, int cout, int pixels)
+    {
+        for (var o = 0; o < cout; o++)
+        {
+            var row = y + (long)o * pixels;
+            if (path >= KernelPath.Avx512)
             {
-                var row = output + (long)o * pixels;
-                ElementWiseKernels.AddScalar(row, pb[o], row, pixels);
+                var b = Vector512.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 16) (Vector512.Load(row + i) + b).Store(row + i);
+            }
+            else if (path >= KernelPath.Avx2)
+            {
+                var b = Vector256.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 8) (Vector256.Load(row + i) + b).Store(row + i);
+            }
+            else
+            {
+                var b = Vector128.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 4) (Vector128.Load(row + i) + b).Store(row + i);
             }
         }
     }
