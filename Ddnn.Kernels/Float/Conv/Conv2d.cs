@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Ddnn.Kernels;
 
 /// <summary>
@@ -147,6 +149,11 @@ public static unsafe class Conv2d
     private static void ForwardImages(in Conv2dShape s, KernelPath path, float* px, float* pw, float* pb, float* py,
         float* packedW, int first, int end)
     {
+        if (packedW != null && LowersIntoStrips(s, path))
+        {
+            ForwardImagesByStrips(s, path, px, pb, py, packedW, first, end);
+            return;
+        }
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);
@@ -177,12 +184,79 @@ public static unsafe class Conv2d
     }
 
     /// <summary>
+    /// Forward image by image with the patch matrix lowered straight into the GEMM's packed strips and the product
+    /// written straight into y (bias added after, as the chunked form adds it): no packing pass and no product copy.
+    /// Each output is summed as the chunked form sums it, so both give the same bits.
+    /// </summary>
+    private static void ForwardImagesByStrips(in Conv2dShape s, KernelPath path, float* px, float* pb, float* py,
+        float* packedW, int first, int end)
+    {
+        int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
+        long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
+        var nr = GemmCore.TileWidth(path);
+        var strips = pixels / nr;
+        var packed = Scratch.Get(ref _colSlot, (long)patch * pixels);
+        for (var n = first; n < end; n++)
+        {
+            Im2Col.LowerStrips(s, path, px + n * inImage, packed, nr);
+            var output = py + n * outImage;
+            GemmCore.MultiplyPacked(path, cout, strips, patch, packedW, packed, output, pixels);
+            if (pb != null) AddBias(path, output, pb, cout, pixels);
+        }
+    }
+
+    /// <summary>
+    /// y[o, ·] += bias[o] in place, inline (a generic element-wise call per channel plane cost as much as the add on
+    /// 64-pixel planes). Planes here are whole micro-tile strips, so a multiple of 8 floats (16 on Avx512).
+    /// </summary>
+    private static void AddBias(KernelPath path, float* y, float* bias, int cout, int pixels)
+    {
+        for (var o = 0; o < cout; o++)
+        {
+            var row = y + (long)o * pixels;
+            if (path >= KernelPath.Avx512)
+            {
+                var b = Vector512.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 16) (Vector512.Load(row + i) + b).Store(row + i);
+            }
+            else if (path >= KernelPath.Avx2)
+            {
+                var b = Vector256.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 8) (Vector256.Load(row + i) + b).Store(row + i);
+            }
+            else
+            {
+                var b = Vector128.Create(bias[o]);
+                for (var i = 0; i < pixels; i += 4) (Vector128.Load(row + i) + b).Store(row + i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the forward can lower into packed strips: a SIMD path, stride 1 through the padded copy, one GEMM
+    /// depth block, and a plane of whole micro-tile strips.
+    /// </summary>
+    private static bool LowersIntoStrips(in Conv2dShape s, KernelPath path) =>
+        GemmCore.CanPrepackA(path, s.PatchLength) && UsesStrideOnePath(s)
+        && s.OutHeight * s.OutWidth % GemmCore.TileWidth(path) == 0;
+
+    /// <summary>
     /// dweight (+)= Σ over images [first, end) of dy_n · im2col(x_n)ᵀ, a chunk of images per GEMM: the chunk's dy
     /// planes are gathered side by side to match the lowered chunk, so the GEMM depth is the chunk's pixel count.
     /// </summary>
     private static void WeightGradientImages(in Conv2dShape s, KernelPath path, float* px, float* pdy, float* pdw,
         bool accumulate, int first, int end)
     {
+        if (ConvWeightGradient512.Supports(path, s))
+        {
+            ConvWeightGradient512.Run(s, px, pdy, pdw, accumulate, first, end);
+            return;
+        }
+        if (ConvWeightGradient512.SupportsRows(path, s))
+        {
+            ConvWeightGradient512.RunRows(s, px, pdy, pdw, accumulate, first, end);
+            return;
+        }
         int patch = s.PatchLength, pixels = s.OutHeight * s.OutWidth, cout = s.OutChannels;
         long inImage = (long)s.InChannels * s.Height * s.Width, outImage = (long)cout * pixels;
         var chunk = ImagesPerChunk(s);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ddnn.Kernels;
 
@@ -49,27 +50,142 @@ internal static unsafe class Im2Col
         }
     }
 
+    /// <summary>
+    /// Stride-1 lowering of one image straight into the packed-B layout of the GEMM (consecutive k×<paramref name="nr"/>
+    /// strips, k = Cin·kH·kW, the image's OH·OW columns in order, OH·OW a multiple of nr), so the product needs no
+    /// separate packing pass. Row segments that cross a strip boundary are split.
+    /// </summary>
+    public static void LowerStrips(in Conv2dShape s, KernelPath path, float* image, float* packed, int nr)
+    {
+        int oh = s.OutHeight, ow = s.OutWidth;
+        var wide = path >= KernelPath.Avx512;
+        var padded = PadImage(s, image, wide, out var pw, out var planeSize);
+        var stripSize = (long)s.PatchLength * nr;
+        var row = packed;
+        for (var c = 0; c < s.InChannels; c++)
+        for (var u = 0; u < s.KernelH; u++)
+        for (var v = 0; v < s.KernelW; v++, row += nr)
+        {
+            var src = padded + c * planeSize + (long)u * pw + v;
+            // dst + offset walks the image's columns; offset wraps at each strip's end onto the next strip.
+            var dst = row;
+            var offset = 0;
+            // The 8- and 16-wide planes of the DDNN: every output row lies inside one strip, one vector move.
+            if (wide && ow == 8 && nr % 8 == 0)
+            {
+                for (var y = 0; y < oh; y++, src += pw)
+                {
+                    Vector256.Store(Vector256.Load(src), dst + offset);
+                    offset += 8;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+                continue;
+            }
+            if (wide && ow == 16 && nr % 16 == 0)
+            {
+                for (var y = 0; y < oh; y++, src += pw)
+                {
+                    Vector512.Store(Vector512.Load(src), dst + offset);
+                    offset += 16;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+                continue;
+            }
+            for (var y = 0; y < oh; y++, src += pw)
+            {
+                for (var x = 0; x < ow;)
+                {
+                    var count = Math.Min(ow - x, nr - offset);
+                    CopyFloats(dst + offset, src + x, count, wide);
+                    x += count;
+                    offset += count;
+                    if (offset == nr)
+                    {
+                        offset = 0;
+                        dst += stripSize;
+                    }
+                }
+            }
+        }
+    }
+
     private static float* PadImage(in Conv2dShape s, float* image, bool wide, out int pw, out long planeSize)
     {
-        int h = s.Height, w = s.Width;
-        var ph = h + 2 * s.PadH;
-        pw = w + 2 * s.PadW;
-        planeSize = (long)ph * pw;
+        pw = s.Width + 2 * s.PadW;
+        planeSize = (long)(s.Height + 2 * s.PadH) * pw;
         var padded = Scratch.Get(ref _paddedSlot, planeSize * s.InChannels);
+        PadInto(s, image, padded, wide);
+        return padded;
+    }
+
+    /// <summary>
+    /// Writes the image's planes with a zero border of PadH rows and PadW columns into <paramref name="padded"/>
+    /// (Cin planes of (H + 2·PadH) × (W + 2·PadW) floats, back to back).
+    /// </summary>
+    public static void PadInto(in Conv2dShape s, float* image, float* padded, bool wide)
+    {
+        if (wide)
+        {
+            PadInto512(s, image, padded);
+            return;
+        }
+        int h = s.Height, w = s.Width, padH = s.PadH, padW = s.PadW;
+        var pw = w + 2 * padW;
+        var planeSize = (long)(h + 2 * padH) * pw;
         for (var c = 0; c < s.InChannels; c++)
         {
             var plane = padded + c * planeSize;
-            new Span<float>(plane, s.PadH * pw).Clear();
+            new Span<float>(plane, padH * pw).Clear();
             for (var iy = 0; iy < h; iy++)
             {
-                var row = plane + (long)(iy + s.PadH) * pw + s.PadW;
-                new Span<float>(row - s.PadW, s.PadW).Clear();
+                var row = plane + (long)(iy + padH) * pw + padW;
+                // Borders are a float or two wide: element stores, a clear call per row cost more than the row copy.
+                for (var i = 1; i <= padW; i++)
+                {
+                    row[-i] = 0;
+                    row[w - 1 + i] = 0;
+                }
                 CopyFloats(row, image + (long)(c * h + iy) * w, w, wide);
-                new Span<float>(row + w, s.PadW).Clear();
             }
-            new Span<float>(plane + (long)(h + s.PadH) * pw, s.PadH * pw).Clear();
+            new Span<float>(plane + (long)(h + padH) * pw, padH * pw).Clear();
         }
-        return padded;
+    }
+
+    /// <summary>
+    /// <see cref="PadInto"/> by whole bordered rows, 16 floats at a time: a masked load of the image row (lanes outside
+    /// it read nothing and are zero) and a masked store, so each padded row of the small training planes is one move.
+    /// </summary>
+    private static void PadInto512(in Conv2dShape s, float* image, float* padded)
+    {
+        int h = s.Height, w = s.Width, padH = s.PadH, padW = s.PadW;
+        var pw = w + 2 * padW;
+        var rows = h + 2 * padH;
+        for (var c = 0; c < s.InChannels; c++)
+        {
+            var plane = image + (long)c * h * w;
+            var dst = padded + (long)c * rows * pw;
+            for (var j0 = 0; j0 < pw; j0 += 16)
+            {
+                var column = Vector512<int>.Indices + Vector512.Create(j0 - padW);
+                var inside = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero)
+                    & Vector512.LessThan(column, Vector512.Create(w))).AsSingle();
+                var kept = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(pw - j0)).AsSingle();
+                var at = dst + j0;
+                for (var r = 0; r < padH; r++, at += pw) Avx512F.MaskStore(at, kept, Vector512<float>.Zero);
+                var src = plane + j0 - padW;
+                for (var iy = 0; iy < h; iy++, at += pw, src += w)
+                    Avx512F.MaskStore(at, kept, Avx512F.MaskLoad(src, inside, Vector512<float>.Zero));
+                for (var r = 0; r < padH; r++, at += pw) Avx512F.MaskStore(at, kept, Vector512<float>.Zero);
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

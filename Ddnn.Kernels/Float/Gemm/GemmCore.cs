@@ -73,6 +73,20 @@ internal static unsafe class GemmCore
             GemmPacked.Multiply<MicroKernelVector128>(false, transposeB, m, n, k, null, 0, b, ldb, c, ldc, accumulate, null, packedA);
     }
 
+    /// <summary>
+    /// Single-thread C (m × strips·<see cref="TileWidth"/>, overwritten) = A·B on a SIMD path, A packed by
+    /// <see cref="GemmPacked.PackWholeA"/> and B already in the path's packed strip layout (k ≤ <see cref="GemmPacked.KC"/>).
+    /// </summary>
+    public static void MultiplyPacked(KernelPath path, int m, int strips, int k, float* packedA, float* packedB, float* c, int ldc)
+    {
+        if (path >= KernelPath.Avx512)
+            GemmPacked.MultiplyPacked<MicroKernelAvx512>(m, strips, k, packedA, packedB, c, ldc);
+        else if (path >= KernelPath.Avx2)
+            GemmPacked.MultiplyPacked<MicroKernelAvx2>(m, strips, k, packedA, packedB, c, ldc);
+        else
+            GemmPacked.MultiplyPacked<MicroKernelVector128>(m, strips, k, packedA, packedB, c, ldc);
+    }
+
     /// <summary>True when <see cref="MultiplyPrepackedA"/> applies to this path and depth.</summary>
     public static bool CanPrepackA(KernelPath path, int k) =>
         path != KernelPath.Scalar && k >= 1 && k <= GemmPacked.KC;

@@ -92,6 +92,39 @@ internal static unsafe class GemmPacked
         PackA(transposeA, a, lda, 0, 0, m, k, SharedMr, dst);
     }
 
+    /// <summary>
+    /// C (m × strips·Nr, overwritten) = A·B with both operands already packed: A by <see cref="PackWholeA"/>, B as
+    /// <paramref name="strips"/> consecutive kc×Nr strips (the layout <see cref="PackB"/> writes), k ≤ <see cref="KC"/>.
+    /// For callers that write B straight into the packed layout; each element is summed as <see cref="Multiply{TKernel}"/>
+    /// sums it.
+    /// </summary>
+    internal static void MultiplyPacked<TKernel>(int m, int strips, int k, float* packedA, float* packedB, float* c, int ldc)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        if (mr != SharedMr || k < 1 || k > KC) throw new InvalidOperationException($"packed operands need Mr = {SharedMr} and 1 <= k <= {KC}.");
+        var tile = stackalloc float[TKernel.Mr * TKernel.Nr];
+        for (var jr = 0; jr < strips; jr++)
+        {
+            var bStrip = packedB + (long)jr * k * nr;
+            for (var ir = 0; ir < m; ir += mr)
+            {
+                var rows = Math.Min(mr, m - ir);
+                var cTile = c + (long)ir * ldc + (long)jr * nr;
+                var aStrip = packedA + (long)ir * k;
+                if (rows == mr)
+                {
+                    TKernel.Run(k, aStrip, bStrip, cTile, ldc, false, null);
+                }
+                else
+                {
+                    TKernel.RunEdge(k, aStrip, bStrip, tile, nr);
+                    MergeTile(tile, nr, cTile, ldc, rows, nr, false, null);
+                }
+            }
+        }
+    }
+
     /// <summary>C = (accumulate ? C : 0) + bias when k = 0 (the product is empty).</summary>
     private static void FinishEmptyProduct(int m, int n, float* c, int ldc, bool accumulate, float* bias)
     {

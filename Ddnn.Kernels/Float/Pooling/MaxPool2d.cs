@@ -56,6 +56,9 @@ public static unsafe class MaxPool2d
         }
     }
 
+    private static void ThrowOutside(in Pool2dShape s, long entry, int at) =>
+        throw new ArgumentException($"argmax[{entry}] = {at} is outside the {s.Height}x{s.Width} plane.", "argmax");
+
     /// <summary>dx[argmax] += dy per window (overlapping windows add); dx is overwritten.</summary>
     /// <exception cref="ArgumentException">An argmax entry lies outside its plane.</exception>
     public static void Backward(in Pool2dShape s, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx)
@@ -66,18 +69,21 @@ public static unsafe class MaxPool2d
         Check.Length(dx.Length, s.InputLength, nameof(dx));
         dx.Clear();
         int planeIn = s.Height * s.Width, planeOut = s.OutHeight * s.OutWidth;
-        for (var plane = 0; plane < s.Planes; plane++)
+        // Pointers: the scatter is the whole cost, and span indexing checked every read and write a second time.
+        fixed (float* pdy = dy, pdx = dx)
+        fixed (int* pidx = argmax)
         {
-            var g = dy.Slice(plane * planeOut, planeOut);
-            var idx = argmax.Slice(plane * planeOut, planeOut);
-            var d = dx.Slice(plane * planeIn, planeIn);
-            for (var j = 0; j < planeOut; j++)
+            for (var plane = 0; plane < s.Planes; plane++)
             {
-                var at = idx[j];
-                if ((uint)at >= (uint)planeIn)
-                    throw new ArgumentException(
-                        $"argmax[{plane * planeOut + j}] = {at} is outside the {s.Height}x{s.Width} plane.", nameof(argmax));
-                d[at] += g[j];
+                var g = pdy + (long)plane * planeOut;
+                var idx = pidx + (long)plane * planeOut;
+                var d = pdx + (long)plane * planeIn;
+                for (var j = 0; j < planeOut; j++)
+                {
+                    var at = idx[j];
+                    if ((uint)at >= (uint)planeIn) ThrowOutside(s, plane * planeOut + j, at);
+                    d[at] += g[j];
+                }
             }
         }
     }

@@ -7,8 +7,10 @@ namespace Ddnn.Kernels;
 /// <summary>
 /// Vectorised max pooling for strides 1 and 2: each plane is copied into a −inf-bordered <see cref="PaddedPlane"/>,
 /// then 16 (Avx512; 8 for a row's last 8 or fewer, and two rows at once when a row is at most 8 wide), 8 (Avx2)
-/// or 4 (Vector128) neighbouring outputs of a row are computed together. Window cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch),
-/// so values and argmax match the scalar twin exactly.
+/// or 4 (Vector128) neighbouring outputs of a row are computed together. On Avx512, planes at most 16 wide with at
+/// most 8 outputs per row (the training shapes) skip the copy: their rows are read from x by masked loads. Window
+/// cells are visited in row-major order with a strict &gt; (NaN always taken, as libtorch), so values and argmax
+/// match the scalar twin exactly.
 /// </summary>
 internal static unsafe class MaxPoolVector
 {
@@ -21,6 +23,11 @@ internal static unsafe class MaxPoolVector
     {
         int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
         var lanes = path >= KernelPath.Avx512 ? 16 : path >= KernelPath.Avx2 ? 8 : 4;
+        if (lanes == 16 && ReadsRowsDirectly(s))
+        {
+            ForwardDirect(s, x, y, argmax);
+            return;
+        }
         var chunks = (ow + lanes - 1) / lanes;
         var stride = PaddedPlane.RowStride(s, lanes);
         var padded = PaddedPlane.Rent(ref _paddedSlot, s, stride, float.NegativeInfinity);
@@ -49,6 +56,83 @@ internal static unsafe class MaxPoolVector
                     else
                         Row4(padded, stride, w, k, st, pad, ylo, yhi, ox0, dst + oy * ow + ox0, idx + oy * ow + ox0, count);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when a plane row fits one zmm and every window cell of a row of at most 8 outputs lies in the first 16
+    /// columns: the rows are then read straight from x, with no bordered copy.
+    /// </summary>
+    private static bool ReadsRowsDirectly(in Pool2dShape s) =>
+        s.Width <= 16 && s.OutWidth <= 8 && (s.OutWidth - 1) * s.Stride + s.Kernel - 1 - s.Pad <= 15;
+
+    /// <summary>
+    /// Two output rows per 16-lane vector (as <see cref="TwoRows8"/>) read from x itself: a window row is one masked
+    /// load (lanes past the plane row read nothing and hold −inf), a window column one permute of the two rows, and
+    /// the cells left of the plane are −inf by a blend; rows above or below the plane are all −inf. An odd last
+    /// output row runs with an empty second half that is not stored.
+    /// </summary>
+    private static void ForwardDirect(in Pool2dShape s, float* x, float* y, int* argmax)
+    {
+        int h = s.Height, w = s.Width, oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, st = s.Stride, pad = s.Pad;
+        var column = Vector512<int>.Indices & Vector512.Create(7);
+        var firstCol = column * st - Vector512.Create(pad);
+        var upper = Vector512.GreaterThan(Vector512<int>.Indices, Vector512.Create(7));
+        var inRow = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(w)).AsSingle();
+        var stored = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(ow)).AsSingle();
+        var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+        // Per window column, hoisted out of the planes: the permute pick, the lanes left of the plane, the input column.
+        var picks = stackalloc Vector512<int>[k];
+        var outside = stackalloc Vector512<float>[k];
+        var columns = stackalloc Vector512<int>[k];
+        for (var kx = 0; kx < k; kx++)
+        {
+            var col = firstCol + Vector512.Create(kx);
+            columns[kx] = col;
+            picks[kx] = (col & Vector512.Create(15)) | (upper & Vector512.Create(16));
+            outside[kx] = Vector512.LessThan(col, Vector512<int>.Zero).AsSingle();
+        }
+        for (var plane = 0; plane < s.Planes; plane++)
+        {
+            var src = x + (long)plane * h * w;
+            var dst = y + (long)plane * oh * ow;
+            var idx = argmax + (long)plane * oh * ow;
+            for (var oy = 0; oy < oh; oy += 2)
+            {
+                int y0 = oy * st - pad, y1 = y0 + st;
+                var at = Vector512.ConditionalSelect(upper, Vector512.Create(Math.Max(y1, 0) * w), Vector512.Create(Math.Max(y0, 0) * w))
+                    + Vector512.Max(firstCol, Vector512<int>.Zero);
+                var best = negativeInfinity;
+                for (var ky = 0; ky < k; ky++)
+                {
+                    int r0 = y0 + ky, r1 = y1 + ky;
+                    var row0 = (uint)r0 < (uint)h ? Avx512F.MaskLoad(src + r0 * w, inRow, negativeInfinity) : negativeInfinity;
+                    var row1 = (uint)r1 < (uint)h ? Avx512F.MaskLoad(src + r1 * w, inRow, negativeInfinity) : negativeInfinity;
+                    var rowStart = Vector512.ConditionalSelect(upper, Vector512.Create(r1 * w), Vector512.Create(r0 * w));
+                    // The rule is associative (last NaN, else first maximum, in visiting order), so each window row is
+                    // reduced on its own and then merged in row order: independent chains instead of one k·k long.
+                    var rowBest = Vector512.ConditionalSelect(outside[0], negativeInfinity, Avx512F.PermuteVar16x32x2(row0, picks[0], row1));
+                    var rowAt = rowStart + columns[0];
+                    for (var kx = 1; kx < k; kx++)
+                    {
+                        var candidate = Vector512.ConditionalSelect(outside[kx], negativeInfinity,
+                            Avx512F.PermuteVar16x32x2(row0, picks[kx], row1));
+                        Keep(candidate, rowStart + columns[kx], ref rowBest, ref rowAt);
+                    }
+                    Keep(rowBest, rowAt, ref best, ref at);
+                }
+                if (ow == 8 && oy + 1 < oh)
+                {
+                    best.Store(dst + oy * 8);
+                    at.Store(idx + oy * 8);
+                    continue;
+                }
+                Avx512F.MaskStore(dst + oy * ow, stored, best.GetLower().ToVector512());
+                Avx512F.MaskStore(idx + oy * ow, stored.AsInt32(), at.GetLower().ToVector512());
+                if (oy + 1 >= oh) continue;
+                Avx512F.MaskStore(dst + (oy + 1) * ow, stored, Vector512.Create(best.GetUpper(), best.GetUpper()));
+                Avx512F.MaskStore(idx + (oy + 1) * ow, stored.AsInt32(), Vector512.Create(at.GetUpper(), at.GetUpper()));
             }
         }
     }

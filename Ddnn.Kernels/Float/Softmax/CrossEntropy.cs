@@ -22,7 +22,8 @@ public static unsafe class CrossEntropy
         Check.OptionalLength(dlogits.Length, Check.Product(rows, cols), nameof(dlogits));
 
         var vector = SoftmaxRows512.Supports(KernelDispatch.Active);
-        double weightSum = 0, lossSum = 0;
+        // Σw first (no exponentials), so that each row's log-sum-exp, taken once, serves its loss and its gradient.
+        double weightSum = 0;
         for (var i = 0; i < rows; i++)
         {
             var label = labels[i];
@@ -30,24 +31,22 @@ public static unsafe class CrossEntropy
             if ((uint)label >= (uint)cols)
                 throw new ArgumentException(
                     $"labels[{i}] = {label} is outside [0, {cols}) and is not the ignore label {ignoreLabel}.", nameof(labels));
-            var w = rowWeights.IsEmpty ? 1.0 : rowWeights[i];
-            var row = logits.Slice(i * cols, cols);
-            lossSum += w * (LogSumExp(row, vector) - row[label]);
-            weightSum += w;
+            weightSum += rowWeights.IsEmpty ? 1.0 : rowWeights[i];
         }
 
-        var loss = weightSum == 0 ? 0f : (float)(lossSum / weightSum);
-        if (dlogits.IsEmpty) return loss;
-
-        dlogits.Clear();
-        if (weightSum == 0) return loss;
+        var gradient = !dlogits.IsEmpty && weightSum != 0;
+        if (!dlogits.IsEmpty) dlogits.Clear();
+        double lossSum = 0;
         for (var i = 0; i < rows; i++)
         {
             var label = labels[i];
             if (label == ignoreLabel) continue;
-            var factor = (rowWeights.IsEmpty ? 1.0 : rowWeights[i]) / weightSum;
+            var w = rowWeights.IsEmpty ? 1.0 : rowWeights[i];
             var row = logits.Slice(i * cols, cols);
             var logSum = LogSumExp(row, vector);
+            lossSum += w * (logSum - row[label]);
+            if (!gradient) continue;
+            var factor = w / weightSum;
             var d = dlogits.Slice(i * cols, cols);
             if (vector)
             {
@@ -57,7 +56,7 @@ public static unsafe class CrossEntropy
             for (var j = 0; j < cols; j++)
                 d[j] = (float)(factor * (Math.Exp(row[j] - logSum) - (j == label ? 1.0 : 0.0)));
         }
-        return loss;
+        return weightSum == 0 ? 0f : (float)(lossSum / weightSum);
     }
 
     private static double LogSumExp(ReadOnlySpan<float> row, bool vector)

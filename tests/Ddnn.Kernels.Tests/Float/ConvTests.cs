@@ -30,6 +30,15 @@ public class ConvTests
         yield return new Conv2dShape(1, 2, 32, 32, 4, 3, 1, 1); // 32-wide rows, product width 1024 = 16 tiles of 64
         yield return new Conv2dShape(3, 7, 10, 13, 6, 3, 1, 1); // width 390: a 6-column edge tile; patch 63 < 64
         yield return new Conv2dShape(2, 8, 9, 9, 9, 3, 2, 1); // strided: scatter form over 25-pixel planes, patch 72
+        yield return new Conv2dShape(2, 3, 12, 12, 6, 3, 1, 1); // 144 pixels: whole 8- and 24-column strips, rows crossing them
+        yield return new Conv2dShape(2, 3, 8, 24, 7, 3, 1, 1); // 192 pixels: three 64-column strips, 24-wide rows crossing them
+        yield return new Conv2dShape(3, 5, 8, 8, 16, 3, 1, 1); // direct 3x3 weight gradient: two channel pairs and a single
+        yield return new Conv2dShape(2, 2, 7, 9, 32, 3, 1, 1); // direct weight gradient: two 16-channel blocks, a pixel tail of 7
+        yield return new Conv2dShape(18, 3, 6, 5, 16, 3, 1, 0); // direct weight gradient without border, two image chunks
+        yield return new Conv2dShape(2, 4, 5, 6, 16, 3, 1, 2); // direct weight gradient, border wider than the window overlap
+        yield return new Conv2dShape(19, 1, 16, 16, 4, 3, 1, 1); // weight gradient by 16-pixel rows: two output-channel pairs, two image chunks
+        yield return new Conv2dShape(2, 3, 5, 32, 5, 3, 1, 1); // weight gradient by rows: two chunks per row, a single last output channel
+        yield return new Conv2dShape(2, 2, 4, 18, 3, 3, 1, 0); // weight gradient by rows without border (16 outputs from 18 columns)
     }
 
     [SkippableTheory]
