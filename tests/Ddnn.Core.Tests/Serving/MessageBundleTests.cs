@@ -1,28 +1,10 @@
-using Ddnn.Core.Deploy;
-using Ddnn.Core.Inference;
-using Ddnn.Core.Model;
-using Ddnn.Core.Runtime;
 using Ddnn.Core.Serving;
-using Ddnn.Core.Tests.Deploy;
-using Ddnn.Core.Tests.Model;
 
 namespace Ddnn.Core.Tests.Serving;
 
-/// <summary>Bundles: several messages for one topic in one payload, unpacked by the receiving tier.</summary>
+/// <summary>The bundle codec: several messages for one topic in one payload (a tier unpacking one: <see cref="TierProtocolTests"/>).</summary>
 public class MessageBundleTests
 {
-    private static readonly Lazy<(DeployedModel Model, float[] Views)> Fixture = new(() =>
-    {
-        var model = DeployTestModels.Create(DdnnBuilder.Devices(3).Input(1, 8, 8).Classes(4).DeviceBlocks(4)
-            .LocalExit(Aggregation.MaxPool).Cloud(Aggregation.Concat, 6), 31);
-        return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, 8, 32).Data);
-    });
-
-    private static readonly PartitionId Local = new(PartitionKind.Local);
-
-    private static ServingHarness Harness() =>
-        new(Fixture.Value.Model, Fixture.Value.Views, new AggregatorSettings { LocalThreshold = 0, DeviceWaitMs = 1000, CloudWaitMs = 1000, MaxInFlight = 4 });
-
     private static List<byte[]> Unpack(byte[] bundle)
     {
         var messages = new List<byte[]>();
@@ -73,35 +55,5 @@ public class MessageBundleTests
         tooShort[2] = 0;
         Assert.Equal(0, MessageBundle.Count(tooShort));
         Assert.Equal(0, MessageBundle.Count([ServingEnvelope.Version, 1, 2]));
-    }
-
-    [Fact]
-    public void ATierHandlesEachMessageOfABundleAsIfSentAlone()
-    {
-        var h = Harness();
-        h.Network.RestartClock();
-        Assert.True(h.Aggregator.Tick(0));
-        Assert.True(h.Aggregator.Tick(1));
-        // Device 1's scores for both samples in one bundle: both count, nothing is dropped.
-        byte[] Scores(uint sample) => h.Message(b => WireMessage.WriteScores(1, sample, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b));
-        var topic = h.Topics.To(Local, new PartitionId(PartitionKind.Device, 1));
-        h.Aggregator.OnMessage(topic, MessageBundle.Pack([Scores(0), Scores(1)]));
-        Assert.Equal(0, h.Aggregator.Counters.TotalDrops);
-        // Sent again, bundled with garbage: each inner message is judged alone (two duplicates, one bad version).
-        var junk = Scores(0);
-        junk[0] = 9;
-        h.Aggregator.OnMessage(topic, MessageBundle.Pack([Scores(0), junk, Scores(1)]));
-        Assert.Equal(2, h.Aggregator.Counters[DropReason.Duplicate]);
-        Assert.Equal(1, h.Aggregator.Counters[DropReason.BadVersion]);
-        // A bundle in a bundle is not a served message; a malformed bundle is one drop and delivers nothing.
-        h.Aggregator.OnMessage(topic, MessageBundle.Pack([MessageBundle.Pack([Scores(0), Scores(1)])]));
-        Assert.Equal(2, h.Aggregator.Counters[DropReason.BadVersion]);
-        var cut = MessageBundle.Pack([Scores(0), Scores(1)]);
-        h.Aggregator.OnMessage(topic, cut[..^1]);
-        Assert.Equal(1, h.Aggregator.Counters[DropReason.Malformed]);
-        Assert.Equal(2, h.Aggregator.Counters[DropReason.Duplicate]);
-        h.Network.RunUntilIdle();
-        Assert.Equal([0L, 1L], h.Outcomes.Select(o => o.Sample).Order());
-        Assert.All(h.Outcomes, o => Assert.Equal(ExitTier.Cloud, o.Tier));
     }
 }

@@ -266,6 +266,37 @@ public class TierProtocolTests
     }
 
     [Fact]
+    public void ATierHandlesEachMessageOfABundleAsIfSentAlone()
+    {
+        var h = new ServingHarness(Fixture.Value.Model, Fixture.Value.Views,
+            new AggregatorSettings { LocalThreshold = 0, DeviceWaitMs = 1000, CloudWaitMs = 1000, MaxInFlight = 4 });
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(0));
+        Assert.True(h.Aggregator.Tick(1));
+        // Device 1's scores for both samples in one bundle: both count, nothing is dropped.
+        byte[] Scores(uint sample) => h.Message(b => WireMessage.WriteScores(1, sample, [1f, 2f, 3f, 4f], ScoreEncoding.Float32, null, b));
+        var topic = h.Topics.To(Local, Dev(1));
+        h.Aggregator.OnMessage(topic, MessageBundle.Pack([Scores(0), Scores(1)]));
+        Assert.Equal(0, h.Aggregator.Counters.TotalDrops);
+        // Sent again, bundled with garbage: each inner message is judged alone (two duplicates, one bad version).
+        var junk = Scores(0);
+        junk[0] = 9;
+        h.Aggregator.OnMessage(topic, MessageBundle.Pack([Scores(0), junk, Scores(1)]));
+        Assert.Equal(2, h.Aggregator.Counters[DropReason.Duplicate]);
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.BadVersion]);
+        // A bundle in a bundle is not a served message; a malformed bundle is one drop and delivers nothing.
+        h.Aggregator.OnMessage(topic, MessageBundle.Pack([MessageBundle.Pack([Scores(0), Scores(1)])]));
+        Assert.Equal(2, h.Aggregator.Counters[DropReason.BadVersion]);
+        var cut = MessageBundle.Pack([Scores(0), Scores(1)]);
+        h.Aggregator.OnMessage(topic, cut[..^1]);
+        Assert.Equal(1, h.Aggregator.Counters[DropReason.Malformed]);
+        Assert.Equal(2, h.Aggregator.Counters[DropReason.Duplicate]);
+        h.Network.RunUntilIdle();
+        Assert.Equal([0L, 1L], h.Outcomes.Select(o => o.Sample).Order());
+        Assert.All(h.Outcomes, o => Assert.Equal(ExitTier.Cloud, o.Tier));
+    }
+
+    [Fact]
     public void FramesTickEverySampleDueByThenAndLatencyCountsFromWhenItWasDue()
     {
         // Rate 1000/s: sample i is due at i ms. Frames at most every 5 ms tick sample 0 at 0 ms, 1..5 at 5 ms, 6..7 at 10 ms.
