@@ -114,7 +114,10 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(true)
             .WithKeepAlivePeriod(options.KeepAlive)
-            .WithTimeout(options.ConnectTimeout);
+            .WithTimeout(options.ConnectTimeout)
+            // MQTT 5 lets a client cap the packets the broker sends it: a peer's megabyte publish is dropped at the
+            // broker instead of being buffered here. Our largest message, a full bundle, stays far below it.
+            .WithMaximumPacketSize(MaxPacketBytes);
         if (options.Will is { } will)
             builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
                 .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
@@ -453,6 +456,9 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         if (e is OperationCanceledException or TimeoutException) return "no answer (timed out)";
         return e.InnerException is { } cause && cause.Message.Length > 0 ? cause.Message : e.Message;
     }
+
+    /// <summary>The largest MQTT packet this client accepts (announced at connect): four times the largest bundle.</summary>
+    private const uint MaxPacketBytes = 4 * MaxBundleBytes;
 
     /// <summary>Socket send and receive buffer size asked for (the kernel caps it at net.core.[rw]mem_max).</summary>
     private const int SocketBufferBytes = 1 << 20;

@@ -132,6 +132,22 @@ public sealed class MqttTransportTests
         Assert.Equal(0, publisher.Flush());
     }
 
+    [Fact]
+    public async Task Mosquitto_does_not_forward_a_packet_over_the_size_a_tier_announced()
+    {
+        using var mosquitto = Mosquitto.Start();
+        var received = new Inbox();
+        await using var subscriber = Transport(mosquitto.Address, "sub", received);
+        await subscriber.ConnectAsync(["t/#"], CancellationToken.None);
+        await using var publisher = Transport(mosquitto.Address, "pub", new Inbox());
+        await publisher.ConnectAsync([], CancellationToken.None);
+        publisher.Publish("t/huge", new byte[3 << 20], Delivery.AtMostOnce, retain: false);
+        publisher.Publish("t/after", [1], Delivery.AtMostOnce, retain: false);
+        WaitFor(() => received.Has("t/after"), "the small message published after the huge one");
+        Assert.False(received.Has("t/huge"));
+        Assert.True(subscriber.IsConnected);
+    }
+
     [Theory]
     [MemberData(nameof(Brokers))]
     public async Task A_clean_disconnect_publishes_the_will(string kind)
