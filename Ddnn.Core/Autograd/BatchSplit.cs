@@ -21,7 +21,7 @@ public sealed class BatchSplit
     private readonly double[][][] _slots;
     private readonly int[] _exchanges;
     private readonly bool[] _left;
-    private Barrier _barrier;
+    private LaneBarrier _barrier;
 
     /// <summary>A split into <paramref name="lanes"/> concurrent parts.</summary>
     public BatchSplit(int lanes)
@@ -35,7 +35,7 @@ public sealed class BatchSplit
             for (var i = 0; i < lanes; i++) _slots[set][i] = [];
         _exchanges = new int[lanes];
         _left = new bool[lanes];
-        _barrier = new Barrier(lanes);
+        _barrier = new LaneBarrier(lanes);
     }
 
     /// <summary>Number of lanes (parts of the batch).</summary>
@@ -71,8 +71,7 @@ public sealed class BatchSplit
     {
         Array.Clear(_exchanges);
         Array.Clear(_left);
-        _barrier.Dispose();
-        _barrier = new Barrier(Lanes);
+        _barrier = new LaneBarrier(Lanes);
     }
 
     /// <summary>
