@@ -58,6 +58,20 @@ public sealed class BatchSplit
         foreach (var p in parameters) p.GatherLanes();
     }
 
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of <see cref="GatherGradients"/>:
+    /// the parameters whose index is <paramref name="part"/> modulo <paramref name="parts"/>. The parts touch different
+    /// parameters, so they may run concurrently and give the same bits as the whole.
+    /// </summary>
+    public void GatherGradientsPart(IReadOnlyList<Parameter> parameters, int part, int parts)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, parts);
+        for (var i = part; i < parameters.Count; i += parts) parameters[i].GatherLanes();
+    }
+
     /// <summary>Called by a failing lane: the other lanes stop waiting for it (their results are then meaningless).</summary>
     public void Leave(int lane)
     {
