@@ -4,10 +4,11 @@ namespace Ddnn.Core;
 
 /// <summary>
 /// A reusable barrier for the few threads of a <see cref="BatchSplit"/>, built for meetings that come every few hundred
-/// microseconds: a waiting thread spins for up to <see cref="SpinMicroseconds"/> before it sleeps. On a virtual machine a
-/// sleeping thread takes tens to hundreds of microseconds to wake, and <see cref="Barrier"/> puts a waiter to sleep after
-/// a few yields, so at about 30 meetings per training step most of the second core's gain went into wake-ups. Meetings
-/// further apart (the pause between epochs) still end up sleeping and cost no CPU.
+/// microseconds: a waiting thread spins, then yields, for up to <see cref="SpinMicroseconds"/> before it sleeps. On the
+/// 2-core virtual machine a sleeping thread took tens to hundreds of microseconds to wake (a trainer lane started its
+/// batch about 150 µs late after a <see cref="SemaphoreSlim"/> wake-up, about 10 µs late with this), and a training step
+/// has about 33 meetings. Yielding rather than pure spinning matters when other processes load the cores: a lane that
+/// was preempted gets its core back sooner. Meetings further apart (the pause between epochs) still end up sleeping.
 /// </summary>
 public sealed class LaneBarrier
 {
@@ -43,7 +44,6 @@ public sealed class LaneBarrier
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        // SpinWait pauses at first, then yields: a lane of this split that was preempted gets the core back sooner.
         var spinner = new SpinWait();
         while (Volatile.Read(ref _phase) == phase)
         {
