@@ -21,7 +21,7 @@ public sealed class BatchSplit
     private readonly double[][][] _slots;
     private readonly int[] _exchanges;
     private readonly bool[] _left;
-    private Barrier _barrier;
+    private LaneBarrier _barrier;
 
     /// <summary>A split into <paramref name="lanes"/> concurrent parts.</summary>
     public BatchSplit(int lanes)
@@ -35,7 +35,7 @@ public sealed class BatchSplit
             for (var i = 0; i < lanes; i++) _slots[set][i] = [];
         _exchanges = new int[lanes];
         _left = new bool[lanes];
-        _barrier = new Barrier(lanes);
+        _barrier = new LaneBarrier(lanes);
     }
 
     /// <summary>Number of lanes (parts of the batch).</summary>
@@ -58,6 +58,20 @@ public sealed class BatchSplit
         foreach (var p in parameters) p.GatherLanes();
     }
 
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of <see cref="GatherGradients"/>:
+    /// the parameters whose index is <paramref name="part"/> modulo <paramref name="parts"/>. The parts touch different
+    /// parameters, so they may run concurrently and give the same bits as the whole.
+    /// </summary>
+    public void GatherGradientsPart(IReadOnlyList<Parameter> parameters, int part, int parts)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, parts);
+        for (var i = part; i < parameters.Count; i += parts) parameters[i].GatherLanes();
+    }
+
     /// <summary>Called by a failing lane: the other lanes stop waiting for it (their results are then meaningless).</summary>
     public void Leave(int lane)
     {
@@ -71,8 +85,7 @@ public sealed class BatchSplit
     {
         Array.Clear(_exchanges);
         Array.Clear(_left);
-        _barrier.Dispose();
-        _barrier = new Barrier(Lanes);
+        _barrier = new LaneBarrier(Lanes);
     }
 
     /// <summary>

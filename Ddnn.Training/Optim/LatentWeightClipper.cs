@@ -10,7 +10,13 @@ public static class LatentWeightClipper
     public static void Clip(IEnumerable<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        foreach (var p in parameters)
-            if (p.IsBinaryLatent) ElementWise.Clip(p.Data, -1f, 1f, p.Data);
+        foreach (var p in parameters) Clip(p);
+    }
+
+    /// <summary>Clamps <paramref name="parameter"/> to [-1, 1] in place if it is <see cref="Parameter.IsBinaryLatent"/>.</summary>
+    public static void Clip(Parameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        if (parameter.IsBinaryLatent) ElementWise.Clip(parameter.Data, -1f, 1f, parameter.Data);
     }
 }

@@ -41,15 +41,26 @@ public abstract class Optimizer
     /// Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch with
     /// set_to_none), then clips latent binary weights if enabled.
     /// </summary>
-    public void Step()
+    public void Step() => StepPart(0, 1);
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of one <see cref="Step"/>, for a step shared by threads:
+    /// updates and clips the parameters whose index is <paramref name="part"/> modulo <paramref name="parts"/>; part 0
+    /// counts the step. A parameter's update reads only its own gradient and state, so the parts of one step may run
+    /// concurrently and together give the same bits as <see cref="Step"/>.
+    /// </summary>
+    public void StepPart(int part, int parts)
     {
-        StepCount++;
-        for (var i = 0; i < _parameters.Length; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, parts);
+        if (part == 0) StepCount++;
+        for (var i = part; i < _parameters.Length; i += parts)
         {
             var p = _parameters[i];
             if (p.HasGrad) Update(i, p, p.Grad);
+            if (ClipLatentWeights) LatentWeightClipper.Clip(p);
         }
-        if (ClipLatentWeights) LatentWeightClipper.Clip(_parameters);
     }
 
     /// <summary>Forgets every parameter's gradient.</summary>

@@ -56,48 +56,15 @@ public sealed class DdnnEvaluator
         data.CopyViewLabels(Enumerable.Range(0, n).ToArray(), viewLabels);
 
         var batch = Math.Max(1, Math.Min(BatchSize, n));
-        var indices = new int[batch];
-        Tensor? views = null;
-        DeviceMask? mask = null;
-        var probabilities = new float[batch * classes];
-        var meanProbabilities = new float[batch * classes];
-        var contributors = new int[batch];
+        var batches = (n + batch - 1) / batch;
+        var lanes = Math.Min(K.KernelParallelism.MaxThreads, batches);
+        var pass = new Pass(data, absentDevice, n, batch, lanes, labels, predictions, entropies, edgePredictions, edgeEntropies);
         var wasTraining = _model.IsTraining;
         _model.Eval();
         try
         {
-            using var noGrad = Autograd.NoGrad();
-            for (var start = 0; start < n; start += batch)
-            {
-                var count = Math.Min(batch, n - start);
-                if (views is null || views.Shape[0] != count)
-                {
-                    views = Tensor.Zeros(count, config.Devices, config.InputChannels, config.InputHeight, config.InputWidth);
-                    if (absentDevice >= 0)
-                    {
-                        mask = new DeviceMask(count, config.Devices);
-                        mask.SetDevice(absentDevice, false);
-                    }
-                }
-                for (var i = 0; i < count; i++) indices[i] = start + i;
-                data.CopyBatch(indices.AsSpan(0, count), views.Data, labels.AsSpan(start, count));
-                try
-                {
-                    using (_graph.Activate())
-                    {
-                        _layout.Collect(_model.Forward(views, mask), _exits);
-                        for (var e = 0; e < _layout.Count; e++)
-                            Summarize(_exits[e], count, classes, predictions[e].AsSpan(start, count), entropies[e].AsSpan(start, count));
-                        if (edgePredictions is not null)
-                            FuseEdges(config, mask, count, classes, probabilities, meanProbabilities, contributors,
-                                edgePredictions.AsSpan(start, count), edgeEntropies.AsSpan(start, count));
-                    }
-                }
-                finally
-                {
-                    _graph.Release();
-                }
-            }
+            if (lanes == 1) ScoreBatches(pass, 0);
+            else RunLanes(pass);
         }
         finally
         {
@@ -112,6 +79,98 @@ public sealed class DdnnEvaluator
         return new SplitScores(_layout, exits, edgeLevel, labels, viewLabels);
     }
 
+    /// <summary>
+    /// Every kernel thread scores whole batches (lane k takes batches k, k + lanes, ...), each on its own thread with its
+    /// kernels pinned there. The batches are cut as on one thread and every sample's scores depend only on its batch,
+    /// so the scores are the same bits for any number of lanes.
+    /// </summary>
+    private void RunLanes(Pass pass)
+    {
+        var faults = new Exception?[pass.Lanes];
+        var workers = new Thread[pass.Lanes - 1];
+        for (var i = 1; i < pass.Lanes; i++)
+        {
+            var lane = i;
+            workers[i - 1] = new Thread(() =>
+            {
+                try
+                {
+                    using var pinned = K.KernelParallelism.PinToCallingThread();
+                    ScoreBatches(pass, lane);
+                }
+                catch (Exception e)
+                {
+                    faults[lane] = e;
+                }
+            }) { IsBackground = true, Name = $"ddnn evaluate lane {lane}" };
+            workers[i - 1].Start();
+        }
+        try
+        {
+            using var pinned = K.KernelParallelism.PinToCallingThread();
+            ScoreBatches(pass, 0);
+        }
+        catch (Exception e)
+        {
+            faults[0] = e;
+        }
+        foreach (var worker in workers) worker.Join();
+        foreach (var fault in faults)
+            if (fault is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(fault).Throw();
+    }
+
+    /// <summary>Scores lane <paramref name="lane"/>'s batches of <paramref name="pass"/> on the calling thread.</summary>
+    private void ScoreBatches(Pass pass, int lane)
+    {
+        var config = _model.Config;
+        var classes = config.Classes;
+        var batch = pass.Batch;
+        var graph = lane == 0 ? _graph : new Graph();
+        var exits = lane == 0 ? _exits : new Tensor[_layout.Count];
+        var indices = new int[batch];
+        Tensor? views = null;
+        DeviceMask? mask = null;
+        float[]? probabilities = pass.EdgePredictions is null ? null : new float[batch * classes];
+        float[]? meanProbabilities = pass.EdgePredictions is null ? null : new float[batch * classes];
+        int[]? contributors = pass.EdgePredictions is null ? null : new int[batch];
+        using var noGrad = Autograd.NoGrad();
+        for (var start = lane * batch; start < pass.Count; start += pass.Lanes * batch)
+        {
+            var count = Math.Min(batch, pass.Count - start);
+            if (views is null || views.Shape[0] != count)
+            {
+                views = Tensor.Zeros(count, config.Devices, config.InputChannels, config.InputHeight, config.InputWidth);
+                if (pass.AbsentDevice >= 0)
+                {
+                    mask = new DeviceMask(count, config.Devices);
+                    mask.SetDevice(pass.AbsentDevice, false);
+                }
+            }
+            for (var i = 0; i < count; i++) indices[i] = start + i;
+            pass.Data.CopyBatch(indices.AsSpan(0, count), views.Data, pass.Labels.AsSpan(start, count));
+            try
+            {
+                using (graph.Activate())
+                {
+                    _layout.Collect(_model.Forward(views, mask), exits);
+                    for (var e = 0; e < _layout.Count; e++)
+                        Summarize(exits[e], count, classes, pass.Predictions[e].AsSpan(start, count), pass.Entropies[e].AsSpan(start, count));
+                    if (pass.EdgePredictions is not null)
+                        FuseEdges(config, exits, mask, count, classes, probabilities!, meanProbabilities!, contributors!,
+                            pass.EdgePredictions.AsSpan(start, count), pass.EdgeEntropies.AsSpan(start, count));
+                }
+            }
+            finally
+            {
+                graph.Release();
+            }
+        }
+    }
+
+    /// <summary>One <see cref="Score"/> call: its input, batching and the arrays every lane writes its samples' results to.</summary>
+    private sealed record Pass(MultiViewDataset Data, int AbsentDevice, int Count, int Batch, int Lanes, int[] Labels,
+        int[][] Predictions, float[][] Entropies, int[]? EdgePredictions, float[]? EdgeEntropies);
+
     private static void Summarize(Tensor logits, int count, int classes, Span<int> predictions, Span<float> entropies)
     {
         K.Softmax.NormalizedEntropy(count, classes, logits.Data, entropies);
@@ -119,7 +178,7 @@ public sealed class DdnnEvaluator
     }
 
     /// <summary>The mean of the softmax of the edges that have a present device, then its argmax and normalized entropy.</summary>
-    private void FuseEdges(DdnnConfig config, DeviceMask? mask, int count, int classes, float[] probabilities, float[] mean,
+    private void FuseEdges(DdnnConfig config, Tensor[] exits, DeviceMask? mask, int count, int classes, float[] probabilities, float[] mean,
         int[] contributorCounts, Span<int> predictions, Span<float> entropies)
     {
         var p = probabilities.AsSpan(0, count * classes);
@@ -129,7 +188,7 @@ public sealed class DdnnEvaluator
         contributors.Clear();
         for (var e = 0; e < config.Edges.Count; e++)
         {
-            K.Softmax.Forward(count, classes, _exits[_layout.FirstEdgeIndex + e].Data, p);
+            K.Softmax.Forward(count, classes, exits[_layout.FirstEdgeIndex + e].Data, p);
             for (var i = 0; i < count; i++)
             {
                 if (mask is not null && !EdgePresent(config.Edges[e].Devices, mask, i)) continue;

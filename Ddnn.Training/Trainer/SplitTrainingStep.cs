@@ -10,7 +10,8 @@ namespace Ddnn.Training.Trainer;
 /// One optimization step with the mini-batch cut into contiguous parts (lanes) that are gathered, run forward and
 /// backward concurrently, one thread per lane, through a <see cref="BatchSplit"/>: batch norm uses the whole batch's
 /// statistics and each exit's loss the whole batch's mean, so the step computes the whole batch's gradient up to float
-/// rounding. The lanes' gradients are then added in lane order and the optimizer steps on the calling thread. Lane 0
+/// rounding. Then every lane adds the lanes' gradients in lane order and steps the optimizer for its share of the
+/// parameters (every lanes-th one; each parameter's update is independent, so the bits do not depend on who does it). Lane 0
 /// runs on the calling thread, the others on threads this object owns until it is disposed; every lane runs its
 /// kernels on its own thread. A given number of lanes always gives the same bits.
 /// </summary>
@@ -20,6 +21,10 @@ public sealed class SplitTrainingStep : IDisposable
     private readonly BatchSplit _split;
     private readonly Lane[] _lanes;
     private readonly Thread[] _workers;
+    // Every lane meets at _start before a batch, at _backwardDone before the lanes gather and update their shares of
+    // the parameters, and at _updated after that; between batches the workers spin through the calling thread's short
+    // serial part instead of sleeping.
+    private readonly LaneBarrier _start, _backwardDone, _updated;
     private readonly int[] _rowTotals;
     private readonly JointLoss _wholeLoss;
     private int[] _indices = [];
@@ -46,6 +51,9 @@ public sealed class SplitTrainingStep : IDisposable
         _lanes = new Lane[lanes];
         for (var i = 0; i < lanes; i++) _lanes[i] = new Lane(new JointLoss(model.Config), _split.Graph(i));
         _wholeLoss = new JointLoss(model.Config);
+        _start = new LaneBarrier(lanes);
+        _backwardDone = new LaneBarrier(lanes);
+        _updated = new LaneBarrier(lanes);
         _rowTotals = new int[_wholeLoss.Layout.Count];
         _workers = new Thread[lanes - 1];
         for (var i = 1; i < lanes; i++)
@@ -96,9 +104,11 @@ public sealed class SplitTrainingStep : IDisposable
         Optimizer.ZeroGrad();
         try
         {
-            for (var i = 1; i < lanes; i++) _lanes[i].Start.Release();
+            if (lanes > 1) _start.SignalAndWait();
             using (KernelParallelism.PinToCallingThread()) RunLane(0, lanes);
-            for (var i = 1; i < lanes; i++) _lanes[i].Done.Wait();
+            if (lanes > 1) _backwardDone.SignalAndWait();
+            Update(0, lanes);
+            if (lanes > 1) _updated.SignalAndWait();
             foreach (var lane in _lanes)
                 if (lane.Fault is { } fault)
                 {
@@ -117,8 +127,6 @@ public sealed class SplitTrainingStep : IDisposable
             _data = null;
             _mask = null;
         }
-        _split.GatherGradients(Optimizer.Parameters);
-        Optimizer.Step();
 
         var loss = 0f;
         if (!exitLosses.IsEmpty) exitLosses.Clear();
@@ -136,25 +144,40 @@ public sealed class SplitTrainingStep : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        for (var i = 1; i < _lanes.Length; i++) _lanes[i].Start.Release();
+        _start.SignalAndWait();
         foreach (var worker in _workers) worker.Join();
-        foreach (var lane in _lanes)
-        {
-            lane.Start.Dispose();
-            lane.Done.Dispose();
-        }
     }
 
     private void WorkerLoop(int lane)
     {
         using var pinned = KernelParallelism.PinToCallingThread();
-        var state = _lanes[lane];
         while (true)
         {
-            state.Start.Wait();
+            _start.SignalAndWait();
             if (_stopping) return;
             RunLane(lane, Lanes);
-            state.Done.Release();
+            _backwardDone.SignalAndWait();
+            Update(lane, Lanes);
+            _updated.SignalAndWait();
+        }
+    }
+
+    /// <summary>
+    /// Lane <paramref name="lane"/>'s share of the update once every lane's backward is done: adds the lanes' gradients
+    /// and steps the optimizer for every <paramref name="lanes"/>-th parameter. Nothing is updated when a lane failed.
+    /// </summary>
+    private void Update(int lane, int lanes)
+    {
+        foreach (var state in _lanes)
+            if (state.Fault is not null) return;
+        try
+        {
+            _split.GatherGradientsPart(Optimizer.Parameters, lane, lanes);
+            Optimizer.StepPart(lane, lanes);
+        }
+        catch (Exception e)
+        {
+            _lanes[lane].Fault = e;
         }
     }
 
@@ -207,8 +230,6 @@ public sealed class SplitTrainingStep : IDisposable
         public Graph Graph { get; } = graph;
         public Graph WholeGraph { get; } = new();
         public float[] ExitLosses { get; } = new float[loss.Layout.Count];
-        public SemaphoreSlim Start { get; } = new(0);
-        public SemaphoreSlim Done { get; } = new(0);
         public float Loss { get; set; }
         public Exception? Fault { get; set; }
 

@@ -134,4 +134,36 @@ public class OptimizerTests
         var p = Param([1f]);
         Assert.Throws<ArgumentException>(() => new Adam([p, p]));
     }
+    [Fact]
+    public void A_step_in_parts_on_several_threads_gives_the_same_bits_as_one_step()
+    {
+        var rng = new SeededRandom(7);
+        float[][] values = [.. Enumerable.Range(0, 7).Select(k => Enumerable.Range(0, 3 + 5 * k).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray())];
+        float[][] grads = [.. values.Select(v => v.Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray())];
+        (Parameter[] Ps, Adam Adam) Make()
+        {
+            var ps = values.Select((v, k) => Param(v, latent: k % 2 == 0)).ToArray();
+            return (ps, new Adam(ps, 0.3f));
+        }
+        var (whole, wholeAdam) = Make();
+        var (parts, partAdam) = Make();
+        for (var step = 0; step < 3; step++)
+        {
+            // Parameter 3 has no gradient: skipped by both, but still clipped.
+            for (var k = 0; k < values.Length; k++)
+                if (k != 3) { SetGrad(whole[k], grads[k]); SetGrad(parts[k], grads[k]); }
+            wholeAdam.Step();
+            var threads = Enumerable.Range(0, 3).Select(part => new Thread(() => partAdam.StepPart(part, 3))).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+        }
+        Assert.Equal(wholeAdam.StepCount, partAdam.StepCount);
+        for (var k = 0; k < values.Length; k++)
+        {
+            Assert.Equal(whole[k].Data, parts[k].Data);
+            Assert.Equal(wholeAdam.FirstMoment(k).ToArray(), partAdam.FirstMoment(k).ToArray());
+            Assert.Equal(wholeAdam.SecondMoment(k).ToArray(), partAdam.SecondMoment(k).ToArray());
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => partAdam.StepPart(3, 3));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ddnn.Core.Model;
+using Ddnn.Kernels;
 using Ddnn.Training.Calibration;
 using Ddnn.Training.Trainer;
 
@@ -60,6 +61,32 @@ public class DdnnEvaluatorTests
         // Batching does not change the answers.
         var single = new DdnnEvaluator(model, batchSize: 7).Score(TinyRuns.Learnable.Test);
         Assert.Equal(all.Exits[4].Predictions, single.Exits[4].Predictions);
+        Assert.True(model.IsTraining);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void Scoring_on_several_threads_gives_the_same_bits_as_on_one(int absentDevice)
+    {
+        var model = Trained.Value.Model;
+        var test = TinyRuns.Learnable.Test;
+        SplitScores Score(int threads)
+        {
+            using var scope = KernelParallelism.Use(threads);
+            return new DdnnEvaluator(model, batchSize: 7).Score(test, absentDevice);
+        }
+        var one = Score(1);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            var many = Score(threads);
+            Assert.Equal(one.Labels, many.Labels);
+            for (var e = 0; e < one.Exits.Count; e++)
+            {
+                Assert.Equal(one.Exits[e].Predictions, many.Exits[e].Predictions);
+                Assert.Equal(one.Exits[e].Entropies.Select(BitConverter.SingleToInt32Bits), many.Exits[e].Entropies.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
         Assert.True(model.IsTraining);
     }
 
