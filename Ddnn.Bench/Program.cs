@@ -9,6 +9,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == ServeVerb.VerbName) ServeVerb.ConfigureThreadPool();
         using var cancellation = new CancellationTokenSource();
         // First Ctrl+C asks the verb to stop cleanly; a second one terminates the process.
         ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -188,6 +188,17 @@ public sealed class ServeVerb : ICliVerb
         TickPeriodMs = arguments.GetFloat(TickPeriod.Name),
     };
 
+    /// <summary>The thread-pool setting a served process runs with: workers that run out of work sleep at once.</summary>
+    internal const string SpinLimitSetting = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+
+    /// <summary>
+    /// Stops idle thread-pool workers from spinning (<c>sched_yield</c>) before they sleep. A served tier wakes a worker
+    /// for every message it receives and sends, and on a 2-core VM that spinning was most of every tier's CPU
+    /// (docs/serving.md); the kernels' short <c>Parallel.For</c> splits need the spin, so only <c>ddnn serve</c> turns it
+    /// off. The pool reads the setting when it first starts a worker: call this before anything queues work to it.
+    /// </summary>
+    public static void ConfigureThreadPool() => AppContext.SetData(SpinLimitSetting, 0);
+
     private static int RunTier(string kind, CliArguments arguments, CliContext context)
     {
         var broker = ReadBroker(arguments);
