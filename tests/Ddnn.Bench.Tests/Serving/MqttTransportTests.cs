@@ -46,6 +46,39 @@ public sealed class MqttTransportTests
     private static MqttTransport Transport(BrokerAddress broker, string id, Inbox inbox, MqttWill? will = null) =>
         new(new MqttTransportOptions { Broker = broker, ClientId = $"test-{id}-{Environment.ProcessId}", Will = will, KeepAlive = TimeSpan.FromSeconds(1), TopicKind = (t, _) => t.Split('/')[1] }, inbox.Add);
 
+    /// <summary>A subscriber to <c>t/#</c> (what it receives in <see cref="Received"/>) and a publisher, both connected.</summary>
+    private sealed class ConnectedPair(MqttTransport subscriber, MqttTransport publisher, Inbox received) : IAsyncDisposable
+    {
+        public MqttTransport Subscriber => subscriber;
+        public MqttTransport Publisher => publisher;
+        public Inbox Received => received;
+
+        public static async Task<ConnectedPair> StartAsync(BrokerAddress broker)
+        {
+            var inbox = new Inbox();
+            var sub = Transport(broker, "sub", inbox);
+            var pub = Transport(broker, "pub", new Inbox());
+            var pair = new ConnectedPair(sub, pub, inbox);
+            try
+            {
+                await sub.ConnectAsync(["t/#"], CancellationToken.None);
+                await pub.ConnectAsync([], CancellationToken.None);
+            }
+            catch
+            {
+                await pair.DisposeAsync();
+                throw;
+            }
+            return pair;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await publisher.DisposeAsync();
+            await subscriber.DisposeAsync();
+        }
+    }
+
     private static void WaitFor(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
@@ -61,11 +94,8 @@ public sealed class MqttTransportTests
     public async Task Delivers_in_order_and_counts_bytes_per_topic_kind(string kind)
     {
         await using var broker = await TestBroker.StartAsync(kind);
-        var received = new Inbox();
-        await using var subscriber = Transport(broker.Address, "sub", received);
-        await subscriber.ConnectAsync(["t/#"], CancellationToken.None);
-        await using var publisher = Transport(broker.Address, "pub", new Inbox());
-        await publisher.ConnectAsync([], CancellationToken.None);
+        await using var pair = await ConnectedPair.StartAsync(broker.Address);
+        var (received, publisher) = (pair.Received, pair.Publisher);
         var buffer = new byte[40];
         for (var i = 0; i < 200; i++)
         {
@@ -136,11 +166,8 @@ public sealed class MqttTransportTests
     public async Task Mosquitto_does_not_forward_a_packet_over_the_size_a_tier_announced()
     {
         using var mosquitto = Mosquitto.Start();
-        var received = new Inbox();
-        await using var subscriber = Transport(mosquitto.Address, "sub", received);
-        await subscriber.ConnectAsync(["t/#"], CancellationToken.None);
-        await using var publisher = Transport(mosquitto.Address, "pub", new Inbox());
-        await publisher.ConnectAsync([], CancellationToken.None);
+        await using var pair = await ConnectedPair.StartAsync(mosquitto.Address);
+        var (received, subscriber, publisher) = (pair.Received, pair.Subscriber, pair.Publisher);
         publisher.Publish("t/huge", new byte[3 << 20], Delivery.AtMostOnce, retain: false);
         publisher.Publish("t/after", [1], Delivery.AtMostOnce, retain: false);
         WaitFor(() => received.Has("t/after"), "the small message published after the huge one");
@@ -166,11 +193,8 @@ public sealed class MqttTransportTests
     public async Task Reconnects_resubscribes_and_republishes_retained_messages_after_mosquitto_restarts()
     {
         using var mosquitto = Mosquitto.Start();
-        var received = new Inbox();
-        await using var subscriber = Transport(mosquitto.Address, "sub", received);
-        await subscriber.ConnectAsync(["t/#"], CancellationToken.None);
-        await using var publisher = Transport(mosquitto.Address, "pub", new Inbox());
-        await publisher.ConnectAsync([], CancellationToken.None);
+        await using var pair = await ConnectedPair.StartAsync(mosquitto.Address);
+        var (received, subscriber, publisher) = (pair.Received, pair.Subscriber, pair.Publisher);
         publisher.Publish("t/announce", [1, 2, 3], Delivery.AtLeastOnce, retain: true);
         WaitFor(() => received.Has("t/announce"), "the retained announcement");
 
