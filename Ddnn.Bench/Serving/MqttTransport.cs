@@ -219,7 +219,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                 Send(message);
                 return;
             }
-            HeldFor(topic, delivery).Add(message.Payload);
+            HeldFor(topic, delivery, message.Payload.Length).Add(message.Payload);
             if (++_heldCount >= _options.MaxHeld) FlushHeld();
         }
     }
@@ -230,13 +230,14 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         lock (_holding) return FlushHeld();
     }
 
-    private HeldTopic HeldFor(string topic, Delivery delivery)
+    /// <summary>The messages held for <paramref name="topic"/>, with room for one more of <paramref name="length"/> bytes.</summary>
+    private HeldTopic HeldFor(string topic, Delivery delivery, int length)
     {
         foreach (var held in _held)
             if (held.Delivery == delivery && string.Equals(held.Topic, topic, StringComparison.Ordinal))
             {
                 // A bundle stays far below any broker's packet limit: send this topic's first and start again.
-                if (held.Bytes + MessageBundle.LengthBytes + MessageBundle.MaxMessageBytes > MaxBundleBytes) SendHeld(held);
+                if (held.Bytes + MessageBundle.LengthBytes + length > MaxBundleBytes) SendHeld(held);
                 return held;
             }
         var added = new HeldTopic(topic, delivery);
@@ -353,11 +354,9 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             Count(message.Topic, message.Payload, message.Payload.Length);
             return;
         }
-        ReadOnlySpan<byte> rest = message.Payload.AsSpan(MessageBundle.HeaderBytes);
         var extra = MessageBundle.HeaderBytes;
-        while (rest.Length > 0)
+        foreach (var inner in MessageBundle.Messages(message.Payload))
         {
-            var inner = MessageBundle.Next(ref rest);
             Count(message.Topic, inner, extra + MessageBundle.LengthBytes + inner.Length);
             extra = 0;
         }

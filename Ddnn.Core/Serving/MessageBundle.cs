@@ -83,15 +83,34 @@ public static class MessageBundle
         return count;
     }
 
-    /// <summary>
-    /// Takes the next message off <paramref name="rest"/>, which starts after the marker of a bundle that
-    /// <see cref="Count"/> accepted, and advances it past that message.
-    /// </summary>
-    public static ReadOnlySpan<byte> Next(ref ReadOnlySpan<byte> rest)
+    /// <summary>The messages of <paramref name="bundle"/>, in order, for <c>foreach</c>; the bundle must be one <see cref="Count"/> accepted.</summary>
+    public static Enumerator Messages(ReadOnlySpan<byte> bundle) => new(bundle[HeaderBytes..]);
+
+    /// <summary>Walks the messages of a bundle (see <see cref="Messages"/>).</summary>
+    public ref struct Enumerator
     {
-        var length = BinaryPrimitives.ReadUInt16LittleEndian(rest);
-        var message = rest.Slice(LengthBytes, length);
-        rest = rest[(LengthBytes + length)..];
-        return message;
+        private ReadOnlySpan<byte> _rest;
+
+        internal Enumerator(ReadOnlySpan<byte> rest)
+        {
+            _rest = rest;
+            Current = default;
+        }
+
+        /// <summary>The message the enumerator is at.</summary>
+        public ReadOnlySpan<byte> Current { get; private set; }
+
+        /// <summary>This enumerator, so <see cref="Messages"/> can stand in a <c>foreach</c>.</summary>
+        public readonly Enumerator GetEnumerator() => this;
+
+        /// <summary>Moves to the next message; false after the last.</summary>
+        public bool MoveNext()
+        {
+            if (_rest.Length == 0) return false;
+            var length = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            Current = _rest.Slice(LengthBytes, length);
+            _rest = _rest[(LengthBytes + length)..];
+            return true;
+        }
     }
 }

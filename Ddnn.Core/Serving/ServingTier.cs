@@ -127,8 +127,7 @@ public abstract class ServingTier : IMessageHandler
         }
         // Checked whole before any message in it is handled: a malformed bundle is one drop, never half a delivery.
         if (MessageBundle.Count(payload) == 0) { Drop(DropReason.Malformed); return; }
-        var rest = payload[MessageBundle.HeaderBytes..];
-        while (rest.Length > 0) OnEnveloped(parsed, MessageBundle.Next(ref rest));
+        foreach (var message in MessageBundle.Messages(payload)) OnEnveloped(parsed, message);
     }
 
     private void OnEnveloped(in ParsedTopic parsed, ReadOnlySpan<byte> payload)

@@ -145,8 +145,7 @@ public sealed class MqttTransportTests
         {
             Assert.True(MessageBundle.IsBundle(bundle));
             var messages = new List<byte[]>();
-            ReadOnlySpan<byte> rest = bundle.AsSpan(MessageBundle.HeaderBytes);
-            while (rest.Length > 0) messages.Add(MessageBundle.Next(ref rest).ToArray());
+            foreach (var message in MessageBundle.Messages(bundle)) messages.Add(message.ToArray());
             return messages;
         }
         Assert.Equal(Enumerable.Range(0, 50).Select(i => Message(2 * i)), Unpacked(packets[0].Payload));

@@ -8,8 +8,7 @@ public class MessageBundleTests
     private static List<byte[]> Unpack(byte[] bundle)
     {
         var messages = new List<byte[]>();
-        ReadOnlySpan<byte> rest = bundle.AsSpan(MessageBundle.HeaderBytes);
-        while (rest.Length > 0) messages.Add(MessageBundle.Next(ref rest).ToArray());
+        foreach (var message in MessageBundle.Messages(bundle)) messages.Add(message.ToArray());
         return messages;
     }
 
