@@ -31,6 +31,12 @@ public sealed record TierStats
     /// <summary>CPU time of the tier's process (user and kernel, start-up and JIT included), seconds.</summary>
     public double CpuSeconds { get; init; }
 
+    /// <summary>Garbage collections of the tier's process by generation (0, 1, 2), start-up included.</summary>
+    public int[] GcCollections { get; init; } = [];
+
+    /// <summary>Total time the garbage collector paused the tier's process, milliseconds.</summary>
+    public double GcPauseMs { get; init; }
+
     /// <summary>The counters of a stopped tier.</summary>
     public static TierStats Of(ServingTier tier, MqttTransport transport, TierHost host)
     {
@@ -52,6 +58,8 @@ public sealed record TierStats
             Answered = tier.Counters.Answered,
             Degraded = tier.Counters.Degraded,
             CpuSeconds = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+            GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+            GcPauseMs = GC.GetTotalPauseDuration().TotalMilliseconds,
         };
     }
 
