@@ -11,14 +11,24 @@ public static class AnswerFile
 {
     public const string Header = "sample,tier,prediction,latency_ms,local_prediction,cloud_prediction,present_at_local,device_to_local_bytes,edge_bytes,local_cloud_bytes,tick_bytes,protocol_bytes";
 
-    public static string Line(CascadeOutcome o)
+    /// <summary>Writes <paramref name="o"/> as one line, formatted without allocating (the aggregator writes one per answer).</summary>
+    public static void WriteLine(TextWriter writer, CascadeOutcome o)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(o);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{o.Sample},{o.Tier},{o.Prediction},{o.LatencyMs:0.###},{o.LocalPrediction},{o.CloudPrediction},{string.Concat(o.PresentAtLocal.Select(p => p ? '1' : '0'))},{o.DeviceToLocalBytes},{o.EdgeBytes},{o.LocalToCloudBytes},{o.TickBytes},{o.ProtocolBytes}");
+        var inv = CultureInfo.InvariantCulture;
+        Span<char> text = stackalloc char[160];
+        if (!text.TryWrite(inv, $"{o.Sample},{o.Tier},{o.Prediction},{o.LatencyMs:0.###},{o.LocalPrediction},{o.CloudPrediction},", out var n))
+            throw new InvalidOperationException("an answer's leading fields outgrew their buffer");
+        writer.Write(text[..n]);
+        foreach (var present in o.PresentAtLocal) writer.Write(present ? '1' : '0');
+        if (!text.TryWrite(inv, $",{o.DeviceToLocalBytes},{o.EdgeBytes},{o.LocalToCloudBytes},{o.TickBytes},{o.ProtocolBytes}", out n))
+            throw new InvalidOperationException("an answer's byte counts outgrew their buffer");
+        writer.Write(text[..n]);
+        writer.WriteLine();
     }
 
-    /// <summary>Reads the answers written by <see cref="Line"/>; a malformed line is an <see cref="InvalidDataException"/> naming it.</summary>
+    /// <summary>Reads the answers written by <see cref="WriteLine"/>; a malformed line is an <see cref="InvalidDataException"/> naming it.</summary>
     public static List<CascadeOutcome> Read(string path)
     {
         var outcomes = new List<CascadeOutcome>();

@@ -37,6 +37,9 @@ public sealed record TierStats
     /// <summary>Total time the garbage collector paused the tier's process, milliseconds.</summary>
     public double GcPauseMs { get; init; }
 
+    /// <summary>Bytes the tier's process allocated on the managed heap, start-up included.</summary>
+    public long AllocatedBytes { get; init; }
+
     /// <summary>The counters of a stopped tier.</summary>
     public static TierStats Of(ServingTier tier, MqttTransport transport, TierHost host)
     {
@@ -60,6 +63,7 @@ public sealed record TierStats
             CpuSeconds = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
             GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
             GcPauseMs = GC.GetTotalPauseDuration().TotalMilliseconds,
+            AllocatedBytes = GC.GetTotalAllocatedBytes(),
         };
     }
 

@@ -68,6 +68,23 @@ public sealed class ServeVerbErrorTests(ServedModels models) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task Answers_that_cannot_be_written_stop_the_local_aggregator_with_one_line()
+    {
+        // The answers are buffered and written out whenever the host runs out of work, so the failure shows at the
+        // first such write: no peer is online, every sample is answered at once (no tier) and /dev/full refuses them.
+        await using var broker = await EmbeddedBroker.StartAsync(IPAddress.Loopback, 0);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Program.Run(["serve", "local", "--model", models.Plain, "--broker", broker.Address.ToString(), "--start-timeout", "0",
+            "--samples", "50", "--answers", "/dev/full"], output, error, cancel.Token, environment: _ => null);
+        Assert.False(cancel.IsCancellationRequested, "the aggregator kept running after its answers could not be written");
+        var result = new CliResult(code, output.ToString(), error.ToString());
+        Assert.Equal(1, code);
+        Assert.Contains("ddnn serve local: cannot write the answers to '/dev/full'", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_peer_running_another_model_is_refused_with_both_fingerprints()
     {
         await using var broker = await EmbeddedBroker.StartAsync(IPAddress.Loopback, 0);
