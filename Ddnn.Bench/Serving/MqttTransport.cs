@@ -23,6 +23,15 @@ public sealed record MqttTransportOptions
 
     public MqttWill? Will { get; init; }
 
+    /// <summary>The user name to authenticate as; with <see cref="Password"/>, or neither (an anonymous client).</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>The password of <see cref="UserName"/>.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>What this client is, for error messages (e.g. "tier dev2"); by default its user name.</summary>
+    public string? Describe { get; init; }
+
     /// <summary>
     /// MQTT keep-alive. The broker declares a silent client gone after 1.5 times this and publishes its will, so it
     /// bounds how long a frozen or cut-off tier goes unnoticed; MQTT counts it in whole seconds.
@@ -118,6 +127,11 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             // MQTT 5 lets a client cap the packets the broker sends it: a peer's megabyte publish is dropped at the
             // broker instead of being buffered here. Our largest message, a full bundle, stays far below it.
             .WithMaximumPacketSize(MaxPacketBytes);
+        if (options.UserName is not null || options.Password is not null)
+        {
+            if (options.UserName is null || options.Password is null) throw new ArgumentException("give both a user name and a password, or neither", nameof(options));
+            builder = builder.WithCredentials(options.UserName, options.Password);
+        }
         if (options.Will is { } will)
             builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
                 .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
@@ -189,8 +203,13 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         _subscriptions = subscriptions.ToArray();
         try
         {
-            await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
+            var connected = await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
+            if (connected.ResultCode != MqttClientConnectResultCode.Success) throw new BrokerRefusedException(_options.Broker, Who, Refusal(connected.ResultCode), null);
             await SubscribeAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (BrokerRefusedException)
+        {
+            throw;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -447,6 +466,18 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private static MqttQualityOfServiceLevel QualityOf(Delivery delivery) =>
         delivery == Delivery.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;
 
+    /// <summary>This client in an error message.</summary>
+    private string Who => _options.Describe ?? (_options.UserName is { } user ? $"user '{user}'" : "an anonymous client");
+
+    /// <summary>Why a broker refused a connection, in words.</summary>
+    private static string Refusal(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.BadUserNameOrPassword => "bad user name or password",
+        // mosquitto answers this one for a wrong password too, not only for a missing one.
+        MqttClientConnectResultCode.NotAuthorized => "not authorized (bad or missing user name or password)",
+        _ => $"connection refused ({code})",
+    };
+
     /// <summary>The innermost useful message: MQTTnet wraps the socket error that says what happened.</summary>
     private static string Reason(Exception e)
     {
@@ -492,9 +523,20 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     }
 }
 
-/// <summary>The broker could not be reached or refused the connection.</summary>
-public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
-    : IOException($"cannot reach the MQTT broker at {broker}: {reason}", inner)
+/// <summary>A transport could not connect: the broker is unreachable or refused it.</summary>
+public abstract class BrokerConnectException(BrokerAddress broker, string message, Exception? inner) : IOException(message, inner)
 {
     public BrokerAddress Broker { get; } = broker;
+}
+
+/// <summary>The broker could not be reached, or closed the connection for a reason other than credentials.</summary>
+public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
+    : BrokerConnectException(broker, $"cannot reach the MQTT broker at {broker}: {reason}", inner);
+
+/// <summary>The broker answered and refused the client's credentials (or their absence).</summary>
+public sealed class BrokerRefusedException(BrokerAddress broker, string who, string reason, Exception? inner)
+    : BrokerConnectException(broker, $"the MQTT broker at {broker} refused {who}: {reason}", inner)
+{
+    /// <summary>Why, e.g. "bad user name or password".</summary>
+    public string Reason { get; } = reason;
 }

@@ -22,15 +22,29 @@ public sealed class Mosquitto : IDisposable
 
     private readonly IPAddress? _alsoOn;
 
-    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn)
+    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn, string? credentials)
     {
         Bind = bind;
         Port = port;
         _alsoOn = alsoOn;
         var second = alsoOn is null ? "" : string.Create(CultureInfo.InvariantCulture, $"listener {port} {alsoOn}\n");
+        var access = "allow_anonymous true";
+        if (credentials is not null)
+        {
+            // mosquitto started as root drops to its own user, which cannot read the 0600 files broker-config wrote:
+            // the broker gets copies it can read, in this broker's own folder.
+            var passwords = _directory.File(BrokerCredentials.PasswordFileName);
+            var acl = _directory.File(BrokerCredentials.AclFileName);
+            File.Copy(Path.Combine(credentials, BrokerCredentials.PasswordFileName), passwords);
+            File.Copy(Path.Combine(credentials, BrokerCredentials.AclFileName), acl);
+            if (!OperatingSystem.IsWindows())
+                foreach (var file in new[] { passwords, acl })
+                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            access = $"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}";
+        }
         File.WriteAllText(_directory.File("mosquitto.conf"), second + string.Create(CultureInfo.InvariantCulture, $"""
             listener {port} {bind}
-            allow_anonymous true
+            {access}
             persistence false
             sys_interval 1
             set_tcp_nodelay true
@@ -58,7 +72,11 @@ public sealed class Mosquitto : IDisposable
     /// Starts mosquitto on a free port of <paramref name="bind"/> (127.0.0.1 by default), and with <paramref name="alsoOn"/>
     /// on that same port of a second address too (e.g. the host end of a veth pair, for a tier in a network namespace).
     /// </summary>
-    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null)
+    /// <param name="credentials">
+    /// A folder <c>ddnn serve broker-config</c> wrote: the broker then runs with its password and ACL files and
+    /// <c>allow_anonymous false</c>; without it, anyone may connect and do anything.
+    /// </param>
+    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null)
     {
         bind ??= IPAddress.Loopback;
         var port = EmbeddedBroker.FreePort(bind);
@@ -68,7 +86,7 @@ public sealed class Mosquitto : IDisposable
             Assert.True(tries < 20, $"no port free on both {bind} and {alsoOn}");
             port = EmbeddedBroker.FreePort(bind);
         }
-        var broker = new Mosquitto(bind, port, alsoOn);
+        var broker = new Mosquitto(bind, port, alsoOn, credentials);
         try
         {
             broker.Launch();
