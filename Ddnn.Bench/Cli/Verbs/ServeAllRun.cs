@@ -141,7 +141,11 @@ internal static class ServeAllRun
                 lock (online)
                     if (others.All(online.Contains)) break;
                 if (tiers.FirstOrDefault(t => t.HasExited) is { } dead)
+                {
+                    // Exited is not yet drained: wait for its last output lines, which say why.
+                    dead.WaitForExit(TimeSpan.FromSeconds(5));
                     return Failed(context, dead, $"{dead.Name} exited with code {dead.ExitCode} while starting");
+                }
                 if (starting.Elapsed > startTimeout)
                 {
                     string missing;
