@@ -103,7 +103,9 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         };
         server.ClientDisconnectedAsync += e =>
         {
-            users.TryRemove(e.ClientId, out _);
+            // A client taken over by a new connection with its id is reported after the new one was validated: the
+            // entry is the new connection's by then.
+            if (e.DisconnectType != MqttClientDisconnectType.Takeover) users.TryRemove(e.ClientId, out _);
             return Task.CompletedTask;
         };
         server.InterceptingPublishAsync += e =>
