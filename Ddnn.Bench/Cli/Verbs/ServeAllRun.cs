@@ -76,13 +76,14 @@ internal static class ServeAllRun
                 $"serve all: model {fingerprint.Short}, deployment '{topics.Deployment}', {(embedded is null ? "broker" : "embedded broker")} {broker}, {count} samples of {split.Name} after {warmUp} warm-up; logs in {work}"));
             var online = new HashSet<PartitionId>();
             var brokerBytes = new BrokerByteCounters();
-            observer = new MqttTransport(new MqttTransportOptions
+            observer = ServeVerb.Transport(new MqttTransportOptions
             {
                 Broker = broker,
                 ClientId = $"ddnn-{topics.Deployment}-observer-{Environment.ProcessId}-{Random.Shared.Next():x8}",
                 UserName = credentials is null ? null : AccessControlList.MonitorUser,
                 Password = PasswordOf(AccessControlList.MonitorUser),
                 Describe = $"serve all's observer (user {AccessControlList.MonitorUser})",
+                CaFile = arguments.GetOptionalString(ServeVerb.CaFile.Name) is { } ca ? Path.GetFullPath(ca) : null,
             }, (topic, payload) =>
             {
                 if (brokerBytes.TryRead(topic, payload)) return;
@@ -110,7 +111,7 @@ internal static class ServeAllRun
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
                 "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
-            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles]));
+            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile]));
             var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
             {

@@ -20,7 +20,8 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config"],
         "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, or write a deployment's broker credentials and ACL (broker-config)");
     internal static readonly CliOption Model = CliOption.String("model", null, "export directory, deploy file (.ddnnp) or checkpoint (.ddnn); every tier must load the same model", valueName: "path");
-    internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port (all: without it, an embedded broker on 127.0.0.1)", valueName: "address");
+    internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port, or mqtts://host:port for TLS (all: without it, an embedded broker on 127.0.0.1, without TLS)", valueName: "address");
+    internal static readonly CliOption CaFile = CliOption.String("ca-file", null, "with an mqtts:// broker: trust the certificate authorities in this PEM file (instead of the machine's) for the broker's certificate, which must also name the broker's host", valueName: "file");
     internal static readonly CliOption Deployment = CliOption.String("deployment", "ddnn", "deployment name: the topics are ddnn/<name>/...", valueName: "name");
     internal static readonly CliOption Device = CliOption.Int("device", null, "device: which device this process is", min: 0);
     internal static readonly CliOption Edge = CliOption.Int("edge", null, "edge: which edge this process is", min: 0);
@@ -59,7 +60,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen, User, PasswordFile, Credentials,
+        Listen, User, PasswordFile, Credentials, CaFile,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -260,7 +261,7 @@ public sealed class ServeVerb : ICliVerb
         var (user, password) = ReadCredentials(arguments, id);
         var clock = new MonotonicClock();
         TierHost? host = null;
-        var transport = new MqttTransport(new MqttTransportOptions
+        var transport = Transport(new MqttTransportOptions
         {
             Broker = broker,
             UserName = password is null ? null : user,
@@ -271,6 +272,7 @@ public sealed class ServeVerb : ICliVerb
             KeepAlive = TimeSpan.FromSeconds(arguments.GetInt(KeepAlive.Name)),
             TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(FirstSample.Name)),
             Coalesce = !arguments.GetFlag(NoBundles.Name),
+            CaFile = arguments.GetOptionalString(CaFile.Name),
         }, (topic, payload) => host?.Post(topic, payload));
         var log = new Action<string>(line => context.Out.WriteLine(line));
         var split = id.Kind == PartitionKind.Device ? LoadSplit(arguments, context, model) : null;
@@ -331,6 +333,19 @@ public sealed class ServeVerb : ICliVerb
             host.Dispose();
         }
         return code;
+    }
+
+    /// <summary>A transport; a CA file that cannot be used is a one-line usage error naming it.</summary>
+    internal static MqttTransport Transport(MqttTransportOptions options, Action<string, byte[]> onMessage)
+    {
+        try
+        {
+            return new MqttTransport(options, onMessage);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            throw new CliUsageException($"--{CaFile.Name}: {e.Message}", e);
+        }
     }
 
     /// <summary>

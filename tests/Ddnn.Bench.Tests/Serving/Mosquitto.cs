@@ -22,11 +22,12 @@ public sealed class Mosquitto : IDisposable
 
     private readonly IPAddress? _alsoOn;
 
-    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn, string? credentials)
+    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn, string? credentials, (string Certificate, string Key)? tls)
     {
         Bind = bind;
         Port = port;
         _alsoOn = alsoOn;
+        _tls = tls is not null;
         var second = alsoOn is null ? "" : string.Create(CultureInfo.InvariantCulture, $"listener {port} {alsoOn}\n");
         var access = "allow_anonymous true";
         if (credentials is not null)
@@ -42,8 +43,19 @@ public sealed class Mosquitto : IDisposable
                     File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             access = $"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}";
         }
+        var listenerTls = "";
+        if (tls is { } files)
+        {
+            // The same: copies the broker's own user can read.
+            var certificate = _directory.File("server.pem");
+            var key = _directory.File("server.key");
+            File.Copy(files.Certificate, certificate);
+            File.Copy(files.Key, key);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            listenerTls = $"\ncertfile {certificate}\nkeyfile {key}";
+        }
         File.WriteAllText(_directory.File("mosquitto.conf"), second + string.Create(CultureInfo.InvariantCulture, $"""
-            listener {port} {bind}
+            listener {port} {bind}{listenerTls}
             {access}
             persistence false
             sys_interval 1
@@ -56,7 +68,9 @@ public sealed class Mosquitto : IDisposable
 
     public IPAddress Bind { get; }
     public int Port { get; }
-    public BrokerAddress Address => new(Bind.ToString(), Port);
+    public BrokerAddress Address => new(Bind.ToString(), Port, _tls);
+
+    private readonly bool _tls;
 
     /// <summary>The running broker's process id (it changes on <see cref="Restart"/>).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("mosquitto is not running");
@@ -65,7 +79,7 @@ public sealed class Mosquitto : IDisposable
     public BrokerAddress AddressOn(IPAddress listener)
     {
         Assert.True(listener.Equals(Bind) || listener.Equals(_alsoOn), $"mosquitto does not listen on {listener}");
-        return new BrokerAddress(listener.ToString(), Port);
+        return new BrokerAddress(listener.ToString(), Port, _tls);
     }
 
     /// <summary>
@@ -76,7 +90,8 @@ public sealed class Mosquitto : IDisposable
     /// A folder <c>ddnn serve broker-config</c> wrote: the broker then runs with its password and ACL files and
     /// <c>allow_anonymous false</c>; without it, anyone may connect and do anything.
     /// </param>
-    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null)
+    /// <param name="tls">The broker's certificate and key (PEM files): its listener then speaks MQTT over TLS only (mqtts://).</param>
+    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null, (string Certificate, string Key)? tls = null)
     {
         bind ??= IPAddress.Loopback;
         var port = EmbeddedBroker.FreePort(bind);
@@ -86,7 +101,7 @@ public sealed class Mosquitto : IDisposable
             Assert.True(tries < 20, $"no port free on both {bind} and {alsoOn}");
             port = EmbeddedBroker.FreePort(bind);
         }
-        var broker = new Mosquitto(bind, port, alsoOn, credentials);
+        var broker = new Mosquitto(bind, port, alsoOn, credentials, tls);
         try
         {
             broker.Launch();
