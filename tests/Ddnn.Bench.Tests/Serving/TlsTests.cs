@@ -125,6 +125,30 @@ public sealed class TlsTests(ServedModels models, TestCertificates certificates)
     }
 
     [Fact]
+    public void A_whole_deployment_serves_over_tls_with_its_credentials()
+    {
+        var credentials = models.Scratch("credentials");
+        DdnnCli.Succeed("serve", "broker-config", "--model", models.Plain, "--out", credentials);
+        using var mosquitto = Mosquitto.Start(credentials: credentials, tls: certificates.Good);
+        var outDir = models.Scratch("serve-tls");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] args =
+        [
+            "serve", "all", "--model", models.Plain, .. ServedModels.DataArgs, "--out", outDir, "--warmup", "4", "--start-timeout", "120",
+            "--device-wait-ms", "30000", "--cloud-wait-ms", "30000", "--map-wait-ms", "30000", "--hold-ms", "60000",
+            "--broker", mosquitto.Address.ToString(), "--credentials", credentials, "--ca-file", certificates.TrustedCa,
+        ];
+        var code = Program.Run(args, output, error, cancel.Token, environment: _ => null);
+        var run = new CliResult(code, output.ToString(), error.ToString());
+        Assert.True(code == 0, run.ToString());
+        var answers = AnswerFile.Read(Path.Combine(outDir, "answers.csv"));
+        Assert.Equal(24, answers.Count);
+        Assert.DoesNotContain(answers, a => a.Tier == Core.Runtime.ExitTier.None);
+    }
+
+    [Fact]
     public void A_ca_file_that_cannot_be_read_is_one_line()
     {
         var missing = certificates.File("missing.pem");
