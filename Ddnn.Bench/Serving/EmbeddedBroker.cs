@@ -1,12 +1,24 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Ddnn.Core.Serving;
+using MQTTnet.Protocol;
 using MQTTnet.Server;
 
 namespace Ddnn.Bench.Serving;
 
 /// <summary>
+/// Who may connect to an <see cref="EmbeddedBroker"/> and what each may do: user → mosquitto password hash (the
+/// <c>mosquitto.passwd</c> entries, <see cref="MosquittoPasswordFile"/>) and the deployment's ACL.
+/// </summary>
+public sealed record BrokerAuthorization(IReadOnlyDictionary<string, string> PasswordHashes, AccessControlList Acl);
+
+/// <summary>
 /// An MQTT broker inside this process (MQTTnet.Server): the single-machine default, nothing to install. It listens on
-/// one address only, 127.0.0.1 unless told otherwise, so it is not reachable from other machines by accident.
+/// one address only, 127.0.0.1 unless told otherwise, so it is not reachable from other machines by accident. With a
+/// <see cref="BrokerAuthorization"/> it enforces what mosquitto enforces with the same password and ACL files: a client
+/// without a known user name and its password is refused at connect, a publish the ACL does not allow is dropped, a
+/// subscription outside the ACL is refused, and a message is delivered only to clients that may read its topic.
 /// </summary>
 public sealed class EmbeddedBroker : IAsyncDisposable
 {
@@ -25,7 +37,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// Starts a broker on <paramref name="bind"/>:<paramref name="port"/> (port 0 = a free port chosen now). A port in
     /// use is an <see cref="IOException"/> that says so.
     /// </summary>
-    public static async Task<EmbeddedBroker> StartAsync(IPAddress bind, int port)
+    public static async Task<EmbeddedBroker> StartAsync(IPAddress bind, int port, BrokerAuthorization? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentOutOfRangeException.ThrowIfNegative(port);
@@ -44,6 +56,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         // first's (delayed, up to 40 ms) ACK.
         options.DefaultEndpointOptions.NoDelay = true;
         var server = new MqttServerFactory().CreateMqttServer(options);
+        if (authorization is not null) Enforce(server, authorization);
         try
         {
             await server.StartAsync().ConfigureAwait(false);
@@ -70,6 +83,58 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
+    }
+
+    /// <summary>Installs the credential and ACL checks (MQTTnet's connection, publish, subscription and delivery hooks).</summary>
+    private static void Enforce(MqttServer server, BrokerAuthorization authorization)
+    {
+        var acl = authorization.Acl;
+        // The user each connected client authenticated as, for the delivery check (its event names only client ids).
+        var users = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        server.ValidatingConnectionAsync += e =>
+        {
+            if (string.IsNullOrEmpty(e.UserName))
+                e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            else if (!authorization.PasswordHashes.TryGetValue(e.UserName, out var hash) || e.Password is null || !MosquittoPasswordFile.Verify(hash, e.Password))
+                e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            else
+                users[e.ClientId] = e.UserName;
+            return Task.CompletedTask;
+        };
+        server.ClientDisconnectedAsync += e =>
+        {
+            // A client taken over by a new connection with its id is reported after the new one was validated: the
+            // entry is the new connection's by then.
+            if (e.DisconnectType != MqttClientDisconnectType.Takeover) users.TryRemove(e.ClientId, out _);
+            return Task.CompletedTask;
+        };
+        server.InterceptingPublishAsync += e =>
+        {
+            // A client's publish (its will too) outside its write rules is dropped; the client learns it from the
+            // PUBACK of a QoS 1 publish, as with mosquitto. The server's own messages (no client) are not checked.
+            if (e.ClientId is { Length: > 0 } && !acl.MayPublish(e.UserName, e.ApplicationMessage.Topic))
+            {
+                e.ProcessPublish = false;
+                e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            }
+            return Task.CompletedTask;
+        };
+        server.InterceptingSubscriptionAsync += e =>
+        {
+            if (!acl.MaySubscribe(e.UserName, e.TopicFilter.Topic))
+            {
+                e.ProcessSubscription = false;
+                e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            }
+            return Task.CompletedTask;
+        };
+        server.InterceptingClientEnqueueAsync += e =>
+        {
+            // Retained messages and subscriptions covered by a read rule already fit; this is the last line, as mosquitto
+            // checks read access per delivered message.
+            if (!users.TryGetValue(e.ReceiverClientId, out var user) || !acl.MayRead(user, e.ApplicationMessage.Topic)) e.AcceptEnqueue = false;
+            return Task.CompletedTask;
+        };
     }
 
     public async ValueTask DisposeAsync()

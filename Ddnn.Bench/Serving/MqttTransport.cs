@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Ddnn.Core.Serving;
 using MQTTnet;
@@ -22,6 +25,21 @@ public sealed record MqttTransportOptions
     public required string ClientId { get; init; }
 
     public MqttWill? Will { get; init; }
+
+    /// <summary>The user name to authenticate as; with <see cref="Password"/>, or neither (an anonymous client).</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>The password of <see cref="UserName"/>.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>What this client is, for error messages (e.g. "tier dev2"); by default its user name.</summary>
+    public string? Describe { get; init; }
+
+    /// <summary>
+    /// With an <c>mqtts://</c> broker: a PEM file of the certificate authorities that sign the broker's certificate,
+    /// trusted instead of the machine's store. The broker's certificate must also name the host of the address.
+    /// </summary>
+    public string? CaFile { get; init; }
 
     /// <summary>
     /// MQTT keep-alive. The broker declares a silent client gone after 1.5 times this and publishes its will, so it
@@ -95,6 +113,8 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private Task? _sender;
     private int _reconnecting;
     private long _publishes, _received, _droppedFull, _droppedDisconnected, _failed, _reconnects, _disconnects;
+    private readonly X509Certificate2Collection? _trusted;
+    private volatile string? _certificateProblem;
 
     /// <summary>A transport that hands each received message (topic, payload copy) to <paramref name="onMessage"/>, on MQTTnet's receive thread, in arrival order.</summary>
     public MqttTransport(MqttTransportOptions options, Action<string, byte[]> onMessage)
@@ -122,6 +142,18 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             // MQTT 5 lets a client cap the packets the broker sends it: a peer's megabyte publish is dropped at the
             // broker instead of being buffered here. Our largest message, a full bundle, stays far below it.
             .WithMaximumPacketSize(MaxPacketBytes);
+        if (options.UserName is not null || options.Password is not null)
+        {
+            if (options.UserName is null || options.Password is null) throw new ArgumentException("give both a user name and a password, or neither", nameof(options));
+            builder = builder.WithCredentials(options.UserName, options.Password);
+        }
+        if (options.Broker.Tls)
+        {
+            _trusted = options.CaFile is null ? null : LoadCertificates(options.CaFile);
+            builder = builder.WithTlsOptions(tls => tls.UseTls().WithTargetHost(options.Broker.Host)
+                .WithCertificateValidationHandler(ValidateBrokerCertificate));
+        }
+        else if (options.CaFile is not null) throw new ArgumentException($"a CA file goes with an mqtts:// broker, not {options.Broker}", nameof(options));
         if (options.Will is { } will)
             builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
                 .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
@@ -193,8 +225,13 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         _subscriptions = subscriptions.ToArray();
         try
         {
-            await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
+            var connected = await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
+            if (connected.ResultCode != MqttClientConnectResultCode.Success) throw new BrokerRefusedException(_options.Broker, Who, Refusal(connected.ResultCode), null);
             await SubscribeAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (BrokerRefusedException)
+        {
+            throw;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -451,9 +488,72 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private static MqttQualityOfServiceLevel QualityOf(Delivery delivery) =>
         delivery == Delivery.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;
 
-    /// <summary>The innermost useful message: MQTTnet wraps the socket error that says what happened.</summary>
-    private static string Reason(Exception e)
+    /// <summary>The certificates of a PEM file; a file that cannot be read or holds none is an <see cref="IOException"/> naming it.</summary>
+    private static X509Certificate2Collection LoadCertificates(string path)
     {
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new IOException($"cannot read the CA file '{path}': {e.Message}", e);
+        }
+        if (certificates.Count == 0) throw new IOException($"the CA file '{path}' holds no PEM certificate");
+        return certificates;
+    }
+
+    /// <summary>
+    /// Accepts the broker's certificate when it names the address's host and chains to <see cref="MqttTransportOptions.CaFile"/>
+    /// (or, without one, to the machine's trusted roots); otherwise keeps why, for the error message.
+    /// </summary>
+    private bool ValidateBrokerCertificate(MqttClientCertificateValidationEventArgs e)
+    {
+        string? problem = null;
+        if (e.Certificate is null || (e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+            problem = "it sent no certificate";
+        else if ((e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            problem = $"its certificate does not name host '{_options.Broker.Host}'";
+        else if (_trusted is null)
+        {
+            if ((e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                problem = $"its certificate is not trusted by this machine ({ChainStatus(e.Chain)}); give the CA that signs it (--ca-file)";
+        }
+        else
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(_trusted);
+            // A private CA publishes no revocation lists.
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            using var certificate = X509CertificateLoader.LoadCertificate(e.Certificate.GetRawCertData());
+            if (!chain.Build(certificate))
+                problem = $"its certificate is not signed by a CA of '{_options.CaFile}' ({ChainStatus(chain)})";
+        }
+        _certificateProblem = problem;
+        return problem is null;
+    }
+
+    private static string ChainStatus(X509Chain? chain) =>
+        chain is null || chain.ChainStatus.Length == 0 ? "no chain" : string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());
+
+    /// <summary>This client in an error message.</summary>
+    private string Who => _options.Describe ?? (_options.UserName is { } user ? $"user '{user}'" : "an anonymous client");
+
+    /// <summary>Why a broker refused a connection, in words.</summary>
+    private static string Refusal(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.BadUserNameOrPassword => "bad user name or password",
+        // mosquitto answers this one for a wrong password too, not only for a missing one.
+        MqttClientConnectResultCode.NotAuthorized => "not authorized (bad or missing user name or password)",
+        _ => $"connection refused ({code})",
+    };
+
+    /// <summary>The innermost useful message: MQTTnet wraps the socket error that says what happened.</summary>
+    private string Reason(Exception e)
+    {
+        if (_certificateProblem is { } certificate) return "TLS: the broker's certificate was refused: " + certificate;
         for (var inner = e; inner is not null; inner = inner.InnerException)
             if (inner is SocketException socket) return socket.Message;
         if (e is OperationCanceledException or TimeoutException) return "no answer (timed out)";
@@ -496,9 +596,20 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     }
 }
 
-/// <summary>The broker could not be reached or refused the connection.</summary>
-public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
-    : IOException($"cannot reach the MQTT broker at {broker}: {reason}", inner)
+/// <summary>A transport could not connect: the broker is unreachable or refused it.</summary>
+public abstract class BrokerConnectException(BrokerAddress broker, string message, Exception? inner) : IOException(message, inner)
 {
     public BrokerAddress Broker { get; } = broker;
+}
+
+/// <summary>The broker could not be reached, or closed the connection for a reason other than credentials.</summary>
+public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
+    : BrokerConnectException(broker, $"cannot reach the MQTT broker at {broker}: {reason}", inner);
+
+/// <summary>The broker answered and refused the client's credentials (or their absence).</summary>
+public sealed class BrokerRefusedException(BrokerAddress broker, string who, string reason, Exception? inner)
+    : BrokerConnectException(broker, $"the MQTT broker at {broker} refused {who}: {reason}", inner)
+{
+    /// <summary>Why, e.g. "bad user name or password".</summary>
+    public string Reason { get; } = reason;
 }

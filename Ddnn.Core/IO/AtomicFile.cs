@@ -3,8 +3,12 @@ namespace Ddnn.Core;
 /// <summary>Writes files so that readers see either the old content or the new one, never a partial file.</summary>
 public static class AtomicFile
 {
-    /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, flushes it, then renames it over the target.</summary>
-    public static void Write(string path, Action<Stream> write)
+    /// <summary>
+    /// Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, flushes it, then
+    /// renames it over the target. With <paramref name="unixMode"/> (not on Windows) the temporary file is created with
+    /// that mode, so a secret is never readable by others, not even before the rename.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write, UnixFileMode? unixMode = null)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
@@ -12,7 +16,9 @@ public static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (unixMode is { } mode && !OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+            using (var stream = new FileStream(temp, options))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

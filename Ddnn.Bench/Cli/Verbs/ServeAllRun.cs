@@ -44,13 +44,30 @@ internal static class ServeAllRun
 
         EmbeddedBroker? embedded = null;
         BrokerAddress broker;
-        if (arguments.GetOptionalString(ServeVerb.Broker.Name) is not null) broker = ServeVerb.ReadBroker(arguments);
+        // The folder of password files the tiers connect with: the given one (a broker-config run for an outside
+        // broker), a fresh set for the embedded broker, or none (an outside broker that lets anonymous clients in).
+        string? credentials = arguments.GetOptionalString(ServeVerb.Credentials.Name) is { } given ? Path.GetFullPath(given) : null;
+        var acl = AccessControlList.For(topics, model);
+        if (arguments.GetOptionalString(ServeVerb.Broker.Name) is not null)
+        {
+            broker = ServeVerb.ReadBroker(arguments);
+            if (credentials is not null)
+                foreach (var user in acl.Users)
+                    if (!File.Exists(BrokerCredentials.PasswordFileOf(credentials, user)))
+                        throw new CliUsageException($"--credentials '{credentials}' has no password file for {user} ({BrokerCredentials.PasswordFileOf(credentials, user)}); write the folder with ddnn serve broker-config for this model and deployment");
+        }
         else
         {
+            if (credentials is not null) throw new CliUsageException("--credentials goes with --broker; without it serve all generates a fresh set for its embedded broker");
+            credentials = Path.Combine(work, "credentials");
+            BrokerCredentials.Generate(acl).WriteTo(credentials);
             var (bind, port) = ServeVerb.ReadListen(arguments, defaultPort: 0);
-            embedded = ServeVerb.StartBroker(bind, port);
+            embedded = ServeVerb.StartBroker(bind, port, ServeVerb.ReadAuthorization(credentials, acl));
             broker = embedded.Address;
         }
+        string? PasswordOf(string user) => credentials is null ? null : BrokerCredentials.ReadPassword(BrokerCredentials.PasswordFileOf(credentials, user));
+        IEnumerable<string> CredentialArgs(PartitionId tier) => credentials is null ? []
+            : ["--user", AccessControlList.UserOf(tier), "--password-file", BrokerCredentials.PasswordFileOf(credentials, AccessControlList.UserOf(tier))];
         var tiers = new List<TierProcess>();
         MqttTransport? observer = null;
         try
@@ -59,10 +76,14 @@ internal static class ServeAllRun
                 $"serve all: model {fingerprint.Short}, deployment '{topics.Deployment}', {(embedded is null ? "broker" : "embedded broker")} {broker}, {count} samples of {split.Name} after {warmUp} warm-up; logs in {work}"));
             var online = new HashSet<PartitionId>();
             var brokerBytes = new BrokerByteCounters();
-            observer = new MqttTransport(new MqttTransportOptions
+            observer = ServeVerb.Transport(new MqttTransportOptions
             {
                 Broker = broker,
                 ClientId = $"ddnn-{topics.Deployment}-observer-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+                UserName = credentials is null ? null : AccessControlList.MonitorUser,
+                Password = PasswordOf(AccessControlList.MonitorUser),
+                Describe = $"serve all's observer (user {AccessControlList.MonitorUser})",
+                CaFile = arguments.GetOptionalString(ServeVerb.CaFile.Name) is { } ca ? Path.GetFullPath(ca) : null,
             }, (topic, payload) =>
             {
                 if (brokerBytes.TryRead(topic, payload)) return;
@@ -78,7 +99,7 @@ internal static class ServeAllRun
                 // A mosquitto publishes its own byte counters under $SYS; the embedded broker has none.
                 observer.ConnectAsync(embedded is null ? [topics.StatusFilter, .. BrokerByteCounters.Topics] : [topics.StatusFilter], context.Cancellation).GetAwaiter().GetResult();
             }
-            catch (BrokerUnreachableException e)
+            catch (BrokerConnectException e)
             {
                 context.Error.WriteLine($"ddnn serve all: {e.Message}");
                 return CliApp.ExitFailure;
@@ -90,11 +111,12 @@ internal static class ServeAllRun
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
                 "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
-            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles]));
+            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile]));
             var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
             {
                 var args = new List<string>(common) { "--tier", Word(id.Kind), "--stats", Path.Combine(work, $"{id}.stats.json") };
+                args.AddRange(CredentialArgs(id));
                 switch (id.Kind)
                 {
                     case PartitionKind.Device:
@@ -120,7 +142,11 @@ internal static class ServeAllRun
                 lock (online)
                     if (others.All(online.Contains)) break;
                 if (tiers.FirstOrDefault(t => t.HasExited) is { } dead)
+                {
+                    // Exited is not yet drained: wait for its last output lines, which say why.
+                    dead.WaitForExit(TimeSpan.FromSeconds(5));
                     return Failed(context, dead, $"{dead.Name} exited with code {dead.ExitCode} while starting");
+                }
                 if (starting.Elapsed > startTimeout)
                 {
                     string missing;
@@ -139,6 +165,7 @@ internal static class ServeAllRun
                 "--samples", count.ToString(inv), "--warmup", warmUp.ToString(inv),
                 "--run-id", (arguments.GetOptionalInt(ServeVerb.RunId.Name) ?? Random.Shared.Next(1, int.MaxValue)).ToString(inv),
             };
+            localArgs.AddRange(CredentialArgs(new PartitionId(PartitionKind.Local)));
             localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate, ServeVerb.TickPeriod,
                 ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
             var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");

@@ -17,10 +17,11 @@ public sealed class ServeVerb : ICliVerb
 {
     public const string VerbName = "serve";
 
-    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker"],
-        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, or an embedded broker");
+    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config"],
+        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, or write a deployment's broker credentials and ACL (broker-config)");
     internal static readonly CliOption Model = CliOption.String("model", null, "export directory, deploy file (.ddnnp) or checkpoint (.ddnn); every tier must load the same model", valueName: "path");
-    internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port (all: without it, an embedded broker on 127.0.0.1)", valueName: "address");
+    internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port, or mqtts://host:port for TLS (all: without it, an embedded broker on 127.0.0.1, without TLS)", valueName: "address");
+    internal static readonly CliOption CaFile = CliOption.String("ca-file", null, "with an mqtts:// broker: trust the certificate authorities in this PEM file (instead of the machine's) for the broker's certificate, which must also name the broker's host", valueName: "file");
     internal static readonly CliOption Deployment = CliOption.String("deployment", "ddnn", "deployment name: the topics are ddnn/<name>/...", valueName: "name");
     internal static readonly CliOption Device = CliOption.Int("device", null, "device: which device this process is", min: 0);
     internal static readonly CliOption Edge = CliOption.Int("edge", null, "edge: which edge this process is", min: 0);
@@ -46,8 +47,11 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption StartTimeout = CliOption.Float("start-timeout", 60, "local, all: seconds to wait for every tier to come online before ticking", min: 0);
     internal static readonly CliOption Answers = CliOption.String("answers", null, "local: write every measured answer to this CSV file", valueName: "file");
     internal static readonly CliOption Stats = CliOption.String("stats", null, "write this tier's counters to this JSON file when it stops", valueName: "file");
-    internal static readonly CliOption Out = CliOption.String("out", null, "all: write summary.json, answers.csv and every tier's log and counters here", valueName: "dir");
-    internal static readonly CliOption Listen = CliOption.String("listen", null, "broker, all without --broker: where the embedded broker listens, address:port (default 127.0.0.1:1883 for broker, a free port for all)", valueName: "address:port");
+    internal static readonly CliOption Out = CliOption.String("out", null, "all: write summary.json, answers.csv and every tier's log and counters here; broker-config: write the credentials, mosquitto.passwd and mosquitto.acl here", valueName: "dir");
+    internal static readonly CliOption Listen = CliOption.String("listen", null, "broker, all without --broker: where the embedded broker listens, address:port (default 127.0.0.1:1883 for broker, a free port for all); it binds only that address, 127.0.0.1 unless told otherwise", valueName: "address:port");
+    internal static readonly CliOption User = CliOption.String("user", null, "device, local, edge, cloud: MQTT user name (default: the tier's name, e.g. dev2, local, edge0, cloud); needs a password", valueName: "name");
+    internal static readonly CliOption PasswordFile = CliOption.String("password-file", null, $"device, local, edge, cloud: read the MQTT password from the first line of this file (else from ${BrokerCredentials.PasswordVariable}; neither: connect anonymously); never on the command line", valueName: "file");
+    internal static readonly CliOption Credentials = CliOption.String("credentials", null, "all with --broker: the folder broker-config wrote, whose password files the tiers connect with; broker: enforce its mosquitto.passwd and the ACL of --model (without it the broker lets anyone in; all without --broker always generates and enforces a fresh set)", valueName: "dir");
 
     public string Name => VerbName;
     public string Summary => "serve a deployed model over MQTT: one tier per process (device|local|edge|cloud), a whole deployment (all) or a broker";
@@ -56,7 +60,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen,
+        Listen, User, PasswordFile, Credentials, CaFile,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -71,7 +75,7 @@ public sealed class ServeVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker");
+        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker|broker-config");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
         // SIGTERM stops the tier as Ctrl+C does: a clean disconnect and the last line of counters.
         using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
@@ -83,6 +87,7 @@ public sealed class ServeVerb : ICliVerb
         return tier switch
         {
             "broker" => RunBroker(arguments, served),
+            "broker-config" => RunBrokerConfig(arguments, served),
             "all" => ServeAllRun.Run(arguments, served),
             _ => RunTier(tier, arguments, served),
         };
@@ -91,10 +96,18 @@ public sealed class ServeVerb : ICliVerb
     private static int RunBroker(CliArguments arguments, CliContext context)
     {
         var (bind, port) = ReadListen(arguments, defaultPort: BrokerAddress.DefaultPort);
-        var broker = StartBroker(bind, port);
+        BrokerAuthorization? authorization = null;
+        if (arguments.GetOptionalString(Credentials.Name) is { } directory)
+        {
+            var (_, model) = LoadModel(arguments);
+            authorization = ReadAuthorization(directory, AccessControlList.For(ReadTopics(arguments), model));
+        }
+        var broker = StartBroker(bind, port, authorization);
         try
         {
-            context.Out.WriteLine($"embedded MQTT broker listening at {broker.Address}; Ctrl+C or SIGTERM stops it");
+            context.Out.WriteLine(authorization is null
+                ? $"embedded MQTT broker listening at {broker.Address}, anonymous clients allowed (no --credentials); Ctrl+C or SIGTERM stops it"
+                : $"embedded MQTT broker listening at {broker.Address}, {authorization.PasswordHashes.Count} users, ACL of deployment '{authorization.Acl.Topics.Deployment}'; Ctrl+C or SIGTERM stops it");
             context.Cancellation.WaitHandle.WaitOne();
         }
         finally
@@ -105,12 +118,43 @@ public sealed class ServeVerb : ICliVerb
         return CliApp.ExitSuccess;
     }
 
+    /// <summary>
+    /// <c>ddnn serve broker-config</c>: a fresh credential set for one deployment (a password per tier and for the
+    /// monitor) with the mosquitto password file, ACL file and config lines, all in <c>--out</c>.
+    /// </summary>
+    private static int RunBrokerConfig(CliArguments arguments, CliContext context)
+    {
+        var directory = arguments.GetOptionalString(Out.Name) ?? throw new CliUsageException("--out <dir> is required: where to write the credentials and the mosquitto files");
+        if (File.Exists(directory)) throw new CliUsageException($"--out '{directory}' is a file, not a folder");
+        var (_, model) = LoadModel(arguments);
+        var credentials = BrokerCredentials.Generate(AccessControlList.For(ReadTopics(arguments), model));
+        credentials.WriteTo(directory);
+        var full = Path.GetFullPath(directory);
+        context.Out.WriteLine($"wrote credentials of deployment '{credentials.Acl.Topics.Deployment}' for {string.Join(", ", credentials.Acl.Users)} to {full}");
+        context.Out.WriteLine($"mosquitto: add the lines of {Path.Combine(full, BrokerCredentials.ConfigFileName)} to its config; a tier: --password-file {BrokerCredentials.PasswordFileOf(full, "<tier>")}");
+        return CliApp.ExitSuccess;
+    }
+
+    /// <summary>The checks the embedded broker enforces: the users and password hashes of the credentials folder's <c>mosquitto.passwd</c>, and <paramref name="acl"/>.</summary>
+    internal static BrokerAuthorization ReadAuthorization(string directory, AccessControlList acl)
+    {
+        var path = Path.Combine(directory, BrokerCredentials.PasswordFileName);
+        try
+        {
+            return new BrokerAuthorization(MosquittoPasswordFile.Parse(File.ReadAllText(path)), acl);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw CliUsageException.CannotUse("read", path, e);
+        }
+    }
+
     /// <summary>Starts the embedded broker; a port in use is a one-line usage error naming it.</summary>
-    internal static EmbeddedBroker StartBroker(IPAddress bind, int port)
+    internal static EmbeddedBroker StartBroker(IPAddress bind, int port, BrokerAuthorization? authorization = null)
     {
         try
         {
-            return EmbeddedBroker.StartAsync(bind, port).GetAwaiter().GetResult();
+            return EmbeddedBroker.StartAsync(bind, port, authorization).GetAwaiter().GetResult();
         }
         catch (IOException e)
         {
@@ -225,16 +269,21 @@ public sealed class ServeVerb : ICliVerb
         };
         if (id.Kind == PartitionKind.Local && model.Local is null)
             throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
+        var (user, password) = ReadCredentials(arguments, id);
         var clock = new MonotonicClock();
         TierHost? host = null;
-        var transport = new MqttTransport(new MqttTransportOptions
+        var transport = Transport(new MqttTransportOptions
         {
             Broker = broker,
+            UserName = password is null ? null : user,
+            Password = password,
+            Describe = $"tier {id}",
             ClientId = $"ddnn-{topics.Deployment}-{id}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
             Will = new MqttWill(topics.Status(id), StatusMessage.Offline(fingerprint), Delivery.AtLeastOnce, Retain: true),
             KeepAlive = TimeSpan.FromSeconds(arguments.GetInt(KeepAlive.Name)),
             TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(FirstSample.Name)),
             Coalesce = !arguments.GetFlag(NoBundles.Name),
+            CaFile = arguments.GetOptionalString(CaFile.Name),
         }, (topic, payload) => host?.Post(topic, payload));
         var log = new Action<string>(line => context.Out.WriteLine(line));
         var sensor = id.Kind == PartitionKind.Device ? LoadSensor(arguments, context, model, id.Index) : null;
@@ -268,7 +317,7 @@ public sealed class ServeVerb : ICliVerb
         {
             transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();
         }
-        catch (BrokerUnreachableException e)
+        catch (BrokerConnectException e)
         {
             context.Error.WriteLine($"ddnn serve {kind}: {e.Message}");
             return CliApp.ExitFailure;
@@ -299,6 +348,41 @@ public sealed class ServeVerb : ICliVerb
             host.Dispose();
         }
         return code;
+    }
+
+    /// <summary>A transport; a CA file that cannot be used is a one-line usage error naming it.</summary>
+    internal static MqttTransport Transport(MqttTransportOptions options, Action<string, byte[]> onMessage)
+    {
+        try
+        {
+            return new MqttTransport(options, onMessage);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            throw new CliUsageException($"--{CaFile.Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The user name (<c>--user</c>, else the tier's name) and password (<c>--password-file</c>, else the environment
+    /// variable, else none: anonymous) tier <paramref name="id"/> connects with. Passwords are never read from the
+    /// command line, where other users of the machine could read them.
+    /// </summary>
+    private static (string User, string? Password) ReadCredentials(CliArguments arguments, PartitionId id)
+    {
+        var user = arguments.GetOptionalString(User.Name) ?? AccessControlList.UserOf(id);
+        string? password;
+        try
+        {
+            password = BrokerCredentials.ReadPassword(arguments.GetOptionalString(PasswordFile.Name));
+        }
+        catch (IOException e)
+        {
+            throw new CliUsageException($"--{PasswordFile.Name}: {e.Message}", e);
+        }
+        if (password is null && arguments.HasValue(User.Name))
+            throw new CliUsageException($"--user {user} needs a password: --{PasswordFile.Name} <file> or ${BrokerCredentials.PasswordVariable}");
+        return (user, password);
     }
 
     private static FusionSettings ReadFusion(CliArguments arguments)

@@ -10,16 +10,18 @@ public sealed class BrokerAddressTests
     [InlineData("MQTT://host:1/", "host", 1)]
     [InlineData("mqtt://[::1]:2000", "::1", 2000)]
     [InlineData("mqtt://[fe80::1]", "fe80::1", 1883)]
-    public void Parses_host_and_port(string text, string host, int port)
+    [InlineData("mqtts://broker.lan", "broker.lan", 8883, true)]
+    [InlineData("MQTTS://[::1]:9000", "::1", 9000, true)]
+    public void Parses_host_and_port(string text, string host, int port, bool tls = false)
     {
         var address = BrokerAddress.Parse(text);
-        Assert.Equal(new BrokerAddress(host, port), address);
+        Assert.Equal(new BrokerAddress(host, port, tls), address);
         Assert.Equal(address, BrokerAddress.Parse(address.ToString()));
     }
 
     [Theory]
     [InlineData("127.0.0.1:1883", "expected mqtt://host:port")]
-    [InlineData("mqtts://host:8883", "expected mqtt://host:port")]
+    [InlineData("ws://host:8883", "expected mqtt://host:port or mqtts://host:port")]
     [InlineData("mqtt://", "names no host")]
     [InlineData("mqtt://:1883", "names no host")]
     [InlineData("mqtt://host:0", "port must be a number in 1..65535")]

@@ -22,15 +22,41 @@ public sealed class Mosquitto : IDisposable
 
     private readonly IPAddress? _alsoOn;
 
-    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn)
+    private Mosquitto(IPAddress bind, int port, IPAddress? alsoOn, string? credentials, (string Certificate, string Key)? tls)
     {
         Bind = bind;
         Port = port;
         _alsoOn = alsoOn;
+        _tls = tls is not null;
         var second = alsoOn is null ? "" : string.Create(CultureInfo.InvariantCulture, $"listener {port} {alsoOn}\n");
+        var access = "allow_anonymous true";
+        if (credentials is not null)
+        {
+            // mosquitto started as root drops to its own user, which cannot read the 0600 files broker-config wrote:
+            // the broker gets copies it can read, in this broker's own folder.
+            var passwords = _directory.File(BrokerCredentials.PasswordFileName);
+            var acl = _directory.File(BrokerCredentials.AclFileName);
+            File.Copy(Path.Combine(credentials, BrokerCredentials.PasswordFileName), passwords);
+            File.Copy(Path.Combine(credentials, BrokerCredentials.AclFileName), acl);
+            if (!OperatingSystem.IsWindows())
+                foreach (var file in new[] { passwords, acl })
+                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            access = $"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}";
+        }
+        var listenerTls = "";
+        if (tls is { } files)
+        {
+            // The same: copies the broker's own user can read.
+            var certificate = _directory.File("server.pem");
+            var key = _directory.File("server.key");
+            File.Copy(files.Certificate, certificate);
+            File.Copy(files.Key, key);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            listenerTls = $"\ncertfile {certificate}\nkeyfile {key}";
+        }
         File.WriteAllText(_directory.File("mosquitto.conf"), second + string.Create(CultureInfo.InvariantCulture, $"""
-            listener {port} {bind}
-            allow_anonymous true
+            listener {port} {bind}{listenerTls}
+            {access}
             persistence false
             sys_interval 1
             set_tcp_nodelay true
@@ -42,7 +68,9 @@ public sealed class Mosquitto : IDisposable
 
     public IPAddress Bind { get; }
     public int Port { get; }
-    public BrokerAddress Address => new(Bind.ToString(), Port);
+    public BrokerAddress Address => new(Bind.ToString(), Port, _tls);
+
+    private readonly bool _tls;
 
     /// <summary>The running broker's process id (it changes on <see cref="Restart"/>).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("mosquitto is not running");
@@ -51,14 +79,19 @@ public sealed class Mosquitto : IDisposable
     public BrokerAddress AddressOn(IPAddress listener)
     {
         Assert.True(listener.Equals(Bind) || listener.Equals(_alsoOn), $"mosquitto does not listen on {listener}");
-        return new BrokerAddress(listener.ToString(), Port);
+        return new BrokerAddress(listener.ToString(), Port, _tls);
     }
 
     /// <summary>
     /// Starts mosquitto on a free port of <paramref name="bind"/> (127.0.0.1 by default), and with <paramref name="alsoOn"/>
     /// on that same port of a second address too (e.g. the host end of a veth pair, for a tier in a network namespace).
     /// </summary>
-    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null)
+    /// <param name="credentials">
+    /// A folder <c>ddnn serve broker-config</c> wrote: the broker then runs with its password and ACL files and
+    /// <c>allow_anonymous false</c>; without it, anyone may connect and do anything.
+    /// </param>
+    /// <param name="tls">The broker's certificate and key (PEM files): its listener then speaks MQTT over TLS only (mqtts://).</param>
+    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null, (string Certificate, string Key)? tls = null)
     {
         bind ??= IPAddress.Loopback;
         var port = EmbeddedBroker.FreePort(bind);
@@ -68,7 +101,7 @@ public sealed class Mosquitto : IDisposable
             Assert.True(tries < 20, $"no port free on both {bind} and {alsoOn}");
             port = EmbeddedBroker.FreePort(bind);
         }
-        var broker = new Mosquitto(bind, port, alsoOn);
+        var broker = new Mosquitto(bind, port, alsoOn, credentials, tls);
         try
         {
             broker.Launch();

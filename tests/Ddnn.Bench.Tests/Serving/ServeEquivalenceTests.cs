@@ -84,14 +84,18 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         Assert.Contains(outcomes, o => o.Tier == ExitTier.Cloud);
         if (edges) Assert.Contains(outcomes, o => o.Tier == ExitTier.Edge);
 
-        using var mosquitto = broker == "mosquitto" ? Mosquitto.Start() : null;
+        // mosquitto runs with the deployment's password and ACL files (allow_anonymous false), as the embedded broker
+        // of serve all always does: every tier must be allowed all it does.
+        var credentials = broker == "mosquitto" ? models.Scratch("credentials") : null;
+        if (credentials is not null) DdnnCli.Succeed("serve", "broker-config", "--model", modelPath, "--out", credentials);
+        using var mosquitto = broker == "mosquitto" ? Mosquitto.Start(credentials: credentials) : null;
         var outDir = models.Scratch("serve");
         var inv = CultureInfo.InvariantCulture;
         string[] args =
         [
             "serve", "all", "--model", modelPath, .. ServedModels.DataArgs, "--threshold", local.ToString("R", inv),
             "--edge-threshold", edge.ToString("R", inv), "--out", outDir, .. LongWaits,
-            .. mosquitto is null ? Array.Empty<string>() : ["--broker", mosquitto.Address.ToString()],
+            .. mosquitto is null ? Array.Empty<string>() : ["--broker", mosquitto.Address.ToString(), "--credentials", credentials!],
         ];
         var run = RunBounded(args, TimeSpan.FromMinutes(4));
         Assert.True(run.Code == 0, run.ToString());
@@ -109,6 +113,7 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         foreach (var tier in Enum.GetValues<ExitTier>())
             Assert.Equal(outcomes.Count(o => o.Tier == tier), answers.Count(a => a.Tier == tier));
         Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
+        if (mosquitto is null) Assert.True(File.Exists(BrokerCredentials.PasswordFileOf(Path.Combine(outDir, "credentials"), "local")), "serve all wrote no credentials for its embedded broker");
         Assert.Contains("end-to-end latency per exit level", run.Out, StringComparison.Ordinal);
         Assert.Contains("MQTT payload bytes per link", run.Out, StringComparison.Ordinal);
     }

@@ -47,6 +47,18 @@ public sealed class ServeVerbErrorTests(ServedModels models) : IClassFixture<Ser
     }
 
     [Fact]
+    public void A_missing_password_file_or_a_user_without_a_password_is_one_line()
+    {
+        var missing = models.Scratch("missing.password");
+        var result = DdnnCli.Run("serve", "cloud", "--model", models.Plain, "--broker", FreeBroker(), "--password-file", missing);
+        Assert.Equal(2, result.Code);
+        Assert.Contains($"--password-file: cannot read the password file '{missing}'", result.SingleErrorLine(), StringComparison.Ordinal);
+        result = DdnnCli.Run("serve", "cloud", "--model", models.Plain, "--broker", FreeBroker(), "--user", "cloud");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("--user cloud needs a password: --password-file <file> or $DDNN_MQTT_PASSWORD", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_single_partition_file_is_refused_naming_the_partition()
     {
         var dir = models.Scratch("export");
