@@ -1,4 +1,5 @@
 using Ddnn.Core.Deploy;
+using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
 using Ddnn.Core.Runtime;
 using Ddnn.Core.Serving;
@@ -112,6 +113,59 @@ public class WireFuzzTests
         var dropsAfterFuzz = h.All.ToDictionary(t => t.Id, t => t.Counters.TotalDrops);
         for (var i = Views; i < 2 * Views; i++) Same(expected[i], h.Run(First + (uint)i));
         Assert.All(h.All, t => Assert.Equal(dropsAfterFuzz[t.Id], t.Counters.TotalDrops));
+    }
+
+    [Fact]
+    public void AFloodOfDistinctSampleIdsTheTiersAcceptKeepsEveryTiersStateAtItsCap()
+    {
+        // Ids one past another, each inside every window: devices serve the ticks and edges and the cloud take the maps
+        // (the fuzz's far ids never get that far), so this is what could grow state if anything could.
+        var (model, views) = WithEdges.Value;
+        var threshold = HalfwayThreshold(model, views);
+        var expected = Harness(model, views, threshold).Run(First);
+        var h = Harness(model, views, threshold);
+        Same(expected, h.Run(First));
+        var edge0 = new PartitionId(PartitionKind.Edge, 0);
+        var dev0 = new PartitionId(PartitionKind.Device, 0);
+        var cloud = new PartitionId(PartitionKind.Cloud);
+        var local = new PartitionId(PartitionKind.Local);
+        var device = model.Devices[0];
+        var deviceMap = new ulong[device.Features.Length];
+        var last = model.Edges[0].Blocks[^1];
+        var edgeMap = new ulong[last.OutputWords];
+        var caps = h.All.ToDictionary(t => t.Id, t => t switch
+        {
+            DeviceTier d => d.Settings.KeptSamples,
+            FusionTier f => f.Settings.MaxSamples,
+            LocalAggregatorTier a => a.Settings.MaxInFlight,
+            _ => 0,
+        });
+        const int flood = 20_000;
+        for (uint i = 1; i <= flood; i++)
+        {
+            var sample = First + i;
+            var tick = h.Message(b => WireMessage.WriteTick(sample, b));
+            foreach (var d in h.Devices) d.OnMessage(h.Topics.Tick, tick);
+            h.Edges[0].OnMessage(h.Topics.To(edge0, dev0), h.Message(b => WireMessage.WriteFeatures(0, sample, deviceMap, device.FeatureChannels, device.FeatureSize.Height, device.FeatureSize.Width, b)));
+            h.Cloud.OnMessage(h.Topics.To(cloud, edge0), h.Message(b => WireMessage.WriteFeatures(0, sample, edgeMap, last.OutChannels, last.OutHeight, last.OutWidth, b)));
+            h.Aggregator.OnMessage(h.Topics.To(local, dev0), h.Message(b => WireMessage.WriteScores(0, sample, [1f, 2f, 3f], ScoreEncoding.Float32, null, b)));
+            foreach (var tier in h.All) Assert.True(Held(tier) <= caps[tier.Id], $"{tier.Id} holds {Held(tier)} samples, its cap is {caps[tier.Id]}");
+        }
+        Assert.All(h.Devices, d => Assert.Equal(d.Settings.KeptSamples, d.HeldSamples));
+        Assert.Equal(flood, h.Aggregator.Counters[DropReason.TooFarAhead]); // it ticked none of them
+        h.Network.RunUntilIdle(); // the devices' scores reach the aggregator (no such tick: dropped), held maps expire
+        // Every map was held until it expired or gave way to a newer one (Expired), or was past the ahead window (TooFarAhead).
+        foreach (var fusion in new FusionTier[] { h.Edges[0], h.Cloud })
+        {
+            Assert.Equal(flood, fusion.Counters[DropReason.Expired] + fusion.Counters[DropReason.TooFarAhead]);
+            Assert.True(fusion.HeldSamples <= 1, $"{fusion.Id} still holds {fusion.HeldSamples} samples");
+        }
+        var after = h.Run(First + flood + Views); // the same view as First (flood is a multiple of Views)
+        Assert.Equal(expected.Tier, after.Tier);
+        Assert.Equal(expected.Prediction, after.Prediction);
+        Assert.Equal(expected.LocalEntropy, after.LocalEntropy);
+        Assert.Equal(expected.LatencyMs, after.LatencyMs);
+        Assert.All(after.PresentAtLocal, Assert.True);
     }
 
     private static void Same(CascadeOutcome expected, CascadeOutcome actual)
