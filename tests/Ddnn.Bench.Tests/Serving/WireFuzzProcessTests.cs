@@ -58,7 +58,20 @@ public sealed class WireFuzzProcessTests(ServedModels models, ITestOutputHelper 
             }
             var served = Enumerable.Range(0, model.Devices.Length).Select(d => $"dev{d}").Append("cloud").ToArray();
             foreach (var name in served) Start(name);
-            WaitUntil(tiers, () => served.All(n => tiers[n].LastLines().Contains("serving model", StringComparison.Ordinal)), "every tier to connect");
+            // A tier frozen in the middle of its MQTT connect (other jobs on this machine stop processes for minutes)
+            // gives up with "cannot reach the MQTT broker"; that start, and only that, is tried again, at most twice.
+            var restarts = 0;
+            WaitUntil(tiers, () =>
+            {
+                foreach (var n in served)
+                    if (tiers[n].HasExited && tiers[n].LastLines().Contains("cannot reach the MQTT broker", StringComparison.Ordinal) && restarts++ < 2)
+                    {
+                        output.WriteLine($"{n} could not connect at start, started again: {tiers[n].LastLines()}");
+                        tiers[n].Dispose();
+                        Start(n);
+                    }
+                return served.All(n => tiers[n].LastLines().Contains("serving model", StringComparison.Ordinal));
+            }, "every tier to connect");
             var inv = CultureInfo.InvariantCulture;
             string[] Local(uint run, uint first, string samples, string rate, string answers) =>
             [
