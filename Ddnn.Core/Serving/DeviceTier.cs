@@ -69,6 +69,17 @@ public sealed class DeviceTier : ServingTier
     /// <summary>How the device sends its class scores.</summary>
     public ScoreEncoding Scores { get; }
 
+    /// <summary>Samples whose maps this device keeps now (at most <see cref="DeviceSettings.KeptSamples"/>).</summary>
+    public int HeldSamples
+    {
+        get
+        {
+            var held = 0;
+            foreach (var filled in _filled) if (filled) held++;
+            return held;
+        }
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<string> Subscriptions => _subscriptions;
 

@@ -23,6 +23,7 @@ public sealed class LocalAggregatorTier : ServingTier
     private readonly string[] _subscriptions;
     private readonly Sample[] _slots;
     private readonly float[] _logits, _mean;
+    private readonly float[] _incoming; // scores of the message being handled, checked before they are kept
     private readonly float[] _entropy = new float[1];
     private readonly ScoreEncoding _scores;
     private uint? _newest;
@@ -49,6 +50,7 @@ public sealed class LocalAggregatorTier : ServingTier
         for (var i = 0; i < _slots.Length; i++) _slots[i] = new Sample(_devices, _edges, _classes);
         _logits = new float[_classes];
         _mean = new float[_classes];
+        _incoming = new float[_classes];
         _tickTopic = topics.Tick;
         _edgeRequestTopic = topics.EdgeRequest;
         _cloudRequestTopic = topics.CloudRequest;
@@ -193,6 +195,30 @@ public sealed class LocalAggregatorTier : ServingTier
     /// <inheritdoc/>
     protected override void OnData(TopicKind topic, PartitionId sender, WireHeader header, ReadOnlySpan<byte> wire)
     {
+        // What can be judged from the message alone comes first (kind, exact size, contents), so a broken message is
+        // counted as broken whatever sample it names; only then the sample and its stage.
+        var prediction = -1;
+        switch (sender.Kind)
+        {
+            case PartitionKind.Device:
+                if (header.Kind == WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
+                var encoding = header.Kind == WireMessageKind.ScoresUInt8 ? ScoreEncoding.UInt8 : ScoreEncoding.Float32;
+                if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, encoding))) return;
+                WireMessage.ReadScores(wire, _incoming, _local!.DeviceScores[sender.Index]);
+                if (!AllFinite(_incoming)) return;
+                break;
+            case PartitionKind.Edge:
+                if (header.Kind != WireMessageKind.ScoresFloat32) { Drop(DropReason.BadKind); return; }
+                if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, ScoreEncoding.Float32))) return;
+                WireMessage.ReadScores(wire, _incoming, null);
+                if (!AllFinite(_incoming)) return;
+                break;
+            default:
+                if (!SizeIs(wire, WireMessage.AnswerBytes)) return;
+                prediction = WireMessage.ReadAnswer(wire, out _);
+                if (prediction >= _classes) { Drop(DropReason.Malformed); return; }
+                break;
+        }
         var s = Find(header.Sample);
         if (s is null)
         {
@@ -201,54 +227,49 @@ public sealed class LocalAggregatorTier : ServingTier
         }
         switch (sender.Kind)
         {
-            case PartitionKind.Device: OnDeviceScores(s, sender.Index, header, wire); break;
-            case PartitionKind.Edge: OnEdgeScores(s, sender.Index, header, wire); break;
-            default: OnAnswer(s, wire); break;
+            case PartitionKind.Device: OnDeviceScores(s, sender.Index, wire.Length); break;
+            case PartitionKind.Edge: OnEdgeScores(s, sender.Index, wire.Length); break;
+            default: OnAnswer(s, prediction, wire.Length); break;
         }
         TickScheduled();
     }
 
-    private void OnDeviceScores(Sample s, int d, WireHeader header, ReadOnlySpan<byte> wire)
+    /// <summary>True when every score decoded into <see cref="_incoming"/> is finite; otherwise counts <see cref="DropReason.NonFinite"/>.</summary>
+    private bool AllFinite(float[] scores)
     {
-        if (header.Kind == WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
-        var encoding = header.Kind == WireMessageKind.ScoresUInt8 ? ScoreEncoding.UInt8 : ScoreEncoding.Float32;
-        if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, encoding))) return;
+        foreach (var v in scores)
+            if (!float.IsFinite(v)) { Drop(DropReason.NonFinite); return false; }
+        return true;
+    }
+
+    private void OnDeviceScores(Sample s, int d, int bytes)
+    {
         if (s.Stage != Stage.Local) { Drop(DropReason.Late); return; }
         if (s.PresentLocal[d]) { Drop(DropReason.Duplicate); return; }
-        WireMessage.ReadScores(wire, s.Logits[d], _local!.DeviceScores[d]);
-        foreach (var v in s.Logits[d])
-            if (!float.IsFinite(v)) { Drop(DropReason.NonFinite); return; }
+        _incoming.CopyTo(s.Logits[d], 0);
         s.PresentLocal[d] = true;
         s.Inputs[d] = s.Logits[d];
-        s.ToLocalBytes += wire.Length;
+        s.ToLocalBytes += bytes;
         s.ProtocolBytes += ServingEnvelope.Bytes;
         if (AllDevicesIn(s)) DecideLocal(s);
     }
 
-    private void OnEdgeScores(Sample s, int e, WireHeader header, ReadOnlySpan<byte> wire)
+    private void OnEdgeScores(Sample s, int e, int bytes)
     {
-        if (header.Kind != WireMessageKind.ScoresFloat32) { Drop(DropReason.BadKind); return; }
-        if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, ScoreEncoding.Float32))) return;
         if (s.Stage != Stage.Edge) { Drop(DropReason.Late); return; }
         if (s.EdgesAnswered[e]) { Drop(DropReason.Duplicate); return; }
-        WireMessage.ReadScores(wire, _logits, null);
-        foreach (var v in _logits)
-            if (!float.IsFinite(v)) { Drop(DropReason.NonFinite); return; }
-        Kernels.Softmax.Forward(1, _classes, _logits, s.EdgeProbabilities[e]);
+        Kernels.Softmax.Forward(1, _classes, _incoming, s.EdgeProbabilities[e]);
         s.EdgesAnswered[e] = true;
-        s.EdgeBytes += wire.Length;
+        s.EdgeBytes += bytes;
         s.ProtocolBytes += ServingEnvelope.Bytes;
         if (AllEdgesIn(s)) DecideEdges(s);
     }
 
-    private void OnAnswer(Sample s, ReadOnlySpan<byte> wire)
+    private void OnAnswer(Sample s, int prediction, int bytes)
     {
-        if (!SizeIs(wire, WireMessage.AnswerBytes)) return;
         if (s.Stage != Stage.Cloud) { Drop(DropReason.Late); return; }
-        var prediction = WireMessage.ReadAnswer(wire, out _);
-        if (prediction >= _classes) { Drop(DropReason.Malformed); return; }
         s.CloudPrediction = prediction;
-        s.LocalCloudBytes += wire.Length;
+        s.LocalCloudBytes += bytes;
         s.ProtocolBytes += ServingEnvelope.Bytes;
         Finish(s, ExitTier.Cloud, prediction);
     }

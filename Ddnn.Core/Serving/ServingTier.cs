@@ -16,6 +16,8 @@ public abstract class ServingTier : IMessageHandler
     private readonly HashSet<string> _refused = [];
     private readonly List<string> _refusals = [];
     private readonly Action<string>? _log;
+    private readonly DropLog? _dropLog;
+    private string? _topic;
 
     /// <summary>Creates tier <paramref name="id"/> of <paramref name="model"/>.</summary>
     protected ServingTier(PartitionId id, DeployedModel model, ModelFingerprint fingerprint, TopicScheme topics,
@@ -33,6 +35,7 @@ public abstract class ServingTier : IMessageHandler
         Transport = transport;
         Clock = clock;
         _log = log;
+        _dropLog = log is null ? null : new DropLog(id.ToString(), clock, log);
         _offline = new bool[model.Devices.Length + model.Edges.Length + 2];
         _announced = new bool[_offline.Length];
         _out = new byte[ServingEnvelope.Bytes + LargestWireMessage(model)];
@@ -117,6 +120,14 @@ public abstract class ServingTier : IMessageHandler
     /// <inheritdoc/>
     public void OnMessage(string topic, ReadOnlySpan<byte> payload)
     {
+        // Named in the drop log line of anything dropped while this message is handled.
+        _topic = topic;
+        try { Handle(topic, payload); }
+        finally { _topic = null; }
+    }
+
+    private void Handle(string topic, ReadOnlySpan<byte> payload)
+    {
         if (!Topics.TryParse(topic, out var parsed) || !IsKnownTier(parsed.Tier) || !IsKnownTier(parsed.Sender)) { Drop(DropReason.BadTopic); return; }
         if (parsed.Kind == TopicKind.Status) { OnStatus(parsed.Tier, payload); return; }
         if (!Reads(parsed) || (parsed.Kind == TopicKind.Addressed && parsed.Tier != Id)) { Drop(DropReason.BadTopic); return; }
@@ -164,8 +175,12 @@ public abstract class ServingTier : IMessageHandler
     /// <summary>A peer announced itself online or offline (its fingerprint already checked).</summary>
     protected virtual void OnPeerStatus(PartitionId peer, bool online) { }
 
-    /// <summary>Counts a dropped message.</summary>
-    protected void Drop(DropReason reason) => Counters.Drop(reason);
+    /// <summary>Counts a dropped message and reports it to the rate-limited drop log (when the host gave a log).</summary>
+    protected void Drop(DropReason reason)
+    {
+        Counters.Drop(reason);
+        _dropLog?.Dropped(reason, _topic);
+    }
 
     /// <summary>True when <paramref name="wire"/> has exactly <paramref name="expected"/> bytes; otherwise counts <see cref="DropReason.BadSize"/>.</summary>
     protected bool SizeIs(ReadOnlySpan<byte> wire, int expected)
@@ -193,8 +208,13 @@ public abstract class ServingTier : IMessageHandler
 
     private void OnStatus(PartitionId peer, ReadOnlySpan<byte> payload)
     {
-        if (peer == Id) return;
         if (StatusMessage.TryRead(payload, out _) is not { } status) { Drop(DropReason.Malformed); return; }
+        if (peer == Id)
+        {
+            // Its own announcement coming back is expected; anything else on its own status topic is someone else's.
+            if (!status.Fingerprint.Equals(Fingerprint)) Drop(status.Online ? DropReason.RefusedPeer : DropReason.StaleStatus);
+            return;
+        }
         var slot = PeerSlot(peer);
         // An offline status of another model is a retained will left by an earlier deployment under this name: it says
         // nothing about the peer this deployment will run, so it is stale, not a reason to refuse that peer.

@@ -118,7 +118,7 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         Assert.Contains("MQTT payload bytes per link", run.Out, StringComparison.Ordinal);
     }
 
-    private static Ddnn.Training.Data.MultiViewDataset LoadTestSplit()
+    internal static Ddnn.Training.Data.MultiViewDataset LoadTestSplit()
     {
         var source = Ddnn.Training.Data.DatasetSource.Parse("synthetic");
         var options = new Ddnn.Training.Data.DatasetLoadOptions
@@ -132,7 +132,7 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
     /// A local threshold between the entropies of the samples (a third exit locally), and with edges an edge threshold
     /// that lets about half of the rest exit at the edge level; midpoints between neighbours, so rounding cannot flip one.
     /// </summary>
-    private static (double Local, double Edge) ThresholdsForEveryLevel(DeployedModel model, Ddnn.Training.Data.MultiViewDataset split, bool edges)
+    internal static (double Local, double Edge) ThresholdsForEveryLevel(DeployedModel model, Ddnn.Training.Data.MultiViewDataset split, bool edges)
     {
         var probe = new CascadeRuntime(model, new CascadeOptions { LocalThreshold = 0, EdgeThreshold = 0 });
         var all = Enumerable.Range(0, split.Count).Select(s => probe.Run(s, split.GetSample(s))).ToArray();

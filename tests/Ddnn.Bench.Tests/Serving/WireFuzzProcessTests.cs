@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ddnn.Bench.Serving;
+using Ddnn.Core.Deploy;
+using Ddnn.Core.Runtime;
+using Ddnn.Core.Serving;
+using Ddnn.Core.Tests.Serving;
+using Ddnn.TestSupport;
+using Xunit.Abstractions;
+
+namespace Ddnn.Bench.Tests.Serving;
+
+/// <summary>
+/// The fuzzer against tier processes on a real mosquitto: six devices, the cloud and a local aggregator, each its own
+/// <c>ddnn serve</c> process, flooded in the middle of a run. No tier exits, every fuzz message a tier receives is one
+/// drop of the reason its class gives (the tiers' <c>--stats</c>), the run's answers stay right, the oversized ones never
+/// reach a tier, and afterwards a new run of a new aggregator against the same device and cloud processes answers every
+/// sample as the in-process cascade runtime (<c>ddnn infer</c>) does. Each tier's peak working set (VmHWM) is reported.
+/// </summary>
+[Collection(ServingProcessCollection.Name)]
+public sealed class WireFuzzProcessTests(ServedModels models, ITestOutputHelper output) : IClassFixture<ServedModels>
+{
+    private static readonly TimeSpan StepLimit = TimeSpan.FromSeconds(120);
+    private const int FuzzMessages = 5000;
+    private const uint RunA = 4242, RunB = 4343;
+    private const int Split = 24;
+    private const uint FirstA = 50_000 * Split, FirstB = 100_000 * Split;
+
+    private static readonly string[] LongWaits = ["--device-wait-ms", "30000", "--cloud-wait-ms", "30000"];
+
+    [Fact]
+    public async Task Tier_processes_flooded_by_the_fuzzer_count_every_drop_by_reason_and_a_new_run_still_answers_as_infer()
+    {
+        var model = DeployedModelLoader.Load(models.Plain);
+        var fingerprint = ModelFingerprint.Of(model);
+        var topics = new TopicScheme("ddnn"); // what --deployment defaults to
+        var split = ServeEquivalenceTests.LoadTestSplit();
+        Assert.Equal(Split, split.Count);
+        var (threshold, _) = ServeEquivalenceTests.ThresholdsForEveryLevel(model, split, edges: false);
+        var infer = new CascadeRuntime(model, new CascadeOptions { LocalThreshold = threshold });
+        var expected = Enumerable.Range(0, Split).Select(s => infer.Run(s, split.GetSample(s))).ToArray();
+        Assert.Contains(expected, o => o.Tier == ExitTier.Local);
+        Assert.Contains(expected, o => o.Tier == ExitTier.Cloud);
+
+        using var dir = new TempDirectory();
+        using var mosquitto = Mosquitto.Start();
+        var tiers = new Dictionary<string, TierProcess>();
+        try
+        {
+            TierProcess Start(string name, params string[] extra)
+            {
+                List<string> args = ["--model", models.Plain, "--broker", mosquitto.Address.ToString(), "--in-flight", "8", "--stats", dir.File(name + ".stats.json")];
+                if (name.StartsWith("dev", StringComparison.Ordinal)) args.AddRange(["--tier", "device", "--device", name[3..], .. ServedModels.DataArgs]);
+                else args.AddRange(["--tier", name.TrimEnd('A', 'B'), "--map-wait-ms", "30000", "--hold-ms", "60000"]);
+                if (name.StartsWith("local", StringComparison.Ordinal)) args.RemoveRange(args.Count - 4, 4);
+                args.AddRange(extra);
+                return tiers[name] = TierProcess.Start(name, args, dir.File(name + ".log"));
+            }
+            var served = Enumerable.Range(0, model.Devices.Length).Select(d => $"dev{d}").Append("cloud").ToArray();
+            foreach (var name in served) Start(name);
+            // A tier frozen in the middle of its MQTT connect (other jobs on this machine stop processes for minutes)
+            // gives up with "cannot reach the MQTT broker"; that start, and only that, is tried again, at most twice.
+            var restarts = 0;
+            WaitUntil(tiers, () =>
+            {
+                foreach (var n in served)
+                    if (tiers[n].HasExited && tiers[n].LastLines().Contains("cannot reach the MQTT broker", StringComparison.Ordinal) && restarts++ < 2)
+                    {
+                        output.WriteLine($"{n} could not connect at start, started again: {tiers[n].LastLines()}");
+                        tiers[n].Dispose();
+                        Start(n);
+                    }
+                return served.All(n => tiers[n].LastLines().Contains("serving model", StringComparison.Ordinal));
+            }, "every tier to connect");
+            var inv = CultureInfo.InvariantCulture;
+            string[] Local(uint run, uint first, string samples, string rate, string answers) =>
+            [
+                "--run-id", run.ToString(inv), "--first-sample", first.ToString(inv), "--warmup", "0", "--samples", samples, "--rate", rate,
+                "--threshold", threshold.ToString("R", inv), .. LongWaits, "--answers", dir.File(answers), "--start-timeout", "120",
+            ];
+            // Run A ticks at a steady rate through the flood; its answers must stay those of infer.
+            Start("localA", Local(RunA, FirstA, "100000", "10", "a.csv"));
+            WaitUntil(tiers, () => Answers(dir.File("a.csv")) is var a && a.Count >= 12 && a.Any(o => o.Tier == ExitTier.Cloud), "run A's first answers, one from the cloud");
+            var flooded = served.Append("localA").ToArray();
+            var before = flooded.ToDictionary(n => n, n => PeakKilobytes(tiers[n].Id));
+
+            var newest = (uint)Answers(dir.File("a.csv")).Max(o => o.Sample);
+            var fuzzer = new WireFuzzer(model, fingerprint, topics, RunA, seed: 14);
+            var messages = fuzzer.Generate(FuzzMessages, newest, oversized: 3);
+            var flood = Stopwatch.StartNew();
+            await using (var publisher = new MqttTransport(new MqttTransportOptions { Broker = mosquitto.Address, ClientId = $"fuzzer-{Environment.ProcessId}", OutgoingCapacity = messages.Count + 1 }, (_, _) => { }))
+            {
+                await publisher.ConnectAsync([], CancellationToken.None);
+                foreach (var m in messages) publisher.Publish(m.Topic, m.Payload, Delivery.AtMostOnce, retain: false);
+                // Acknowledged only once mosquitto has routed everything this client sent before it.
+                publisher.Publish($"{TopicScheme.Prefix}/{topics.Deployment}/fuzz-end", [1], Delivery.AtLeastOnce, retain: false);
+                await publisher.DisconnectAsync(StepLimit);
+                Assert.Equal(0, publisher.Dropped);
+                Assert.Equal(messages.Count + 1, publisher.Publishes);
+            }
+            var floodSeconds = flood.Elapsed.TotalSeconds;
+            // The aggregator handles its queue in order: answers to later ticks mean the flood ahead of them was handled.
+            var answeredAtEnd = Answers(dir.File("a.csv")).Count;
+            WaitUntil(tiers, () => Answers(dir.File("a.csv")).Count >= answeredAtEnd + 20, "run A to answer 20 more samples after the flood");
+            Assert.All(flooded, n => Assert.False(tiers[n].HasExited, $"{n} exited during the flood: {tiers[n].LastLines()}"));
+            var peak = flooded.ToDictionary(n => n, n => PeakKilobytes(tiers[n].Id));
+            Assert.True(tiers["localA"].Stop(TimeSpan.FromSeconds(20)), "run A's aggregator did not stop on SIGTERM");
+            Assert.Equal(0, tiers["localA"].ExitCode);
+            var answersA = Answers(dir.File("a.csv"));
+            Assert.Equal(answersA.Count, answersA.Select(o => o.Sample).Distinct().Count());
+            foreach (var a in answersA) Same(expected[(int)(a.Sample % Split)], a, "run A");
+
+            // Run B: a new aggregator (new run id) against the same device and cloud processes.
+            Start("localB", Local(RunB, FirstB, Split.ToString(inv), "0", "b.csv"));
+            WaitUntil(tiers, () => tiers["localB"].HasExited, "run B to finish", "localA", "localB");
+            Assert.True(tiers["localB"].WaitForExit(TimeSpan.FromSeconds(10)));
+            Assert.True(tiers["localB"].ExitCode == 0, tiers["localB"].LastLines());
+            var answersB = Answers(dir.File("b.csv"));
+            Assert.Equal(Split, answersB.Count);
+            Assert.Equal(Split, answersB.Select(o => o.Sample).Distinct().Count());
+            foreach (var b in answersB) Same(expected[(int)(b.Sample % Split)], b, "run B");
+            foreach (var tier in Enum.GetValues<ExitTier>())
+                Assert.Equal(expected.Count(o => o.Tier == tier), answersB.Count(o => o.Tier == tier));
+
+            Assert.All(served, n => Assert.False(tiers[n].HasExited, $"{n} exited: {tiers[n].LastLines()}"));
+            foreach (var n in served)
+            {
+                Assert.True(tiers[n].Stop(TimeSpan.FromSeconds(20)), $"{n} did not stop on SIGTERM");
+                Assert.Equal(0, tiers[n].ExitCode);
+            }
+
+            // Every fuzz message a tier's subscriptions take is one drop of its class's reason; the oversized ones, above
+            // the tiers' 1 MB maximum packet size, are never delivered; run B adds none.
+            var receivers = ReceiversOf(model, fingerprint, topics);
+            var expectedDrops = receivers.ToDictionary(r => r.Id.ToString(), _ => new Dictionary<DropReason, long>());
+            foreach (var m in messages.Where(m => m.Class != FuzzClass.Oversized))
+                foreach (var tier in WireFuzzer.Receivers(receivers, m.Topic))
+                {
+                    var reason = WireFuzzer.Expected(m, tier.Id);
+                    var want = expectedDrops[tier.Id.ToString()];
+                    want[reason] = want.GetValueOrDefault(reason) + 1;
+                }
+            var counted = flooded.ToDictionary(n => n, n => TierStats.Read(dir.File(n + ".stats.json")));
+            Assert.Empty(TierStats.Read(dir.File("localB.stats.json")).Drops);
+            var report = new List<string>();
+            foreach (var n in flooded)
+            {
+                var stats = counted[n];
+                var want = expectedDrops[n == "localA" ? "local" : n];
+                foreach (var reason in Enum.GetValues<DropReason>())
+                    Assert.True(want.GetValueOrDefault(reason) == stats.DropsOf(reason),
+                        $"{n}: {reason}: counted {stats.DropsOf(reason)}, the fuzz it received makes {want.GetValueOrDefault(reason)}" +
+                        (stats.Reconnects > 0 ? $"; it reconnected {stats.Reconnects} times (stopped by another job long enough for its will?), and what came meanwhile was lost" : ""));
+                Assert.Equal(0, stats.QueueDropped);
+                Assert.True(stats.Drops.Values.Sum() > 300, $"{n} counted {stats.Drops.Values.Sum()} drops");
+                // The drop log: at most one line per reason per second of the flood and what followed it, each naming a topic.
+                var lines = File.ReadAllLines(dir.File(n + ".log")).Where(l => l.Contains(": dropped ", StringComparison.Ordinal)).ToList();
+                foreach (var reason in want.Keys)
+                {
+                    var of = lines.Where(l => l.Contains($": dropped {reason} on ddnn/", StringComparison.Ordinal)).ToList();
+                    Assert.NotEmpty(of);
+                    Assert.True(of.Count <= floodSeconds + 30, $"{n}: {of.Count} lines for {reason}");
+                }
+                report.Add(string.Create(inv, $"{n}: {stats.Drops.Values.Sum()} drops, VmHWM {before[n] / 1024.0:0.0} MB before the flood, {peak[n] / 1024.0:0.0} MB after; {lines.Count} drop log lines"));
+            }
+            output.WriteLine(string.Create(inv, $"{messages.Count} fuzz messages ({messages.Count(m => m.Class == FuzzClass.Oversized)} oversized) published in {floodSeconds:0.0} s"));
+            foreach (var line in report) output.WriteLine(line);
+        }
+        finally
+        {
+            foreach (var tier in tiers.Values)
+            {
+                tier.Stop(TimeSpan.FromSeconds(5));
+                tier.Dispose();
+            }
+        }
+    }
+
+    private static void Same(CascadeOutcome expected, CascadeOutcome actual, string run) =>
+        Assert.True(expected.Tier == actual.Tier && expected.Prediction == actual.Prediction,
+            $"{run}, sample {actual.Sample} (split sample {actual.Sample % Split}): infer says {expected.Tier} {expected.Prediction}, serve says {actual.Tier} {actual.Prediction}");
+
+    /// <summary>Each served tier as an object of its own kind, for the subscriptions its process makes (the same code).</summary>
+    private static List<ServingTier> ReceiversOf(DeployedModel model, ModelFingerprint fingerprint, TopicScheme topics)
+    {
+        var clock = new MonotonicClock();
+        var none = new NoTransport();
+        var list = new List<ServingTier>();
+        for (var d = 0; d < model.Devices.Length; d++) list.Add(new DeviceTier(model, d, fingerprint, topics, none, clock, new NoSensor()));
+        list.Add(new CloudTier(model, fingerprint, topics, none, clock));
+        list.Add(new LocalAggregatorTier(model, fingerprint, topics, none, clock));
+        return list;
+    }
+
+    private sealed class NoTransport : IMessageTransport
+    {
+        public void Publish(string topic, ReadOnlySpan<byte> payload, Delivery delivery, bool retain) { }
+    }
+
+    private sealed class NoSensor : IDeviceSensor
+    {
+        public bool TryRead(int device, uint sample, Span<float> view) => false;
+    }
+
+    /// <summary>The peak resident set of process <paramref name="pid"/> (VmHWM in /proc/&lt;pid&gt;/status), kB.</summary>
+    private static long PeakKilobytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    private static List<CascadeOutcome> Answers(string path)
+    {
+        if (!File.Exists(path)) return [];
+        string text;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        using (var reader = new StreamReader(stream))
+            text = reader.ReadToEnd();
+        var complete = text[..(text.LastIndexOf('\n') + 1)];
+        if (complete.Count(c => c == '\n') < 2) return [];
+        var copy = path + ".read";
+        File.WriteAllText(copy, complete);
+        return AnswerFile.Read(copy);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, failing when a tier not in <paramref name="mayExit"/> exits or
+    /// after <see cref="StepLimit"/> of this process's running time: a gap of more than 2 s between two polls 50 ms
+    /// apart is time this test was stopped (other jobs freeze processes on this machine), and does not count.
+    /// </summary>
+    private static void WaitUntil(Dictionary<string, TierProcess> tiers, Func<bool> condition, string what, params string[] mayExit)
+    {
+        var clock = Stopwatch.StartNew();
+        var stopped = TimeSpan.Zero;
+        var last = clock.Elapsed;
+        while (!condition())
+        {
+            if (tiers.Values.FirstOrDefault(t => t.HasExited && !mayExit.Contains(t.Name)) is { } dead)
+                Assert.Fail($"{dead.Name} exited ({dead.ExitCode}) while waiting for {what}: {dead.LastLines()}");
+            var now = clock.Elapsed;
+            if (now - last > TimeSpan.FromSeconds(2)) stopped += now - last;
+            last = now;
+            if (now - stopped >= StepLimit)
+                Assert.Fail($"timed out after {StepLimit.TotalSeconds} s waiting for {what}; the tiers said:\n{string.Join("\n", tiers.Values.Select(t => $"--- {t.Name}\n{t.LastLines()}"))}");
+            Thread.Sleep(50);
+        }
+    }
+}
