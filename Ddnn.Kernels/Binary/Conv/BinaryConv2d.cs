@@ -105,9 +105,12 @@ public static unsafe class BinaryConv2d
         {
             var image = input + (long)n * imageWords;
             var result = output + (long)n * imageOutputs;
-            if (direct) DirectConv.Convolve(image, weights, g, scratch, result, path);
-            else Im2ColConv.Convolve(image, weights, g, scratch, result, path);
-            PaddingCorrection.Apply(g, tapPopCounts, result);
+            if (direct) DirectConv.Convolve(image, weights, tapPopCounts, g, scratch, result, path);
+            else
+            {
+                Im2ColConv.Convolve(image, weights, g, scratch, result, path);
+                PaddingCorrection.Apply(g, tapPopCounts, result);
+            }
         }
     }
 }

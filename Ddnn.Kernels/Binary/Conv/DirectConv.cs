@@ -24,16 +24,24 @@ internal static unsafe class DirectConv
         BinaryArgs.Product("zero-bordered word planes", g.WordsPerPixel, g.Height + 2 * g.Padding, g.Width + 2 * g.Padding);
 
     /// <summary>
-    /// Uncorrected accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c> on <paramref name="path"/>
-    /// (Avx2 or Avx512).
+    /// Accumulators <c>(Cout, Ho, Wo)</c> of one packed image <c>(H, W, words)</c> on <paramref name="path"/> (Avx2 or
+    /// Avx512), with the <see cref="PaddingCorrection"/> from <paramref name="tapPopCounts"/>.
     /// </summary>
-    public static void Convolve(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output, KernelPath path)
+    /// <remarks>
+    /// On several threads each output row is corrected right after it is computed, by the thread that computed it, while
+    /// its outputs are still in that core's cache: one pass over the whole image after the parallel rows runs on one
+    /// thread and fetches half of the outputs from the other core (at 256 channels, 32x32 on two threads that pass cost
+    /// about a fifth of the conv, and a pass per part run concurrently was no cheaper). On one thread the single pass
+    /// after all rows is the cheaper one.
+    /// </remarks>
+    public static void Convolve(ulong* image, ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* scratch, int* output,
+        KernelPath path)
     {
-        if (path == KernelPath.Avx512) ConvolveAvx512(image, weights, g, scratch, output);
-        else ConvolveAvx2(image, weights, g, scratch, output);
+        if (path == KernelPath.Avx512) ConvolveAvx512(image, weights, tapPopCounts, g, scratch, output);
+        else ConvolveAvx2(image, weights, tapPopCounts, g, scratch, output);
     }
 
-    private static void ConvolveAvx512(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output)
+    private static void ConvolveAvx512(ulong* image, ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* scratch, int* output)
     {
         int words = g.WordsPerPixel, pad = g.Padding;
         var paddedW = g.Width + 2 * pad;
@@ -49,27 +57,38 @@ internal static unsafe class DirectConv
         var groups = (g.OutWidth + GroupedAvx512Gemm.GroupWidth - 1) / GroupedAvx512Gemm.GroupWidth;
         var parts = Parts(g, pixels, rowWords);
         if (parts <= 1)
-            RowsAvx512(weights, g, planes, paddedW, offsets, 0, g.OutHeight, groups, rowWords, bits, output, pixels);
+        {
+            RowsAvx512(weights, null, g, planes, paddedW, offsets, 0, g.OutHeight, groups, rowWords, bits, output, pixels);
+            PaddingCorrection.Apply(g, tapPopCounts, output);
+        }
         else
-            RowsParallelAvx512(weights, g, planes, paddedW, offsets, groups, rowWords, bits, output, pixels, parts);
+            RowsParallelAvx512(weights, tapPopCounts, g, planes, paddedW, offsets, groups, rowWords, bits, output, pixels, parts);
     }
 
     /// <summary>Kept apart so its closure is only allocated when threads are actually used.</summary>
-    private static void RowsParallelAvx512(ulong* weights, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets,
-        int groups, int rowWords, int bits, int* output, int pixels, int parts)
+    private static void RowsParallelAvx512(ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* planes, int paddedW,
+        int* offsets, int groups, int rowWords, int bits, int* output, int pixels, int parts)
     {
-        nint pw = (nint)weights, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
+        nint pw = (nint)weights, pt = (nint)tapPopCounts, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            RowsAvx512((ulong*)pw, g, (ulong*)pp, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
+            RowsAvx512((ulong*)pw, (int*)pt, g, (ulong*)pp, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
                 (int)((long)g.OutHeight * (part + 1) / parts), groups, rowWords, bits, (int*)pout, pixels));
     }
 
-    private static void RowsAvx512(ulong* weights, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets, int oy0, int oy1,
-        int groups, int rowWords, int bits, int* output, int pixels)
+    /// <summary>
+    /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>), each corrected right after it is computed unless
+    /// <paramref name="tapPopCounts"/> is null (the caller then corrects the whole image).
+    /// </summary>
+    private static void RowsAvx512(ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets,
+        int oy0, int oy1, int groups, int rowWords, int bits, int* output, int pixels)
     {
+        var windows = new PaddingCorrection.Windows();
         for (var oy = oy0; oy < oy1; oy++)
+        {
             GroupedAvx512Gemm.RunGroups(weights, g.OutChannels, planes + (long)oy * paddedW, GroupedAvx512Gemm.GroupWidth, offsets,
                 g.OutWidth, 0, groups, rowWords, bits, output + (long)oy * g.OutWidth, pixels);
+            if (tapPopCounts != null) PaddingCorrection.Apply(g, tapPopCounts, output, oy, oy + 1, ref windows);
+        }
     }
 
     /// <summary>Threads for one image: rows of output split evenly, one part per MinWordPairsPerThread of work.</summary>
@@ -106,7 +125,7 @@ internal static unsafe class DirectConv
                 offsets[t * words + w] = w * planeLength + t / kw * paddedW + t % kw;
     }
 
-    private static void ConvolveAvx2(ulong* image, ulong* weights, BinaryConvGeometry g, ulong* scratch, int* output)
+    private static void ConvolveAvx2(ulong* image, ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* scratch, int* output)
     {
         var paddedW = g.Width + 2 * g.Padding;
         var rowWords = g.Taps * g.WordsPerPixel;
@@ -127,26 +146,35 @@ internal static unsafe class DirectConv
         var bits = g.Taps * g.InChannels;
         var parts = Parts(g, pixels, rowWords);
         if (parts <= 1)
-            Rows(weightsLow, weightsHigh, g, planes, hiDistance, paddedW, offsets, 0, g.OutHeight, rowWords, bits, output, pixels);
+        {
+            Rows(weightsLow, weightsHigh, null, g, planes, hiDistance, paddedW, offsets, 0, g.OutHeight, rowWords, bits, output, pixels);
+            PaddingCorrection.Apply(g, tapPopCounts, output);
+        }
         else
-            RowsParallel(weightsLow, weightsHigh, g, planes, hiDistance, paddedW, offsets, rowWords, bits, output, pixels, parts);
+            RowsParallel(weightsLow, weightsHigh, tapPopCounts, g, planes, hiDistance, paddedW, offsets, rowWords, bits, output, pixels, parts);
     }
 
-    private static void Rows(ulong* weightsLow, ulong* weightsHigh, BinaryConvGeometry g, ulong* planes, long hiDistance,
-        int paddedW, int* offsets, int oy0, int oy1, int rowWords, int bits, int* output, int pixels)
+    /// <summary>AVX2 twin of <see cref="RowsAvx512"/>.</summary>
+    private static void Rows(ulong* weightsLow, ulong* weightsHigh, int* tapPopCounts, BinaryConvGeometry g, ulong* planes,
+        long hiDistance, int paddedW, int* offsets, int oy0, int oy1, int rowWords, int bits, int* output, int pixels)
     {
+        var windows = new PaddingCorrection.Windows();
         for (var oy = oy0; oy < oy1; oy++)
+        {
             NibbleSplitAvx2Kernel.Run(weightsLow, weightsHigh, g.OutChannels, rowWords, planes + (long)oy * paddedW, hiDistance, 4,
                 offsets, g.OutWidth, bits, output + (long)oy * g.OutWidth, pixels);
+            if (tapPopCounts != null) PaddingCorrection.Apply(g, tapPopCounts, output, oy, oy + 1, ref windows);
+        }
     }
 
     /// <summary>Kept apart so its closure is only allocated when threads are actually used.</summary>
-    private static void RowsParallel(ulong* weightsLow, ulong* weightsHigh, BinaryConvGeometry g, ulong* planes, long hiDistance,
-        int paddedW, int* offsets, int rowWords, int bits, int* output, int pixels, int parts)
+    private static void RowsParallel(ulong* weightsLow, ulong* weightsHigh, int* tapPopCounts, BinaryConvGeometry g, ulong* planes,
+        long hiDistance, int paddedW, int* offsets, int rowWords, int bits, int* output, int pixels, int parts)
     {
-        nint pl = (nint)weightsLow, ph = (nint)weightsHigh, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
+        nint pl = (nint)weightsLow, ph = (nint)weightsHigh, pt = (nint)tapPopCounts, pp = (nint)planes, po = (nint)offsets,
+            pout = (nint)output;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            Rows((ulong*)pl, (ulong*)ph, g, (ulong*)pp, hiDistance, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
+            Rows((ulong*)pl, (ulong*)ph, (int*)pt, g, (ulong*)pp, hiDistance, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
                 (int)((long)g.OutHeight * (part + 1) / parts), rowWords, bits, (int*)pout, pixels));
     }
 }

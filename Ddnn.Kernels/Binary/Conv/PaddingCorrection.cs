@@ -24,15 +24,44 @@ internal static unsafe class PaddingCorrection
     /// </remarks>
     public static void Apply(BinaryConvGeometry g, int* tapPopCounts, int* output)
     {
+        var windows = new Windows();
+        Apply(g, tapPopCounts, output, 0, g.OutHeight, ref windows);
+    }
+
+    /// <summary>
+    /// The border windows whose corrections the calling thread's table holds, so that row-by-row calls on one image
+    /// compute each window once. Start a new one (empty) per image and thread, and use it on that thread only: the
+    /// table it describes is the thread's.
+    /// </summary>
+    public struct Windows
+    {
+        public fixed long Keys[2 * CachedWindows];
+        public int Count;
+    }
+
+    /// <summary>
+    /// Adds the correction to the border outputs of rows [<paramref name="oy0"/>, <paramref name="oy1"/>) only, reusing
+    /// and extending the corrections <paramref name="windows"/> lists. Disjoint rows touch disjoint outputs, so
+    /// <see cref="DirectConv"/> lets each thread correct a row right after computing it.
+    /// </summary>
+    public static void Apply(BinaryConvGeometry g, int* tapPopCounts, int* output, int oy0, int oy1, ref Windows windows)
+    {
         if (g.Padding == 0) return;
         var cout = g.OutChannels;
         var pixels = g.OutHeight * g.OutWidth;
         var table = Scratch.Get(ref _correctionSlot, CachedWindows * cout);
         var list = Scratch.Get(ref _borderSlot, 2 * pixels);
-        var keys = stackalloc long[2 * CachedWindows];
-        var cached = 0;
+        fixed (long* keys = windows.Keys)
+            Apply(g, tapPopCounts, output, oy0, oy1, table, list, keys, ref windows.Count);
+    }
+
+    private static void Apply(BinaryConvGeometry g, int* tapPopCounts, int* output, int oy0, int oy1, int* table, int* list,
+        long* keys, ref int cached)
+    {
+        var cout = g.OutChannels;
+        var pixels = g.OutHeight * g.OutWidth;
         var count = 0;
-        for (var oy = 0; oy < g.OutHeight; oy++)
+        for (var oy = oy0; oy < oy1; oy++)
         {
             var (ky0, ky1) = Window(oy, g.KernelH, g.Height, g);
             var rowInside = ky0 == 0 && ky1 == g.KernelH;

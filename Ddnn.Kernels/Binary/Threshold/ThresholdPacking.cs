@@ -52,48 +52,95 @@ internal static unsafe class ThresholdPacking
             "(N={0}, H={1}, W={2}, words={3})", batch, height, width, words);
 
         var plane = height * width;
+        var blocks = (plane + PixelBlock - 1) / PixelBlock;
+        var units = (long)batch * blocks;
+        var parts = Parts(units, (long)batch * channels * plane);
         var path = KernelDispatch.Active;
-        var bounds = stackalloc T[2 * 64];
         fixed (T* pin = values)
         fixed (ulong* pout = packed)
-            for (var n = 0; n < batch; n++)
-            {
-                var image = pin + (long)n * channels * plane;
-                var output = pout + (long)n * plane * words;
-                for (var w = 0; w < words; w++)
-                {
-                    var first = w << 6;
-                    var count = Math.Min(64, channels - first);
-                    for (var b = 0; b < count; b++)
-                    {
-                        var test = tests[(long)(first + b) * testStride];
-                        bounds[b] = test.Lower;
-                        bounds[64 + b] = test.Upper;
-                    }
-                    var src = image + (long)first * plane;
-                    var done = 0;
-                    if (sizeof(T) == 4 && path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated)
-                        done = PackVector512(src, bounds, count, plane, output + w, words);
-                    else if (sizeof(T) == 4 && path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
-                        done = PackVector256(src, bounds, count, plane, output + w, words);
-                    else if (sizeof(T) == 4 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
-                        done = PackVector128(src, bounds, count, plane, output + w, words);
-                    PackScalar(src, bounds, count, plane, done, output + w, words);
-                }
-            }
+            if (parts <= 1)
+                RunUnits(pin, channels, plane, words, tests, testStride, 0, units, pout, path);
+            else
+                RunParallel(pin, channels, plane, words, tests, testStride, units, parts, pout, path);
+    }
+
+    /// <summary>Values below which a part is not worth a thread (about 10 µs of packing; Parallel.For costs a few).</summary>
+    private const long MinValuesPerPart = 1 << 16;
+
+    /// <summary>
+    /// Parts of one call: one per <see cref="MinValuesPerPart"/> values, at most <see cref="KernelParallelism.MaxThreads"/>
+    /// and one per unit, so the split depends only on the shape and the setting.
+    /// </summary>
+    private static int Parts(long units, long values) =>
+        (int)Math.Min(Math.Min(KernelParallelism.MaxThreads, units), Math.Max(1, values / MinValuesPerPart));
+
+    /// <summary>
+    /// Kept apart so its closure is only allocated when threads are actually used. Part k takes the units
+    /// [units · k / parts, units · (k + 1) / parts); every pixel's word depends on that pixel alone, so the bits do not
+    /// depend on the split.
+    /// </summary>
+    private static void RunParallel<T, TTest>(T* values, int channels, int plane, int words, TTest* tests, int testStride,
+        long units, int parts, ulong* packed, KernelPath path)
+        where T : unmanaged, IComparisonOperators<T, T, bool>
+        where TTest : unmanaged, ISignTest<T>
+    {
+        nint pv = (nint)values, pt = (nint)tests, pp = (nint)packed;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            RunUnits((T*)pv, channels, plane, words, (TTest*)pt, testStride, units * part / parts, units * (part + 1) / parts,
+                (ulong*)pp, path));
     }
 
     /// <summary>
-    /// The reference: word bits of pixels [start, plane) for <paramref name="count"/> channels whose bounds are
+    /// Packs units [<paramref name="u0"/>, <paramref name="u1"/>) of the batch: unit u is the block of
+    /// <see cref="PixelBlock"/> pixels u % blocks of image u / blocks (the last block of an image may be shorter).
+    /// </summary>
+    private static void RunUnits<T, TTest>(T* values, int channels, int plane, int words, TTest* tests, int testStride,
+        long u0, long u1, ulong* packed, KernelPath path)
+        where T : unmanaged, IComparisonOperators<T, T, bool>
+        where TTest : unmanaged, ISignTest<T>
+    {
+        var blocks = (plane + PixelBlock - 1) / PixelBlock;
+        var bounds = stackalloc T[2 * 64];
+        for (var n = u0 / blocks; n * blocks < u1; n++)
+        {
+            var p0 = (int)Math.Max(0, u0 - n * blocks) * PixelBlock;
+            var p1 = (int)Math.Min(plane, (u1 - n * blocks) * PixelBlock);
+            var image = values + n * channels * plane;
+            var output = packed + n * plane * words;
+            for (var w = 0; w < words; w++)
+            {
+                var first = w << 6;
+                var count = Math.Min(64, channels - first);
+                for (var b = 0; b < count; b++)
+                {
+                    var test = tests[(long)(first + b) * testStride];
+                    bounds[b] = test.Lower;
+                    bounds[64 + b] = test.Upper;
+                }
+                var src = image + (long)first * plane;
+                var done = p0;
+                if (sizeof(T) == 4 && path >= KernelPath.Avx512 && Vector512.IsHardwareAccelerated)
+                    done = PackVector512(src, bounds, count, plane, p0, p1, output + w, words);
+                else if (sizeof(T) == 4 && path >= KernelPath.Avx2 && Vector256.IsHardwareAccelerated)
+                    done = PackVector256(src, bounds, count, plane, p0, p1, output + w, words);
+                else if (sizeof(T) == 4 && path != KernelPath.Scalar && Vector128.IsHardwareAccelerated)
+                    done = PackVector128(src, bounds, count, plane, p0, p1, output + w, words);
+                PackScalar(src, bounds, count, plane, done, p1, output + w, words);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reference: word bits of pixels [start, end) for <paramref name="count"/> channels whose bounds are
     /// <c>bounds[b]</c> (lower) and <c>bounds[64 + b]</c> (upper); the word of pixel p goes to <c>packed[p · stride]</c>.
     /// </summary>
-    private static void PackScalar<T>(T* src, T* bounds, int count, int plane, int start, ulong* packed, int stride)
+    private static void PackScalar<T>(T* src, T* bounds, int count, int plane, int start, int end, ulong* packed, int stride)
         where T : unmanaged, IComparisonOperators<T, T, bool>
     {
         var block = stackalloc ulong[PixelBlock];
-        for (var p0 = start; p0 < plane; p0 += PixelBlock)
+        for (var p0 = start; p0 < end; p0 += PixelBlock)
         {
-            var pixels = Math.Min(PixelBlock, plane - p0);
+            var pixels = Math.Min(PixelBlock, end - p0);
             new Span<ulong>(block, PixelBlock).Clear();
             for (var b = 0; b < count; b++)
             {
@@ -111,13 +158,13 @@ internal static unsafe class ThresholdPacking
         }
     }
 
-    /// <summary>Avx512 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step; returns the pixels done.</summary>
-    private static int PackVector512<T>(T* src, T* bounds, int count, int plane, ulong* packed, int stride)
+    /// <summary>Avx512 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step from <paramref name="start"/> on while a whole step fits before <paramref name="stop"/>; returns where it stopped.</summary>
+    private static int PackVector512<T>(T* src, T* bounds, int count, int plane, int start, int stop, ulong* packed, int stride)
         where T : unmanaged
     {
-        var end = plane & ~15;
+        var end = start + ((stop - start) & ~15);
         var low = Math.Min(count, 32);
-        for (var p = 0; p < end; p += 16)
+        for (var p = start; p < end; p += 16)
         {
             Vector512<uint> lo = default, hi = default;
             for (var b = count - 1; b >= 32; b--)
@@ -152,13 +199,13 @@ internal static unsafe class ThresholdPacking
         for (var i = 0; i < 8; i++) packed[(long)(pixel + i) * stride] = words.GetElement(i);
     }
 
-    /// <summary>AVX2 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step; returns the pixels done.</summary>
-    private static int PackVector256<T>(T* src, T* bounds, int count, int plane, ulong* packed, int stride)
+    /// <summary>AVX2 twin of <see cref="PackScalar"/> for 4-byte values, 16 pixels per step from <paramref name="start"/> on while a whole step fits before <paramref name="stop"/>; returns where it stopped.</summary>
+    private static int PackVector256<T>(T* src, T* bounds, int count, int plane, int start, int stop, ulong* packed, int stride)
         where T : unmanaged
     {
-        var end = plane & ~15;
+        var end = start + ((stop - start) & ~15);
         var low = Math.Min(count, 32);
-        for (var p = 0; p < end; p += 16)
+        for (var p = start; p < end; p += 16)
         {
             Vector256<uint> lo0 = default, lo1 = default, hi0 = default, hi1 = default;
             for (var b = count - 1; b >= 32; b--)
@@ -195,13 +242,13 @@ internal static unsafe class ThresholdPacking
         for (var i = 0; i < 4; i++) packed[(long)(pixel + i) * stride] = words.GetElement(i);
     }
 
-    /// <summary>128-bit twin of <see cref="PackVector256{T}"/>, 8 pixels per step; returns the pixels done.</summary>
-    private static int PackVector128<T>(T* src, T* bounds, int count, int plane, ulong* packed, int stride)
+    /// <summary>128-bit twin of <see cref="PackVector256{T}"/>, 8 pixels per step; returns where it stopped.</summary>
+    private static int PackVector128<T>(T* src, T* bounds, int count, int plane, int start, int stop, ulong* packed, int stride)
         where T : unmanaged
     {
-        var end = plane & ~7;
+        var end = start + ((stop - start) & ~7);
         var low = Math.Min(count, 32);
-        for (var p = 0; p < end; p += 8)
+        for (var p = start; p < end; p += 8)
         {
             Vector128<uint> lo0 = default, lo1 = default, hi0 = default, hi1 = default;
             for (var b = count - 1; b >= 32; b--)
