@@ -56,22 +56,19 @@ public static class ServedLinks
     public static string Of(TopicScheme topics, string topic)
     {
         if (!topics.TryParse(topic, out var parsed)) return Other;
-        return parsed.Kind switch
+        return TopicScheme.MessageKind(parsed) switch
         {
-            TopicKind.Status => Status,
-            TopicKind.Tick => Tick,
-            TopicKind.EdgeRequest => EdgeRequest,
-            TopicKind.CloudRequest => CloudRequest,
-            _ => (parsed.Sender.Kind, parsed.Tier.Kind) switch
-            {
-                (PartitionKind.Device, PartitionKind.Local) => DeviceToLocal,
-                (PartitionKind.Device, PartitionKind.Edge) => DeviceToEdge,
-                (PartitionKind.Device, PartitionKind.Cloud) => DeviceToCloud,
-                (PartitionKind.Edge, PartitionKind.Local) => EdgeToLocal,
-                (PartitionKind.Edge, PartitionKind.Cloud) => EdgeToCloud,
-                (PartitionKind.Cloud, PartitionKind.Local) => CloudToLocal,
-                _ => Other,
-            },
+            ServingMessageKind.Status => Status,
+            ServingMessageKind.Tick => Tick,
+            ServingMessageKind.EdgeRequest => EdgeRequest,
+            ServingMessageKind.CloudRequest => CloudRequest,
+            ServingMessageKind.DeviceScores => DeviceToLocal,
+            // One kind of message, two links: the report keeps a device's maps to its edge apart from those to the cloud.
+            ServingMessageKind.DeviceFeatures => parsed.Tier.Kind == PartitionKind.Edge ? DeviceToEdge : DeviceToCloud,
+            ServingMessageKind.EdgeScores => EdgeToLocal,
+            ServingMessageKind.EdgeFeatures => EdgeToCloud,
+            ServingMessageKind.CloudAnswer => CloudToLocal,
+            _ => Other,
         };
     }
 }
