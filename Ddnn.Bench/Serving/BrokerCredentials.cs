@@ -130,7 +130,7 @@ public sealed class BrokerCredentials
         ArgumentNullException.ThrowIfNull(acl);
         var passwords = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var user in acl.Users)
-            passwords[user] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordBytes)).Replace('+', '-').Replace('/', '_');
+            passwords[user] = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(PasswordBytes));
         return new BrokerCredentials(acl, passwords);
     }
 
