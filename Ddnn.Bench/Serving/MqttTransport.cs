@@ -235,9 +235,35 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            throw new BrokerUnreachableException(_options.Broker, Reason(e), e);
+            throw new BrokerUnreachableException(_options.Broker, Reason(e), e, transient: _certificateProblem is null);
         }
         _sender = Task.Run(SendLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// <see cref="ConnectAsync(IReadOnlyList{string}, CancellationToken)"/>, but a broker that cannot be reached yet
+    /// (a tier that boots before its broker, or before the network is up) is tried again every
+    /// <paramref name="pause"/> until <paramref name="wait"/> has passed; <paramref name="retrying"/> hears of each
+    /// failed attempt that will be retried. A refusal (credentials, the broker's certificate) is final at once: trying
+    /// again cannot change it.
+    /// </summary>
+    public async Task ConnectAsync(IReadOnlyList<string> subscriptions, TimeSpan wait, TimeSpan pause, Action<BrokerUnreachableException>? retrying, CancellationToken cancellation)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pause, TimeSpan.Zero);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await ConnectAsync(subscriptions, cancellation).ConfigureAwait(false);
+                return;
+            }
+            catch (BrokerUnreachableException e) when (e.Transient && waited.Elapsed + pause < wait)
+            {
+                retrying?.Invoke(e);
+            }
+            await Task.Delay(pause, cancellation).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -603,8 +629,12 @@ public abstract class BrokerConnectException(BrokerAddress broker, string messag
 }
 
 /// <summary>The broker could not be reached, or closed the connection for a reason other than credentials.</summary>
-public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner)
-    : BrokerConnectException(broker, $"cannot reach the MQTT broker at {broker}: {reason}", inner);
+public sealed class BrokerUnreachableException(BrokerAddress broker, string reason, Exception inner, bool transient = true)
+    : BrokerConnectException(broker, $"cannot reach the MQTT broker at {broker}: {reason}", inner)
+{
+    /// <summary>False when the broker's certificate was refused: no later attempt can succeed.</summary>
+    public bool Transient { get; } = transient;
+}
 
 /// <summary>The broker answered and refused the client's credentials (or their absence).</summary>
 public sealed class BrokerRefusedException(BrokerAddress broker, string who, string reason, Exception? inner)

@@ -43,6 +43,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption HoldMs = CliOption.Float("hold-ms", new FusionSettings().HoldMs, "edge, cloud: how long maps that came before their request are kept", min: 0);
     internal static readonly CliOption RunId = CliOption.Int("run-id", null, "local: the run id announced (default: a random one; messages of other runs are dropped)", min: 1);
     internal static readonly CliOption KeepAlive = CliOption.Int("keep-alive", 2, "MQTT keep-alive in seconds: a silent tier is declared gone (its will) after 1.5 times this", min: 1, max: 600);
+    internal static readonly CliOption BrokerWait = CliOption.Float("broker-wait", 0, "device, local, edge, cloud: keep trying a broker that cannot be reached at start for up to this many seconds, once a second (0: give up at once); a refused password or certificate is never retried. Once connected, a tier always reconnects by itself", min: 0);
     internal static readonly CliOption NoBundles = CliOption.Flag("no-bundles", "every tier: send each message as its own MQTT publish (default: what a tier publishes to one topic in one pass goes as one bundle)");
     internal static readonly CliOption StartTimeout = CliOption.Float("start-timeout", 60, "local, all: seconds to wait for every tier to come online before ticking", min: 0);
     internal static readonly CliOption Answers = CliOption.String("answers", null, "local: write every measured answer to this CSV file", valueName: "file");
@@ -59,7 +60,7 @@ public sealed class ServeVerb : ICliVerb
     public IReadOnlyList<CliOption> Options { get; } =
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
-        Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, NoBundles, StartTimeout, Answers, Stats, Out,
+        Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, BrokerWait, NoBundles, StartTimeout, Answers, Stats, Out,
         Listen, User, PasswordFile, Credentials, CaFile,
     ];
 
@@ -315,7 +316,22 @@ public sealed class ServeVerb : ICliVerb
         });
         try
         {
-            transport.ConnectAsync(tier.Subscriptions, context.Cancellation).GetAwaiter().GetResult();
+            var wait = TimeSpan.FromSeconds(arguments.GetFloat(BrokerWait.Name));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan? saidAt = null;
+            transport.ConnectAsync(tier.Subscriptions, wait, TimeSpan.FromSeconds(1), e =>
+            {
+                // One line when the wait starts and one every ten seconds, not one per attempt.
+                if (saidAt is { } said && waited.Elapsed - said < TimeSpan.FromSeconds(10)) return;
+                saidAt = waited.Elapsed;
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{id}: {e.Message}; trying again for {Math.Max(0, (wait - waited.Elapsed).TotalSeconds):0} s more (--{BrokerWait.Name})"));
+            }, context.Cancellation).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+        {
+            context.Out.WriteLine($"{id}: stopped while waiting for the broker at {broker}");
+            return CliApp.ExitSuccess;
         }
         catch (BrokerConnectException e)
         {

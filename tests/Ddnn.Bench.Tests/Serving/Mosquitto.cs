@@ -91,10 +91,12 @@ public sealed class Mosquitto : IDisposable
     /// <c>allow_anonymous false</c>; without it, anyone may connect and do anything.
     /// </param>
     /// <param name="tls">The broker's certificate and key (PEM files): its listener then speaks MQTT over TLS only (mqtts://).</param>
-    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null, (string Certificate, string Key)? tls = null)
+    /// <param name="at">The port to listen on (one the test keeps free, e.g. where a tier already waits); a free one by default.</param>
+    public static Mosquitto Start(IPAddress? bind = null, IPAddress? alsoOn = null, string? credentials = null, (string Certificate, string Key)? tls = null, int? at = null)
     {
         bind ??= IPAddress.Loopback;
-        var port = EmbeddedBroker.FreePort(bind);
+        if (at is not null && alsoOn is not null) throw new ArgumentException("a given port goes with one listener", nameof(at));
+        var port = at ?? EmbeddedBroker.FreePort(bind);
         // A port free on the first address can be taken on the second: look until one is free on both (a few tries at most).
         for (var tries = 0; alsoOn is not null && !FreeOn(alsoOn, port); tries++)
         {

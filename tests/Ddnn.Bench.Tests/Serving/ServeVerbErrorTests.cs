@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Ddnn.Bench.Serving;
 using Ddnn.Core.Deploy;
 using Ddnn.Core.Serving;
+using Ddnn.TestSupport;
 
 namespace Ddnn.Bench.Tests.Serving;
 
@@ -36,6 +38,39 @@ public sealed class ServeVerbErrorTests(ServedModels models) : IClassFixture<Ser
         var line = result.SingleErrorLine();
         Assert.Contains($"cannot reach the MQTT broker at {broker}", line, StringComparison.Ordinal);
         Assert.Contains("refused", line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_broker_that_stays_unreachable_through_the_broker_wait_is_the_same_one_line_after_the_wait()
+    {
+        var broker = FreeBroker();
+        var waited = Stopwatch.StartNew();
+        var result = DdnnCli.Run("serve", "cloud", "--model", models.Plain, "--broker", broker, "--broker-wait", "2.5");
+        Assert.Equal(1, result.Code);
+        Assert.Contains($"cannot reach the MQTT broker at {broker}", result.SingleErrorLine(), StringComparison.Ordinal);
+        Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(1.5), $"gave up after {waited.Elapsed}, before the wait");
+        Assert.Contains("trying again for", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_tier_started_before_its_broker_connects_once_the_broker_is_up()
+    {
+        var port = EmbeddedBroker.FreePort(IPAddress.Loopback);
+        using var dir = new TempDirectory();
+        var waiting = new ManualResetEventSlim();
+        var serving = new ManualResetEventSlim();
+        using var cloud = TierProcess.Start("cloud", ["cloud", "--model", models.Plain, "--broker", $"mqtt://127.0.0.1:{port}", "--broker-wait", "60"],
+            dir.File("cloud.log"), line =>
+            {
+                if (line.Contains("trying again for", StringComparison.Ordinal)) waiting.Set();
+                if (line.Contains("cloud: serving model", StringComparison.Ordinal)) serving.Set();
+            });
+        Assert.True(waiting.Wait(TimeSpan.FromSeconds(30)), "the tier never said it waits for the broker:\n" + cloud.LastLines());
+        Assert.False(cloud.HasExited, "the tier gave up instead of waiting:\n" + cloud.LastLines());
+        using var mosquitto = Mosquitto.Start(at: port);
+        Assert.True(serving.Wait(TimeSpan.FromSeconds(30)), "the tier did not connect once the broker was up:\n" + cloud.LastLines());
+        Assert.True(cloud.Stop(TimeSpan.FromSeconds(10)), "the tier did not stop on SIGTERM:\n" + cloud.LastLines());
+        Assert.Equal(0, cloud.ExitCode);
     }
 
     [Fact]
