@@ -179,6 +179,8 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             if (e.ClientWasConnected && !_stopping.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _disconnects);
+                // Before the reconnect starts, so the receiver hears of the loss before anything that comes after it.
+                ConnectionLost?.Invoke();
                 StartReconnecting();
             }
             return Task.CompletedTask;
@@ -186,6 +188,9 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     }
 
     public BrokerAddress Broker => _options.Broker;
+
+    /// <summary>Raised (on a transport thread) when an established connection is lost, before the transport starts reconnecting.</summary>
+    public event Action? ConnectionLost;
 
     public bool IsConnected => _client.IsConnected;
 

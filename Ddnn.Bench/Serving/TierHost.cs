@@ -25,6 +25,7 @@ public sealed class TierHost : IDisposable
     private readonly Channel<Incoming> _incoming;
     private readonly ManualResetEventSlim _signal = new(false);
     private long _handled, _dropped, _timers, _received;
+    private int _connectionLost;
 
     /// <summary>
     /// A host for <paramref name="handler"/>. <paramref name="flush"/> (e.g. <see cref="MqttTransport.Flush"/> of a
@@ -72,6 +73,16 @@ public sealed class TierHost : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Tells the tier (<see cref="IMessageHandler.OnConnectionLost"/>, on the host's thread) that the transport lost
+    /// the broker; callable from any thread. The tier hears of it before any message queued after this call.
+    /// </summary>
+    public void ConnectionLost()
+    {
+        Volatile.Write(ref _connectionLost, 1);
+        _signal.Set();
+    }
+
     /// <summary>Runs the tier on the calling thread until <paramref name="stop"/> is cancelled or <paramref name="finished"/> says so.</summary>
     public void Run(CancellationToken stop, Func<bool>? finished = null)
     {
@@ -82,6 +93,7 @@ public sealed class TierHost : IDisposable
         {
             while (!stop.IsCancellationRequested && finished?.Invoke() != true)
             {
+                NoticeConnectionLost();
                 if (reader.TryRead(out var message))
                 {
                     Handle(message, ref inARow);
@@ -106,8 +118,16 @@ public sealed class TierHost : IDisposable
         }
     }
 
+    private void NoticeConnectionLost()
+    {
+        if (Volatile.Read(ref _connectionLost) == 1 && Interlocked.Exchange(ref _connectionLost, 0) == 1) _handler.OnConnectionLost();
+    }
+
     private void Handle(Incoming message, ref int inARow)
     {
+        // A message posted after ConnectionLost() was set is read only after the flag is visible (the queue fences),
+        // so checking here, between the read and the handling, keeps the loss ahead of it.
+        NoticeConnectionLost();
         FireTimersUpTo(message.ArrivedMs);
         _handler.OnMessage(message.Topic, message.Payload);
         Interlocked.Increment(ref _handled);

@@ -62,4 +62,11 @@ public interface IMessageHandler
     /// gets to it.
     /// </summary>
     void OnTimer(double nowMs);
+
+    /// <summary>
+    /// The host lost its connection to the broker (it reconnects by itself). Until it is back, the tier hears no will:
+    /// a broker restarted without persistence forgets the sessions and retained statuses, so a peer that died meanwhile
+    /// would never be announced offline. The host calls this before anything it receives after reconnecting.
+    /// </summary>
+    void OnConnectionLost();
 }

@@ -99,6 +99,25 @@ public abstract class ServingTier : IMessageHandler
         Transport.Publish(WillTopic, payload, qos.Delivery, qos.Retain);
     }
 
+    /// <summary>
+    /// Every peer counts as offline until it announces itself online again: on reconnecting, the broker replays the
+    /// retained statuses it kept, and each live tier announces itself after its own reconnect, so only a peer that
+    /// went away while the broker could not tell stays offline, instead of being waited for on every sample.
+    /// </summary>
+    public void OnConnectionLost()
+    {
+        var any = false;
+        foreach (var peer in Peers())
+        {
+            var slot = PeerSlot(peer);
+            if (peer == Id || _offline[slot]) continue;
+            _offline[slot] = true;
+            any = true;
+            OnPeerStatus(peer, false);
+        }
+        if (any) Log($"{Id}: lost the broker; every peer counts as offline until it announces itself again");
+    }
+
     /// <summary>True unless <paramref name="peer"/> announced itself offline (its will or a clean stop) or another model.</summary>
     public bool IsOnline(PartitionId peer) => PeerSlot(peer) is var slot && slot >= 0 && !_offline[slot];
 

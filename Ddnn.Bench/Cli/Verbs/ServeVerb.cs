@@ -314,6 +314,7 @@ public sealed class ServeVerb : ICliVerb
             transport.Flush();
             local?.FlushAnswers();
         });
+        transport.ConnectionLost += host.ConnectionLost;
         try
         {
             var wait = TimeSpan.FromSeconds(arguments.GetFloat(BrokerWait.Name));

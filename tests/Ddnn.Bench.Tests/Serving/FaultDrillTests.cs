@@ -233,6 +233,22 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
     }
 
     [Fact]
+    public void A_device_that_dies_while_mosquitto_is_down_is_not_waited_for_after_the_restart()
+    {
+        using var run = new Deployment(models.Plain, threshold: 1.01);
+        Span(run, Deployment.FirstSample, 20, "warm");
+        // The restarted broker has no session of dev2 and so never publishes its will: the aggregator must not keep
+        // waiting the device wait (2 s) for it on every sample.
+        run.Mosquitto.Restart(TimeSpan.FromMilliseconds(500), whileDown: () => run["dev2"].Signal(PosixSignalNumber.Kill));
+        var after = Span(run, Newest(run) + 40, 40, "answers after the restart");
+        Assert.All(after, o => Assert.False(Present(o, 2)));
+        Assert.All(after, o => Assert.True(o.LatencyMs < 1000, $"sample {o.Sample} took {o.LatencyMs} ms: the aggregator still waits for dead dev2"));
+        Assert.Contains(after, o => o.PresentAtLocal.Count(p => p) == 5);
+        Assert.Contains("lost the broker", run.Log("local"), StringComparison.Ordinal);
+        run.Finish();
+    }
+
+    [Fact]
     public void A_device_cut_off_by_its_network_link_is_answered_around_and_rejoins_when_the_link_is_back()
     {
         // dev3 runs in a network namespace of its own, behind a veth pair; mosquitto listens on 127.0.0.1 for the other

@@ -117,9 +117,11 @@ public sealed class Mosquitto : IDisposable
     }
 
     /// <summary>Kills the broker (SIGKILL, by pid: in-memory state and retained messages are lost) and starts it again on the same port.</summary>
-    public void Restart(TimeSpan down)
+    /// <param name="whileDown">Done while the broker is down (e.g. killing a tier, whose will the restarted broker never learns of).</param>
+    public void Restart(TimeSpan down, Action? whileDown = null)
     {
         Kill();
+        whileDown?.Invoke();
         Thread.Sleep(down);
         Launch();
     }

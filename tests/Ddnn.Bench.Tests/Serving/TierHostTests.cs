@@ -34,6 +34,24 @@ public sealed class TierHostTests
             TimerTimes.Add(nowMs);
             NextDeadlineMs = null;
         }
+
+        public void OnConnectionLost() => Calls.Add("lost");
+    }
+
+    [Fact]
+    public void A_lost_connection_reaches_the_tier_once_and_before_every_message_posted_after_it()
+    {
+        var tier = new RecordingTier();
+        using var host = new TierHost(tier, new ManualClock());
+        host.Post("t/before", []);
+        host.ConnectionLost();
+        host.ConnectionLost();
+        host.Post("t/after", []);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        host.Run(stop.Token, () => tier.Calls.Contains("t/after:0"));
+        Assert.Single(tier.Calls, "lost");
+        Assert.True(tier.Calls.IndexOf("lost") < tier.Calls.IndexOf("t/after:0"), string.Join(", ", tier.Calls));
+        Assert.Contains("t/before:0", tier.Calls);
     }
 
     [Fact]

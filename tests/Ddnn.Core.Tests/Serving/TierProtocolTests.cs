@@ -118,6 +118,44 @@ public class TierProtocolTests
     }
 
     [Fact]
+    public void AfterALostBrokerOnlyPeersThatAnnounceThemselvesAgainAreWaitedFor()
+    {
+        var h = Harness(threshold: 2, deviceWait: 1000);
+        Assert.Equal(4, h.Run(0).LatencyMs);
+        // The broker restarts without its sessions: dev2 died meanwhile and no will ever comes for it.
+        h.Links.Silenced.Add(Dev(2));
+        foreach (var tier in h.All) tier.OnConnectionLost();
+        Assert.False(h.Aggregator.IsOnline(Dev(2)));
+        Assert.Contains("local: lost the broker; every peer counts as offline until it announces itself again", h.Log);
+        // The live tiers announce themselves after their reconnect.
+        foreach (var tier in h.All.Where(t => t.Id != Dev(2))) tier.Start();
+        h.Network.RunUntilIdle();
+        Assert.True(h.Aggregator.IsOnline(Dev(1)));
+        Assert.True(h.Aggregator.IsOnline(CloudId));
+        Assert.False(h.Aggregator.IsOnline(Dev(2)));
+        var quick = h.Run(1);
+        Assert.Equal(3, quick.LatencyMs); // not the device wait of 1000
+        Assert.Equal([true, true, false], quick.PresentAtLocal);
+        Assert.True(quick.DeviceMissing);
+    }
+
+    [Fact]
+    public void ALostBrokerAnswersTheSamplesWaitingForPeersAtOnce()
+    {
+        var h = Harness(threshold: 2, deviceWait: 1000);
+        h.Network.RestartClock();
+        Assert.True(h.Aggregator.Tick(0));
+        Assert.Empty(h.Outcomes);
+        // The tick is still on its way when the connection drops: nothing of this sample can be counted on any more.
+        h.Aggregator.OnConnectionLost();
+        var answer = Assert.Single(h.Outcomes);
+        Assert.True(answer.DeviceMissing);
+        Assert.Equal(0, answer.LatencyMs);
+        h.Network.RunUntilIdle();
+        Assert.Single(h.Outcomes); // the scores that still come are late, never a second answer
+    }
+
+    [Fact]
     public void AWillArrivingMidSampleAnswersAtOnce()
     {
         var h = Harness(threshold: 2, deviceWait: 1000);
