@@ -107,5 +107,7 @@ public sealed class CloudWorkerTier : ServingTier
         // The answer's sender byte names this worker, which the aggregator checks against the topic's.
         var length = WireMessage.WriteAnswer(sample, Inference.ClassScores.ArgMax(_logits), Outgoing, (byte)Id.Index);
         Publish(ServingMessageKind.CloudAnswer, _answerTopic, length);
+        // A worker's answers, summed over the workers, are the jobs the deployment's cloud answered.
+        Counters.CountAnswer(degraded: false);
     }
 }
