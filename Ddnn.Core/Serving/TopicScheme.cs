@@ -174,6 +174,23 @@ public sealed class TopicScheme
         },
     };
 
+    /// <summary>
+    /// Splits an MQTT 5 shared subscription <c>$share/&lt;group&gt;/&lt;filter&gt;</c> into its group and filter; false
+    /// for an ordinary filter. A broker hands each message matching a shared filter to one member of its group.
+    /// </summary>
+    public static bool TrySplitShared(string subscription, out string group, out string filter)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        group = filter = "";
+        const string share = "$share/";
+        if (!subscription.StartsWith(share, StringComparison.Ordinal)) return false;
+        var slash = subscription.IndexOf('/', share.Length);
+        if (slash <= share.Length || slash == subscription.Length - 1) return false;
+        group = subscription[share.Length..slash];
+        filter = subscription[(slash + 1)..];
+        return true;
+    }
+
     /// <summary>True when MQTT filter <paramref name="filter"/> (with <c>+</c> for one level and a final <c>#</c> for the rest) matches <paramref name="topic"/>.</summary>
     public static bool Matches(string filter, string topic)
     {
