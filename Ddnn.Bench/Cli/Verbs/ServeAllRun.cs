@@ -371,10 +371,11 @@ internal static class ServeAllRun
         // per-device formula, which counts a device's map as if it went straight to the cloud.
         var toAggregator = Bytes(ServedLinks.DeviceToLocal, ServedLinks.DeviceMapsToLocal, ServedLinks.EdgeToLocal, ServedLinks.EdgeMapsToLocal);
         var toCloud = Bytes(ServedLinks.CloudRequest, ServedLinks.CloudJob);
+        var straight = Bytes(ServedLinks.DeviceToCloud, ServedLinks.EdgeToCloud);
         var localExits = outcomes.Count(x => x is { Tier: ExitTier.Local }) / (double)count;
         var paperPerDevice = new Ddnn.Core.Inference.CommunicationLedger(model.Config, scores).BytesPerDevice(localExits);
         context.Out.WriteLine(string.Create(inv,
-            $"device->aggregator: {toAggregator / (double)count:0.00} bytes per sample ({toAggregator / (double)count / model.Devices.Length:0.00} per device); aggregator->cloud: {toCloud / (double)count:0.00} bytes per sample; paper formula per device at this l: {paperPerDevice:0.00}"));
+            $"device->aggregator: {toAggregator / (double)count:0.00} bytes per sample ({toAggregator / (double)count / model.Devices.Length:0.00} per device); aggregator->cloud: {toCloud / (double)count:0.00} bytes per sample; straight to the cloud (without cloud workers): {straight / (double)count:0.00} bytes per sample; paper formula per device at this l: {paperPerDevice:0.00}"));
 
         var drops = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var s in stats)
@@ -434,6 +435,7 @@ internal static class ServeAllRun
             cloudWorkers = arguments.GetInt(ServeVerb.CloudWorkers.Name),
             deviceToAggregatorBytesPerSample = toAggregator / (double)count,
             aggregatorToCloudBytesPerSample = toCloud / (double)count,
+            straightToCloudBytesPerSample = straight / (double)count,
             paperBytesPerDevicePerSample = paperPerDevice,
             warmUpBytes = warm,
             unanswered,
