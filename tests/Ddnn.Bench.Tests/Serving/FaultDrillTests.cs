@@ -239,9 +239,9 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
         run["cloud"].Stop(TimeSpan.FromSeconds(20));
         var lost = answers.Where(o => o.Tier != ExitTier.Cloud).ToList();
         Assert.All(lost, o => Assert.True(o.Tier == ExitTier.LocalFallback && o.Degraded, $"sample {o.Sample}: {o.Tier}"));
-        // At 20 samples/s a worker answers a job within milliseconds, so it holds one or two when it dies; more lost
-        // samples would mean jobs kept going to the dead worker after the broker knew it was gone.
-        Assert.True(lost.Count <= 4, $"{lost.Count} samples fell back: {string.Join(", ", lost.Select(o => o.Sample))}");
+        // What cloud1 held: the jobs the broker handed it (alone or in a bundle) until it saw the connection close. Only
+        // samples ticked before the tail can be among them; from the tail on (checked above) the other worker answers all.
+        Assert.All(lost, o => Assert.True(o.Sample <= killed + 20, $"sample {o.Sample} fell back, ticked after the broker knew cloud1 was gone ({lost.Count} lost: {string.Join(", ", lost.Select(x => x.Sample))})"));
         var local = TierStats.Read(run.StatsPath("local"));
         var survivor = TierStats.Read(run.StatsPath("cloud"));
         var jobs = local.Published.Where(l => l.Key.StartsWith(ServedLinks.CloudJob, StringComparison.Ordinal)).Sum(l => l.Value.Messages);
