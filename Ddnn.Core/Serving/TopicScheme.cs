@@ -34,7 +34,7 @@ public readonly record struct ParsedTopic(TopicKind Kind, PartitionId Tier = def
 /// The MQTT topics of one deployment, all under <c>ddnn/&lt;deployment&gt;/</c>; tiers are named as their partitions
 /// (<c>dev0</c>, <c>local</c>, <c>edge0</c>, <c>cloud</c>, see <see cref="PartitionId"/>). Every tier subscribes to
 /// <see cref="StatusFilter"/> and its own <see cref="Inbox"/>; devices, edges and the cloud also to the tick and the
-/// requests they answer. The last level of an addressed topic names the sender, so a receiver checks it against the
+/// requests they answer; cloud workers (<see cref="CloudWorkers"/>) only to the statuses and <see cref="SharedCloudJob"/>. The last level of an addressed topic names the sender, so a receiver checks it against the
 /// message's sender byte and a broker ACL can pin each client to its own topics (<c>ddnn/+/to/+/%u</c>).
 /// </summary>
 public sealed class TopicScheme
