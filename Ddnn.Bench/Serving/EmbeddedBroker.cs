@@ -121,7 +121,14 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         };
         server.InterceptingSubscriptionAsync += e =>
         {
-            if (!acl.MaySubscribe(e.UserName, e.TopicFilter.Topic))
+            // MQTTnet.Server 5.2 has no shared subscriptions: answer as it does without this hook, so a cloud worker
+            // hears the broker's real limit instead of an ACL refusal of a filter no read rule names.
+            if (e.TopicFilter.Topic.StartsWith("$share/", StringComparison.Ordinal))
+            {
+                e.ProcessSubscription = false;
+                e.Response.ReasonCode = MqttSubscribeReasonCode.SharedSubscriptionsNotSupported;
+            }
+            else if (!acl.MaySubscribe(e.UserName, e.TopicFilter.Topic))
             {
                 e.ProcessSubscription = false;
                 e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;

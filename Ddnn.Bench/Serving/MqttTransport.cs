@@ -512,7 +512,9 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             builder = builder.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
         var result = await _client.SubscribeAsync(builder.Build(), cancellation).ConfigureAwait(false);
         foreach (var item in result.Items)
-            if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
+            if (item.ResultCode == MqttClientSubscribeResultCode.SharedSubscriptionsNotSupported)
+                throw new BrokerRefusedException(_options.Broker, Who, $"it has no MQTT 5 shared subscriptions (refused '{item.TopicFilter.Topic}'), which cloud workers need; use a broker that has them, e.g. mosquitto 2", null);
+            else if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
                 throw new InvalidOperationException($"the broker refused the subscription to '{item.TopicFilter.Topic}': {item.ResultCode}");
     }
 

@@ -22,12 +22,17 @@ public static class ServedLinks
     public const string EdgeToLocal = "edge->local";
     public const string EdgeToCloud = "edge->cloud";
     public const string CloudToLocal = "cloud->local";
+    /// <summary>With cloud workers: the devices' (or edges') maps to the aggregator, which bundles them into the jobs.</summary>
+    public const string DeviceMapsToLocal = "dev->local (maps)";
+    public const string EdgeMapsToLocal = "edge->local (maps)";
+    /// <summary>With cloud workers: the aggregator's self-contained cloud requests.</summary>
+    public const string CloudJob = "local->cloud (job)";
     public const string WarmUpSuffix = " warm-up";
     public const string Other = "other";
 
     /// <summary>Every link name, in the order reports list them.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [DeviceToLocal, DeviceToEdge, DeviceToCloud, EdgeToLocal, EdgeToCloud, EdgeRequest, CloudRequest, CloudToLocal, Tick, Status];
+        [DeviceToLocal, DeviceMapsToLocal, DeviceToEdge, DeviceToCloud, EdgeToLocal, EdgeMapsToLocal, EdgeToCloud, EdgeRequest, CloudRequest, CloudJob, CloudToLocal, Tick, Status];
 
     /// <summary>The classifier for <see cref="MqttTransportOptions.TopicKind"/>: samples below <paramref name="measuredFrom"/> count as warm-up.</summary>
     public static MessageKindOf Classifier(TopicScheme topics, uint measuredFrom)
@@ -48,6 +53,13 @@ public static class ServedLinks
             const int sampleAt = ServingEnvelope.Bytes + 2;
             if (payload.Length < sampleAt + 4) return link;
             var sample = BinaryPrimitives.ReadUInt32LittleEndian(payload[sampleAt..]);
+            // With cloud workers a device's (or edge's) topic to the aggregator carries its scores and its map: two links.
+            if (link is DeviceToLocal or EdgeToLocal && payload[ServingEnvelope.Bytes] == (byte)WireMessageKind.Features)
+            {
+                var warmUp = sample < measuredFrom;
+                return link == DeviceToLocal ? (warmUp ? DeviceMapsToLocal + WarmUpSuffix : DeviceMapsToLocal)
+                    : warmUp ? EdgeMapsToLocal + WarmUpSuffix : EdgeMapsToLocal;
+            }
             return sample < measuredFrom ? known.WarmUp : link;
         };
     }
@@ -68,6 +80,7 @@ public static class ServedLinks
             ServingMessageKind.EdgeScores => EdgeToLocal,
             ServingMessageKind.EdgeFeatures => EdgeToCloud,
             ServingMessageKind.CloudAnswer => CloudToLocal,
+            ServingMessageKind.CloudJob => CloudJob,
             _ => Other,
         };
     }

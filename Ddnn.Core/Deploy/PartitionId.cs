@@ -16,13 +16,16 @@ public enum PartitionKind : uint
 /// <summary>One partition of a deployed model: its tier and, for devices and edges, its index.</summary>
 public readonly record struct PartitionId(PartitionKind Kind, int Index = 0)
 {
-    /// <summary>"dev{d}", "local", "edge{e}" or "cloud" (also the partition's file name stem).</summary>
+    /// <summary>
+    /// "dev{d}", "local", "edge{e}" or "cloud" (also the partition's file name stem); a served cloud worker k &gt; 0 of a
+    /// deployment with several (docs/serving.md, scale-out) is "cloud{k}", worker 0 the plain "cloud".
+    /// </summary>
     public override string ToString() => Kind switch
     {
         PartitionKind.Device => $"dev{Index}",
         PartitionKind.Local => "local",
         PartitionKind.Edge => $"edge{Index}",
-        _ => "cloud",
+        _ => Index == 0 ? "cloud" : $"cloud{Index}",
     };
 
     /// <summary>Every partition of <paramref name="model"/>: devices, local (if any), edges, cloud.</summary>

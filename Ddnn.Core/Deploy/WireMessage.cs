@@ -24,6 +24,12 @@ public enum WireMessageKind : byte
 
     /// <summary>Local aggregator → every tier: sense and run sample <see cref="WireHeader.Sample"/> (header only; served deployments pace samples with it).</summary>
     Tick = 6,
+
+    /// <summary>
+    /// Local aggregator → one cloud worker (served with cloud workers): a self-contained cloud request, the bitmap of the
+    /// cloud inputs (devices, or edges) whose maps it carries, then those maps in input order.
+    /// </summary>
+    CloudJob = 7,
 }
 
 /// <summary>The 6-byte header of every message: kind, sender (device or edge index), sample id (uint32 LE).</summary>
@@ -53,7 +59,7 @@ public static class WireMessage
     {
         if (message.Length < HeaderBytes) throw new InvalidDataException($"message of {message.Length} bytes is shorter than the {HeaderBytes}-byte header.");
         var kind = (WireMessageKind)message[0];
-        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.Tick) throw new InvalidDataException($"unknown message kind {message[0]}.");
+        if (kind is < WireMessageKind.ScoresFloat32 or > WireMessageKind.CloudJob) throw new InvalidDataException($"unknown message kind {message[0]}.");
         return new WireHeader(kind, message[1], BinaryPrimitives.ReadUInt32LittleEndian(message[2..]));
     }
 
@@ -125,10 +131,17 @@ public static class WireMessage
         var header = ReadHeader(message);
         if (header.Kind != WireMessageKind.Features) throw new InvalidDataException($"expected a feature message, got {header.Kind}.");
         ExactLength(message, FeaturesBytes(channels, height, width), header.Kind);
+        ReadFeatureBody(message[HeaderBytes..], channels, height, width, map);
+        return header;
+    }
+
+    /// <summary>Reads the body of a feature message (exactly <see cref="FeaturesBytes"/> − header bytes) into a packed map; padding bits must be zero.</summary>
+    public static void ReadFeatureBody(ReadOnlySpan<byte> body, int channels, int height, int width, Span<ulong> map)
+    {
+        if (body.Length != FeaturesBytes(channels, height, width) - HeaderBytes) throw new InvalidDataException($"feature body has {body.Length} bytes, expected exactly {FeaturesBytes(channels, height, width) - HeaderBytes}.");
         var words = BitPacking.WordsFor(channels);
         if (map.Length != height * width * words)
             throw new ArgumentException($"map has {map.Length} words, ({height}, {width}, {words}) needs {height * width * words}.", nameof(map));
-        var body = message[HeaderBytes..];
         var bits = channels * height * width;
         if (bits % 8 != 0 && body[^1] >> (bits % 8) != 0) throw new InvalidDataException("feature message has padding bits set.");
         map.Clear();
@@ -136,6 +149,80 @@ public static class WireMessage
         for (var p = 0; p < height * width; p++)
         for (var c = 0; c < channels; c++, bit++)
             if (((body[bit >> 3] >> (bit & 7)) & 1) != 0) map[p * words + (c >> 6)] |= 1UL << (c & 63);
+    }
+
+    /// <summary>
+    /// Exact size of a cloud job over inputs whose feature bodies are <paramref name="bodyBytes"/> bytes each, carrying
+    /// those marked in <paramref name="present"/>: header, ⌈inputs / 8⌉ bitmap bytes, then each present body.
+    /// </summary>
+    public static int CloudJobBytes(ReadOnlySpan<bool> present, ReadOnlySpan<int> bodyBytes)
+    {
+        if (present.Length != bodyBytes.Length) throw new ArgumentException($"{present.Length} presence flags for {bodyBytes.Length} inputs.", nameof(present));
+        var length = HeaderBytes + (present.Length + 7) / 8;
+        for (var i = 0; i < present.Length; i++) if (present[i]) length += bodyBytes[i];
+        return length;
+    }
+
+    /// <summary>
+    /// Writes a cloud job: the bitmap of <paramref name="present"/> inputs, then the feature body of each present input
+    /// (<paramref name="bodies"/>[i], as a feature message carries it after its header); returns its length.
+    /// </summary>
+    public static int WriteCloudJob(uint sample, ReadOnlySpan<bool> present, IReadOnlyList<byte[]> bodies, ReadOnlySpan<int> bodyBytes, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        var length = CloudJobBytes(present, bodyBytes);
+        Fit(destination, length);
+        WriteHeader(destination, new WireHeader(WireMessageKind.CloudJob, 0, sample));
+        var bitmap = destination[HeaderBytes..(HeaderBytes + (present.Length + 7) / 8)];
+        bitmap.Clear();
+        var at = HeaderBytes + bitmap.Length;
+        for (var i = 0; i < present.Length; i++)
+        {
+            if (!present[i]) continue;
+            bitmap[i >> 3] |= (byte)(1 << (i & 7));
+            bodies[i].AsSpan(0, bodyBytes[i]).CopyTo(destination[at..]);
+            at += bodyBytes[i];
+        }
+        return length;
+    }
+
+    /// <summary>
+    /// The exact size the bitmap of cloud job <paramref name="message"/> (over <paramref name="bodyBytes"/>.Length inputs)
+    /// implies, or −1 when the message is shorter than its header and bitmap: a receiver's size check before it decodes.
+    /// </summary>
+    public static int CloudJobBytes(ReadOnlySpan<byte> message, ReadOnlySpan<int> bodyBytes)
+    {
+        var bitmapBytes = (bodyBytes.Length + 7) / 8;
+        if (message.Length < HeaderBytes + bitmapBytes) return -1;
+        var length = HeaderBytes + bitmapBytes;
+        for (var i = 0; i < bodyBytes.Length; i++)
+            if (((message[HeaderBytes + (i >> 3)] >> (i & 7)) & 1) != 0) length += bodyBytes[i];
+        return length;
+    }
+
+    /// <summary>
+    /// Reads the bitmap of a cloud job over <paramref name="present"/>.Length inputs and checks the whole job: padding
+    /// bits zero, at least one input present, exactly the size the bitmap implies. Returns where each present input's
+    /// body starts (−1 for an absent one) in <paramref name="offsets"/>; decode them with <see cref="ReadFeatureBody"/>.
+    /// </summary>
+    public static WireHeader ReadCloudJob(ReadOnlySpan<byte> message, ReadOnlySpan<int> bodyBytes, Span<bool> present, Span<int> offsets)
+    {
+        var header = ReadHeader(message);
+        if (header.Kind != WireMessageKind.CloudJob) throw new InvalidDataException($"expected a cloud job, got {header.Kind}.");
+        var bitmapBytes = (present.Length + 7) / 8;
+        if (message.Length < HeaderBytes + bitmapBytes) throw new InvalidDataException($"cloud job of {message.Length} bytes is shorter than its header and bitmap ({HeaderBytes + bitmapBytes}).");
+        var at = HeaderBytes + bitmapBytes;
+        var any = false;
+        for (var i = 0; i < present.Length; i++)
+        {
+            present[i] = ((message[HeaderBytes + (i >> 3)] >> (i & 7)) & 1) != 0;
+            offsets[i] = present[i] ? at : -1;
+            if (present[i]) at += bodyBytes[i];
+            any |= present[i];
+        }
+        if (present.Length % 8 != 0 && message[HeaderBytes + bitmapBytes - 1] >> (present.Length % 8) != 0) throw new InvalidDataException("cloud job has padding bits set in its bitmap.");
+        if (!any) throw new InvalidDataException("cloud job carries no map.");
+        ExactLength(message, at, header.Kind);
         return header;
     }
 
@@ -165,12 +252,12 @@ public static class WireMessage
     /// <summary>Exact size of a cloud answer.</summary>
     public const int AnswerBytes = HeaderBytes + 2;
 
-    /// <summary>Writes the cloud's answer (predicted class); returns its length.</summary>
-    public static int WriteAnswer(uint sample, int prediction, Span<byte> destination)
+    /// <summary>Writes the cloud's answer (predicted class); returns its length. <paramref name="sender"/>: the cloud worker's index (0 for the one cloud).</summary>
+    public static int WriteAnswer(uint sample, int prediction, Span<byte> destination, byte sender = 0)
     {
         if (prediction is < 0 or > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(prediction), prediction, "must fit in 16 bits.");
         Fit(destination, AnswerBytes);
-        WriteHeader(destination, new WireHeader(WireMessageKind.CloudAnswer, 0, sample));
+        WriteHeader(destination, new WireHeader(WireMessageKind.CloudAnswer, sender, sample));
         BinaryPrimitives.WriteUInt16LittleEndian(destination[HeaderBytes..], (ushort)prediction);
         return AnswerBytes;
     }

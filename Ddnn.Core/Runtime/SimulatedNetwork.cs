@@ -27,7 +27,7 @@ public sealed class SimulatedNetwork : IServingClock
     private readonly TopicScheme _topics;
     private readonly ILinkModel _links;
     private readonly List<(PartitionId Id, IMessageHandler Handler)> _handlers = [];
-    private readonly Dictionary<string, int[]> _routes = [];
+    private readonly Dictionary<string, Routing> _routes = [];
     private readonly PriorityQueue<Pending, (double Time, long Sequence)> _events = new();
     private readonly Stack<byte[]> _buffers = new();
     private long _sequence;
@@ -103,6 +103,7 @@ public sealed class SimulatedNetwork : IServingClock
         Traffic.Count(from, kind, payload.Length, wire);
         foreach (var h in Route(topic))
         {
+            if (h < 0) continue; // a shared subscription's member that is not this message's turn
             var to = _handlers[h].Id;
             if (!_links.Deliver(from, to, kind, wire, out var delay)) continue;
             if (kind == ServingMessageKind.DeviceFeatures) Traffic.DeviceUp(from.Index);
@@ -112,15 +113,39 @@ public sealed class SimulatedNetwork : IServingClock
         }
     }
 
+    /// <summary>
+    /// The handlers a message on <paramref name="topic"/> goes to: every ordinary subscriber, and of each shared
+    /// subscription's group (<c>$share/&lt;group&gt;/...</c>) one member in turn, as a broker hands a shared message
+    /// to one; the members not chosen this time are −1.
+    /// </summary>
     private int[] Route(string topic)
     {
-        if (_routes.TryGetValue(topic, out var route)) return route;
-        var list = new List<int>();
-        for (var h = 0; h < _handlers.Count; h++)
-            foreach (var filter in _handlers[h].Handler.Subscriptions)
-                if (TopicScheme.Matches(filter, topic)) { list.Add(h); break; }
-        return _routes[topic] = [.. list];
+        if (!_routes.TryGetValue(topic, out var route))
+        {
+            var list = new List<(int Handler, string? Group)>();
+            for (var h = 0; h < _handlers.Count; h++)
+                foreach (var subscription in _handlers[h].Handler.Subscriptions)
+                {
+                    var shared = TopicScheme.TrySplitShared(subscription, out var group, out var filter);
+                    if (TopicScheme.Matches(shared ? filter : subscription, topic)) { list.Add((h, shared ? group : null)); break; }
+                }
+            _routes[topic] = route = new Routing([.. list.Select(x => x.Handler)], [.. list.Select(x => x.Group)]);
+        }
+        if (Array.TrueForAll(route.Groups, g => g is null)) return route.Handlers;
+        var chosen = (int[])route.Handlers.Clone();
+        foreach (var group in route.Groups.Where(g => g is not null).Distinct())
+        {
+            var members = Enumerable.Range(0, chosen.Length).Where(i => route.Groups[i] == group).ToArray();
+            var turn = _shareTurns.GetValueOrDefault(group!);
+            _shareTurns[group!] = turn + 1;
+            foreach (var i in members) if (i != members[turn % members.Length]) chosen[i] = -1;
+        }
+        return chosen;
     }
+
+    private sealed record Routing(int[] Handlers, string?[] Groups);
+
+    private readonly Dictionary<string, int> _shareTurns = new(StringComparer.Ordinal);
 
     private sealed class Endpoint(SimulatedNetwork network, PartitionId id) : IMessageTransport
     {

@@ -27,7 +27,10 @@ public readonly record struct AclRule(TopicAccess Access, string Filter);
 /// <item>edge e publishes its status and its scores and map; it reads statuses, tick, requests and its inbox
 /// <c>to/edge&lt;e&gt;/+</c>, where only its own devices may publish;</item>
 /// <item>only local publishes the tick and the requests; it reads statuses and its inbox;</item>
-/// <item>only the cloud publishes the cloud answer; it reads statuses, tick, the cloud request and its inbox.</item>
+/// <item>only the cloud publishes the cloud answer; it reads statuses, tick, the cloud request and its inbox;</item>
+/// <item>with cloud workers (<see cref="TopicScheme.CloudWorkers"/>), the maps of the cloud's inputs go to the
+/// aggregator's inbox instead, only the aggregator publishes the jobs, and worker k (<c>cloud</c>, <c>cloud1</c>, …)
+/// reads statuses and the jobs and publishes only its status and its answer <c>to/local/cloud&lt;k&gt;</c>.</item>
 /// </list>
 /// Rules are listed per user rather than as <c>pattern</c> rules keyed on the user name: a pattern such as
 /// <c>to/+/%u</c> would let a device publish to any receiver (another edge's inbox, another device's), so only explicit
@@ -69,7 +72,9 @@ public sealed class AccessControlList
         var local = new PartitionId(PartitionKind.Local);
         var cloud = new PartitionId(PartitionKind.Cloud);
         var rules = new Dictionary<string, AclRule[]>(StringComparer.Ordinal);
-        foreach (var tier in PartitionId.AllOf(model))
+        // With cloud workers the cloud inputs' maps go to the aggregator, which alone sends the bundled jobs.
+        var workers = topics.HasCloudWorkers;
+        foreach (var tier in topics.Tiers(model))
         {
             var reads = new List<string> { topics.StatusFilter };
             var writes = new List<string> { topics.Status(tier) };
@@ -77,20 +82,27 @@ public sealed class AccessControlList
             {
                 case PartitionKind.Device:
                     reads.AddRange([topics.Tick, topics.EdgeRequest, topics.CloudRequest]);
-                    if (model.Local is not null) writes.Add(topics.To(local, tier));
                     var edge = EdgeOf(model, tier.Index);
-                    writes.Add(topics.To(edge is { } e ? new PartitionId(PartitionKind.Edge, e) : cloud, tier));
+                    if (model.Local is not null || (workers && edge is null)) writes.Add(topics.To(local, tier));
+                    if (edge is { } e) writes.Add(topics.To(new PartitionId(PartitionKind.Edge, e), tier));
+                    else if (!workers) writes.Add(topics.To(cloud, tier));
                     break;
                 case PartitionKind.Edge:
                     reads.AddRange([topics.Tick, topics.EdgeRequest, topics.CloudRequest, topics.Inbox(tier)]);
-                    if (model.Local is not null) writes.Add(topics.To(local, tier));
-                    writes.Add(topics.To(cloud, tier));
+                    if (model.Local is not null || workers) writes.Add(topics.To(local, tier));
+                    if (!workers) writes.Add(topics.To(cloud, tier));
                     break;
                 case PartitionKind.Local:
                     reads.Add(topics.Inbox(tier));
                     writes.Add(topics.Tick);
                     if (model.Edges.Length > 0) writes.Add(topics.EdgeRequest);
                     writes.Add(topics.CloudRequest);
+                    if (workers) writes.Add(topics.CloudJob);
+                    break;
+                case PartitionKind.Cloud when workers:
+                    // A worker reads only the jobs (through its shared subscription) and answers under its own name.
+                    reads.Add(topics.CloudJob);
+                    writes.Add(topics.To(local, tier));
                     break;
                 default:
                     reads.AddRange([topics.Tick, topics.CloudRequest, topics.Inbox(tier)]);

@@ -50,7 +50,9 @@ public sealed class DeviceTier : ServingTier
         for (var e = 0; e < model.Edges.Length; e++)
             if (model.Config.Edges[e].Devices.Contains(device)) _edge = e;
         _scoresTopic = topics.To(new PartitionId(PartitionKind.Local), Id);
-        _mapTopic = topics.To(_edge >= 0 ? new PartitionId(PartitionKind.Edge, _edge) : new PartitionId(PartitionKind.Cloud), Id);
+        // With cloud workers the aggregator bundles the maps into one self-contained request, so they go to it.
+        _mapTopic = topics.To(_edge >= 0 ? new PartitionId(PartitionKind.Edge, _edge)
+            : new PartitionId(topics.HasCloudWorkers ? PartitionKind.Local : PartitionKind.Cloud), Id);
         var subscriptions = new List<string> { topics.StatusFilter, topics.Tick };
         if (model.Local is not null) subscriptions.Add(_edge >= 0 ? topics.EdgeRequest : topics.CloudRequest);
         _subscriptions = [.. subscriptions];

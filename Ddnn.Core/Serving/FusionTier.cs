@@ -269,7 +269,8 @@ public sealed class EdgeTier : FusionTier
         for (var s = 0; s < _outputs.Length; s++) _outputs[s] = new ulong[last.OutputWords];
         _sentUp = new byte[Settings.MaxSamples];
         _scoresTopic = topics.To(new PartitionId(PartitionKind.Local), Id);
-        _mapTopic = topics.To(new PartitionId(PartitionKind.Cloud), Id);
+        // With cloud workers the aggregator bundles the edges' maps into one self-contained request, so they go to it.
+        _mapTopic = topics.To(new PartitionId(topics.HasCloudWorkers ? PartitionKind.Local : PartitionKind.Cloud), Id);
         _subscriptions = [topics.StatusFilter, topics.Inbox(Id), model.Local is not null ? topics.EdgeRequest : topics.Tick, topics.CloudRequest];
     }
 
@@ -356,11 +357,17 @@ public sealed class CloudTier : FusionTier
 
     private bool StartsOnTick => Model.Local is null && Model.Edges.Length == 0;
 
-    private static PartitionId[] Inputs(DeployedModel model) => model.Edges.Length > 0
+    /// <summary>The senders of the cloud's inputs in input order: the edges, or without edges the devices.</summary>
+    internal static PartitionId[] Inputs(DeployedModel model) => model.Edges.Length > 0
         ? [.. Enumerable.Range(0, model.Edges.Length).Select(e => new PartitionId(PartitionKind.Edge, e))]
         : [.. Enumerable.Range(0, model.Devices.Length).Select(d => new PartitionId(PartitionKind.Device, d))];
 
-    private static (int, int, int)[] Shapes(DeployedModel model) => model.Edges.Length > 0
+    /// <summary>Bytes of each cloud input's feature body (a feature message without its header), in input order.</summary>
+    internal static int[] InputBodyBytes(DeployedModel model) =>
+        [.. Shapes(model).Select(x => WireMessage.FeaturesBytes(x.Item1, x.Item2, x.Item3) - WireMessage.HeaderBytes)];
+
+    /// <summary>The (channels, height, width) of each cloud input's map, in input order.</summary>
+    internal static (int, int, int)[] Shapes(DeployedModel model) => model.Edges.Length > 0
         ? [.. model.Edges.Select(e => (e.Blocks[^1].OutChannels, e.Blocks[^1].OutHeight, e.Blocks[^1].OutWidth))]
         : [.. model.Devices.Select(d => (d.FeatureChannels, d.FeatureSize.Height, d.FeatureSize.Width))];
 

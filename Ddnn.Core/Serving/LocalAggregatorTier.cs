@@ -20,6 +20,11 @@ public sealed class LocalAggregatorTier : ServingTier
 
     private readonly LocalPartition? _local;
     private readonly int _devices, _edges, _classes;
+    // With cloud workers: the aggregator gathers the cloud inputs' maps (feature bodies) and sends one self-contained job.
+    private readonly bool _bundled;
+    private readonly (int Channels, int Height, int Width)[] _cloudShapes;
+    private readonly int[] _cloudBodyBytes;
+    private readonly ulong[][] _mapCheck; // a map decoded only to check it, so a broken one is dropped here, not in a job
     private readonly string[] _subscriptions;
     private readonly Sample[] _slots;
     private readonly float[] _logits, _mean;
@@ -45,9 +50,13 @@ public sealed class LocalAggregatorTier : ServingTier
         _edges = model.Edges.Length;
         _classes = model.Config.Classes;
         _scores = model.Scores;
+        _bundled = topics.HasCloudWorkers;
+        _cloudShapes = CloudTier.Shapes(model);
+        _cloudBodyBytes = CloudTier.InputBodyBytes(model);
+        _mapCheck = [.. _cloudShapes.Select(x => new ulong[x.Height * x.Width * Ddnn.Kernels.Binary.BitPacking.WordsFor(x.Channels)])];
         _subscriptions = [topics.StatusFilter, topics.Inbox(Id)];
         _slots = new Sample[Settings.MaxInFlight];
-        for (var i = 0; i < _slots.Length; i++) _slots[i] = new Sample(_devices, _edges, _classes);
+        for (var i = 0; i < _slots.Length; i++) _slots[i] = new Sample(_devices, _edges, _classes, _bundled ? _cloudBodyBytes : []);
         _logits = new float[_classes];
         _mean = new float[_classes];
         _incoming = new float[_classes];
@@ -164,7 +173,10 @@ public sealed class LocalAggregatorTier : ServingTier
             {
                 case Stage.Local: DecideLocal(s); break;
                 case Stage.Edge: DecideEdges(s); break;
-                default: Fallback(s); break;
+                default:
+                    if (_bundled && !s.JobSent) SendJob(s);
+                    else Fallback(s);
+                    break;
             }
         }
         TickScheduled();
@@ -173,7 +185,7 @@ public sealed class LocalAggregatorTier : ServingTier
     /// <inheritdoc/>
     protected override bool Reads(in ParsedTopic topic) => topic.Kind == TopicKind.Addressed && topic.Sender.Kind switch
     {
-        PartitionKind.Device => _local is not null,
+        PartitionKind.Device => _local is not null || (_bundled && _edges == 0),
         PartitionKind.Edge => true,
         PartitionKind.Cloud => true,
         _ => false,
@@ -187,7 +199,8 @@ public sealed class LocalAggregatorTier : ServingTier
         {
             if (s.Stage == Stage.Local && peer.Kind == PartitionKind.Device && AllDevicesIn(s)) DecideLocal(s);
             else if (s.Stage == Stage.Edge && peer.Kind == PartitionKind.Edge && AllEdgesIn(s)) DecideEdges(s);
-            else if (s.Stage == Stage.Cloud && peer.Kind == PartitionKind.Cloud) Fallback(s);
+            else if (s.Stage == Stage.Cloud && peer.Kind == PartitionKind.Cloud && !AnyCloudOnline()) Fallback(s);
+            else if (s.Stage == Stage.Cloud && _bundled && !s.JobSent && peer.Kind == CloudInputKind && AllMapsIn(s)) SendJob(s);
         }
         TickScheduled();
     }
@@ -198,10 +211,25 @@ public sealed class LocalAggregatorTier : ServingTier
         // What can be judged from the message alone comes first (kind, exact size, contents), so a broken message is
         // counted as broken whatever sample it names; only then the sample and its stage.
         var prediction = -1;
+        if (header.Kind == WireMessageKind.Features)
+        {
+            // Only the maps of the cloud's inputs, and only when the aggregator bundles them for cloud workers.
+            if (!_bundled || sender.Kind != CloudInputKind) { Drop(DropReason.BadKind); return; }
+            var (c, h, w) = _cloudShapes[sender.Index];
+            if (!SizeIs(wire, WireMessage.FeaturesBytes(c, h, w))) return;
+            WireMessage.ReadFeatureBody(wire[WireMessage.HeaderBytes..], c, h, w, _mapCheck[sender.Index]);
+            if (Find(header.Sample) is not { } held)
+            {
+                Drop(_newest is not { } last || header.Sample > last ? DropReason.TooFarAhead : DropReason.Late);
+                return;
+            }
+            OnMap(held, sender.Index, wire);
+            TickScheduled();
+            return;
+        }
         switch (sender.Kind)
         {
             case PartitionKind.Device:
-                if (header.Kind == WireMessageKind.Features) { Drop(DropReason.BadKind); return; }
                 var encoding = header.Kind == WireMessageKind.ScoresUInt8 ? ScoreEncoding.UInt8 : ScoreEncoding.Float32;
                 if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, encoding))) return;
                 WireMessage.ReadScores(wire, _incoming, _local!.DeviceScores[sender.Index]);
@@ -265,9 +293,47 @@ public sealed class LocalAggregatorTier : ServingTier
         if (AllEdgesIn(s)) DecideEdges(s);
     }
 
+    /// <summary>The kind of tier whose maps the cloud fuses: the edges, or without edges the devices.</summary>
+    private PartitionKind CloudInputKind => _edges > 0 ? PartitionKind.Edge : PartitionKind.Device;
+
+    private void OnMap(Sample s, int input, ReadOnlySpan<byte> wire)
+    {
+        if (s.Stage != Stage.Cloud || s.JobSent) { Drop(DropReason.Late); return; }
+        if (s.MapIn[input]) { Drop(DropReason.Duplicate); return; }
+        wire[WireMessage.HeaderBytes..].CopyTo(s.Maps[input]);
+        s.MapIn[input] = true;
+        if (_edges > 0) s.EdgeBytes += wire.Length;
+        else s.ToCloudBytes += wire.Length;
+        s.ProtocolBytes += ServingEnvelope.Bytes;
+        if (AllMapsIn(s)) SendJob(s);
+    }
+
+    /// <summary>True when every online cloud input's map for <paramref name="s"/> is in.</summary>
+    private bool AllMapsIn(Sample s)
+    {
+        for (var i = 0; i < s.MapIn.Length; i++)
+            if (!s.MapIn[i] && IsOnline(new PartitionId(CloudInputKind, i))) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Sends the self-contained cloud request, the maps that arrived with their bitmap, to whichever worker the broker
+    /// hands it to, and waits <see cref="AggregatorSettings.CloudWaitMs"/> for the answer; without any map, falls back.
+    /// </summary>
+    private void SendJob(Sample s)
+    {
+        if (Array.IndexOf(s.MapIn, true) < 0) { Fallback(s); return; }
+        s.JobSent = true;
+        s.Deadline = Clock.NowMs + Settings.CloudWaitMs;
+        var length = WireMessage.WriteCloudJob(s.Id, s.MapIn, s.Maps, _cloudBodyBytes, Outgoing);
+        s.LocalCloudBytes += length;
+        s.ProtocolBytes += ServingEnvelope.Bytes;
+        Publish(ServingMessageKind.CloudJob, Topics.CloudJob, length);
+    }
+
     private void OnAnswer(Sample s, int prediction, int bytes)
     {
-        if (s.Stage != Stage.Cloud) { Drop(DropReason.Late); return; }
+        if (s.Stage != Stage.Cloud || (_bundled && !s.JobSent)) { Drop(DropReason.Late); return; }
         s.CloudPrediction = prediction;
         s.LocalCloudBytes += bytes;
         s.ProtocolBytes += ServingEnvelope.Bytes;
@@ -341,7 +407,8 @@ public sealed class LocalAggregatorTier : ServingTier
     private void StartCloud(Sample s, bool request)
     {
         s.Stage = Stage.Cloud;
-        s.Deadline = Clock.NowMs + Settings.CloudWaitMs;
+        // With cloud workers the aggregator first gathers the maps (as the one cloud would), then sends the job.
+        s.Deadline = Clock.NowMs + (_bundled ? Settings.CloudMapWaitMs : Settings.CloudWaitMs);
         if (request)
         {
             var length = WireMessage.WriteRequest(0, s.Id, s.PresentLocal, Outgoing);
@@ -351,7 +418,8 @@ public sealed class LocalAggregatorTier : ServingTier
             s.ProtocolBytes += ServingEnvelope.Bytes;
             Publish(ServingMessageKind.CloudRequest, _cloudRequestTopic, length);
         }
-        if (!IsOnline(new PartitionId(PartitionKind.Cloud))) Fallback(s);
+        if (!AnyCloudOnline()) Fallback(s);
+        else if (_bundled && AllMapsIn(s)) SendJob(s);
     }
 
     private void Fallback(Sample s)
@@ -369,7 +437,7 @@ public sealed class LocalAggregatorTier : ServingTier
             LocalPrediction = s.LocalPrediction, LocalEntropy = s.LocalEntropy, EdgePrediction = s.EdgePrediction,
             EdgeEntropy = s.EdgeEntropy, EdgesAnswered = s.EdgesAnswered, CloudPrediction = s.CloudPrediction,
             PresentAtLocal = s.PresentLocal, PresentAtCloud = new bool[_devices], DeviceMissing = _local is not null && Array.IndexOf(s.PresentLocal, false) >= 0,
-            DeviceToLocalBytes = s.ToLocalBytes, DeviceToCloudBytes = 0, EdgeBytes = s.EdgeBytes, LocalToCloudBytes = s.LocalCloudBytes,
+            DeviceToLocalBytes = s.ToLocalBytes, DeviceToCloudBytes = s.ToCloudBytes, EdgeBytes = s.EdgeBytes, LocalToCloudBytes = s.LocalCloudBytes,
             TickBytes = s.TickBytes, ProtocolBytes = s.ProtocolBytes,
         };
         s.Stage = Stage.Free;
@@ -401,8 +469,12 @@ public sealed class LocalAggregatorTier : ServingTier
     }
 
     /// <summary>One sample in flight; the presence arrays are fresh per sample because the outcome keeps them.</summary>
-    private sealed class Sample(int devices, int edges, int classes)
+    private sealed class Sample(int devices, int edges, int classes, int[] cloudBodyBytes)
     {
+        /// <summary>With cloud workers: whether the job went out, which cloud inputs' maps are in, and their bodies.</summary>
+        public bool JobSent;
+        public readonly bool[] MapIn = new bool[cloudBodyBytes.Length];
+        public readonly byte[][] Maps = [.. cloudBodyBytes.Select(n => new byte[n])];
         public Stage Stage;
         public uint Id;
         /// <summary>When the sample was due (its schedule's time, at most the tick's): latency counts from this.</summary>
@@ -414,7 +486,7 @@ public sealed class LocalAggregatorTier : ServingTier
         public readonly float[][] EdgeProbabilities = NewArrays(edges, classes);
         public int LocalPrediction, EdgePrediction, CloudPrediction;
         public float LocalEntropy, EdgeEntropy;
-        public long ToLocalBytes, EdgeBytes, LocalCloudBytes, TickBytes, ProtocolBytes;
+        public long ToLocalBytes, ToCloudBytes, EdgeBytes, LocalCloudBytes, TickBytes, ProtocolBytes;
 
         public void Start(uint id, double dueAt)
         {
@@ -423,9 +495,11 @@ public sealed class LocalAggregatorTier : ServingTier
             PresentLocal = new bool[devices];
             EdgesAnswered = edges == 0 ? [] : new bool[edges];
             Array.Clear(Inputs);
+            JobSent = false;
+            Array.Clear(MapIn);
             LocalPrediction = EdgePrediction = CloudPrediction = -1;
             LocalEntropy = EdgeEntropy = float.NaN;
-            ToLocalBytes = EdgeBytes = LocalCloudBytes = TickBytes = ProtocolBytes = 0;
+            ToLocalBytes = ToCloudBytes = EdgeBytes = LocalCloudBytes = TickBytes = ProtocolBytes = 0;
         }
 
         private static float[][] NewArrays(int count, int length)

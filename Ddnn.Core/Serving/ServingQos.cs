@@ -21,6 +21,8 @@ public enum ServingMessageKind
     CloudRequest,
     /// <summary>The cloud's prediction to the aggregator.</summary>
     CloudAnswer,
+    /// <summary>With cloud workers: the aggregator's self-contained cloud request (the present inputs' maps) to one worker.</summary>
+    CloudJob,
 }
 
 /// <summary>How one kind of message is published, and why.</summary>
@@ -47,6 +49,7 @@ public static class ServingQos
         new(Delivery.AtMostOnce, false, PerSample),
         new(Delivery.AtMostOnce, false, PerSample),
         new(Delivery.AtMostOnce, false, "the aggregator falls back when it is lost; " + PerSample),
+        new(Delivery.AtMostOnce, false, "one worker of the shared subscription gets it; the aggregator falls back when it or its answer is lost; " + PerSample),
     ];
 
     /// <summary>The choice for <paramref name="kind"/>.</summary>

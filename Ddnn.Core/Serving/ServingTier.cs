@@ -36,7 +36,7 @@ public abstract class ServingTier : IMessageHandler
         Clock = clock;
         _log = log;
         _dropLog = log is null ? null : new DropLog(id.ToString(), clock, log);
-        _offline = new bool[model.Devices.Length + model.Edges.Length + 2];
+        _offline = new bool[model.Devices.Length + model.Edges.Length + 1 + topics.CloudTiers];
         _announced = new bool[_offline.Length];
         _out = new byte[ServingEnvelope.Bytes + LargestWireMessage(model)];
         WillTopic = topics.Status(id);
@@ -130,7 +130,15 @@ public abstract class ServingTier : IMessageHandler
         for (var d = 0; d < Model.Devices.Length; d++) yield return new PartitionId(PartitionKind.Device, d);
         yield return new PartitionId(PartitionKind.Local);
         for (var e = 0; e < Model.Edges.Length; e++) yield return new PartitionId(PartitionKind.Edge, e);
-        yield return new PartitionId(PartitionKind.Cloud);
+        for (var k = 0; k < Topics.CloudTiers; k++) yield return new PartitionId(PartitionKind.Cloud, k);
+    }
+
+    /// <summary>True while the cloud, or any one of the cloud workers, is online.</summary>
+    protected bool AnyCloudOnline()
+    {
+        for (var k = 0; k < Topics.CloudTiers; k++)
+            if (IsOnline(new PartitionId(PartitionKind.Cloud, k))) return true;
+        return false;
     }
 
     /// <summary>True once every other tier of the model announced itself online with this model.</summary>
@@ -173,7 +181,8 @@ public abstract class ServingTier : IMessageHandler
         catch (InvalidDataException) { Drop(DropReason.BadKind); return; }
         if (!KindFits(parsed, header.Kind)) { Drop(DropReason.BadKind); return; }
         var sender = parsed.Kind == TopicKind.Addressed ? parsed.Sender : new PartitionId(PartitionKind.Local);
-        if (header.Sender != (sender.Kind is PartitionKind.Device or PartitionKind.Edge ? sender.Index : 0)) { Drop(DropReason.SenderMismatch); return; }
+        // Devices, edges and cloud workers put their index in the sender byte; the aggregator and the one cloud put 0.
+        if (header.Sender != sender.Index) { Drop(DropReason.SenderMismatch); return; }
         try { OnData(parsed.Kind, sender, header, wire); }
         catch (InvalidDataException) { Drop(DropReason.Malformed); }
     }
@@ -271,6 +280,7 @@ public abstract class ServingTier : IMessageHandler
     {
         TopicKind.Tick => kind == WireMessageKind.Tick,
         TopicKind.EdgeRequest or TopicKind.CloudRequest => kind == WireMessageKind.CloudRequest,
+        TopicKind.CloudJob => kind == WireMessageKind.CloudJob,
         _ => topic.Sender.Kind switch
         {
             PartitionKind.Device => kind is WireMessageKind.ScoresFloat32 or WireMessageKind.ScoresUInt8 or WireMessageKind.Features,
@@ -286,8 +296,8 @@ public abstract class ServingTier : IMessageHandler
     {
         PartitionKind.Device => peer.Index < Model.Devices.Length ? peer.Index : -1,
         PartitionKind.Edge => peer.Index < Model.Edges.Length ? Model.Devices.Length + peer.Index : -1,
-        PartitionKind.Local => peer.Index == 0 ? _offline.Length - 2 : -1,
-        PartitionKind.Cloud => peer.Index == 0 ? _offline.Length - 1 : -1,
+        PartitionKind.Local => peer.Index == 0 ? Model.Devices.Length + Model.Edges.Length : -1,
+        PartitionKind.Cloud => peer.Index >= 0 && peer.Index < Topics.CloudTiers ? Model.Devices.Length + Model.Edges.Length + 1 + peer.Index : -1,
         _ => -1,
     };
 
@@ -303,6 +313,11 @@ public abstract class ServingTier : IMessageHandler
                 var last = edge.Blocks[^1];
                 largest = Math.Max(largest, WireMessage.FeaturesBytes(last.OutChannels, last.OutHeight, last.OutWidth));
             }
+        // A cloud job with every cloud input's map (only the aggregator of a deployment with cloud workers sends one).
+        var inputs = CloudTier.InputBodyBytes(model);
+        var all = new bool[inputs.Length];
+        Array.Fill(all, true);
+        largest = Math.Max(largest, WireMessage.CloudJobBytes(all, inputs));
         return Math.Max(largest, WireMessage.AnswerBytes);
     }
 }

@@ -23,6 +23,13 @@ public sealed record AggregatorSettings
     /// <summary>How long after the cloud request the aggregator waits for the cloud's answer before it falls back.</summary>
     public double CloudWaitMs { get; init; } = 250;
 
+    /// <summary>
+    /// With cloud workers: how long after the cloud request (or, without a local exit, the tick) the aggregator waits
+    /// for the maps of every online cloud input (devices, or edges) before it sends the self-contained request with
+    /// those that arrived; the wait the one cloud makes itself otherwise (<see cref="FusionSettings.MapWaitMs"/>).
+    /// </summary>
+    public double CloudMapWaitMs { get; init; } = 100;
+
     /// <summary>The run id announced and put in every tag (non-zero; a new one per start, so messages of an earlier run are dropped).</summary>
     public uint RunId { get; init; } = 1;
 
@@ -46,6 +53,7 @@ public sealed record AggregatorSettings
         CheckWait(EdgeMapWaitMs, nameof(EdgeMapWaitMs));
         CheckWait(EdgeScoreWaitMs, nameof(EdgeScoreWaitMs));
         CheckWait(CloudWaitMs, nameof(CloudWaitMs));
+        CheckWait(CloudMapWaitMs, nameof(CloudMapWaitMs));
         CheckWait(TickPeriodMs, nameof(TickPeriodMs));
         if (RunId == 0) throw new ArgumentOutOfRangeException(nameof(RunId), RunId, "run id 0 means 'no run'; use another.");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlight, 1, nameof(MaxInFlight));

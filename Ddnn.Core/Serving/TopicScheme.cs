@@ -19,6 +19,9 @@ public enum TopicKind
 
     /// <summary><c>ddnn/&lt;deployment&gt;/to/&lt;receiver&gt;/&lt;sender&gt;</c>: one sender's message to one receiver.</summary>
     Addressed,
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/job/cloud</c>: with cloud workers, the aggregator's self-contained cloud request, read by one worker through a shared subscription.</summary>
+    CloudJob,
 }
 
 /// <summary>A topic of a <see cref="TopicScheme"/>, parsed: its kind and, where the topic names them, tier and sender.</summary>
@@ -31,7 +34,7 @@ public readonly record struct ParsedTopic(TopicKind Kind, PartitionId Tier = def
 /// The MQTT topics of one deployment, all under <c>ddnn/&lt;deployment&gt;/</c>; tiers are named as their partitions
 /// (<c>dev0</c>, <c>local</c>, <c>edge0</c>, <c>cloud</c>, see <see cref="PartitionId"/>). Every tier subscribes to
 /// <see cref="StatusFilter"/> and its own <see cref="Inbox"/>; devices, edges and the cloud also to the tick and the
-/// requests they answer. The last level of an addressed topic names the sender, so a receiver checks it against the
+/// requests they answer; cloud workers (<see cref="CloudWorkers"/>) only to the statuses and <see cref="SharedCloudJob"/>. The last level of an addressed topic names the sender, so a receiver checks it against the
 /// message's sender byte and a broker ACL can pin each client to its own topics (<c>ddnn/+/to/+/%u</c>).
 /// </summary>
 public sealed class TopicScheme
@@ -44,9 +47,19 @@ public sealed class TopicScheme
 
     private readonly string _root;
 
-    /// <summary>The topics of deployment <paramref name="deployment"/>: 1 to 64 of A–Z, a–z, 0–9, '-', '_', '.'.</summary>
-    public TopicScheme(string deployment)
+    /// <summary>Most cloud workers of one deployment: their indices are one byte, the sender byte of their answers.</summary>
+    public const int MaxCloudWorkers = 256;
+
+    /// <summary>
+    /// The topics of deployment <paramref name="deployment"/>: 1 to 64 of A–Z, a–z, 0–9, '-', '_', '.'. With
+    /// <paramref name="cloudWorkers"/> &gt; 0 the cloud is that many workers (<c>cloud</c>, <c>cloud1</c>, …) that share
+    /// the self-contained cloud requests on <see cref="CloudJob"/> (docs/serving.md, scale-out); with 0 the one cloud
+    /// gathers the maps itself.
+    /// </summary>
+    public TopicScheme(string deployment, int cloudWorkers = 0)
     {
+        if (cloudWorkers is < 0 or > MaxCloudWorkers) throw new ArgumentOutOfRangeException(nameof(cloudWorkers), cloudWorkers, $"cloud workers must be 0 (one cloud gathering the maps) to {MaxCloudWorkers}.");
+        CloudWorkers = cloudWorkers;
         ArgumentNullException.ThrowIfNull(deployment);
         if (deployment.Length is 0 or > MaxDeploymentLength || !deployment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             throw new ArgumentException($"deployment name '{deployment}' must be 1 to {MaxDeploymentLength} letters, digits, '-', '_' or '.' (no '/', '+', '#').", nameof(deployment));
@@ -56,6 +69,33 @@ public sealed class TopicScheme
         EdgeRequest = _root + "request/edge";
         CloudRequest = _root + "request/cloud";
         StatusFilter = _root + "status/+";
+        CloudJob = _root + "job/cloud";
+        // One group per deployment: every worker of it shares one queue of jobs.
+        SharedCloudJob = $"$share/{Prefix}-{deployment}/{CloudJob}";
+    }
+
+    /// <summary>Cloud workers sharing the cloud requests (0: one cloud that gathers the maps itself).</summary>
+    public int CloudWorkers { get; }
+
+    /// <summary>True when the cloud is <see cref="CloudWorkers"/> workers fed with self-contained requests on <see cref="CloudJob"/>.</summary>
+    public bool HasCloudWorkers => CloudWorkers > 0;
+
+    /// <summary>How many cloud tiers there are: the workers, or the one cloud.</summary>
+    public int CloudTiers => Math.Max(1, CloudWorkers);
+
+    /// <summary><c>ddnn/&lt;deployment&gt;/job/cloud</c>: the aggregator's self-contained cloud requests.</summary>
+    public string CloudJob { get; }
+
+    /// <summary><c>$share/ddnn-&lt;deployment&gt;/ddnn/&lt;deployment&gt;/job/cloud</c>: what each worker subscribes to, so the broker hands each job to one of them.</summary>
+    public string SharedCloudJob { get; }
+
+    /// <summary>Every tier of a deployment of <paramref name="model"/>: <see cref="PartitionId.AllOf"/>, with every cloud worker in place of the cloud.</summary>
+    public IReadOnlyList<PartitionId> Tiers(DeployedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tiers = PartitionId.AllOf(model).ToList();
+        for (var k = 1; k < CloudTiers; k++) tiers.Add(new PartitionId(PartitionKind.Cloud, k));
+        return tiers;
     }
 
     /// <summary>The deployment name.</summary>
@@ -94,6 +134,7 @@ public sealed class TopicScheme
         if (rest.SequenceEqual("tick")) { parsed = new(TopicKind.Tick); return true; }
         if (rest.SequenceEqual("request/edge")) { parsed = new(TopicKind.EdgeRequest); return true; }
         if (rest.SequenceEqual("request/cloud")) { parsed = new(TopicKind.CloudRequest); return true; }
+        if (rest.SequenceEqual("job/cloud")) { parsed = new(TopicKind.CloudJob); return true; }
         if (rest.StartsWith("status/"))
         {
             if (!TryParseTier(rest["status/".Length..], out var tier)) return false;
@@ -121,6 +162,7 @@ public sealed class TopicScheme
         TopicKind.Tick => ServingMessageKind.Tick,
         TopicKind.EdgeRequest => ServingMessageKind.EdgeRequest,
         TopicKind.CloudRequest => ServingMessageKind.CloudRequest,
+        TopicKind.CloudJob => ServingMessageKind.CloudJob,
         _ => (topic.Sender.Kind, topic.Tier.Kind) switch
         {
             (PartitionKind.Device, PartitionKind.Local) => ServingMessageKind.DeviceScores,
@@ -131,6 +173,23 @@ public sealed class TopicScheme
             _ => null,
         },
     };
+
+    /// <summary>
+    /// Splits an MQTT 5 shared subscription <c>$share/&lt;group&gt;/&lt;filter&gt;</c> into its group and filter; false
+    /// for an ordinary filter. A broker hands each message matching a shared filter to one member of its group.
+    /// </summary>
+    public static bool TrySplitShared(string subscription, out string group, out string filter)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        group = filter = "";
+        const string share = "$share/";
+        if (!subscription.StartsWith(share, StringComparison.Ordinal)) return false;
+        var slash = subscription.IndexOf('/', share.Length);
+        if (slash <= share.Length || slash == subscription.Length - 1) return false;
+        group = subscription[share.Length..slash];
+        filter = subscription[(slash + 1)..];
+        return true;
+    }
 
     /// <summary>True when MQTT filter <paramref name="filter"/> (with <c>+</c> for one level and a final <c>#</c> for the rest) matches <paramref name="topic"/>.</summary>
     public static bool Matches(string filter, string topic)
@@ -153,7 +212,10 @@ public sealed class TopicScheme
         }
     }
 
-    /// <summary>Parses a tier name: <c>local</c>, <c>cloud</c>, or <c>dev</c>/<c>edge</c> followed by 0–255 without leading zeros.</summary>
+    /// <summary>
+    /// Parses a tier name: <c>local</c>, <c>cloud</c>, <c>dev</c>/<c>edge</c> followed by 0–255 without leading zeros,
+    /// or a cloud worker <c>cloud1</c>–<c>cloud255</c> (worker 0 is <c>cloud</c>, so <c>cloud0</c> is no name).
+    /// </summary>
     public static bool TryParseTier(ReadOnlySpan<char> name, out PartitionId tier)
     {
         tier = default;
@@ -162,6 +224,7 @@ public sealed class TopicScheme
         PartitionKind kind;
         if (name.StartsWith("dev")) { kind = PartitionKind.Device; name = name[3..]; }
         else if (name.StartsWith("edge")) { kind = PartitionKind.Edge; name = name[4..]; }
+        else if (name.StartsWith("cloud") && !name.SequenceEqual("cloud0")) { kind = PartitionKind.Cloud; name = name[5..]; }
         else return false;
         if (name.Length is 0 or > 3 || (name.Length > 1 && name[0] == '0')) return false;
         var index = 0;

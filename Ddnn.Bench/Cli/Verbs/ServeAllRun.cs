@@ -59,6 +59,7 @@ internal static class ServeAllRun
         else
         {
             if (credentials is not null) throw new CliUsageException("--credentials goes with --broker; without it serve all generates a fresh set for its embedded broker");
+            ServeVerb.RefuseCloudWorkers(arguments, "serve all");
             credentials = Path.Combine(work, "credentials");
             BrokerCredentials.Generate(acl).WriteTo(credentials);
             var (bind, port) = ServeVerb.ReadListen(arguments, defaultPort: 0);
@@ -111,8 +112,8 @@ internal static class ServeAllRun
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
                 "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
-            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile]));
-            var others = PartitionId.AllOf(model).Where(p => p.Kind != PartitionKind.Local).ToList();
+            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile, ServeVerb.CloudWorkers]));
+            var others = topics.Tiers(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
             {
                 var args = new List<string>(common) { "--tier", Word(id.Kind), "--stats", Path.Combine(work, $"{id}.stats.json") };
@@ -129,6 +130,7 @@ internal static class ServeAllRun
                         args.AddRange(PassThrough(arguments, [ServeVerb.MapWait, ServeVerb.HoldMs]));
                         break;
                     default:
+                        if (topics.HasCloudWorkers) args.AddRange(["--worker", id.Index.ToString(inv)]);
                         args.AddRange(PassThrough(arguments, [ServeVerb.MapWait, ServeVerb.HoldMs]));
                         break;
                 }
@@ -167,7 +169,7 @@ internal static class ServeAllRun
             };
             localArgs.AddRange(CredentialArgs(new PartitionId(PartitionKind.Local)));
             localArgs.AddRange(PassThrough(arguments, [ServeVerb.Threshold, ServeVerb.EdgeThreshold, ServeVerb.Rate, ServeVerb.TickPeriod,
-                ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout]));
+                ServeVerb.DeviceWait, ServeVerb.EdgeMapWait, ServeVerb.EdgeScoreWait, ServeVerb.CloudWait, ServeVerb.StartTimeout, ServeVerb.MapWait]));
             var progress = new ProgressReporter(context.Out, context.Interactive).Start("served samples", count, "samples");
             var progressDone = false;
             double? windowSeconds = null;
@@ -207,7 +209,7 @@ internal static class ServeAllRun
             foreach (var tier in tiers) tier.Stop(StopGrace);
 
             var stats = new List<TierStats>();
-            foreach (var id in PartitionId.AllOf(model))
+            foreach (var id in topics.Tiers(model))
             {
                 var path = Path.Combine(work, $"{id}.stats.json");
                 if (File.Exists(path)) stats.Add(TierStats.Read(path));
@@ -324,9 +326,9 @@ internal static class ServeAllRun
                 links[link] = links.TryGetValue(link, out var sum) ? new LinkCount(sum.Messages + c.Messages, sum.Bytes + c.Bytes) : c;
         long Bytes(params string[] names) => names.Sum(n => links.GetValueOrDefault(n)?.Bytes ?? 0);
         var measured = new LinkBytes(
-            Bytes(ServedLinks.DeviceToLocal, ServedLinks.DeviceToEdge, ServedLinks.DeviceToCloud),
-            Bytes(ServedLinks.CloudRequest, ServedLinks.CloudToLocal),
-            Bytes(ServedLinks.EdgeToLocal, ServedLinks.EdgeToCloud));
+            Bytes(ServedLinks.DeviceToLocal, ServedLinks.DeviceMapsToLocal, ServedLinks.DeviceToEdge, ServedLinks.DeviceToCloud),
+            Bytes(ServedLinks.CloudRequest, ServedLinks.CloudJob, ServedLinks.CloudToLocal),
+            Bytes(ServedLinks.EdgeToLocal, ServedLinks.EdgeMapsToLocal, ServedLinks.EdgeToCloud));
 
         var scores = ScoreEncodingOption.Read(arguments) ?? model.Scores;
         var table = InferVerb.RunTable($"served run on {split.Name} ({(embedded ? "embedded broker" : "broker")} {broker}, every tier its own process)",
@@ -364,6 +366,16 @@ internal static class ServeAllRun
         context.Out.Write(bytes.ToConsoleString());
         var perDevice = measured.Devices / (double)count / model.Devices.Length;
         context.Out.WriteLine(string.Create(inv, $"bytes per device per sample from MQTT payloads: {perDevice:0.00} (warm-up messages, {warm} bytes, not counted)"));
+        // The two hops apart: what the devices send to the aggregator (scores, and with cloud workers their maps), what
+        // the aggregator sends up to the cloud (requests, and with cloud workers the bundled jobs), against the paper's
+        // per-device formula, which counts a device's map as if it went straight to the cloud.
+        var toAggregator = Bytes(ServedLinks.DeviceToLocal, ServedLinks.DeviceMapsToLocal, ServedLinks.EdgeToLocal, ServedLinks.EdgeMapsToLocal);
+        var toCloud = Bytes(ServedLinks.CloudRequest, ServedLinks.CloudJob);
+        var straight = Bytes(ServedLinks.DeviceToCloud, ServedLinks.EdgeToCloud);
+        var localExits = outcomes.Count(x => x is { Tier: ExitTier.Local }) / (double)count;
+        var paperPerDevice = new Ddnn.Core.Inference.CommunicationLedger(model.Config, scores).BytesPerDevice(localExits);
+        context.Out.WriteLine(string.Create(inv,
+            $"device->aggregator: {toAggregator / (double)count:0.00} bytes per sample ({toAggregator / (double)count / model.Devices.Length:0.00} per device); aggregator->cloud: {toCloud / (double)count:0.00} bytes per sample; straight to the cloud (without cloud workers): {straight / (double)count:0.00} bytes per sample; paper formula per device at this l: {paperPerDevice:0.00}"));
 
         var drops = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var s in stats)
@@ -420,6 +432,11 @@ internal static class ServeAllRun
             latencyMs = latencies,
             links = linkReport,
             bytesPerDevicePerSample = perDevice,
+            cloudWorkers = arguments.GetInt(ServeVerb.CloudWorkers.Name),
+            deviceToAggregatorBytesPerSample = toAggregator / (double)count,
+            aggregatorToCloudBytesPerSample = toCloud / (double)count,
+            straightToCloudBytesPerSample = straight / (double)count,
+            paperBytesPerDevicePerSample = paperPerDevice,
             warmUpBytes = warm,
             unanswered,
             givenUp,

@@ -39,7 +39,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption EdgeMapWait = CliOption.Float("edge-map-wait-ms", new AggregatorSettings().EdgeMapWaitMs, "local: how long the edges wait for their devices' maps", min: 0);
     internal static readonly CliOption EdgeScoreWait = CliOption.Float("edge-score-wait-ms", new AggregatorSettings().EdgeScoreWaitMs, "local: how much longer to wait for the edges' scores", min: 0);
     internal static readonly CliOption CloudWait = CliOption.Float("cloud-wait-ms", new AggregatorSettings().CloudWaitMs, "local: how long to wait for the cloud's answer before falling back", min: 0);
-    internal static readonly CliOption MapWait = CliOption.Float("map-wait-ms", new FusionSettings().MapWaitMs, "edge, cloud: how long after a request to wait for the maps", min: 0);
+    internal static readonly CliOption MapWait = CliOption.Float("map-wait-ms", new FusionSettings().MapWaitMs, "edge, cloud: how long after a request to wait for the maps (with --cloud-workers: local, which gathers the maps for the workers)", min: 0);
     internal static readonly CliOption HoldMs = CliOption.Float("hold-ms", new FusionSettings().HoldMs, "edge, cloud: how long maps that came before their request are kept", min: 0);
     internal static readonly CliOption RunId = CliOption.Int("run-id", null, "local: the run id announced (default: a random one; messages of other runs are dropped)", min: 1);
     internal static readonly CliOption KeepAlive = CliOption.Int("keep-alive", 2, "MQTT keep-alive in seconds: a silent tier is declared gone (its will) after 1.5 times this", min: 1, max: 600);
@@ -52,6 +52,8 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption Listen = CliOption.String("listen", null, "broker, all without --broker: where the embedded broker listens, address:port (default 127.0.0.1:1883 for broker, a free port for all); it binds only that address, 127.0.0.1 unless told otherwise", valueName: "address:port");
     internal static readonly CliOption User = CliOption.String("user", null, "device, local, edge, cloud: MQTT user name (default: the tier's name, e.g. dev2, local, edge0, cloud); needs a password", valueName: "name");
     internal static readonly CliOption PasswordFile = CliOption.String("password-file", null, $"device, local, edge, cloud: read the MQTT password from the first line of this file (else from ${BrokerCredentials.PasswordVariable}; neither: connect anonymously); never on the command line", valueName: "file");
+    internal static readonly CliOption CloudWorkers = CliOption.Int("cloud-workers", 0, "every tier, broker-config, all: the cloud is this many worker processes sharing self-contained cloud requests through an MQTT 5 shared subscription (needs a broker that has them, e.g. mosquitto 2; the embedded broker has none); give every tier the same value (0: one cloud that gathers the maps itself)", min: 0, max: TopicScheme.MaxCloudWorkers);
+    internal static readonly CliOption Worker = CliOption.Int("worker", null, "cloud with --cloud-workers n: which worker this process is, 0..n-1 (worker k is tier cloud<k>, worker 0 plain cloud)", min: 0);
     internal static readonly CliOption Credentials = CliOption.String("credentials", null, "all with --broker: the folder broker-config wrote, whose password files the tiers connect with; broker: enforce its mosquitto.passwd and the ACL of --model (without it the broker lets anyone in; all without --broker always generates and enforces a fresh set)", valueName: "dir");
 
     public string Name => VerbName;
@@ -61,7 +63,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, BrokerWait, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen, User, PasswordFile, Credentials, CaFile,
+        Listen, User, PasswordFile, Credentials, CaFile, CloudWorkers, Worker,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -98,6 +100,7 @@ public sealed class ServeVerb : ICliVerb
     {
         var (bind, port) = ReadListen(arguments, defaultPort: BrokerAddress.DefaultPort);
         BrokerAuthorization? authorization = null;
+        RefuseCloudWorkers(arguments, "serve broker");
         if (arguments.GetOptionalString(Credentials.Name) is { } directory)
         {
             var (_, model) = LoadModel(arguments);
@@ -185,12 +188,22 @@ public sealed class ServeVerb : ICliVerb
         }
     }
 
+    /// <summary>
+    /// A usage error when <c>--cloud-workers</c> is set: the embedded broker (MQTTnet.Server 5.2) has no MQTT 5 shared
+    /// subscriptions, so cloud workers need an outside broker that has them.
+    /// </summary>
+    internal static void RefuseCloudWorkers(CliArguments arguments, string what)
+    {
+        if (arguments.GetInt(CloudWorkers.Name) > 0)
+            throw new CliUsageException($"{what}: --cloud-workers needs a broker with MQTT 5 shared subscriptions (e.g. mosquitto 2, given with --broker); the embedded MQTTnet broker has none");
+    }
+
     internal static TopicScheme ReadTopics(CliArguments arguments)
     {
         var name = arguments.GetString(Deployment.Name);
         try
         {
-            return new TopicScheme(name);
+            return new TopicScheme(name, arguments.GetInt(CloudWorkers.Name));
         }
         catch (ArgumentException e)
         {
@@ -239,6 +252,8 @@ public sealed class ServeVerb : ICliVerb
         EdgeMapWaitMs = arguments.GetFloat(EdgeMapWait.Name),
         EdgeScoreWaitMs = arguments.GetFloat(EdgeScoreWait.Name),
         CloudWaitMs = arguments.GetFloat(CloudWait.Name),
+        // With cloud workers the aggregator waits for the maps, as the one cloud does otherwise.
+        CloudMapWaitMs = arguments.GetFloat(MapWait.Name),
         RunId = runId,
         MaxInFlight = arguments.GetInt(InFlight.Name),
         TickPeriodMs = arguments.GetFloat(TickPeriod.Name),
@@ -266,8 +281,10 @@ public sealed class ServeVerb : ICliVerb
             "device" => new PartitionId(PartitionKind.Device, RequiredIndex(arguments, Device, model.Devices.Length, "devices")),
             "edge" => new PartitionId(PartitionKind.Edge, RequiredIndex(arguments, Edge, model.Edges.Length, "edges")),
             "local" => new PartitionId(PartitionKind.Local),
-            _ => new PartitionId(PartitionKind.Cloud),
+            _ => new PartitionId(PartitionKind.Cloud, topics.HasCloudWorkers ? RequiredIndex(arguments, Worker, topics.CloudWorkers, "cloud workers (--cloud-workers)") : 0),
         };
+        if (arguments.IsSet(Worker.Name) && !(kind == "cloud" && topics.HasCloudWorkers))
+            throw new CliUsageException("--worker names a cloud worker: it goes with serve cloud and --cloud-workers n");
         if (id.Kind == PartitionKind.Local && model.Local is null)
             throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
         var (user, password) = ReadCredentials(arguments, id);
@@ -298,6 +315,9 @@ public sealed class ServeVerb : ICliVerb
                 break;
             case PartitionKind.Edge:
                 tier = new EdgeTier(model, id.Index, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
+                break;
+            case PartitionKind.Cloud when topics.HasCloudWorkers:
+                tier = new CloudWorkerTier(model, id.Index, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
                 break;
             case PartitionKind.Cloud:
                 tier = new CloudTier(model, fingerprint, topics, transport, clock, ReadFusion(arguments), log);
@@ -482,7 +502,7 @@ public sealed class ServeVerb : ICliVerb
             if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             if (!_tier.AllPeersAnnounced)
             {
-                var missing = PartitionId.AllOf(_tier.Model).Where(p => p != _tier.Id && !_tier.HasAnnounced(p));
+                var missing = _tier.Topics.Tiers(_tier.Model).Where(p => p != _tier.Id && !_tier.HasAnnounced(p));
                 _context.Out.WriteLine($"local: starting without {string.Join(", ", missing)} (not online after {_startTimeout} s)");
             }
             if (_warmUp > 0)

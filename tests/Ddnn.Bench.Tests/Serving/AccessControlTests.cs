@@ -37,6 +37,29 @@ public sealed class AccessControlTests(ServedModels models) : IClassFixture<Serv
     }
 
     [Fact]
+    public void With_cloud_workers_the_maps_go_to_the_aggregator_only_it_sends_jobs_and_each_worker_answers_as_itself()
+    {
+        var topics = new TopicScheme("dep", cloudWorkers: 2);
+        var worker1 = new PartitionId(PartitionKind.Cloud, 1);
+        foreach (var acl in new[] { AccessControlList.For(topics, DeployedModelLoader.Load(models.Plain)), AccessControlList.For(topics, DeployedModelLoader.Load(models.Edges)) })
+        {
+            Assert.Contains("cloud1", acl.Users);
+            Assert.Equal(["local"], acl.Users.Where(u => acl.MayPublish(u, topics.CloudJob)));
+            Assert.Equal(["cloud", "cloud1"], acl.Users.Where(u => acl.MayRead(u, topics.CloudJob)));
+            Assert.Equal(["cloud1"], acl.Users.Where(u => acl.MayPublish(u, topics.To(Local, worker1))));
+            Assert.Equal(["cloud1"], acl.Users.Where(u => acl.MayPublish(u, topics.Status(worker1))));
+            Assert.DoesNotContain(acl.Users, u => acl.MayPublish(u, topics.To(Cloud, Dev(2))) || acl.MayPublish(u, topics.To(Cloud, EdgeOf(0))));
+            Assert.False(acl.MayRead("cloud1", topics.To(Local, Dev(2))));
+            Assert.False(acl.MayRead("cloud1", topics.Tick));
+            Assert.False(acl.MayPublish("cloud1", topics.To(Local, Cloud)));
+        }
+        var plain = AccessControlList.For(topics, DeployedModelLoader.Load(models.Plain));
+        Assert.True(plain.MayPublish("dev2", topics.To(Local, Dev(2))));
+        var edges = AccessControlList.For(topics, DeployedModelLoader.Load(models.Edges));
+        Assert.True(edges.MayPublish("edge0", topics.To(Local, EdgeOf(0))));
+    }
+
+    [Fact]
     public void A_device_reads_only_what_goes_to_every_device()
     {
         var acl = Plain();

@@ -34,14 +34,17 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
         private readonly Dictionary<string, TierProcess> _tiers = [];
         private readonly NetworkNamespace? _boundary;
         private readonly string? _isolated;
+        private readonly int _cloudWorkers;
 
         /// <param name="boundary">With <paramref name="isolated"/>: the namespace that tier runs in, reaching mosquitto on the veth address (the others use 127.0.0.1).</param>
-        public Deployment(string model, double threshold, NetworkNamespace? boundary = null, string? isolated = null)
+        /// <param name="cloudWorkers">0: one cloud; n: the cloud is n workers (cloud, cloud1, ...) sharing the aggregator's bundled requests.</param>
+        public Deployment(string model, double threshold, NetworkNamespace? boundary = null, string? isolated = null, int cloudWorkers = 0)
         {
             _boundary = boundary;
             _isolated = isolated;
+            _cloudWorkers = cloudWorkers;
             Mosquitto = Mosquitto.Start(alsoOn: boundary?.HostAddress);
-            _common = ["--model", model, "--keep-alive", "1"];
+            _common = ["--model", model, "--keep-alive", "1", "--cloud-workers", cloudWorkers.ToString(CultureInfo.InvariantCulture)];
             try
             {
                 StartAll(threshold);
@@ -58,6 +61,7 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
         {
             foreach (var d in Enumerable.Range(0, 6)) Start($"dev{d}");
             Start("cloud");
+            for (var k = 1; k < _cloudWorkers; k++) Start($"cloud{k}");
             WaitUntil(() => _tiers.Values.All(t => Log(t.Name).Contains("serving model", StringComparison.Ordinal)), "every tier to connect");
             Start("local", "--samples", "100000", "--warmup", "40", "--first-sample", FirstSample.ToString(CultureInfo.InvariantCulture), "--rate", "20", "--in-flight", "64", "--threshold", threshold.ToString("R", CultureInfo.InvariantCulture),
                 "--device-wait-ms", "2000", "--cloud-wait-ms", "5000", "--answers", AnswersPath, "--start-timeout", "60");
@@ -68,6 +72,7 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
 
         public Mosquitto Mosquitto { get; }
         public string AnswersPath => _dir.File("answers.csv");
+        public string StatsPath(string name) => _dir.File(name + ".stats.json");
 
         public void Start(string name, params string[] extra)
         {
@@ -75,6 +80,7 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
             var broker = inside ? Mosquitto.AddressOn(_boundary!.HostAddress) : Mosquitto.Address;
             var args = new List<string>(_common) { "--broker", broker.ToString(), "--stats", _dir.File(name + ".stats.json") };
             if (name.StartsWith("dev", StringComparison.Ordinal)) args.AddRange(["--tier", "device", "--device", name[3..], .. ServedModels.DataArgs]);
+            else if (name.StartsWith("cloud", StringComparison.Ordinal) && _cloudWorkers > 0) args.AddRange(["--tier", "cloud", "--worker", name == "cloud" ? "0" : name[5..]]);
             else args.AddRange(["--tier", name]);
             args.AddRange(extra);
             if (_tiers.Remove(name, out var old)) old.Dispose();
@@ -213,6 +219,38 @@ public sealed class FaultDrillTests(ServedModels models) : IClassFixture<ServedM
         var back = Span(run, Newest(run), RejoinBound, "the cloud to answer again");
         Assert.Contains(back, o => o.Tier == ExitTier.Cloud);
         run.Finish();
+    }
+
+    [Fact]
+    public void A_killed_cloud_worker_loses_only_the_jobs_it_held_and_the_other_worker_answers_the_rest()
+    {
+        // Threshold 0: every sample goes to the cloud, as a bundled job that one of two workers answers.
+        using var run = new Deployment(models.Plain, threshold: 0, cloudWorkers: 2);
+        Assert.All(Span(run, Deployment.FirstSample, 20, "warm"), o => Assert.Equal(ExitTier.Cloud, o.Tier));
+        run["cloud1"].Signal(PosixSignalNumber.Kill);
+        var killed = Newest(run);
+        // The socket closed, so mosquitto drops cloud1's share of the subscription and publishes its will at once: from
+        // then on every job goes to cloud, and the jobs cloud1 held fall back to the local exit after the cloud wait.
+        var tail = Span(run, killed + 20, 40, "answers from the remaining worker");
+        Assert.All(tail, o => Assert.Equal(ExitTier.Cloud, o.Tier));
+        // The jobs lost with cloud1 are answered last, when the cloud wait (5 s) runs out: wait for every sample so far.
+        Span(run, Deployment.FirstSample, (int)(killed + 60 - Deployment.FirstSample), "every sample up to the tail, the lost ones by their fallback");
+        var answers = run.Finish();
+        run["cloud"].Stop(TimeSpan.FromSeconds(20));
+        var lost = answers.Where(o => o.Tier != ExitTier.Cloud).ToList();
+        Assert.All(lost, o => Assert.True(o.Tier == ExitTier.LocalFallback && o.Degraded, $"sample {o.Sample}: {o.Tier}"));
+        // What cloud1 held: the jobs the broker handed it (alone or in a bundle) until it saw the connection close. Only
+        // samples ticked before the tail can be among them; from the tail on (checked above) the other worker answers all.
+        Assert.All(lost, o => Assert.True(o.Sample <= killed + 20, $"sample {o.Sample} fell back, ticked after the broker knew cloud1 was gone ({lost.Count} lost: {string.Join(", ", lost.Select(x => x.Sample))})"));
+        var local = TierStats.Read(run.StatsPath("local"));
+        var survivor = TierStats.Read(run.StatsPath("cloud"));
+        var jobs = local.Published.Where(l => l.Key.StartsWith(ServedLinks.CloudJob, StringComparison.Ordinal)).Sum(l => l.Value.Messages);
+        // Counted: every fallback is a job no worker answered (the aggregator's degraded answers, warm-up included),
+        // and the rest add up: what the killed worker answered before it died is what neither the survivor nor a
+        // fallback accounts for, and it did take a share.
+        Assert.Equal(lost.Count, local.Degraded);
+        Assert.True(jobs - survivor.Answered - local.Degraded > 0, $"cloud1 answered none of {jobs} jobs before it was killed (cloud answered {survivor.Answered})");
+        Assert.Equal(0, local.DropsOf(Ddnn.Core.Serving.DropReason.Duplicate));
     }
 
     [Fact]

@@ -62,17 +62,20 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         "--map-wait-ms", "30000", "--hold-ms", "60000", "--warmup", "4", "--start-timeout", "120",
     ];
 
-    public static TheoryData<string, bool> Cases => new()
+    /// <summary>Broker, model with edges, cloud workers (0: the one cloud gathers the maps; 2: two workers share bundled requests, mosquitto only).</summary>
+    public static TheoryData<string, bool, int> Cases => new()
     {
-        { "embedded", false },
-        { "mosquitto", false },
-        { "embedded", true },
-        { "mosquitto", true },
+        { "embedded", false, 0 },
+        { "mosquitto", false, 0 },
+        { "embedded", true, 0 },
+        { "mosquitto", true, 0 },
+        { "mosquitto", false, 2 },
+        { "mosquitto", true, 2 },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Serve_all_answers_every_sample_as_infer_does(string broker, bool edges)
+    public void Serve_all_answers_every_sample_as_infer_does(string broker, bool edges, int cloudWorkers)
     {
         var modelPath = edges ? models.Edges : models.Plain;
         var model = DeployedModelLoader.Load(modelPath);
@@ -87,14 +90,15 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         // mosquitto runs with the deployment's password and ACL files (allow_anonymous false), as the embedded broker
         // of serve all always does: every tier must be allowed all it does.
         var credentials = broker == "mosquitto" ? models.Scratch("credentials") : null;
-        if (credentials is not null) DdnnCli.Succeed("serve", "broker-config", "--model", modelPath, "--out", credentials);
+        var workerArgs = cloudWorkers > 0 ? ["--cloud-workers", cloudWorkers.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>();
+        if (credentials is not null) DdnnCli.Succeed(["serve", "broker-config", "--model", modelPath, "--out", credentials, .. workerArgs]);
         using var mosquitto = broker == "mosquitto" ? Mosquitto.Start(credentials: credentials) : null;
         var outDir = models.Scratch("serve");
         var inv = CultureInfo.InvariantCulture;
         string[] args =
         [
             "serve", "all", "--model", modelPath, .. ServedModels.DataArgs, "--threshold", local.ToString("R", inv),
-            "--edge-threshold", edge.ToString("R", inv), "--out", outDir, .. LongWaits,
+            "--edge-threshold", edge.ToString("R", inv), "--out", outDir, .. LongWaits, .. workerArgs,
             .. mosquitto is null ? Array.Empty<string>() : ["--broker", mosquitto.Address.ToString(), "--credentials", credentials!],
         ];
         var run = RunBounded(args, TimeSpan.FromMinutes(4));
@@ -116,6 +120,25 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         if (mosquitto is null) Assert.True(File.Exists(BrokerCredentials.PasswordFileOf(Path.Combine(outDir, "credentials"), "local")), "serve all wrote no credentials for its embedded broker");
         Assert.Contains("end-to-end latency per exit level", run.Out, StringComparison.Ordinal);
         Assert.Contains("MQTT payload bytes per link", run.Out, StringComparison.Ordinal);
+        if (cloudWorkers > 0) AssertEveryJobAnsweredOnce(outDir, cloudWorkers, run);
+    }
+
+    /// <summary>
+    /// Every cloud request the aggregator sent (warm-up included) was answered by exactly one worker: the workers'
+    /// answers add up to the jobs, each worker took some, and the aggregator met no late or second answer.
+    /// </summary>
+    private static void AssertEveryJobAnsweredOnce(string outDir, int cloudWorkers, CliResult run)
+    {
+        var local = TierStats.Read(Path.Combine(outDir, "local.stats.json"));
+        var jobs = local.Published.Where(l => l.Key.StartsWith(ServedLinks.CloudJob, StringComparison.Ordinal)).Sum(l => l.Value.Messages);
+        var workers = Enumerable.Range(0, cloudWorkers)
+            .Select(k => TierStats.Read(Path.Combine(outDir, $"{new PartitionId(PartitionKind.Cloud, k)}.stats.json"))).ToArray();
+        Assert.True(jobs > 0, $"the aggregator sent no cloud job\n{run}");
+        Assert.Equal(jobs, workers.Sum(w => w.Answered));
+        Assert.All(workers, w => Assert.True(w.Answered > 0, $"{w.Tier} answered no job of {jobs}: the broker did not share them"));
+        Assert.Equal(0, local.DropsOf(Ddnn.Core.Serving.DropReason.Late) + local.DropsOf(Ddnn.Core.Serving.DropReason.Duplicate));
+        Assert.Contains("local->cloud (job)", run.Out, StringComparison.Ordinal);
+        Assert.Contains("device->aggregator:", run.Out, StringComparison.Ordinal);
     }
 
     internal static Ddnn.Training.Data.MultiViewDataset LoadTestSplit()

@@ -15,7 +15,7 @@ internal sealed class TestLinks : ILinkModel
         {
             ServingMessageKind.DeviceScores => 2 + from.Index,
             ServingMessageKind.DeviceFeatures or ServingMessageKind.EdgeFeatures or ServingMessageKind.EdgeScores => 5,
-            ServingMessageKind.CloudRequest or ServingMessageKind.CloudAnswer => 10,
+            ServingMessageKind.CloudRequest or ServingMessageKind.CloudAnswer or ServingMessageKind.CloudJob => 10,
             _ => 0,
         };
         return !Silenced.Contains(from);
@@ -28,11 +28,11 @@ internal sealed class ServingHarness : IDeviceSensor
     private readonly float[] _views;
 
     public ServingHarness(DeployedModel model, float[] views, AggregatorSettings settings, ModelFingerprint? deviceFingerprint = null,
-        FusionSettings? cloudSettings = null)
+        FusionSettings? cloudSettings = null, int cloudWorkers = 0)
     {
         Model = model;
         _views = views;
-        Topics = new TopicScheme("test");
+        Topics = new TopicScheme("test", cloudWorkers);
         Network = new SimulatedNetwork(Topics, Links, model.Devices.Length);
         Fingerprint = ModelFingerprint.Of(model);
         Aggregator = new LocalAggregatorTier(model, Fingerprint, Topics, Network.Connect(new PartitionId(PartitionKind.Local)), Network, settings, Log.Add)
@@ -42,7 +42,10 @@ internal sealed class ServingHarness : IDeviceSensor
                 Network.Connect(new PartitionId(PartitionKind.Device, d)), Network, this, log: Log.Add));
         for (var e = 0; e < model.Edges.Length; e++)
             Edges.Add(new EdgeTier(model, e, Fingerprint, Topics, Network.Connect(new PartitionId(PartitionKind.Edge, e)), Network, log: Log.Add));
-        Cloud = new CloudTier(model, Fingerprint, Topics, Network.Connect(new PartitionId(PartitionKind.Cloud)), Network, cloudSettings, Log.Add);
+        // With cloud workers there is no gathering cloud: Cloud stays unset and the workers answer the bundled jobs.
+        if (cloudWorkers == 0) Cloud = new CloudTier(model, Fingerprint, Topics, Network.Connect(new PartitionId(PartitionKind.Cloud)), Network, cloudSettings, Log.Add);
+        for (var k = 0; k < cloudWorkers; k++)
+            Workers.Add(new CloudWorkerTier(model, k, Fingerprint, Topics, Network.Connect(new PartitionId(PartitionKind.Cloud, k)), Network, cloudSettings, Log.Add));
         foreach (var tier in All) Network.Attach(tier.Id, tier);
         foreach (var tier in All) tier.Start();
         Network.RunUntilIdle();
@@ -56,10 +59,11 @@ internal sealed class ServingHarness : IDeviceSensor
     public LocalAggregatorTier Aggregator { get; }
     public List<DeviceTier> Devices { get; } = [];
     public List<EdgeTier> Edges { get; } = [];
-    public CloudTier Cloud { get; }
+    public CloudTier Cloud { get; } = null!;
+    public List<CloudWorkerTier> Workers { get; } = [];
     public List<CascadeOutcome> Outcomes { get; } = [];
     public List<string> Log { get; } = [];
-    public IEnumerable<ServingTier> All => [.. Devices, Aggregator, .. Edges, Cloud];
+    public IEnumerable<ServingTier> All => Workers.Count > 0 ? [.. Devices, Aggregator, .. Edges, .. Workers] : [.. Devices, Aggregator, .. Edges, Cloud];
 
     /// <summary>Sample id s reads sample s mod count, as a served device's <c>DatasetSensor</c> does (default: ids past the views are unknown).</summary>
     public bool WrapSamples { get; set; }

@@ -34,11 +34,12 @@ public class WireFuzzTests
         return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, Views, 52).Data);
     });
 
-    private static ServingHarness Harness(DeployedModel model, float[] views, double threshold) =>
+    private static ServingHarness Harness(DeployedModel model, float[] views, double threshold, int cloudWorkers = 0) =>
         new(model, views, new AggregatorSettings
         {
             LocalThreshold = threshold, EdgeThreshold = 0, DeviceWaitMs = 1000, EdgeMapWaitMs = 1000, EdgeScoreWaitMs = 1000, CloudWaitMs = 5000,
-        }, cloudSettings: new FusionSettings { MapWaitMs = 1000 }) { WrapSamples = true };
+            CloudMapWaitMs = 1000,
+        }, cloudSettings: new FusionSettings { MapWaitMs = 1000 }, cloudWorkers: cloudWorkers) { WrapSamples = true };
 
     /// <summary>A local threshold between the 4th and 5th smallest local entropies of the views: half exit locally, half go on.</summary>
     private static double HalfwayThreshold(DeployedModel model, float[] views)
@@ -53,22 +54,48 @@ public class WireFuzzTests
         DeviceTier d => d.HeldSamples,
         FusionTier f => f.HeldSamples,
         LocalAggregatorTier a => a.InFlight,
+        CloudWorkerTier => 0, // holds no sample: it answers each job as it comes
         _ => throw new ArgumentOutOfRangeException(nameof(tier)),
     };
 
+    /// <summary>
+    /// With cloud workers the answers are those of the one gathering cloud, sample by sample (the in-memory network
+    /// hands each job to one worker in turn, as a broker's shared subscription does), and both workers answer some.
+    /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void EveryTierDropsAndCountsEachFuzzMessageAndThenAnswersAsWithoutIt(bool edges)
+    public void TwoCloudWorkersAnswerEverySampleAsTheOneCloudDoes(bool edges)
     {
         var (model, views) = edges ? WithEdges.Value : Plain.Value;
         var threshold = HalfwayThreshold(model, views);
-        var clean = Harness(model, views, threshold);
+        var one = Harness(model, views, threshold);
+        var two = Harness(model, views, threshold, cloudWorkers: 2);
+        // The bundled path is one hop longer (maps to the aggregator, then the job), so only the latency differs.
+        for (var i = 0; i < 2 * Views; i++) Same(one.Run(First + (uint)i), two.Run(First + (uint)i), latency: false);
+        Assert.Contains(two.Outcomes, o => o.Tier == ExitTier.Cloud);
+        var jobs = two.Aggregator.Counters.Published(ServingMessageKind.CloudJob);
+        Assert.Equal(two.Outcomes.Count(o => o.Tier == ExitTier.Cloud), jobs);
+        Assert.Equal(jobs, two.Workers.Sum(w => w.Counters.Answered));
+        Assert.All(two.Workers, w => Assert.True(w.Counters.Answered > 0, $"{w.Id} answered no job"));
+        Assert.All(two.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+    }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    public void EveryTierDropsAndCountsEachFuzzMessageAndThenAnswersAsWithoutIt(bool edges, int cloudWorkers)
+    {
+        var (model, views) = edges ? WithEdges.Value : Plain.Value;
+        var threshold = HalfwayThreshold(model, views);
+        var clean = Harness(model, views, threshold, cloudWorkers);
         var expected = Enumerable.Range(0, 2 * Views).Select(i => clean.Run(First + (uint)i)).ToList();
         Assert.Contains(expected, o => o.Tier == ExitTier.Local);
         Assert.Contains(expected, o => o.Tier == ExitTier.Cloud);
 
-        var h = Harness(model, views, threshold);
+        var h = Harness(model, views, threshold, cloudWorkers);
         for (var i = 0; i < Views; i++) Same(expected[i], h.Run(First + (uint)i));
         Assert.All(h.All, t => Assert.Equal(0, t.Counters.TotalDrops));
         var held = h.All.ToDictionary(t => t.Id, Held);
@@ -77,7 +104,8 @@ public class WireFuzzTests
 
         var fuzzer = new WireFuzzer(model, h.Fingerprint, h.Topics, runId: 1, seed: 14);
         var messages = fuzzer.Generate(FuzzMessages, newest: First + Views - 1, oversized: 3);
-        Assert.All(Enum.GetValues<FuzzClass>(), c => Assert.Contains(messages, m => m.Class == c));
+        Assert.All(fuzzer.Classes, c => Assert.Contains(messages, m => m.Class == c));
+        Assert.DoesNotContain(messages, m => !fuzzer.Classes.Contains(m.Class));
         Assert.All(fuzzer.ReadTopics, t => Assert.Contains(messages, m => m.Topic == t));
         var drops = h.All.ToDictionary(t => t.Id, _ => new long[Enum.GetValues<DropReason>().Length]);
         foreach (var m in messages)
@@ -168,12 +196,12 @@ public class WireFuzzTests
         Assert.All(after.PresentAtLocal, Assert.True);
     }
 
-    private static void Same(CascadeOutcome expected, CascadeOutcome actual)
+    private static void Same(CascadeOutcome expected, CascadeOutcome actual, bool latency = true)
     {
         Assert.Equal(expected.Sample, actual.Sample);
         Assert.Equal(expected.Tier, actual.Tier);
         Assert.Equal(expected.Prediction, actual.Prediction);
-        Assert.Equal(expected.LatencyMs, actual.LatencyMs);
+        if (latency) Assert.Equal(expected.LatencyMs, actual.LatencyMs);
         Assert.Equal(expected.LocalPrediction, actual.LocalPrediction);
         Assert.Equal(expected.LocalEntropy, actual.LocalEntropy);
         Assert.Equal(expected.EdgePrediction, actual.EdgePrediction);

@@ -40,6 +40,8 @@ public enum FuzzClass
     BadTopic,
     /// <summary>A valid message followed by megabytes: above every tier's MQTT maximum packet size, so a broker never delivers it.</summary>
     Oversized,
+    /// <summary>With cloud workers: a cloud job whose bitmap names no input, or has a padding bit set.</summary>
+    BadJobBitmap,
 }
 
 /// <summary>One fuzz message: where it goes, its bytes, what is wrong with it, and the kind of its topic.</summary>
@@ -71,32 +73,39 @@ public sealed class WireFuzzer
         _rng = new SeededRandom(seed);
         var local = new PartitionId(PartitionKind.Local);
         var cloud = new PartitionId(PartitionKind.Cloud);
-        foreach (var tier in PartitionId.AllOf(model)) Add(topics.Status(tier));
+        // With cloud workers the cloud inputs' maps go to the aggregator, which sends the jobs the workers read.
+        var workers = topics.HasCloudWorkers;
+        foreach (var tier in topics.Tiers(model)) Add(topics.Status(tier));
         Add(topics.Tick);
         if (model.Edges.Length > 0) Add(topics.EdgeRequest);
         Add(topics.CloudRequest);
+        if (workers) Add(topics.CloudJob);
         for (var d = 0; d < model.Devices.Length; d++)
         {
             var dev = new PartitionId(PartitionKind.Device, d);
-            if (model.Local is not null) Add(topics.To(local, dev));
             var edge = Array.FindIndex(model.Config.Edges.ToArray(), e => e.Devices.Contains(d));
-            Add(topics.To(edge >= 0 ? new PartitionId(PartitionKind.Edge, edge) : cloud, dev));
+            if (model.Local is not null || (workers && edge < 0)) Add(topics.To(local, dev));
+            if (edge >= 0) Add(topics.To(new PartitionId(PartitionKind.Edge, edge), dev));
+            else if (!workers) Add(topics.To(cloud, dev));
         }
         for (var e = 0; e < model.Edges.Length; e++)
         {
             var edge = new PartitionId(PartitionKind.Edge, e);
             Add(topics.To(local, edge));
-            Add(topics.To(cloud, edge));
+            if (!workers) Add(topics.To(cloud, edge));
         }
-        if (model.Local is not null) Add(topics.To(local, cloud));
+        if (model.Local is not null)
+            for (var k = 0; k < topics.CloudTiers; k++) Add(topics.To(local, new PartitionId(PartitionKind.Cloud, k)));
         // Topics some tier subscribes to (so a broker delivers them) but no tier reads.
         var root = $"{TopicScheme.Prefix}/{topics.Deployment}/";
         _bad.Add((root + $"to/local/dev{model.Devices.Length}", TopicKind.Addressed));
         _bad.Add((root + "to/local/dev01", TopicKind.Addressed));
-        _bad.Add((root + "to/cloud/local", TopicKind.Addressed));
+        // With workers no tier subscribes to the cloud's inbox; a worker past the last, or cloud0, is no tier either.
+        _bad.Add(workers ? (root + $"to/local/cloud{topics.CloudWorkers}", TopicKind.Addressed) : (root + "to/cloud/local", TopicKind.Addressed));
         _bad.Add((root + $"status/dev{model.Devices.Length}", TopicKind.Status));
         _bad.Add((root + "status/nobody", TopicKind.Status));
-        if (model.Edges.Length > 0)
+        if (workers) _bad.Add((root + "status/cloud0", TopicKind.Status));
+        if (model.Edges.Length > 0 && !workers)
         {
             _bad.Add((topics.To(cloud, new PartitionId(PartitionKind.Device, 0)), TopicKind.Addressed));
             _bad.Add((topics.To(new PartitionId(PartitionKind.Edge, 0), cloud), TopicKind.Addressed));
@@ -114,6 +123,9 @@ public sealed class WireFuzzer
 
     /// <summary>Every topic a tier of the model reads.</summary>
     public IEnumerable<string> ReadTopics => _read.Select(r => r.Topic);
+
+    /// <summary>The classes this fuzzer makes: all but <see cref="FuzzClass.BadJobBitmap"/> without cloud workers.</summary>
+    public IEnumerable<FuzzClass> Classes => Enum.GetValues<FuzzClass>().Where(c => c != FuzzClass.BadJobBitmap || _topics.HasCloudWorkers);
 
     /// <summary>
     /// <paramref name="count"/> messages, <paramref name="oversized"/> of them <see cref="FuzzClass.Oversized"/> (spread
@@ -145,6 +157,7 @@ public sealed class WireFuzzer
             TopicKind.Addressed when parsed.Tier.Kind == PartitionKind.Local && parsed.Sender.Kind != PartitionKind.Cloud =>
                 [.. DataClasses, FuzzClass.FarAhead, FuzzClass.NonFinite],
             TopicKind.Addressed => [.. DataClasses, FuzzClass.FarAhead],
+            TopicKind.CloudJob => [.. DataClasses, FuzzClass.BadJobBitmap],
             _ => DataClasses,
         };
         var kind = classes[_rng.NextInt(classes.Length)];
@@ -224,6 +237,18 @@ public sealed class WireFuzzer
                     default: return [MessageBundle.Marker];
                 }
             }
+            case FuzzClass.BadJobBitmap:
+            {
+                var inputs = CloudInputBodies();
+                if (inputs.Length % 8 == 0 || _rng.NextBool(0.5))
+                {
+                    // No input present: header and an all-zero bitmap, the size that bitmap implies.
+                    return Envelope(b => WriteEmptyJob(Sample(), b, WireMessage.CloudJobBytes(new bool[inputs.Length], inputs)));
+                }
+                var job = Valid(topic, parsed, Sample());
+                job[ServingEnvelope.Bytes + WireMessage.HeaderBytes + (inputs.Length + 7) / 8 - 1] |= (byte)(1 << (inputs.Length % 8 + _rng.NextInt(8 - inputs.Length % 8)));
+                return job;
+            }
             case FuzzClass.StaleStatus:
                 return StatusMessage.Offline(ModelFingerprint.OfDeployFile([.. Random(8, anyFirst: true)]));
             default:
@@ -231,15 +256,31 @@ public sealed class WireFuzzer
         }
     }
 
+    /// <summary>Feature body bytes of each cloud input (devices, or edges), what a job carries per present input.</summary>
+    private int[] CloudInputBodies() => Model.Edges.Length > 0
+        ? [.. Model.Edges.Select(e => WireMessage.FeaturesBytes(e.Blocks[^1].OutChannels, e.Blocks[^1].OutHeight, e.Blocks[^1].OutWidth) - WireMessage.HeaderBytes)]
+        : [.. Model.Devices.Select(d => WireMessage.FeaturesBytes(d.FeatureChannels, d.FeatureSize.Height, d.FeatureSize.Width) - WireMessage.HeaderBytes)];
+
+    private static int WriteEmptyJob(uint sample, byte[] destination, int length)
+    {
+        destination.AsSpan(0, length).Clear();
+        destination[0] = (byte)WireMessageKind.CloudJob;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(destination.AsSpan(2), sample);
+        return length;
+    }
+
     /// <summary>The kinds a reader of <paramref name="parsed"/> takes: anything else is a wrong kind.</summary>
-    private static WireMessageKind[] RightKinds(ParsedTopic parsed) => parsed.Kind switch
+    private WireMessageKind[] RightKinds(ParsedTopic parsed) => parsed.Kind switch
     {
         TopicKind.Tick => [WireMessageKind.Tick],
         TopicKind.EdgeRequest or TopicKind.CloudRequest => [WireMessageKind.CloudRequest],
+        TopicKind.CloudJob => [WireMessageKind.CloudJob],
         _ => (parsed.Tier.Kind, parsed.Sender.Kind) switch
         {
-            (PartitionKind.Local, PartitionKind.Device) => [WireMessageKind.ScoresFloat32, WireMessageKind.ScoresUInt8],
-            (PartitionKind.Local, PartitionKind.Edge) => [WireMessageKind.ScoresFloat32],
+            // With cloud workers the devices' (or edges') maps come to the aggregator on the same topics as their scores.
+            (PartitionKind.Local, PartitionKind.Device) => _topics.HasCloudWorkers
+                ? [WireMessageKind.ScoresFloat32, WireMessageKind.ScoresUInt8, WireMessageKind.Features] : [WireMessageKind.ScoresFloat32, WireMessageKind.ScoresUInt8],
+            (PartitionKind.Local, PartitionKind.Edge) => _topics.HasCloudWorkers ? [WireMessageKind.ScoresFloat32, WireMessageKind.Features] : [WireMessageKind.ScoresFloat32],
             (PartitionKind.Local, _) => [WireMessageKind.CloudAnswer],
             _ => [WireMessageKind.Features],
         },
@@ -258,11 +299,18 @@ public sealed class WireFuzzer
                     return WireMessage.WriteTick(sample, b) + grow;
                 case TopicKind.EdgeRequest or TopicKind.CloudRequest:
                     return WireMessage.WriteRequest(0, sample, Enumerable.Repeat(true, Model.Devices.Length + 8 * grow).ToArray(), b);
+                case TopicKind.CloudJob:
+                {
+                    // Every input present, zero maps; the wrong shape is one byte more than the bitmap implies.
+                    var bodies = CloudInputBodies();
+                    var present = Enumerable.Repeat(true, bodies.Length).ToArray();
+                    return WireMessage.WriteCloudJob(sample, present, [.. bodies.Select(n => new byte[n])], bodies, b) + grow;
+                }
             }
             var sender = (byte)parsed.Sender.Index;
             if (parsed.Tier.Kind == PartitionKind.Local)
                 return parsed.Sender.Kind == PartitionKind.Cloud
-                    ? WireMessage.WriteAnswer(sample, _rng.NextInt(classes), b) + grow
+                    ? WireMessage.WriteAnswer(sample, _rng.NextInt(classes), b, sender) + grow
                     : WireMessage.WriteScores(sender, sample, Scores(wrongShape ? (classes > 1 && _rng.NextBool(0.5) ? classes - 1 : classes + 1) : classes), ScoreEncoding.Float32, null, b);
             var (c, h, w) = parsed.Sender.Kind == PartitionKind.Device
                 ? (Model.Devices[parsed.Sender.Index].FeatureChannels, Model.Devices[parsed.Sender.Index].FeatureSize.Height, Model.Devices[parsed.Sender.Index].FeatureSize.Width)
@@ -315,7 +363,7 @@ public sealed class WireFuzzer
             FuzzClass.WrongModel => DropReason.WrongModel,
             FuzzClass.StaleRun => DropReason.StaleRun,
             FuzzClass.NonFinite => DropReason.NonFinite,
-            FuzzClass.MalformedBundle => DropReason.Malformed,
+            FuzzClass.MalformedBundle or FuzzClass.BadJobBitmap => DropReason.Malformed,
             FuzzClass.FarAhead => DropReason.TooFarAhead,
             FuzzClass.FarBehind => receiver.Kind switch
             {
@@ -328,6 +376,17 @@ public sealed class WireFuzzer
     }
 
     /// <summary>The tiers among <paramref name="tiers"/> a broker delivers <paramref name="topic"/> to (by their subscriptions).</summary>
-    public static IEnumerable<T> Receivers<T>(IEnumerable<T> tiers, string topic) where T : IMessageHandler =>
-        tiers.Where(t => t.Subscriptions.Any(f => TopicScheme.Matches(f, topic)));
+    /// <remarks>A shared subscription's group (<c>$share/&lt;group&gt;/...</c>) gets each message once, here at its first member.</remarks>
+    public static IEnumerable<T> Receivers<T>(IEnumerable<T> tiers, string topic) where T : IMessageHandler
+    {
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tier in tiers)
+            foreach (var subscription in tier.Subscriptions)
+            {
+                var shared = TopicScheme.TrySplitShared(subscription, out var group, out var filter);
+                if (!TopicScheme.Matches(shared ? filter : subscription, topic)) continue;
+                if (!shared || groups.Add(group)) yield return tier;
+                break;
+            }
+    }
 }
