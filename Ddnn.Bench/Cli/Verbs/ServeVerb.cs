@@ -17,8 +17,8 @@ public sealed class ServeVerb : ICliVerb
 {
     public const string VerbName = "serve";
 
-    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config"],
-        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, or write a deployment's broker credentials and ACL (broker-config)");
+    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config", "devices"],
+        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, write a deployment's broker credentials and ACL (broker-config), or every device of several deployments in one load-generator process (devices)");
     internal static readonly CliOption Model = CliOption.String("model", null, "export directory, deploy file (.ddnnp) or checkpoint (.ddnn); every tier must load the same model", valueName: "path");
     internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port, or mqtts://host:port for TLS (all: without it, an embedded broker on 127.0.0.1, without TLS)", valueName: "address");
     internal static readonly CliOption CaFile = CliOption.String("ca-file", null, "with an mqtts:// broker: trust the certificate authorities in this PEM file (instead of the machine's) for the broker's certificate, which must also name the broker's host", valueName: "file");
@@ -51,6 +51,11 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption Listen = CliOption.String("listen", null, "broker, all without --broker: where the embedded broker listens, address:port (default 127.0.0.1:1883 for broker, a free port for all); it binds only that address, 127.0.0.1 unless told otherwise", valueName: "address:port");
     internal static readonly CliOption User = CliOption.String("user", null, "device, local, edge, cloud: MQTT user name (default: the tier's name, e.g. dev2, local, edge0, cloud); needs a password", valueName: "name");
     internal static readonly CliOption PasswordFile = CliOption.String("password-file", null, $"device, local, edge, cloud: read the MQTT password from the first line of this file (else from ${BrokerCredentials.PasswordVariable}; neither: connect anonymously); never on the command line", valueName: "file");
+    internal static readonly CliOption RateSteps = CliOption.String("rate-steps", null, "local: tick at each of these rates in turn (samples/s, comma-separated, rising) for --step-seconds each, from --first-sample; instead of --rate and --samples (ddnn bench serve)", valueName: "r1,r2,...");
+    internal static readonly CliOption StepSeconds = CliOption.Float("step-seconds", 5, "local with --rate-steps: seconds of ticking per step", min: 0.001);
+    internal static readonly CliOption StepGap = CliOption.Float("step-gap-seconds", 1, "local with --rate-steps: seconds between steps, for the last answers of a step to come in", min: 0);
+    internal static readonly CliOption GoFile = CliOption.String("go-file", null, "local with --rate-steps: after the warm-up print 'local: ready' and wait for this file, which holds the Unix time in ms at which step 0 starts (so that several deployments step together)", valueName: "file");
+    internal static readonly CliOption Deployments = CliOption.String("deployments", null, "devices: the deployments whose devices this process runs, comma-separated; device d of deployment X connects as user X-dev<d> with the password file <credentials>/X-dev<d>.password", valueName: "names");
     internal static readonly CliOption Credentials = CliOption.String("credentials", null, "all with --broker: the folder broker-config wrote, whose password files the tiers connect with; broker: enforce its mosquitto.passwd and the ACL of --model (without it the broker lets anyone in; all without --broker always generates and enforces a fresh set)", valueName: "dir");
 
     public string Name => VerbName;
@@ -60,7 +65,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen, User, PasswordFile, Credentials, CaFile,
+        Listen, User, PasswordFile, Credentials, CaFile, RateSteps, StepSeconds, StepGap, GoFile, Deployments,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -75,7 +80,7 @@ public sealed class ServeVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker|broker-config");
+        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker|broker-config|devices");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
         // SIGTERM stops the tier as Ctrl+C does: a clean disconnect and the last line of counters.
         using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
@@ -89,6 +94,7 @@ public sealed class ServeVerb : ICliVerb
             "broker" => RunBroker(arguments, served),
             "broker-config" => RunBrokerConfig(arguments, served),
             "all" => ServeAllRun.Run(arguments, served),
+            "devices" => ServeDevicesRun.Run(arguments, served),
             _ => RunTier(tier, arguments, served),
         };
     }
@@ -430,6 +436,8 @@ public sealed class ServeVerb : ICliVerb
         private string? _answersError;
         private long _answered, _answeredTwice;
         private readonly System.Diagnostics.Stopwatch _window = new();
+        private readonly LoadLadder? _ladder;
+        private readonly string? _goFile;
         private double _lastAnswerSeconds;
         // Id + 1 of the last answer per id mod the size (0: none): exactly-once is checked over a window far wider than
         // any in-flight count, in bounded memory however long the run.
@@ -445,6 +453,20 @@ public sealed class ServeVerb : ICliVerb
             if (_first < _warmUp) throw CliUsageException.BadValue(FirstSample.Name, _first.ToString(CultureInfo.InvariantCulture), $"the warm-up ticks ids 0..{_warmUp - 1}, so the measured samples must start at {_warmUp} or later");
             _rate = arguments.GetFloat(Rate.Name);
             _startTimeout = arguments.GetFloat(StartTimeout.Name);
+            if (arguments.GetOptionalString(RateSteps.Name) is { } steps)
+            {
+                if (arguments.IsSet(Rate.Name) || _samples is not null) throw new CliUsageException($"--{RateSteps.Name} sets the rates and the samples: give it without --{Rate.Name} and --{Samples.Name}");
+                try
+                {
+                    _ladder = new LoadLadder(LoadLadder.ParseRates(steps), arguments.GetFloat(StepSeconds.Name), arguments.GetFloat(StepGap.Name), _first);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    throw CliUsageException.BadValue(RateSteps.Name, steps, e.Message);
+                }
+                _goFile = arguments.GetOptionalString(GoFile.Name);
+            }
+            else if (arguments.IsSet(GoFile.Name)) throw new CliUsageException($"--{GoFile.Name} goes with --{RateSteps.Name}");
             if (arguments.GetOptionalString(Answers.Name) is { } path)
             {
                 _answersPath = path;
@@ -474,6 +496,7 @@ public sealed class ServeVerb : ICliVerb
                 host.Run(stop, () => refused() || _tier.ScheduleDone);
                 if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             }
+            if (_ladder is not null) return RunLadder(host, refused, _ladder);
             _answered = 0;
             var total = _samples ?? LocalAggregatorTier.IdsFrom(_first);
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -499,6 +522,63 @@ public sealed class ServeVerb : ICliVerb
             // process start, connects and the warm-up do not count.
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{MeasuredPrefix}{_answered} answers in {_lastAnswerSeconds:0.######} s"));
             return CliApp.ExitSuccess;
+        }
+
+        /// <summary>Start of the line the aggregator prints when its warm-up is done and it waits for the go file.</summary>
+        internal const string ReadyLine = "local: ready";
+
+        /// <summary>Start of the line the aggregator prints after each step of a ladder: "local: step i: n answers of m in s s, started d ms late".</summary>
+        internal const string StepPrefix = "local: step ";
+
+        /// <summary>
+        /// The ladder: step i starts at the go time plus <see cref="LoadLadder.StartOf"/> (or when step i − 1 has its
+        /// last answer, if that is later) and ticks its samples at its rate; one line per step says what came back when.
+        /// </summary>
+        private int RunLadder(TierHost host, Func<bool> refused, LoadLadder ladder)
+        {
+            var stop = _context.Cancellation;
+            var inv = CultureInfo.InvariantCulture;
+            _context.Out.WriteLine(ReadyLine);
+            long goMs = 0;
+            if (_goFile is null) goMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            else host.Run(stop, () => refused() || TryReadGo(_goFile, out goMs));
+            for (var i = 0; i < ladder.Count && !stop.IsCancellationRequested && !refused(); i++)
+            {
+                var startMs = goMs + ladder.StartOf(i) * 1000;
+                host.Run(stop, () => refused() || DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= startMs);
+                if (stop.IsCancellationRequested || refused()) break;
+                var late = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - startMs;
+                _answered = 0;
+                _lastAnswerSeconds = 0;
+                _window.Restart();
+                _tier.Schedule(ladder.FirstIdOf(i), ladder.SamplesOf(i), ladder.Rates[i]);
+                host.Run(stop, () => refused() || _tier.ScheduleDone || _answersError is not null);
+                if (_answersError is not null)
+                {
+                    _context.Error.WriteLine($"ddnn serve local: cannot write the answers to '{_answersPath}': {_answersError}");
+                    return CliApp.ExitFailure;
+                }
+                _context.Out.WriteLine(string.Create(inv, $"{StepPrefix}{i}: {_answered} answers of {ladder.SamplesOf(i)} in {_lastAnswerSeconds:0.######} s, started {late:0} ms late"));
+            }
+            return CliApp.ExitSuccess;
+        }
+
+        private static bool TryReadGo(string path, out long goMs)
+        {
+            goMs = 0;
+            string text;
+            try
+            {
+                if (!File.Exists(path)) return false;
+                text = File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out goMs))
+                throw new CliUsageException($"--{GoFile.Name} '{path}': expected the Unix time in milliseconds, found '{text}'");
+            return true;
         }
 
         private void OnAnswer(CascadeOutcome outcome)
