@@ -62,8 +62,11 @@ internal static class ServeDevicesRun
 
         var inFlight = arguments.GetInt(ServeVerb.InFlight.Name);
         var devices = new List<Device>();
-        var log = new Action<string>(line => { lock (context.Out) context.Out.WriteLine(line); });
         foreach (var topics in deployments)
+        {
+            // A deployed model's partitions keep their own scratch and serve one call at a time: each deployment's
+            // devices run on their own threads, so each deployment gets its own copy of the model.
+            var copy = topics == deployments[0] ? model : ServeVerb.LoadModel(arguments).Model;
             for (var d = 0; d < model.Devices.Length; d++)
             {
                 var id = new PartitionId(PartitionKind.Device, d);
@@ -83,11 +86,13 @@ internal static class ServeDevicesRun
                     Coalesce = !arguments.GetFlag(ServeVerb.NoBundles.Name),
                     CaFile = arguments.GetOptionalString(ServeVerb.CaFile.Name),
                 }, (topic, payload) => device.Host?.Post(topic, payload));
-                device.Tier = new DeviceTier(model, d, fingerprint, topics, device.Transport, clock, sensors[d],
-                    new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = ServeVerb.CapsFor(inFlight).Samples }, log);
+                device.Tier = new DeviceTier(copy, d, fingerprint, topics, device.Transport, clock, sensors[d],
+                    new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = ServeVerb.CapsFor(inFlight).Samples },
+                    line => { lock (context.Out) context.Out.WriteLine($"{topics.Deployment}/{line}"); });
                 device.Host = new TierHost(device.Tier, clock, flush: () => device.Transport.Flush());
                 devices.Add(device);
             }
+        }
 
         var code = CliApp.ExitSuccess;
         var threads = new List<Thread>();
@@ -104,7 +109,7 @@ internal static class ServeDevicesRun
             }
             foreach (var device in devices)
             {
-                context.Out.WriteLine($"{device.Name}: connected as {device.User}, its own connection");
+                lock (context.Out) context.Out.WriteLine($"{device.Name}: connected as {device.User}, its own connection");
                 device.Tier.Start();
                 var thread = new Thread(() => device.Host.Run(context.Cancellation, () => device.Tier.Refusals.Count > 0)) { IsBackground = true, Name = device.Name };
                 thread.Start();

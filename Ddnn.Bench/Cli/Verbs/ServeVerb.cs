@@ -419,6 +419,12 @@ public sealed class ServeVerb : ICliVerb
         return index;
     }
 
+    /// <summary>The line a local aggregator with <c>--rate-steps</c> prints when its warm-up is done.</summary>
+    internal const string LocalReadyLine = LocalRun.ReadyLine;
+
+    /// <summary>Start of a ladder aggregator's line after each step.</summary>
+    internal const string LocalStepPrefix = LocalRun.StepPrefix;
+
     /// <summary>Start of the local aggregator's last line about the measured samples: "<prefix><n> answers in <seconds> s".</summary>
     internal const string MeasuredPrefix = "local: measured window: ";
 
