@@ -239,7 +239,7 @@ internal static class BenchServeRun
                 context.Cancellation.ThrowIfCancellationRequested();
                 lock (ready) if (ready.Count == count) break;
                 if (tiers.FirstOrDefault(t => t.HasExited) is { } gone)
-                    throw new LoadRunException($"{gone.Name} exited (code {gone.ExitCode}) before the ladder started: {LastLine(gone)}");
+                    throw new LoadRunException($"{gone.Name} exited (code {gone.ExitCode}) before the ladder started: {LastLine(gone)} (logs in {work})");
                 if (waited.Elapsed > startBound)
                 {
                     string[] missing;
@@ -354,9 +354,12 @@ internal static class BenchServeRun
         return steps;
     }
 
-    private static string LastLine(TierProcess tier) =>
-        tier.LastLines().ReplaceLineEndings("\n").Split('\n').LastOrDefault(l => l.Contains("ddnn serve", StringComparison.Ordinal) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
-        ?? tier.LastLines().ReplaceLineEndings("\n").Split('\n').LastOrDefault() ?? "";
+    private static string LastLine(TierProcess tier)
+    {
+        var lines = tier.LastLines().ReplaceLineEndings("\n").Split('\n').Where(l => l.Trim().Length > 0).ToArray();
+        return lines.LastOrDefault(l => l.Contains("ddnn serve", StringComparison.Ordinal) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
+            ?? lines.LastOrDefault() ?? "(no output)";
+    }
 
     private static void SleepUntil(double unixMs, CliContext context)
     {
