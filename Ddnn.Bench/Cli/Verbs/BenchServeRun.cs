@@ -31,15 +31,16 @@ internal static class BenchServeRun
     internal static readonly CliOption Brokers = CliOption.Enum("broker", "both", ["embedded", "mosquitto", "both"],
         "serve suite: which broker to load (both: the embedded one, then mosquitto, side by side in the report)");
     internal static readonly CliOption DeploymentCounts = CliOption.String("deployments", "1,4,16", "serve suite: the values of K, deployments of 6 devices sharing one broker, comma-separated", "k1,k2,...");
-    internal static readonly CliOption Rates = CliOption.String("rates", "50,100,200,400,700,1000,1500,2000,3000", "serve suite: the offered-rate ladder, samples/s of all K deployments together (each gets its share), rising; a warm-up step at half the first rate goes before it, not reported", "r1,r2,...");
+    internal static readonly CliOption Rates = CliOption.String("rates", "50,100,200,400,700,1000,1500,2000,3000,5000", "serve suite: the offered-rate ladder, samples/s of all K deployments together (each gets its share), rising; a warm-up step at half the first rate goes before it, not reported", "r1,r2,...");
     internal static readonly CliOption StepSeconds = CliOption.Float("step-seconds", 4, "serve suite: seconds of ticking per step", min: 0.1);
     internal static readonly CliOption StepGap = CliOption.Float("step-gap-seconds", 1, "serve suite: seconds between steps, for the last answers to come in", min: 0);
     internal static readonly CliOption PerGenerator = CliOption.Int("deployments-per-generator", 4, "serve suite: deployments whose devices share one load-generator process (ddnn serve devices)", min: 1, max: 64);
-    internal static readonly CliOption InFlight = CliOption.Int("in-flight", 256, "serve suite: samples in flight per aggregator, so the offered rate is ticked even when answers lag", min: 1, max: 4096);
+    internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1024, "serve suite: samples in flight per aggregator, so the offered rate is ticked even when answers lag", min: 1, max: 4096);
     internal static readonly CliOption WarmUp = CliOption.Int("warmup", 200, "serve suite: samples each aggregator ticks before the ladder, not measured", min: 0);
+    internal static readonly CliOption TickPeriod = CliOption.Float("tick-period-ms", 0, "serve suite: each aggregator sends its ticks in frames at most this often (0: every sample its own tick, the most messages per sample)", min: 0);
     internal static readonly CliOption MosquittoPath = CliOption.String("mosquitto", MosquittoProcess.DefaultExecutable, "serve suite: the mosquitto executable", "file");
 
-    public static IReadOnlyList<CliOption> Options { get; } = [Brokers, DeploymentCounts, Rates, StepSeconds, StepGap, PerGenerator, InFlight, WarmUp, MosquittoPath, .. ExperimentOptions.DataOptions];
+    public static IReadOnlyList<CliOption> Options { get; } = [Brokers, DeploymentCounts, Rates, StepSeconds, StepGap, PerGenerator, InFlight, WarmUp, TickPeriod, MosquittoPath, .. ExperimentOptions.DataOptions];
 
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
@@ -107,7 +108,7 @@ internal static class BenchServeRun
             string.Create(inv, $"ddnn bench serve, {started:yyyy-MM-dd HH:mm}–{DateTime.UtcNow:HH:mm} UTC, {ProcessorDescription.Describe()}, {Environment.ProcessorCount} logical cores, ") +
             string.Create(inv, $"1-minute load average {LoadAverage.Describe(loadBefore)} before and {LoadAverage.Describe(loadAfter)} after (other users' processes count in the machine's CPU). ") +
             string.Create(inv, $"Model {ModelFingerprint.Of(model).Short}, {model.Devices.Length} devices per deployment, each device its own MQTT connection and user; one aggregator and one cloud process per deployment, ") +
-            string.Create(inv, $"up to {arguments.GetInt(PerGenerator.Name)} deployments' devices per load generator; {stepSeconds} s per step, {gap} s between steps, {arguments.GetInt(InFlight.Name)} in flight; ") +
+            string.Create(inv, $"up to {arguments.GetInt(PerGenerator.Name)} deployments' devices per load generator; {stepSeconds} s per step, {gap} s between steps, {arguments.GetInt(InFlight.Name)} in flight, tick frames every {arguments.GetFloat(TickPeriod.Name)} ms (0: a tick per sample); ") +
             string.Create(inv, $"latency from when a sample was due to its answer. The embedded broker runs inside the benchmark process, which otherwise sleeps during a step.") +
             (failures.Count > 0 ? " FAILED runs: " + string.Join("; ", failures) : "");
         var stepTable = ServeLoadReport.StepTable(steps, footnote);
@@ -218,7 +219,7 @@ internal static class BenchServeRun
                 [
                     .. Common("local", name), "--warmup", warmUp.ToString(inv), "--first-sample", warmUp.ToString(inv), "--rate-steps", share,
                     "--step-seconds", stepSeconds.ToString("R", inv), "--step-gap-seconds", gap.ToString("R", inv), "--go-file", goFile,
-                    "--answers", Path.Combine(work, $"{name}-answers.csv"), "--start-timeout", "600",
+                    "--answers", Path.Combine(work, $"{name}-answers.csv"), "--start-timeout", "600", "--tick-period-ms", arguments.GetFloat(TickPeriod.Name).ToString("R", inv),
                 ], Path.Combine(work, $"{name}-local.log"), line =>
                 {
                     lock (ready)
@@ -239,7 +240,11 @@ internal static class BenchServeRun
                 context.Cancellation.ThrowIfCancellationRequested();
                 lock (ready) if (ready.Count == count) break;
                 if (tiers.FirstOrDefault(t => t.HasExited) is { } gone)
+                {
+                    // Its last lines may still be in the pipe: wait for the output to drain before quoting them.
+                    gone.WaitForExit(TimeSpan.FromSeconds(5));
                     throw new LoadRunException($"{gone.Name} exited (code {gone.ExitCode}) before the ladder started: {LastLine(gone)} (logs in {work})");
+                }
                 if (waited.Elapsed > startBound)
                 {
                     string[] missing;
