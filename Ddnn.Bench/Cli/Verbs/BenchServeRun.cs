@@ -46,6 +46,18 @@ internal static class BenchServeRun
 
     public static int Run(CliArguments arguments, CliContext context, string outDir, string? modelPath)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
+        // SIGTERM stops the benchmark as Ctrl+C does: every tier process and the broker it started are stopped too.
+        using var onTerm = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
+        return RunAll(arguments, context with { Cancellation = stop.Token }, outDir, modelPath);
+    }
+
+    private static int RunAll(CliArguments arguments, CliContext context, string outDir, string? modelPath)
+    {
         var inv = CultureInfo.InvariantCulture;
         if (modelPath is null) throw new CliUsageException("bench serve: --model <path> is required: the deployed model every tier serves (ddnn export directory, .ddnnp or .ddnn checkpoint)");
         DeployedModel model;
