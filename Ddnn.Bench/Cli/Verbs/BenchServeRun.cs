@@ -31,7 +31,7 @@ internal static class BenchServeRun
     internal static readonly CliOption Brokers = CliOption.Enum("broker", "both", ["embedded", "mosquitto", "both"],
         "serve suite: which broker to load (both: the embedded one, then mosquitto, side by side in the report)");
     internal static readonly CliOption DeploymentCounts = CliOption.String("deployments", "1,4,16", "serve suite: the values of K, deployments of 6 devices sharing one broker, comma-separated", "k1,k2,...");
-    internal static readonly CliOption Rates = CliOption.String("rates", "50,100,200,400,700,1000,1500,2000,3000,5000", "serve suite: the offered-rate ladder, samples/s of all K deployments together (each gets its share), rising; a warm-up step at half the first rate goes before it, not reported", "r1,r2,...");
+    internal static readonly CliOption Rates = CliOption.String("rates", "50,100,200,400,700,1000,1500,2000,3000,5000", "serve suite: the offered-rate ladder, samples/s of all K deployments together (each gets its share), rising; two warm-up steps, at a quarter and half the first rate, go before it, not reported", "r1,r2,...");
     internal static readonly CliOption StepSeconds = CliOption.Float("step-seconds", 4, "serve suite: seconds of ticking per step", min: 0.1);
     internal static readonly CliOption StepGap = CliOption.Float("step-gap-seconds", 1, "serve suite: seconds between steps, for the last answers to come in", min: 0);
     internal static readonly CliOption PerGenerator = CliOption.Int("deployments-per-generator", 4, "serve suite: deployments whose devices share one load-generator process (ddnn serve devices)", min: 1, max: 64);
@@ -92,7 +92,7 @@ internal static class BenchServeRun
         Directory.CreateDirectory(outDir);
 
         var runs = brokers.Length * counts.Length;
-        var perRun = (rates.Length + 1) * (stepSeconds + gap);
+        var perRun = (rates.Length + WarmSteps) * (stepSeconds + gap);
         context.Out.WriteLine(string.Create(inv,
             $"bench serve: model {ModelFingerprint.Of(model).Short} ({model.Devices.Length} devices), brokers {string.Join(", ", brokers)}, K = {string.Join(", ", counts)}, ladder {string.Join(", ", rates)} samples/s, {stepSeconds} s + {gap} s per step: {runs} runs of {perRun:0} s of steps plus start-up; 1-minute load average {LoadAverage.Describe(LoadAverage.OneMinute())}; logs in {outDir}"));
         var loadBefore = LoadAverage.OneMinute();
@@ -199,8 +199,7 @@ internal static class BenchServeRun
                 brokerPid = Environment.ProcessId;
             }
             var inFlight = arguments.GetInt(InFlight.Name).ToString(inv);
-            // Step 0 runs at half the first rate and is not reported: the tiers' hot paths are compiled again (tier-1 JIT)
-            // when the load first arrives, and without it that showed as the first reported step's latency tail.
+            // The warm-up steps are not reported (WarmSteps).
             var ladder = new LoadLadder([.. WithWarmStep(rates).Select(r => r / count)], stepSeconds, gap, (uint)warmUp);
             var share = string.Join(",", ladder.Rates.Select(r => r.ToString("R", inv)));
             var goFile = Path.Combine(work, "go");
@@ -278,7 +277,7 @@ internal static class BenchServeRun
                 cpu.Add((start, end));
                 var (b, c, m) = Cpu.Shares(start, end);
                 context.Out.WriteLine(string.Create(inv,
-                    $"bench serve: {brokerKind}, K={count}, step {i}/{ladder.Count - 1}{(i == 0 ? " (warm-up, not reported)" : "")}, {ladder.Rates[i] * count:0} samples/s offered: broker {b:P0} of a core, tiers {c:0.00} cores, machine {m:P0}"));
+                    $"bench serve: {brokerKind}, K={count}, step {i}/{ladder.Count - 1}{(i < WarmSteps ? " (warm-up, not reported)" : "")}, {ladder.Rates[i] * count:0} samples/s offered: broker {b:P0} of a core, tiers {c:0.00} cores, machine {m:P0}"));
             }
             // The aggregators stop after their last step; a step that ran over is waited for, within bounds.
             var lastBound = Stopwatch.StartNew();
@@ -299,8 +298,15 @@ internal static class BenchServeRun
         }
     }
 
-    /// <summary>The ladder as the aggregators tick it: a warm-up step at half the first rate, then <paramref name="rates"/>.</summary>
-    internal static double[] WithWarmStep(double[] rates) => [rates[0] / 2, .. rates];
+    /// <summary>
+    /// Steps ticked before the reported ones. The first samples after a start (and, less, after the first step) were
+    /// slow in every deployment at once, at low rates enough to set a step's p99 (answers of 2026-12-04, K = 4):
+    /// the tiers' hot paths being compiled again once the load arrives.
+    /// </summary>
+    internal const int WarmSteps = 2;
+
+    /// <summary>The ladder as the aggregators tick it: warm-up steps at a quarter and half the first rate, then <paramref name="rates"/>.</summary>
+    internal static double[] WithWarmStep(double[] rates) => [rates[0] / 4, rates[0] / 2, .. rates];
 
     /// <summary>Stops every tier process at once (SIGTERM, SIGKILL after the grace), so that stopping 36 takes one grace, not 36.</summary>
     private static void StopAll(List<TierProcess> tiers) => Parallel.ForEach(tiers, new ParallelOptions { MaxDegreeOfParallelism = 64 }, t => t.Stop(StopGrace));
@@ -346,7 +352,7 @@ internal static class BenchServeRun
             }
         }
         var steps = new List<ServeLoadStep>();
-        for (var i = 1; i < ladder.Count; i++)
+        for (var i = WarmSteps; i < ladder.Count; i++)
         {
             var sorted = latencies[i].Order().ToArray();
             var offered = ladder.SamplesOf(i) * count;

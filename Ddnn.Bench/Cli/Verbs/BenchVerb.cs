@@ -25,7 +25,7 @@ public sealed class BenchVerb : ICliVerb
         "instead of BenchmarkDotNet, print a Stopwatch breakdown of the training step (phases and conv kernels) at 1 and 2 threads");
 
     public string Name => VerbName;
-    public string Summary => "run the kernel, training and deploy benchmarks and print rates, ceilings, ratios and targets";
+    public string Summary => "run the kernel, training and deploy benchmarks and print rates, ceilings, ratios and targets, or the MQTT serving load benchmark (bench serve)";
     private static readonly CliOption Model = CliOption.String("model", null, "deploy suite: a trained checkpoint (model.ddnn) instead of the seeded MV-FMNIST f=4 model; serve suite (required): the model every served tier loads (checkpoint, .ddnnp or export directory)", "file");
 
     /// <summary>The serving load benchmark (<c>ddnn bench serve</c>): not a BenchmarkDotNet suite, and not part of <c>all</c>.</summary>
