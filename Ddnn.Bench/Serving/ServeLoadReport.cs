@@ -73,7 +73,10 @@ public static class ServeLoadReport
         return table;
     }
 
-    /// <summary>The knee of each broker and K (steps grouped in run order): the rate claimed, its figures, and what saturates first above it.</summary>
+    /// <summary>
+    /// The knee of each broker and K (steps grouped in run order): the rate claimed, its figures, what saturates first
+    /// above it, and the same rule without the latency limit (the highest rate below the first step that lost a sample).
+    /// </summary>
     public static ResultTable KneeTable(IEnumerable<ServeLoadStep> steps, string? footnote = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -82,21 +85,23 @@ public static class ServeLoadReport
             ResultColumn.Text("broker"), ResultColumn.Number("K"), ResultColumn.Text("knee", ColumnAlignment.Right),
             ResultColumn.Number("answered", "F0", "samples/s"), ResultColumn.Number("p50", "F2", "ms"), ResultColumn.Number("p99", "F2", "ms"),
             ResultColumn.Number("broker CPU", "P0", "of a core"), ResultColumn.Number("machine CPU", "P0", "of all cores"), ResultColumn.Text("saturates first"),
+            ResultColumn.Text("no loss up to", ColumnAlignment.Right),
         ], footnote);
         foreach (var group in steps.GroupBy(s => (s.Broker, s.Deployments)))
         {
             var ladder = group.ToList();
             var knee = LoadKnee.Find([.. ladder.Select(s => s.Outcome)]);
-            var inv = CultureInfo.InvariantCulture;
+            // The same rule without the latency limit: the highest rate before the first step that lost a sample.
+            var lossless = Rate(ladder, LoadKnee.Find([.. ladder.Select(s => s.Outcome)], double.PositiveInfinity));
             if (knee.Index is not { } i)
             {
-                table.AddRow(group.Key.Broker, group.Key.Deployments, string.Create(inv, $"below {ladder[0].OfferedRate:0}"), null, null, null, null, null, Saturation(ladder[0]));
+                table.AddRow(group.Key.Broker, group.Key.Deployments, Rate(ladder, knee), null, null, null, null, null, Saturation(ladder[0]), lossless);
                 continue;
             }
             var at = ladder[i];
-            table.AddRow(group.Key.Broker, group.Key.Deployments, string.Create(inv, $"{(knee.Bounded ? "" : "≥ ")}{at.OfferedRate:0}"), at.AnsweredPerSecond,
+            table.AddRow(group.Key.Broker, group.Key.Deployments, Rate(ladder, knee), at.AnsweredPerSecond,
                 Finite(at.P50Ms), Finite(at.P99Ms), at.BrokerCpu, at.MachineCpu,
-                knee.Bounded ? Saturation(ladder[i + 1]) : "nothing within the ladder");
+                knee.Bounded ? Saturation(ladder[i + 1]) : "nothing within the ladder", lossless);
         }
         return table;
     }
@@ -117,6 +122,11 @@ public static class ServeLoadReport
             series.Add(new PlotSeries($"{LoadKnee.P99LimitMs} ms limit", [steps.Min(s => s.OfferedRate), steps.Max(s => s.OfferedRate)], [LoadKnee.P99LimitMs, LoadKnee.P99LimitMs]));
         return new LinePlot("ddnn bench serve: p99 end-to-end latency against offered rate", "offered samples/s (all deployments)", "p99 latency, ms", series);
     }
+
+    /// <summary>A knee as the table shows it: the rate, "≥ rate" when the ladder never broke, "below rate" when its first step did.</summary>
+    private static string Rate(List<ServeLoadStep> ladder, LoadKnee knee) => knee.Index is { } i
+        ? string.Create(CultureInfo.InvariantCulture, $"{(knee.Bounded ? "" : "≥ ")}{ladder[i].OfferedRate:0}")
+        : string.Create(CultureInfo.InvariantCulture, $"below {ladder[0].OfferedRate:0}");
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
