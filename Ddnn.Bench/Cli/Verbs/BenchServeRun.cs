@@ -166,6 +166,8 @@ internal static class BenchServeRun
         var hashes = access.WriteCredentials(credentials);
         EmbeddedBroker? embedded = null;
         MosquittoProcess? mosquitto = null;
+        // In the temp folder: mosquitto drops to its own user, which may not reach into the output folder.
+        var mosquittoDir = Path.Combine(Path.GetTempPath(), "ddnn-bench-mosquitto-" + Guid.NewGuid().ToString("N"));
         var tiers = new List<TierProcess>();
         try
         {
@@ -175,8 +177,7 @@ internal static class BenchServeRun
             {
                 try
                 {
-                    // In the temp folder: mosquitto drops to its own user, which may not reach into the output folder.
-                    mosquitto = MosquittoProcess.Start(Path.Combine(Path.GetTempPath(), "ddnn-bench-mosquitto-" + Guid.NewGuid().ToString("N")), credentials, mosquittoPath);
+                    mosquitto = MosquittoProcess.Start(mosquittoDir, credentials, mosquittoPath);
                 }
                 catch (IOException e)
                 {
@@ -295,6 +296,20 @@ internal static class BenchServeRun
             foreach (var tier in tiers) tier.Dispose();
             embedded?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             mosquitto?.Dispose();
+            if (Directory.Exists(mosquittoDir))
+            {
+                // Its log goes with the run's other logs; the folder (config, password hashes) goes away.
+                try
+                {
+                    var log = Path.Combine(mosquittoDir, "mosquitto.log");
+                    if (File.Exists(log)) File.Copy(log, Path.Combine(work, "mosquitto.log"), overwrite: true);
+                    Directory.Delete(mosquittoDir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a leftover temp folder.
+                }
+            }
         }
     }
 
