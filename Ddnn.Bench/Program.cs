@@ -9,7 +9,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == ServeVerb.VerbName) ServeVerb.ConfigureThreadPool();
+        // bench serve hosts the embedded broker in this process: it runs as a served process does.
+        if (args.Length > 0 && (args[0] == ServeVerb.VerbName || (args[0] == BenchVerb.VerbName && args.Contains(BenchVerb.ServeSuite)))) ServeVerb.ConfigureThreadPool();
         using var cancellation = new CancellationTokenSource();
         // First Ctrl+C asks the verb to stop cleanly; a second one terminates the process.
         ConsoleCancelEventHandler onCancel = (_, e) =>

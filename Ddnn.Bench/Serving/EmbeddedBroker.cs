@@ -11,7 +11,11 @@ namespace Ddnn.Bench.Serving;
 /// Who may connect to an <see cref="EmbeddedBroker"/> and what each may do: user → mosquitto password hash (the
 /// <c>mosquitto.passwd</c> entries, <see cref="MosquittoPasswordFile"/>) and the deployment's ACL.
 /// </summary>
-public sealed record BrokerAuthorization(IReadOnlyDictionary<string, string> PasswordHashes, AccessControlList Acl);
+public sealed record BrokerAuthorization(IReadOnlyDictionary<string, string> PasswordHashes, AccessControlList Acl)
+{
+    /// <summary>Several deployments on this broker, each user one deployment's tier: its checks replace <see cref="Acl"/>'s.</summary>
+    public SharedBrokerAccess? Shared { get; init; }
+}
 
 /// <summary>
 /// An MQTT broker inside this process (MQTTnet.Server): the single-machine default, nothing to install. It listens on
@@ -88,7 +92,9 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>Installs the credential and ACL checks (MQTTnet's connection, publish, subscription and delivery hooks).</summary>
     private static void Enforce(MqttServer server, BrokerAuthorization authorization)
     {
-        var acl = authorization.Acl;
+        Func<string?, string, bool> mayPublish, mayRead, maySubscribe;
+        if (authorization.Shared is { } shared) (mayPublish, mayRead, maySubscribe) = (shared.MayPublish, shared.MayRead, shared.MaySubscribe);
+        else (mayPublish, mayRead, maySubscribe) = (authorization.Acl.MayPublish, authorization.Acl.MayRead, authorization.Acl.MaySubscribe);
         // The user each connected client authenticated as, for the delivery check (its event names only client ids).
         var users = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         server.ValidatingConnectionAsync += e =>
@@ -112,7 +118,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             // A client's publish (its will too) outside its write rules is dropped; the client learns it from the
             // PUBACK of a QoS 1 publish, as with mosquitto. The server's own messages (no client) are not checked.
-            if (e.ClientId is { Length: > 0 } && !acl.MayPublish(e.UserName, e.ApplicationMessage.Topic))
+            if (e.ClientId is { Length: > 0 } && !mayPublish(e.UserName, e.ApplicationMessage.Topic))
             {
                 e.ProcessPublish = false;
                 e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
@@ -128,7 +134,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
                 e.ProcessSubscription = false;
                 e.Response.ReasonCode = MqttSubscribeReasonCode.SharedSubscriptionsNotSupported;
             }
-            else if (!acl.MaySubscribe(e.UserName, e.TopicFilter.Topic))
+            else if (!maySubscribe(e.UserName, e.TopicFilter.Topic))
             {
                 e.ProcessSubscription = false;
                 e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
@@ -139,7 +145,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             // Retained messages and subscriptions covered by a read rule already fit; this is the last line, as mosquitto
             // checks read access per delivered message.
-            if (!users.TryGetValue(e.ReceiverClientId, out var user) || !acl.MayRead(user, e.ApplicationMessage.Topic)) e.AcceptEnqueue = false;
+            if (!users.TryGetValue(e.ReceiverClientId, out var user) || !mayRead(user, e.ApplicationMessage.Topic)) e.AcceptEnqueue = false;
             return Task.CompletedTask;
         };
     }

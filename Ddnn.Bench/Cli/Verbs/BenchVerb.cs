@@ -17,18 +17,21 @@ public sealed class BenchVerb : ICliVerb
     public const string CsvFileName = "bench.csv";
     public const string MarkdownFileName = "bench.md";
 
-    private static readonly CliOption Suite = CliOption.Enum("suite", "all", BenchmarkSuites.Names,
-        "which benchmarks to run (may also be given as the first word after 'bench')");
+    private static readonly CliOption Suite = CliOption.Enum("suite", "all", [.. BenchmarkSuites.Names, ServeSuite],
+        "which benchmarks to run (may also be given as the first word after 'bench'); serve: the MQTT serving load benchmark (K deployments on one broker, a rising offered rate), its own report");
     private static readonly CliOption Quick = CliOption.Flag("quick", "short BenchmarkDotNet job: a smoke test, not a measurement");
-    private static readonly CliOption Out = CliOption.String("out", "results/bench", "folder for bench.csv and bench.md", "dir");
+    private static readonly CliOption Out = CliOption.String("out", "results/bench", "folder for bench.csv and bench.md (serve: bench-serve.csv, .md, -p99.png and every process's log)", "dir");
     private static readonly CliOption Profile = CliOption.Flag("profile",
         "instead of BenchmarkDotNet, print a Stopwatch breakdown of the training step (phases and conv kernels) at 1 and 2 threads");
 
     public string Name => VerbName;
-    public string Summary => "run the kernel, training and deploy benchmarks and print rates, ceilings, ratios and targets";
-    private static readonly CliOption Model = CliOption.String("model", null, "deploy suite: a trained checkpoint (model.ddnn) instead of the seeded MV-FMNIST f=4 model", "file");
+    public string Summary => "run the kernel, training and deploy benchmarks and print rates, ceilings, ratios and targets, or the MQTT serving load benchmark (bench serve)";
+    private static readonly CliOption Model = CliOption.String("model", null, "deploy suite: a trained checkpoint (model.ddnn) instead of the seeded MV-FMNIST f=4 model; serve suite (required): the model every served tier loads (checkpoint, .ddnnp or export directory)", "file");
 
-    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile, Model];
+    /// <summary>The serving load benchmark (<c>ddnn bench serve</c>): not a BenchmarkDotNet suite, and not part of <c>all</c>.</summary>
+    public const string ServeSuite = "serve";
+
+    public IReadOnlyList<CliOption> Options { get; } = [Suite, Quick, Out, Profile, Model, .. BenchServeRun.Options];
 
     /// <summary>
     /// Rewrites <c>bench &lt;suite&gt; ...</c> into <c>bench --suite &lt;suite&gt; ...</c>, since the option parser takes
@@ -45,12 +48,13 @@ public sealed class BenchVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var suite = BenchmarkSuites.Parse(arguments.GetEnum(Suite.Name));
         var quick = arguments.GetFlag(Quick.Name);
         var outDir = Path.GetFullPath(arguments.GetString(Out.Name));
         if (File.Exists(outDir)) throw new CliUsageException($"--out '{outDir}' is a file, not a folder");
 
         var modelPath = arguments.GetOptionalString(Model.Name);
+        if (arguments.GetEnum(Suite.Name) == ServeSuite) return BenchServeRun.Run(arguments, context, outDir, modelPath);
+        var suite = BenchmarkSuites.Parse(arguments.GetEnum(Suite.Name));
         DeployBenchmarks.ModelPath = modelPath is null ? null : Path.GetFullPath(modelPath);
         var loadBefore = LoadAverage.OneMinute();
         if (arguments.GetFlag(Profile.Name))

@@ -277,7 +277,7 @@ internal static class ServeAllRun
     }
 
     /// <summary>The given options (only those set on this command line), as arguments for a child.</summary>
-    private static IEnumerable<string> PassThrough(CliArguments arguments, IEnumerable<CliOption> options)
+    internal static IEnumerable<string> PassThrough(CliArguments arguments, IEnumerable<CliOption> options)
     {
         var inv = CultureInfo.InvariantCulture;
         foreach (var option in options)
@@ -461,7 +461,7 @@ internal static class ServeAllRun
     }
 
     /// <summary>Nearest-rank percentile of sorted <paramref name="sorted"/>.</summary>
-    private static double Percentile(double[] sorted, double p)
+    internal static double Percentile(double[] sorted, double p)
     {
         var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];

@@ -17,8 +17,8 @@ public sealed class ServeVerb : ICliVerb
 {
     public const string VerbName = "serve";
 
-    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config"],
-        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, or write a deployment's broker credentials and ACL (broker-config)");
+    internal static readonly CliOption Tier = CliOption.Enum("tier", null, ["device", "local", "edge", "cloud", "all", "broker", "broker-config", "devices"],
+        "what to run (also as the first word after 'serve'): one tier, a whole deployment on this machine, an embedded broker, write a deployment's broker credentials and ACL (broker-config), or every device of several deployments in one load-generator process (devices)");
     internal static readonly CliOption Model = CliOption.String("model", null, "export directory, deploy file (.ddnnp) or checkpoint (.ddnn); every tier must load the same model", valueName: "path");
     internal static readonly CliOption Broker = CliOption.String("broker", null, "MQTT broker, mqtt://host:port, or mqtts://host:port for TLS (all: without it, an embedded broker on 127.0.0.1, without TLS)", valueName: "address");
     internal static readonly CliOption CaFile = CliOption.String("ca-file", null, "with an mqtts:// broker: trust the certificate authorities in this PEM file (instead of the machine's) for the broker's certificate, which must also name the broker's host", valueName: "file");
@@ -54,6 +54,11 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption PasswordFile = CliOption.String("password-file", null, $"device, local, edge, cloud: read the MQTT password from the first line of this file (else from ${BrokerCredentials.PasswordVariable}; neither: connect anonymously); never on the command line", valueName: "file");
     internal static readonly CliOption CloudWorkers = CliOption.Int("cloud-workers", 0, "every tier, broker-config, all: the cloud is this many worker processes sharing self-contained cloud requests through an MQTT 5 shared subscription (needs a broker that has them, e.g. mosquitto 2; the embedded broker has none); give every tier the same value (0: one cloud that gathers the maps itself)", min: 0, max: TopicScheme.MaxCloudWorkers);
     internal static readonly CliOption Worker = CliOption.Int("worker", null, "cloud with --cloud-workers n: which worker this process is, 0..n-1 (worker k is tier cloud<k>, worker 0 plain cloud)", min: 0);
+    internal static readonly CliOption RateSteps = CliOption.String("rate-steps", null, "local: tick at each of these rates in turn (samples/s, comma-separated, rising) for --step-seconds each, from --first-sample; instead of --rate and --samples (ddnn bench serve)", valueName: "r1,r2,...");
+    internal static readonly CliOption StepSeconds = CliOption.Float("step-seconds", 5, "local with --rate-steps: seconds of ticking per step", min: 0.001);
+    internal static readonly CliOption StepGap = CliOption.Float("step-gap-seconds", 1, "local with --rate-steps: seconds between steps, for the last answers of a step to come in", min: 0);
+    internal static readonly CliOption GoFile = CliOption.String("go-file", null, "local with --rate-steps: after the warm-up print 'local: ready' and wait for this file, which holds the Unix time in ms at which step 0 starts (so that several deployments step together)", valueName: "file");
+    internal static readonly CliOption Deployments = CliOption.String("deployments", null, "devices: the deployments whose devices this process runs, comma-separated; device d of deployment X connects as user X-dev<d> with the password file <credentials>/X-dev<d>.password", valueName: "names");
     internal static readonly CliOption Credentials = CliOption.String("credentials", null, "all with --broker: the folder broker-config wrote, whose password files the tiers connect with; broker: enforce its mosquitto.passwd and the ACL of --model (without it the broker lets anyone in; all without --broker always generates and enforces a fresh set)", valueName: "dir");
 
     public string Name => VerbName;
@@ -63,7 +68,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, BrokerWait, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen, User, PasswordFile, Credentials, CaFile, CloudWorkers, Worker,
+        Listen, User, PasswordFile, Credentials, CaFile, CloudWorkers, Worker, RateSteps, StepSeconds, StepGap, GoFile, Deployments,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -78,7 +83,7 @@ public sealed class ServeVerb : ICliVerb
 
     public int Run(CliArguments arguments, CliContext context)
     {
-        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker|broker-config");
+        var tier = arguments.HasValue(Tier.Name) ? arguments.GetEnum(Tier.Name) : throw new CliUsageException("say what to serve: ddnn serve device|local|edge|cloud|all|broker|broker-config|devices");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
         // SIGTERM stops the tier as Ctrl+C does: a clean disconnect and the last line of counters.
         using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
@@ -92,6 +97,7 @@ public sealed class ServeVerb : ICliVerb
             "broker" => RunBroker(arguments, served),
             "broker-config" => RunBrokerConfig(arguments, served),
             "all" => ServeAllRun.Run(arguments, served),
+            "devices" => ServeDevicesRun.Run(arguments, served),
             _ => RunTier(tier, arguments, served),
         };
     }
@@ -450,6 +456,12 @@ public sealed class ServeVerb : ICliVerb
         return index;
     }
 
+    /// <summary>The line a local aggregator with <c>--rate-steps</c> prints when its warm-up is done.</summary>
+    internal const string LocalReadyLine = LocalRun.ReadyLine;
+
+    /// <summary>Start of a ladder aggregator's line after each step.</summary>
+    internal const string LocalStepPrefix = LocalRun.StepPrefix;
+
     /// <summary>Start of the local aggregator's last line about the measured samples: "<prefix><n> answers in <seconds> s".</summary>
     internal const string MeasuredPrefix = "local: measured window: ";
 
@@ -467,6 +479,8 @@ public sealed class ServeVerb : ICliVerb
         private string? _answersError;
         private long _answered, _answeredTwice;
         private readonly System.Diagnostics.Stopwatch _window = new();
+        private readonly LoadLadder? _ladder;
+        private readonly string? _goFile;
         private double _lastAnswerSeconds;
         // Id + 1 of the last answer per id mod the size (0: none): exactly-once is checked over a window far wider than
         // any in-flight count, in bounded memory however long the run.
@@ -482,6 +496,20 @@ public sealed class ServeVerb : ICliVerb
             if (_first < _warmUp) throw CliUsageException.BadValue(FirstSample.Name, _first.ToString(CultureInfo.InvariantCulture), $"the warm-up ticks ids 0..{_warmUp - 1}, so the measured samples must start at {_warmUp} or later");
             _rate = arguments.GetFloat(Rate.Name);
             _startTimeout = arguments.GetFloat(StartTimeout.Name);
+            if (arguments.GetOptionalString(RateSteps.Name) is { } steps)
+            {
+                if (arguments.IsSet(Rate.Name) || _samples is not null) throw new CliUsageException($"--{RateSteps.Name} sets the rates and the samples: give it without --{Rate.Name} and --{Samples.Name}");
+                try
+                {
+                    _ladder = new LoadLadder(LoadLadder.ParseRates(steps), arguments.GetFloat(StepSeconds.Name), arguments.GetFloat(StepGap.Name), _first);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    throw CliUsageException.BadValue(RateSteps.Name, steps, e.Message);
+                }
+                _goFile = arguments.GetOptionalString(GoFile.Name);
+            }
+            else if (arguments.IsSet(GoFile.Name)) throw new CliUsageException($"--{GoFile.Name} goes with --{RateSteps.Name}");
             if (arguments.GetOptionalString(Answers.Name) is { } path)
             {
                 _answersPath = path;
@@ -511,6 +539,7 @@ public sealed class ServeVerb : ICliVerb
                 host.Run(stop, () => refused() || _tier.ScheduleDone);
                 if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             }
+            if (_ladder is not null) return RunLadder(host, refused, _ladder);
             _answered = 0;
             var total = _samples ?? LocalAggregatorTier.IdsFrom(_first);
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -536,6 +565,63 @@ public sealed class ServeVerb : ICliVerb
             // process start, connects and the warm-up do not count.
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{MeasuredPrefix}{_answered} answers in {_lastAnswerSeconds:0.######} s"));
             return CliApp.ExitSuccess;
+        }
+
+        /// <summary>Start of the line the aggregator prints when its warm-up is done and it waits for the go file.</summary>
+        internal const string ReadyLine = "local: ready";
+
+        /// <summary>Start of the line the aggregator prints after each step of a ladder: "local: step i: n answers of m in s s, started d ms late".</summary>
+        internal const string StepPrefix = "local: step ";
+
+        /// <summary>
+        /// The ladder: step i starts at the go time plus <see cref="LoadLadder.StartOf"/> (or when step i − 1 has its
+        /// last answer, if that is later) and ticks its samples at its rate; one line per step says what came back when.
+        /// </summary>
+        private int RunLadder(TierHost host, Func<bool> refused, LoadLadder ladder)
+        {
+            var stop = _context.Cancellation;
+            var inv = CultureInfo.InvariantCulture;
+            _context.Out.WriteLine(ReadyLine);
+            long goMs = 0;
+            if (_goFile is null) goMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            else host.Run(stop, () => refused() || TryReadGo(_goFile, out goMs));
+            for (var i = 0; i < ladder.Count && !stop.IsCancellationRequested && !refused(); i++)
+            {
+                var startMs = goMs + ladder.StartOf(i) * 1000;
+                host.Run(stop, () => refused() || DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= startMs);
+                if (stop.IsCancellationRequested || refused()) break;
+                var late = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - startMs;
+                _answered = 0;
+                _lastAnswerSeconds = 0;
+                _window.Restart();
+                _tier.Schedule(ladder.FirstIdOf(i), ladder.SamplesOf(i), ladder.Rates[i]);
+                host.Run(stop, () => refused() || _tier.ScheduleDone || _answersError is not null);
+                if (_answersError is not null)
+                {
+                    _context.Error.WriteLine($"ddnn serve local: cannot write the answers to '{_answersPath}': {_answersError}");
+                    return CliApp.ExitFailure;
+                }
+                _context.Out.WriteLine(string.Create(inv, $"{StepPrefix}{i}: {_answered} answers of {ladder.SamplesOf(i)} in {_lastAnswerSeconds:0.######} s, started {late:0} ms late"));
+            }
+            return CliApp.ExitSuccess;
+        }
+
+        private static bool TryReadGo(string path, out long goMs)
+        {
+            goMs = 0;
+            string text;
+            try
+            {
+                if (!File.Exists(path)) return false;
+                text = File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out goMs))
+                throw new CliUsageException($"--{GoFile.Name} '{path}': expected the Unix time in milliseconds, found '{text}'");
+            return true;
         }
 
         private void OnAnswer(CascadeOutcome outcome)
