@@ -3,6 +3,7 @@ using Ddnn.Core.Model;
 using Ddnn.Core.Tests.Model;
 using Ddnn.Kernels;
 using Ddnn.Kernels.Binary;
+using Ddnn.TestSupport;
 
 namespace Ddnn.Core.Tests.Deploy;
 
@@ -114,9 +115,10 @@ public class DeviceWorkspaceTests
         var view = ModelTestData.Views(deployed.Config, 1, 75).Data.AsSpan(deployed.ViewLength, deployed.ViewLength).ToArray();
         var logits = new float[deployed.Config.Classes];
         for (var i = 0; i < 50; i++) { device.Run(view, logits, workspace); device.Run(view, logits); }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++) { device.Run(view, logits, workspace); device.Run(view, logits); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        WarmAllocation.AssertNone(() =>
+        {
+            for (var i = 0; i < 100; i++) { device.Run(view, logits, workspace); device.Run(view, logits); }
+        }, "100 device runs");
     }
 
     [Fact]

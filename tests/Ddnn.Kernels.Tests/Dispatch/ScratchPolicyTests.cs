@@ -1,5 +1,6 @@
 using Ddnn.Kernels;
 using Ddnn.Kernels.Tests.Float;
+using Ddnn.TestSupport;
 
 namespace Ddnn.Kernels.Tests.Dispatch;
 
@@ -94,20 +95,8 @@ public class ScratchPolicyTests
                     () => MaxPool2d.Forward(pool, y, pooled, argmax),
                 ];
                 foreach (var kernel in kernels) kernel();
-                // A kernel that allocates does so on every call; the runtime may allocate once on the way (a method
-                // tiering up while parallel tests load the machine), so each kernel gets three tries at zero.
-                var allocated = new long[kernels.Length, 3];
                 for (var k = 0; k < kernels.Length; k++)
-                for (var attempt = 0; attempt < 3; attempt++)
-                {
-                    var before = GC.GetAllocatedBytesForCurrentThread();
-                    kernels[k]();
-                    allocated[k, attempt] = GC.GetAllocatedBytesForCurrentThread() - before;
-                    if (allocated[k, attempt] == 0) break;
-                }
-                for (var k = 0; k < kernels.Length; k++)
-                    Assert.True(allocated[k, 0] == 0 || allocated[k, 1] == 0 || allocated[k, 2] == 0,
-                        $"{path}: kernel {k} allocated {allocated[k, 0]}, {allocated[k, 1]}, {allocated[k, 2]} bytes");
+                    WarmAllocation.AssertNone(kernels[k], $"{path}: kernel {k}");
             }
     }
 }

@@ -1,4 +1,5 @@
 using Ddnn.Kernels.Binary;
+using Ddnn.TestSupport;
 
 namespace Ddnn.Kernels.Tests.Binary;
 
@@ -149,8 +150,6 @@ public class BinaryConv2dTests
             SignThreshold.Apply(acc, 1, 64, 12, 12, thresholds, bits);
         }
         Layer();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Layer();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        WarmAllocation.AssertNone(Layer, "a binary conv layer on one thread");
     }
 }
