@@ -47,8 +47,16 @@ public sealed class LoadLadder
         return (uint)id;
     }
 
-    /// <summary>Seconds after the go time at which step <paramref name="step"/> starts ticking.</summary>
-    public double StartOf(int step) => step * (StepSeconds + GapSeconds);
+    /// <summary>
+    /// Seconds after the go time at which step <paramref name="step"/> starts ticking, <paramref name="tickPhase"/>
+    /// (0 to 1) of one of its tick intervals late: deployments given phases spread over [0, 1) tick in turn, as
+    /// independent deployments would, instead of all at the same instants.
+    /// </summary>
+    public double StartOf(int step, double tickPhase = 0)
+    {
+        if (!(tickPhase >= 0 && tickPhase < 1)) throw new ArgumentOutOfRangeException(nameof(tickPhase), tickPhase, "a tick phase is a fraction of a tick interval, from 0 up to 1");
+        return step * (StepSeconds + GapSeconds) + tickPhase / Rates[step];
+    }
 
     /// <summary>Seconds from the go time to the end of the last step's gap.</summary>
     public double TotalSeconds => Count * (StepSeconds + GapSeconds);

@@ -83,9 +83,14 @@ public sealed class TierHost : IDisposable
         _signal.Set();
     }
 
-    /// <summary>Runs the tier on the calling thread until <paramref name="stop"/> is cancelled or <paramref name="finished"/> says so.</summary>
-    public void Run(CancellationToken stop, Func<bool>? finished = null)
+    /// <summary>
+    /// Runs the tier on the calling thread until <paramref name="stop"/> is cancelled or <paramref name="finished"/>
+    /// says so. <paramref name="finished"/> is asked after every message and wake-up, and at least every 100 ms; give
+    /// <paramref name="wakeAfter"/> when it waits for a time, so that it is asked then too.
+    /// </summary>
+    public void Run(CancellationToken stop, Func<bool>? finished = null, TimeSpan? wakeAfter = null)
     {
+        double? wakeAtMs = wakeAfter is { } after ? _clock.NowMs + after.TotalMilliseconds : null;
         using var wake = stop.Register(_signal.Set);
         var reader = _incoming.Reader;
         var inARow = 0;
@@ -109,7 +114,7 @@ public sealed class TierHost : IDisposable
                 }
                 _flush?.Invoke();
                 inARow = 0;
-                _signal.Wait(WaitTime());
+                _signal.Wait(WaitTime(wakeAtMs));
             }
         }
         finally
@@ -147,14 +152,19 @@ public sealed class TierHost : IDisposable
         }
     }
 
-    /// <summary>Until the tier's next deadline, at most 100 ms so that a <c>finished</c> condition is polled.</summary>
-    private TimeSpan WaitTime()
+    /// <summary>Until the tier's next deadline or <paramref name="wakeAtMs"/>, at most 100 ms so that a <c>finished</c> condition is polled.</summary>
+    private TimeSpan WaitTime(double? wakeAtMs)
     {
         const double most = 100;
-        if (_handler.NextDeadlineMs is not { } deadline) return TimeSpan.FromMilliseconds(most);
+        var deadline = (_handler.NextDeadlineMs, wakeAtMs) switch
+        {
+            ({ } tier, { } wake) => Math.Min(tier, wake),
+            (var tier, var wake) => tier ?? wake,
+        };
+        if (deadline is null) return TimeSpan.FromMilliseconds(most);
         // Rounded up to whole milliseconds: the wait truncates to them, and a deadline 0.4 ms away would otherwise
         // become a zero wait that spins the host (and a shared core) until the deadline comes.
-        var wait = Math.Clamp(Math.Ceiling(deadline - _clock.NowMs), 0, most);
+        var wait = Math.Clamp(Math.Ceiling(deadline.Value - _clock.NowMs), 0, most);
         return TimeSpan.FromMilliseconds(wait);
     }
 

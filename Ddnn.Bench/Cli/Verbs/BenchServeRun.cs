@@ -224,13 +224,14 @@ internal static class BenchServeRun
                 ], Path.Combine(work, string.Create(inv, $"devices{g}.log"))));
             }
             var locals = new List<TierProcess>();
-            foreach (var name in names)
+            foreach (var (name, j) in names.Select((n, j) => (n, j)))
             {
                 var lines = stepLines[name] = [];
                 var local = TierProcess.Start($"{name}/local",
                 [
                     .. Common("local", name), "--warmup", warmUp.ToString(inv), "--first-sample", warmUp.ToString(inv), "--rate-steps", share,
                     "--step-seconds", stepSeconds.ToString("R", inv), "--step-gap-seconds", gap.ToString("R", inv), "--go-file", goFile,
+                    "--tick-phase", ((double)j / count).ToString("R", inv),
                     "--answers", Path.Combine(work, $"{name}-answers.csv"), "--start-timeout", "600", "--tick-period-ms", arguments.GetFloat(TickPeriod.Name).ToString("R", inv),
                 ], Path.Combine(work, $"{name}-local.log"), line =>
                 {

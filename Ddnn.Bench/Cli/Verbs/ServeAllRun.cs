@@ -112,7 +112,7 @@ internal static class ServeAllRun
                 "--keep-alive", arguments.GetInt(ServeVerb.KeepAlive.Name).ToString(inv), "--first-sample", first.ToString(inv),
                 "--in-flight", arguments.GetInt(ServeVerb.InFlight.Name).ToString(inv),
             };
-            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile, ServeVerb.CloudWorkers]));
+            common.AddRange(PassThrough(arguments, [ServeVerb.NoBundles, ServeVerb.CaFile, ServeVerb.CloudWorkers, ServeVerb.CodeWarmUpOption]));
             var others = topics.Tiers(model).Where(p => p.Kind != PartitionKind.Local).ToList();
             foreach (var id in others.OrderByDescending(p => p.Kind))
             {

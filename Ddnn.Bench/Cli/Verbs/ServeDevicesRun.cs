@@ -90,6 +90,7 @@ internal static class ServeDevicesRun
                     new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = ServeVerb.CapsFor(inFlight).Samples },
                     line => { lock (context.Out) context.Out.WriteLine($"{topics.Deployment}/{line}"); });
                 device.Host = new TierHost(device.Tier, clock, flush: () => device.Transport.Flush());
+                device.PlaceholderRun = CodeWarmUp.PlaceholderRun(copy, id);
                 devices.Add(device);
             }
         }
@@ -107,6 +108,9 @@ internal static class ServeDevicesRun
                 context.Error.WriteLine($"ddnn serve devices: {e.Message}");
                 return CliApp.ExitFailure;
             }
+            // Every device's partition, one after the other in each round; then all announce themselves.
+            if (ServeVerb.WarmUpCode(arguments, context, "devices", () => { foreach (var device in devices) device.PlaceholderRun(); }) is null)
+                return CliApp.ExitSuccess;
             foreach (var device in devices)
             {
                 lock (context.Out) context.Out.WriteLine($"{device.Name}: connected as {device.User}, its own connection");
@@ -149,5 +153,6 @@ internal static class ServeDevicesRun
         public MqttTransport Transport { get; set; } = null!;
         public DeviceTier Tier { get; set; } = null!;
         public TierHost Host { get; set; } = null!;
+        public Action PlaceholderRun { get; set; } = null!;
     }
 }

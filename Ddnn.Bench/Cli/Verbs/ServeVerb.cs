@@ -57,6 +57,8 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption RateSteps = CliOption.String("rate-steps", null, "local: tick at each of these rates in turn (samples/s, comma-separated, rising) for --step-seconds each, from --first-sample; instead of --rate and --samples (ddnn bench serve)", valueName: "r1,r2,...");
     internal static readonly CliOption StepSeconds = CliOption.Float("step-seconds", 5, "local with --rate-steps: seconds of ticking per step", min: 0.001);
     internal static readonly CliOption StepGap = CliOption.Float("step-gap-seconds", 1, "local with --rate-steps: seconds between steps, for the last answers of a step to come in", min: 0);
+    internal static readonly CliOption CodeWarmUpOption = CliOption.Float("code-warmup", 3, "device, local, edge, cloud, devices: before announcing itself, run the tier's partition on placeholder inputs until the JIT has compiled its hot code, for at most this many seconds (0: skip; the first few dozen samples then run unoptimized code)", min: 0, max: 600, valueName: "seconds");
+    internal static readonly CliOption TickPhase = CliOption.Float("tick-phase", 0, "local with --rate-steps: start each step this fraction of its tick interval (1/rate) late, 0 up to 1; bench serve gives deployment j of K the phase j/K, so that independent deployments do not tick at the same instants", min: 0, max: 0.999999);
     internal static readonly CliOption GoFile = CliOption.String("go-file", null, "local with --rate-steps: after the warm-up print 'local: ready' and wait for this file, which holds the Unix time in ms at which step 0 starts (so that several deployments step together)", valueName: "file");
     internal static readonly CliOption Deployments = CliOption.String("deployments", null, "devices: the deployments whose devices this process runs, comma-separated; device d of deployment X connects as user X-dev<d> with the password file <credentials>/X-dev<d>.password", valueName: "names");
     internal static readonly CliOption Credentials = CliOption.String("credentials", null, "all with --broker: the folder broker-config wrote, whose password files the tiers connect with; broker: enforce its mosquitto.passwd and the ACL of --model (without it the broker lets anyone in; all without --broker always generates and enforces a fresh set)", valueName: "dir");
@@ -68,7 +70,7 @@ public sealed class ServeVerb : ICliVerb
     [
         Tier, Model, Broker, Deployment, Device, Edge, .. ExperimentOptions.DataOptions, Split, Threshold, EdgeThreshold, Scores, Rate, TickPeriod, InFlight,
         Samples, FirstSample, WarmUp, DeviceWait, EdgeMapWait, EdgeScoreWait, CloudWait, MapWait, HoldMs, RunId, KeepAlive, BrokerWait, NoBundles, StartTimeout, Answers, Stats, Out,
-        Listen, User, PasswordFile, Credentials, CaFile, CloudWorkers, Worker, RateSteps, StepSeconds, StepGap, GoFile, Deployments,
+        Listen, User, PasswordFile, Credentials, CaFile, CloudWorkers, Worker, RateSteps, StepSeconds, StepGap, TickPhase, GoFile, Deployments, CodeWarmUpOption,
     ];
 
     /// <summary><c>ddnn serve device ...</c> is <c>ddnn serve --tier device ...</c>.</summary>
@@ -365,6 +367,9 @@ public sealed class ServeVerb : ICliVerb
             context.Error.WriteLine($"ddnn serve {kind}: {e.Message}");
             return CliApp.ExitFailure;
         }
+        // Connected first, so that an unreachable broker is reported at once; announced after, so that the peers
+        // count this tier online only once its code is compiled.
+        if (WarmUpCode(arguments, context, $"{id}", CodeWarmUp.PlaceholderRun(model, id)) is null) return CliApp.ExitSuccess;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{id}: serving model {fingerprint.Short} as deployment '{topics.Deployment}' via {broker} (pid {Environment.ProcessId})"));
         tier.Start();
@@ -466,6 +471,18 @@ public sealed class ServeVerb : ICliVerb
     internal const string MeasuredPrefix = "local: measured window: ";
 
     /// <summary>The local aggregator's run: wait for the peers, tick the warm-up, then the measured samples; write the answers.</summary>
+    /// <summary>
+    /// Runs <see cref="CodeWarmUp"/> for <c>--code-warmup</c> seconds and says how it went on one line; null when
+    /// stopped (Ctrl-C) during it.
+    /// </summary>
+    internal static CodeWarmUp.Outcome? WarmUpCode(CliArguments arguments, CliContext context, string who, Action placeholderRun)
+    {
+        var outcome = CodeWarmUp.Run(placeholderRun, TimeSpan.FromSeconds(arguments.GetFloat(CodeWarmUpOption.Name)), context.Cancellation);
+        if (context.Cancellation.IsCancellationRequested) return null;
+        if (outcome.Runs > 0) context.Out.WriteLine($"{who}: {outcome}");
+        return outcome;
+    }
+
     private sealed class LocalRun : IDisposable
     {
         private readonly LocalAggregatorTier _tier;
@@ -480,6 +497,7 @@ public sealed class ServeVerb : ICliVerb
         private long _answered, _answeredTwice;
         private readonly System.Diagnostics.Stopwatch _window = new();
         private readonly LoadLadder? _ladder;
+        private readonly double _tickPhase;
         private readonly string? _goFile;
         private double _lastAnswerSeconds;
         // Id + 1 of the last answer per id mod the size (0: none): exactly-once is checked over a window far wider than
@@ -508,8 +526,10 @@ public sealed class ServeVerb : ICliVerb
                     throw CliUsageException.BadValue(RateSteps.Name, steps, e.Message);
                 }
                 _goFile = arguments.GetOptionalString(GoFile.Name);
+                _tickPhase = arguments.GetFloat(TickPhase.Name);
             }
-            else if (arguments.IsSet(GoFile.Name)) throw new CliUsageException($"--{GoFile.Name} goes with --{RateSteps.Name}");
+            else if (arguments.IsSet(GoFile.Name) || arguments.IsSet(TickPhase.Name))
+                throw new CliUsageException($"--{GoFile.Name} and --{TickPhase.Name} go with --{RateSteps.Name}");
             if (arguments.GetOptionalString(Answers.Name) is { } path)
             {
                 _answersPath = path;
@@ -587,10 +607,10 @@ public sealed class ServeVerb : ICliVerb
             else host.Run(stop, () => refused() || TryReadGo(_goFile, out goMs));
             for (var i = 0; i < ladder.Count && !stop.IsCancellationRequested && !refused(); i++)
             {
-                var startMs = goMs + ladder.StartOf(i) * 1000;
-                host.Run(stop, () => refused() || DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= startMs);
+                var startMs = goMs + ladder.StartOf(i, _tickPhase) * 1000;
+                host.Run(stop, () => refused() || UnixNowMs() >= startMs, TimeSpan.FromMilliseconds(Math.Max(0, startMs - UnixNowMs())));
                 if (stop.IsCancellationRequested || refused()) break;
-                var late = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - startMs;
+                var late = UnixNowMs() - startMs;
                 _answered = 0;
                 _lastAnswerSeconds = 0;
                 _window.Restart();
@@ -605,6 +625,8 @@ public sealed class ServeVerb : ICliVerb
             }
             return CliApp.ExitSuccess;
         }
+
+        private static double UnixNowMs() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
 
         private static bool TryReadGo(string path, out long goMs)
         {

@@ -36,7 +36,11 @@ public sealed class LoadBenchTests(ServedModels models) : IClassFixture<ServedMo
         var ladder = new LoadLadder([10, 25.5, 100], stepSeconds: 2, gapSeconds: 0.5, firstId: 40);
         Assert.Equal([20L, 51, 200], Enumerable.Range(0, 3).Select(ladder.SamplesOf));
         Assert.Equal([40u, 60, 111], Enumerable.Range(0, 3).Select(ladder.FirstIdOf));
-        Assert.Equal([0, 2.5, 5], Enumerable.Range(0, 3).Select(ladder.StartOf));
+        Assert.Equal([0, 2.5, 5], Enumerable.Range(0, 3).Select(i => ladder.StartOf(i)));
+        // A phase of one quarter starts each step a quarter of its tick interval (1/rate) late.
+        Assert.Equal([0.025, 2.5 + 0.25 / 25.5, 5.0025], Enumerable.Range(0, 3).Select(i => ladder.StartOf(i, 0.25)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ladder.StartOf(0, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ladder.StartOf(0, double.NaN));
         Assert.Equal(-1, ladder.StepOf(39));
         Assert.Equal(0, ladder.StepOf(59));
         Assert.Equal(1, ladder.StepOf(60));

@@ -82,6 +82,17 @@ public sealed class ServeVerbErrorTests(ServedModels models) : IClassFixture<Ser
     }
 
     [Fact]
+    public void A_tick_phase_goes_with_a_rate_ladder_and_stays_below_one_interval()
+    {
+        var result = DdnnCli.Run("serve", "local", "--model", models.Plain, "--broker", FreeBroker(), "--tick-phase", "0.5");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("--go-file and --tick-phase go with --rate-steps", result.SingleErrorLine(), StringComparison.Ordinal);
+        result = DdnnCli.Run("serve", "local", "--model", models.Plain, "--broker", FreeBroker(), "--rate-steps", "10,20", "--tick-phase", "1");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("--tick-phase", result.SingleErrorLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_password_file_or_a_user_without_a_password_is_one_line()
     {
         var missing = models.Scratch("missing.password");
