@@ -291,8 +291,6 @@ public sealed class ServeVerb : ICliVerb
         };
         if (arguments.IsSet(Worker.Name) && !(kind == "cloud" && topics.HasCloudWorkers))
             throw new CliUsageException("--worker names a cloud worker: it goes with serve cloud and --cloud-workers n");
-        if (id.Kind == PartitionKind.Local && model.Local is null)
-            throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
         var (user, password) = ReadCredentials(arguments, id);
         var clock = new MonotonicClock();
         TierHost? host = null;
