@@ -89,7 +89,8 @@ public sealed class AccessControlList
                     break;
                 case PartitionKind.Edge:
                     reads.AddRange([topics.Tick, topics.EdgeRequest, topics.CloudRequest, topics.Inbox(tier)]);
-                    if (model.Local is not null || workers) writes.Add(topics.To(local, tier));
+                    // Its scores go to the aggregator with or without a local exit, and with cloud workers its map too.
+                    writes.Add(topics.To(local, tier));
                     if (!workers) writes.Add(topics.To(cloud, tier));
                     break;
                 case PartitionKind.Local:
@@ -105,8 +106,9 @@ public sealed class AccessControlList
                     writes.Add(topics.To(local, tier));
                     break;
                 default:
+                    // The cloud answers the aggregator, which without a local exit still takes the answers.
                     reads.AddRange([topics.Tick, topics.CloudRequest, topics.Inbox(tier)]);
-                    if (model.Local is not null) writes.Add(topics.To(local, tier));
+                    writes.Add(topics.To(local, tier));
                     break;
             }
             rules.Add(UserOf(tier), [.. reads.Select(r => new AclRule(TopicAccess.Read, r)), .. writes.Select(w => new AclRule(TopicAccess.Write, w))]);

@@ -230,6 +230,8 @@ public sealed class LocalAggregatorTier : ServingTier
         switch (sender.Kind)
         {
             case PartitionKind.Device:
+                // Without a local exit a device sends only its map (with cloud workers, to this inbox): scores are a wrong kind.
+                if (_local is null) { Drop(DropReason.BadKind); return; }
                 var encoding = header.Kind == WireMessageKind.ScoresUInt8 ? ScoreEncoding.UInt8 : ScoreEncoding.Float32;
                 if (!SizeIs(wire, WireMessage.ScoresBytes(_classes, encoding))) return;
                 WireMessage.ReadScores(wire, _incoming, _local!.DeviceScores[sender.Index]);

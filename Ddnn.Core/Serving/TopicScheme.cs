@@ -89,11 +89,17 @@ public sealed class TopicScheme
     /// <summary><c>$share/ddnn-&lt;deployment&gt;/ddnn/&lt;deployment&gt;/job/cloud</c>: what each worker subscribes to, so the broker hands each job to one of them.</summary>
     public string SharedCloudJob { get; }
 
-    /// <summary>Every tier of a deployment of <paramref name="model"/>: <see cref="PartitionId.AllOf"/>, with every cloud worker in place of the cloud.</summary>
+    /// <summary>
+    /// Every tier of a deployment of <paramref name="model"/>: <see cref="PartitionId.AllOf"/>, with every cloud worker
+    /// in place of the cloud, and the local aggregator also when the model has no local exit (it paces the run and
+    /// takes the answers, it only decides no local exit).
+    /// </summary>
     public IReadOnlyList<PartitionId> Tiers(DeployedModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var tiers = PartitionId.AllOf(model).ToList();
+        var local = new PartitionId(PartitionKind.Local);
+        if (!tiers.Contains(local)) tiers.Insert(model.Devices.Length, local);
         for (var k = 1; k < CloudTiers; k++) tiers.Add(new PartitionId(PartitionKind.Cloud, k));
         return tiers;
     }

@@ -28,7 +28,6 @@ internal static class ServeAllRun
         var inv = CultureInfo.InvariantCulture;
         var topics = ServeVerb.ReadTopics(arguments);
         var (modelPath, model) = ServeVerb.LoadModel(arguments);
-        if (model.Local is null) throw new CliUsageException("serve all needs a model with a local exit: the local aggregator paces the run");
         var fingerprint = ModelFingerprint.Of(model);
         var split = ServeVerb.LoadSplit(arguments, context, model);
         var count = split.Count;
@@ -317,8 +316,9 @@ internal static class ServeAllRun
         }
         var unanswered = outcomes.Count(x => x is null);
         var givenUp = outcomes.Count(x => x is { Tier: ExitTier.None });
-        // Answered, but not as the healthy deployment would: a fallback, or without some device's scores.
-        var degraded = outcomes.Count(x => x is { } o && o.Tier != ExitTier.None && (o.Degraded || o.PresentAtLocal.Contains(false)));
+        // Answered, but not as the healthy deployment would: a fallback, or without some device's scores (which only a
+        // model with a local exit sends to the aggregator).
+        var degraded = outcomes.Count(x => x is { } o && o.Tier != ExitTier.None && (o.Degraded || (model.Local is not null && o.PresentAtLocal.Contains(false))));
 
         var links = new Dictionary<string, LinkCount>(StringComparer.Ordinal);
         foreach (var s in stats)

@@ -26,7 +26,7 @@ public sealed class ServeVerb : ICliVerb
     internal static readonly CliOption Device = CliOption.Int("device", null, "device: which device this process is", min: 0);
     internal static readonly CliOption Edge = CliOption.Int("edge", null, "edge: which edge this process is", min: 0);
     internal static readonly CliOption Split = CliOption.Enum("split", "test", ["train", "validation", "test"], "device, all: the data split the devices sense");
-    internal static readonly CliOption Threshold = CliOption.Float("threshold", 0.8, "local exit when normalized entropy < T", min: 0);
+    internal static readonly CliOption Threshold = CliOption.Float("threshold", 0.8, "local exit when normalized entropy < T (unused by a model without a local exit)", min: 0);
     internal static readonly CliOption EdgeThreshold = CliOption.Float("edge-threshold", 0.8, "models with edges: edge-level exit when normalized entropy < T", min: 0);
     internal static readonly CliOption Scores = ScoreEncodingOption.Create(null, "encoding of the class scores devices send (default: as the model was exported)");
     internal static readonly CliOption Rate = CliOption.Float("rate", 0, "local, all: frame ticks per second (0: a new tick whenever an answer frees a slot)", min: 0);
@@ -293,8 +293,6 @@ public sealed class ServeVerb : ICliVerb
         };
         if (arguments.IsSet(Worker.Name) && !(kind == "cloud" && topics.HasCloudWorkers))
             throw new CliUsageException("--worker names a cloud worker: it goes with serve cloud and --cloud-workers n");
-        if (id.Kind == PartitionKind.Local && model.Local is null)
-            throw new CliUsageException("the model has no local exit, so no local aggregator to serve");
         var (user, password) = ReadCredentials(arguments, id);
         var clock = new MonotonicClock();
         TierHost? host = null;

@@ -126,10 +126,12 @@ public sealed class AccessControlTests(ServedModels models) : IClassFixture<Serv
     [Fact]
     public void Every_tier_may_subscribe_to_what_it_reads_and_publish_its_status()
     {
-        foreach (var path in new[] { models.Plain, models.Edges })
+        // The aggregator is a tier of every deployment: without a local exit it still paces the run and takes the answers.
+        foreach (var path in new[] { models.Plain, models.Edges, models.NoLocal })
         {
             var model = DeployedModelLoader.Load(path);
             var acl = AccessControlList.For(Topics, model);
+            Assert.True(acl.MayPublish("cloud", Topics.To(Local, Cloud)), $"{path}: the cloud may not answer the aggregator");
             var fingerprint = ModelFingerprint.Of(model);
             var clock = new MonotonicClock();
             var transport = new NoTransport();

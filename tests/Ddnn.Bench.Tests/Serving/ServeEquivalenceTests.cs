@@ -6,7 +6,10 @@ using Ddnn.TestSupport;
 
 namespace Ddnn.Bench.Tests.Serving;
 
-/// <summary>Two tiny trained models on synthetic data: the default one (no edges) and one with two edges of three devices.</summary>
+/// <summary>
+/// Tiny trained models on synthetic data: the default one (no edges), one with two edges of three devices, and (trained
+/// when first asked for) one without a local exit.
+/// </summary>
 public sealed class ServedModels : IDisposable
 {
     public static readonly string[] DataArgs = ["--limit", "24", "--data-seed", "3"];
@@ -23,17 +26,30 @@ public sealed class ServedModels : IDisposable
         }
         """;
 
+    private const string NoLocalConfig = """
+        {
+          "devices": 6, "inputChannels": 3, "inputHeight": 32, "inputWidth": 32, "classes": 3, "binary": true,
+          "deviceFilters": [4], "localAggregator": null, "cloudAggregator": "CC", "cloudFilters": [16]
+        }
+        """;
+
     private readonly TempDirectory _temp = new();
+    private readonly Lazy<string> _noLocal;
 
     public ServedModels()
     {
         File.WriteAllText(_temp.File("edges.json"), EdgeConfig);
+        File.WriteAllText(_temp.File("no-local.json"), NoLocalConfig);
         Plain = Train("plain", []);
         Edges = Train("edges", ["--config", _temp.File("edges.json")]);
+        _noLocal = new(() => Train("no-local", ["--config", _temp.File("no-local.json")]));
     }
 
     public string Plain { get; }
     public string Edges { get; }
+
+    /// <summary>Six devices and the cloud, no local exit: every sample goes to the cloud.</summary>
+    public string NoLocal => _noLocal.Value;
 
     public string Scratch(string name) => _temp.Combine(name + "-" + Guid.NewGuid().ToString("N"));
 
@@ -86,7 +102,32 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         Assert.Contains(outcomes, o => o.Tier == ExitTier.Local);
         Assert.Contains(outcomes, o => o.Tier == ExitTier.Cloud);
         if (edges) Assert.Contains(outcomes, o => o.Tier == ExitTier.Edge);
+        ServeAllAnswersAsInfer(modelPath, broker, local, edge, cloudWorkers, outcomes);
+    }
 
+    /// <summary>
+    /// Without a local exit the devices send their maps on the tick (with cloud workers to the aggregator, which sends
+    /// the job at once, without a local decision): every sample is answered at the cloud, as <c>ddnn infer</c> answers it.
+    /// </summary>
+    [Theory]
+    [InlineData("embedded", 0)]
+    [InlineData("mosquitto", 2)]
+    public void Serve_all_without_a_local_exit_answers_every_sample_at_the_cloud_as_infer_does(string broker, int cloudWorkers)
+    {
+        var model = DeployedModelLoader.Load(models.NoLocal);
+        Assert.Null(model.Local);
+        var split = LoadTestSplit();
+        var expected = new CascadeRuntime(model, new CascadeOptions());
+        var outcomes = Enumerable.Range(0, split.Count).Select(s => expected.Run(s, split.GetSample(s))).ToArray();
+        Assert.All(outcomes, o => Assert.Equal(ExitTier.Cloud, o.Tier));
+        var run = ServeAllAnswersAsInfer(models.NoLocal, broker, local: 0.8, edge: 0.8, cloudWorkers, outcomes);
+        Assert.Matches(@"answered degraded \(a fallback, or some device's scores missing\) +0\n", run.Out.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>Runs <c>serve all</c> of <paramref name="modelPath"/> and checks its answers against <paramref name="outcomes"/>, infer's for the split.</summary>
+    private CliResult ServeAllAnswersAsInfer(string modelPath, string broker, double local, double edge, int cloudWorkers, CascadeOutcome[] outcomes)
+    {
+        var split = LoadTestSplit();
         // mosquitto runs with the deployment's password and ACL files (allow_anonymous false), as the embedded broker
         // of serve all always does: every tier must be allowed all it does.
         var credentials = broker == "mosquitto" ? models.Scratch("credentials") : null;
@@ -121,6 +162,7 @@ public sealed class ServeEquivalenceTests(ServedModels models) : IClassFixture<S
         Assert.Contains("end-to-end latency per exit level", run.Out, StringComparison.Ordinal);
         Assert.Contains("MQTT payload bytes per link", run.Out, StringComparison.Ordinal);
         if (cloudWorkers > 0) AssertEveryJobAnsweredOnce(outDir, cloudWorkers, run);
+        return run;
     }
 
     /// <summary>

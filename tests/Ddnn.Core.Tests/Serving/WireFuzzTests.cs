@@ -34,6 +34,29 @@ public class WireFuzzTests
         return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, Views, 52).Data);
     });
 
+    // Without a local exit the aggregator decides nothing at the devices: on the tick the devices send their maps (to
+    // their edge, to the cloud, or with cloud workers to the aggregator, which sends the job).
+    private static readonly Lazy<(DeployedModel Model, float[] Views)> PlainNoLocal = new(() =>
+    {
+        var model = DeployTestModels.Create(DdnnBuilder.Devices(3).Input(1, 8, 8).Classes(4).DeviceBlocks(4).NoLocalExit().Cloud(Aggregation.Concat, 6), 33);
+        return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, Views, 34).Data);
+    });
+
+    private static readonly Lazy<(DeployedModel Model, float[] Views)> EdgesNoLocal = new(() =>
+    {
+        var model = DeployTestModels.Create(DdnnBuilder.Devices(4).Input(1, 8, 8).Classes(3).DeviceBlocks(4).NoLocalExit()
+            .Edge([0, 1], Aggregation.MaxPool, 5).Edge([2, 3], Aggregation.Concat, 5).Cloud(Aggregation.Concat, 4), 53);
+        return (DdnnExporter.Export(model), ModelTestData.Views(model.Config, Views, 54).Data);
+    });
+
+    private static (DeployedModel Model, float[] Views) Fixture(bool edges, bool local) => (edges, local) switch
+    {
+        (false, true) => Plain.Value,
+        (true, true) => WithEdges.Value,
+        (false, false) => PlainNoLocal.Value,
+        (true, false) => EdgesNoLocal.Value,
+    };
+
     private static ServingHarness Harness(DeployedModel model, float[] views, double threshold, int cloudWorkers = 0) =>
         new(model, views, new AggregatorSettings
         {
@@ -81,18 +104,71 @@ public class WireFuzzTests
         Assert.All(two.All, t => Assert.Equal(0, t.Counters.TotalDrops));
     }
 
+    /// <summary>
+    /// Without a local exit (and with edges an edge threshold of 0) every sample goes to the cloud, the maps sent on the
+    /// tick: two cloud workers answer each as <c>ddnn infer</c> (<see cref="CascadeRuntime"/>) does and as the one
+    /// gathering cloud does, field by field but latency; the jobs are as many as the samples, each answered once, and
+    /// both workers take some.
+    /// </summary>
     [Theory]
-    [InlineData(false, 0)]
-    [InlineData(true, 0)]
-    [InlineData(false, 1)]
-    [InlineData(true, 1)]
-    public void EveryTierDropsAndCountsEachFuzzMessageAndThenAnswersAsWithoutIt(bool edges, int cloudWorkers)
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WithoutALocalExitTwoCloudWorkersAnswerEverySampleAsInferAndTheOneCloudDo(bool edges)
     {
-        var (model, views) = edges ? WithEdges.Value : Plain.Value;
-        var threshold = HalfwayThreshold(model, views);
+        var (model, views) = Fixture(edges, local: false);
+        Assert.Null(model.Local);
+        var infer = new CascadeRuntime(model, new CascadeOptions { EdgeThreshold = 0 });
+        var length = model.Devices.Length * model.ViewLength;
+        var one = Harness(model, views, threshold: 0);
+        var two = Harness(model, views, threshold: 0, cloudWorkers: 2);
+        for (var i = 0; i < 2 * Views; i++)
+        {
+            var want = infer.Run(i, views.AsSpan(i % Views * length, length));
+            var got = two.Run(First + (uint)i);
+            Assert.Equal(ExitTier.Cloud, want.Tier);
+            Assert.True(want.Tier == got.Tier && want.Prediction == got.Prediction && want.CloudPrediction == got.CloudPrediction && want.EdgePrediction == got.EdgePrediction,
+                $"sample {i}: infer says {want.Tier} {want.Prediction} (edge {want.EdgePrediction}), two workers say {got.Tier} {got.Prediction} (edge {got.EdgePrediction})");
+            Same(one.Run(First + (uint)i), got, latency: false);
+        }
+        var jobs = two.Aggregator.Counters.Published(ServingMessageKind.CloudJob);
+        Assert.Equal(2 * Views, jobs);
+        // No request on the tick; with edges the request after the edge stage only tells the edges to send their maps.
+        Assert.Equal(edges ? 2 * Views : 0, two.Aggregator.Counters.Published(ServingMessageKind.CloudRequest));
+        Assert.Equal(jobs, two.Workers.Sum(w => w.Counters.Answered));
+        Assert.All(two.Workers, w => Assert.True(w.Counters.Answered > 0, $"{w.Id} answered no job"));
+        Assert.All(two.All, t => Assert.Equal(0, t.Counters.TotalDrops));
+
+        if (edges) return;
+        // A device's scores, well formed and of this run, for a sample in flight: without a local exit the aggregator
+        // takes no scores, so it drops them as a wrong kind (it has no local partition to read them with).
+        var sample = First + 2 * Views;
+        two.Network.RestartClock();
+        Assert.True(two.Aggregator.Tick(sample));
+        var scores = two.Message(b => WireMessage.WriteScores(0, sample, new float[model.Config.Classes], ScoreEncoding.Float32, null, b), ServingTag.Of(two.Fingerprint, two.Aggregator.RunId!.Value));
+        two.Aggregator.OnMessage(two.Topics.To(new PartitionId(PartitionKind.Local), new PartitionId(PartitionKind.Device, 0)), scores);
+        Assert.Equal(1, two.Aggregator.Counters[DropReason.BadKind]);
+        two.Network.RunUntilIdle();
+        Same(one.Run(sample), two.Outcomes[^1], latency: false);
+    }
+
+    [Theory]
+    [InlineData(false, true, 0)]
+    [InlineData(true, true, 0)]
+    [InlineData(false, true, 1)]
+    [InlineData(true, true, 1)]
+    [InlineData(false, false, 0)]
+    [InlineData(true, false, 0)]
+    [InlineData(false, false, 2)]
+    [InlineData(true, false, 2)]
+    public void EveryTierDropsAndCountsEachFuzzMessageAndThenAnswersAsWithoutIt(bool edges, bool localExit, int cloudWorkers)
+    {
+        var (model, views) = Fixture(edges, localExit);
+        // Without a local exit every sample goes to the cloud (edge threshold 0): the local threshold has nothing to decide.
+        var threshold = localExit ? HalfwayThreshold(model, views) : 0;
         var clean = Harness(model, views, threshold, cloudWorkers);
         var expected = Enumerable.Range(0, 2 * Views).Select(i => clean.Run(First + (uint)i)).ToList();
-        Assert.Contains(expected, o => o.Tier == ExitTier.Local);
+        if (localExit) Assert.Contains(expected, o => o.Tier == ExitTier.Local);
+        else Assert.All(expected, o => Assert.Equal(ExitTier.Cloud, o.Tier));
         Assert.Contains(expected, o => o.Tier == ExitTier.Cloud);
 
         var h = Harness(model, views, threshold, cloudWorkers);

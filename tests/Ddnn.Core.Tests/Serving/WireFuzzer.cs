@@ -77,8 +77,9 @@ public sealed class WireFuzzer
         var workers = topics.HasCloudWorkers;
         foreach (var tier in topics.Tiers(model)) Add(topics.Status(tier));
         Add(topics.Tick);
-        if (model.Edges.Length > 0) Add(topics.EdgeRequest);
-        Add(topics.CloudRequest);
+        // Without a local exit the edges start on the tick, and without edges too the cloud does: no tier reads those requests.
+        if (model.Edges.Length > 0 && model.Local is not null) Add(topics.EdgeRequest);
+        if (model.Edges.Length > 0 || model.Local is not null) Add(topics.CloudRequest);
         if (workers) Add(topics.CloudJob);
         for (var d = 0; d < model.Devices.Length; d++)
         {
@@ -94,8 +95,8 @@ public sealed class WireFuzzer
             Add(topics.To(local, edge));
             if (!workers) Add(topics.To(cloud, edge));
         }
-        if (model.Local is not null)
-            for (var k = 0; k < topics.CloudTiers; k++) Add(topics.To(local, new PartitionId(PartitionKind.Cloud, k)));
+        // The cloud (or each worker) answers the aggregator, with or without a local exit.
+        for (var k = 0; k < topics.CloudTiers; k++) Add(topics.To(local, new PartitionId(PartitionKind.Cloud, k)));
         // Topics some tier subscribes to (so a broker delivers them) but no tier reads.
         var root = $"{TopicScheme.Prefix}/{topics.Deployment}/";
         _bad.Add((root + $"to/local/dev{model.Devices.Length}", TopicKind.Addressed));
@@ -124,8 +125,14 @@ public sealed class WireFuzzer
     /// <summary>Every topic a tier of the model reads.</summary>
     public IEnumerable<string> ReadTopics => _read.Select(r => r.Topic);
 
-    /// <summary>The classes this fuzzer makes: all but <see cref="FuzzClass.BadJobBitmap"/> without cloud workers.</summary>
-    public IEnumerable<FuzzClass> Classes => Enum.GetValues<FuzzClass>().Where(c => c != FuzzClass.BadJobBitmap || _topics.HasCloudWorkers);
+    /// <summary>The classes this fuzzer makes: all but <see cref="FuzzClass.BadJobBitmap"/> without cloud workers, and <see cref="FuzzClass.NonFinite"/> when no tier sends the aggregator scores.</summary>
+    public IEnumerable<FuzzClass> Classes => Enum.GetValues<FuzzClass>().Where(c => c switch
+    {
+        FuzzClass.BadJobBitmap => _topics.HasCloudWorkers,
+        // Scores reach the aggregator from the devices with a local exit, and from the edges.
+        FuzzClass.NonFinite => Model.Local is not null || Model.Edges.Length > 0,
+        _ => true,
+    });
 
     /// <summary>
     /// <paramref name="count"/> messages, <paramref name="oversized"/> of them <see cref="FuzzClass.Oversized"/> (spread
@@ -154,7 +161,7 @@ public sealed class WireFuzzer
         {
             _ when oversized => [FuzzClass.Oversized],
             TopicKind.Status => [FuzzClass.RandomShort, FuzzClass.RandomLong, FuzzClass.Truncated, FuzzClass.OverLong, FuzzClass.MalformedBundle, FuzzClass.StaleStatus],
-            TopicKind.Addressed when parsed.Tier.Kind == PartitionKind.Local && parsed.Sender.Kind != PartitionKind.Cloud =>
+            TopicKind.Addressed when parsed.Tier.Kind == PartitionKind.Local && TakesScores(parsed.Sender) =>
                 [.. DataClasses, FuzzClass.FarAhead, FuzzClass.NonFinite],
             TopicKind.Addressed => [.. DataClasses, FuzzClass.FarAhead],
             TopicKind.CloudJob => [.. DataClasses, FuzzClass.BadJobBitmap],
@@ -163,6 +170,9 @@ public sealed class WireFuzzer
         var kind = classes[_rng.NextInt(classes.Length)];
         return new(topic, Payload(kind, topic, parsed, newest), kind, parsed.Kind);
     }
+
+    /// <summary>Whether the aggregator takes scores from <paramref name="sender"/>: the edges', and the devices' when the model has a local exit.</summary>
+    private bool TakesScores(PartitionId sender) => sender.Kind == PartitionKind.Edge || (sender.Kind == PartitionKind.Device && Model.Local is not null);
 
     private static readonly FuzzClass[] DataClasses =
     [
@@ -195,7 +205,11 @@ public sealed class WireFuzzer
                 var message = Base();
                 var right = RightKinds(parsed);
                 byte wrong;
-                do wrong = (byte)_rng.NextInt(256); while (right.Contains((WireMessageKind)wrong));
+                // Half of them a kind that exists on the wire, only not here: past the kind checks every topic shares,
+                // it tests the one the reading tier makes itself (e.g. scores to an aggregator without a local exit).
+                var known = Enum.GetValues<WireMessageKind>().Where(k => !right.Contains(k)).ToArray();
+                if (_rng.NextBool(0.5)) wrong = (byte)known[_rng.NextInt(known.Length)];
+                else do wrong = (byte)_rng.NextInt(256); while (right.Contains((WireMessageKind)wrong));
                 message[ServingEnvelope.Bytes] = wrong;
                 return message;
             }
@@ -278,6 +292,8 @@ public sealed class WireFuzzer
         _ => (parsed.Tier.Kind, parsed.Sender.Kind) switch
         {
             // With cloud workers the devices' (or edges') maps come to the aggregator on the same topics as their scores.
+            // Without a local exit a device sends the aggregator only its map (with cloud workers), never scores.
+            (PartitionKind.Local, PartitionKind.Device) when Model.Local is null => [WireMessageKind.Features],
             (PartitionKind.Local, PartitionKind.Device) => _topics.HasCloudWorkers
                 ? [WireMessageKind.ScoresFloat32, WireMessageKind.ScoresUInt8, WireMessageKind.Features] : [WireMessageKind.ScoresFloat32, WireMessageKind.ScoresUInt8],
             (PartitionKind.Local, PartitionKind.Edge) => _topics.HasCloudWorkers ? [WireMessageKind.ScoresFloat32, WireMessageKind.Features] : [WireMessageKind.ScoresFloat32],
@@ -308,7 +324,7 @@ public sealed class WireFuzzer
                 }
             }
             var sender = (byte)parsed.Sender.Index;
-            if (parsed.Tier.Kind == PartitionKind.Local)
+            if (parsed.Tier.Kind == PartitionKind.Local && (parsed.Sender.Kind == PartitionKind.Cloud || TakesScores(parsed.Sender)))
                 return parsed.Sender.Kind == PartitionKind.Cloud
                     ? WireMessage.WriteAnswer(sample, _rng.NextInt(classes), b, sender) + grow
                     : WireMessage.WriteScores(sender, sample, Scores(wrongShape ? (classes > 1 && _rng.NextBool(0.5) ? classes - 1 : classes + 1) : classes), ScoreEncoding.Float32, null, b);
