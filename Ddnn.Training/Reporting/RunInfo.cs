@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 namespace Ddnn.Training.Reporting;
 
 /// <summary>What produced a results folder: command line, seeds, dataset, threads, software versions and timings (run.json).</summary>
-public sealed record RunInfo
+public sealed partial record RunInfo
 {
     /// <summary>The command as typed, program name first, one argument per entry.</summary>
     public required IReadOnlyList<string> CommandLine { get; init; }
@@ -27,12 +27,10 @@ public sealed record RunInfo
     /// <summary>Wall-clock seconds per named phase or study, in the order they ran.</summary>
     public IReadOnlyList<PhaseTiming> Timings { get; init; } = [];
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+    [JsonSerializable(typeof(RunInfo))]
+    private sealed partial class RunInfoContext : JsonSerializerContext;
 
     /// <summary>Versions every run records: ddnn's assembly version, the .NET runtime, the OS and the processor count.</summary>
     public static SortedDictionary<string, string> DefaultVersions()
@@ -51,7 +49,7 @@ public sealed record RunInfo
     }
 
     /// <summary>The run.json text: indented, camelCase property names; <see cref="FromJson"/> reads it back.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, RunInfoContext.Default.RunInfo);
 
     /// <exception cref="InvalidDataException">The JSON is not a run description; the message names <paramref name="source"/>.</exception>
     public static RunInfo FromJson(string json, string source = "run.json")
@@ -59,7 +57,7 @@ public sealed record RunInfo
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            return JsonSerializer.Deserialize<RunInfo>(json, Options)
+            return JsonSerializer.Deserialize(json, RunInfoContext.Default.RunInfo)
                    ?? throw new InvalidDataException($"{source}: holds null instead of a run description");
         }
         catch (JsonException e)
