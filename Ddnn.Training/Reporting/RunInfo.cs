@@ -55,15 +55,23 @@ public sealed partial record RunInfo
     public static RunInfo FromJson(string json, string source = "run.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        RunInfo? info;
         try
         {
-            return JsonSerializer.Deserialize(json, RunInfoContext.Default.RunInfo)
-                   ?? throw new InvalidDataException($"{source}: holds null instead of a run description");
+            info = JsonSerializer.Deserialize(json, RunInfoContext.Default.RunInfo);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{source}: not a valid run description: {e.Message}", e);
         }
+        if (info is null) throw new InvalidDataException($"{source}: holds null instead of a run description");
+        // The generated reader sets every init-only property, so one missing from the JSON arrives as null rather than
+        // its default (dotnet/runtime issue 84484); the optional collections get their defaults back here.
+        return info with
+        {
+            Versions = info.Versions ?? new SortedDictionary<string, string>(StringComparer.Ordinal),
+            Timings = info.Timings ?? [],
+        };
     }
 }
 
