@@ -25,6 +25,9 @@ namespace Ddnn.Training.Trainer;
 public sealed partial class TrainingCheckpoint
 {
     // The progress JSON keeps the serializer's defaults (PascalCase names, not indented); the code is source-generated.
+    // The generated reader sets every init-only property of TrainingOptions, so a field missing from the JSON reads as
+    // 0 or null, not as its initializer's default (dotnet/runtime issue 84484). Checkpoints always hold every field;
+    // a field added to TrainingOptions later needs its default restored here when an older checkpoint lacks it.
     [JsonSourceGenerationOptions(WriteIndented = false)]
     [JsonSerializable(typeof(Progress))]
     private sealed partial class ProgressContext : JsonSerializerContext;
