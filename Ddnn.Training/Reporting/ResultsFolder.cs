@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ddnn.Core;
 
 namespace Ddnn.Training.Reporting;
@@ -10,7 +11,7 @@ namespace Ddnn.Training.Reporting;
 /// sibling folder and renamed into place only when it completed, so an interrupted run leaves every earlier study
 /// intact and never half a study; a non-empty folder is only reused when the caller passes force.
 /// </summary>
-public sealed class ResultsFolder
+public sealed partial class ResultsFolder
 {
     /// <summary>A study's main results table, as CSV.</summary>
     public const string TableFileName = "table.csv";
@@ -26,11 +27,9 @@ public sealed class ResultsFolder
     private const string StagingMarker = ".staging-";
     private const string ReplacedMarker = ".replaced-";
 
-    private static readonly JsonSerializerOptions ManifestOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-    };
+    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+    [JsonSerializable(typeof(Manifest))]
+    private sealed partial class ManifestContext : JsonSerializerContext;
 
     private readonly List<CompletedStudy> _completed;
 
@@ -125,7 +124,7 @@ public sealed class ResultsFolder
         _completed.RemoveAll(s => s.Id == id);
         _completed.Add(entry);
         AtomicFile.WriteAllText(Path.Combine(Root, ManifestFileName),
-            JsonSerializer.Serialize(new Manifest(_completed), ManifestOptions));
+            JsonSerializer.Serialize(new Manifest(_completed), ManifestContext.Default.Manifest));
         return entry;
     }
 
@@ -192,7 +191,7 @@ public sealed class ResultsFolder
         Manifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), ManifestOptions);
+            manifest = JsonSerializer.Deserialize(File.ReadAllText(path), ManifestContext.Default.Manifest);
         }
         catch (JsonException e)
         {

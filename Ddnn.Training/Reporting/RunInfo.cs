@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 namespace Ddnn.Training.Reporting;
 
 /// <summary>What produced a results folder: command line, seeds, dataset, threads, software versions and timings (run.json).</summary>
-public sealed record RunInfo
+public sealed partial record RunInfo
 {
     /// <summary>The command as typed, program name first, one argument per entry.</summary>
     public required IReadOnlyList<string> CommandLine { get; init; }
@@ -27,12 +27,10 @@ public sealed record RunInfo
     /// <summary>Wall-clock seconds per named phase or study, in the order they ran.</summary>
     public IReadOnlyList<PhaseTiming> Timings { get; init; } = [];
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+    [JsonSerializable(typeof(RunInfo))]
+    private sealed partial class RunInfoContext : JsonSerializerContext;
 
     /// <summary>Versions every run records: ddnn's assembly version, the .NET runtime, the OS and the processor count.</summary>
     public static SortedDictionary<string, string> DefaultVersions()
@@ -51,21 +49,29 @@ public sealed record RunInfo
     }
 
     /// <summary>The run.json text: indented, camelCase property names; <see cref="FromJson"/> reads it back.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, RunInfoContext.Default.RunInfo);
 
     /// <exception cref="InvalidDataException">The JSON is not a run description; the message names <paramref name="source"/>.</exception>
     public static RunInfo FromJson(string json, string source = "run.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        RunInfo? info;
         try
         {
-            return JsonSerializer.Deserialize<RunInfo>(json, Options)
-                   ?? throw new InvalidDataException($"{source}: holds null instead of a run description");
+            info = JsonSerializer.Deserialize(json, RunInfoContext.Default.RunInfo);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{source}: not a valid run description: {e.Message}", e);
         }
+        if (info is null) throw new InvalidDataException($"{source}: holds null instead of a run description");
+        // The generated reader sets every init-only property, so one missing from the JSON arrives as null rather than
+        // its default (dotnet/runtime issue 84484); the optional collections get their defaults back here.
+        return info with
+        {
+            Versions = info.Versions ?? new SortedDictionary<string, string>(StringComparer.Ordinal),
+            Timings = info.Timings ?? [],
+        };
     }
 }
 

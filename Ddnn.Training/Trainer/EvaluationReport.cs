@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ddnn.Core;
 using Ddnn.Core.Inference;
 using Ddnn.Core.Model;
@@ -38,15 +39,15 @@ public sealed record DeviceAbsentAccuracy(int Device, string[] Exits, double[] A
 /// cascade they give on test (local-exit fraction, overall accuracy, bytes per device versus raw offload), and the
 /// accuracy with each single device absent. Serializes to JSON and prints as aligned tables.
 /// </summary>
-public sealed record EvaluationReport(string Dataset, int ValidationSamples, int TestSamples, ExitAccuracy[] Exits,
+public sealed partial record EvaluationReport(string Dataset, int ValidationSamples, int TestSamples, ExitAccuracy[] Exits,
     CalibrationSummary Calibration, CascadeSummary TestCascade, DeviceAbsentAccuracy[] DeviceAbsent)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
+    [JsonSourceGenerationOptions(
         WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+        PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    [JsonSerializable(typeof(EvaluationReport))]
+    private sealed partial class ReportContext : JsonSerializerContext;
 
     /// <summary>Evaluates <paramref name="model"/>: calibrates on <paramref name="validation"/>, reports on <paramref name="test"/>.</summary>
     /// <param name="model">The trained model, scored in evaluation mode.</param>
@@ -118,7 +119,7 @@ public sealed record EvaluationReport(string Dataset, int ValidationSamples, int
     }
 
     /// <summary>The report as indented camelCase JSON (NaN and infinities as named literals).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, ReportContext.Default.EvaluationReport);
 
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ddnn.Core.IO;
 using Ddnn.Core.Layers;
 using Ddnn.Core.Model;
@@ -21,9 +22,15 @@ namespace Ddnn.Training.Trainer;
 /// second moments). Loading checks every tensor and slot against the model the configuration builds. Written
 /// atomically, so a crash mid-write leaves the previous checkpoint intact.
 /// </remarks>
-public sealed class TrainingCheckpoint
+public sealed partial class TrainingCheckpoint
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    // The progress JSON keeps the serializer's defaults (PascalCase names, not indented); the code is source-generated.
+    // The generated reader sets every init-only property of TrainingOptions, so a field missing from the JSON reads as
+    // 0 or null, not as its initializer's default (dotnet/runtime issue 84484). Checkpoints always hold every field;
+    // a field added to TrainingOptions later needs its default restored here when an older checkpoint lacks it.
+    [JsonSourceGenerationOptions(WriteIndented = false)]
+    [JsonSerializable(typeof(Progress))]
+    private sealed partial class ProgressContext : JsonSerializerContext;
 
     private TrainingCheckpoint(DdnnConfig config, Progress progress, FileSection[] tensors, AdamSlot[] adam)
     {
@@ -101,7 +108,7 @@ public sealed class TrainingCheckpoint
         var sections = new List<FileSection>(2 + Tensors.Length + Adam.Length)
         {
             ConfigSection.Of(Config),
-            FileSection.Of(SectionType.TrainingProgress, 0, JsonSerializer.SerializeToUtf8Bytes(ProgressData, JsonOptions)),
+            FileSection.Of(SectionType.TrainingProgress, 0, JsonSerializer.SerializeToUtf8Bytes(ProgressData, ProgressContext.Default.Progress)),
         };
         sections.AddRange(Tensors);
         for (var i = 0; i < Adam.Length; i++)
@@ -154,7 +161,7 @@ public sealed class TrainingCheckpoint
         Progress? progress;
         try
         {
-            progress = JsonSerializer.Deserialize<Progress>(json, JsonOptions);
+            progress = JsonSerializer.Deserialize(json, ProgressContext.Default.Progress);
         }
         catch (JsonException e)
         {

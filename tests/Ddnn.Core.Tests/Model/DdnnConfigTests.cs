@@ -49,6 +49,25 @@ public class DdnnConfigTests
     }
 
     [Fact]
+    public void FieldsMissingFromTheJsonKeepTheirDefaults()
+    {
+        // Comments and trailing commas are accepted; everything not named keeps the record's default, nested ones too.
+        var c = DdnnConfigJson.Parse("""
+            { // six devices, one edge
+              "edges": [ { "devices": [0, 1, 2, 3, 4, 5], }, ],
+              "exitWeights": { "cloud": 2 },
+            }
+            """);
+        var expected = new DdnnConfig
+        {
+            Edges = [new EdgeConfig { Devices = [0, 1, 2, 3, 4, 5] }],
+            ExitWeights = new ExitWeights { Cloud = 2 },
+        };
+        Assert.Equal(DdnnConfigJson.Serialize(expected), DdnnConfigJson.Serialize(c));
+        Assert.Equal(DdnnConfigJson.Serialize(new DdnnConfig()), DdnnConfigJson.Serialize(DdnnConfigJson.Parse("{}")));
+    }
+
+    [Fact]
     public void NullLocalAggregatorMeansNoLocalExit() =>
         Assert.False(DdnnConfigJson.Parse("""{ "localAggregator": null }""").HasLocalExit);
 
@@ -59,7 +78,13 @@ public class DdnnConfigTests
     [InlineData("""{ "deviceFilters": [4, -2] }""", "deviceFilters[1] must be at least 1")]
     [InlineData("""{ "localAggregator": "XX" }""", "'XX' is not an aggregation")]
     [InlineData("""{ "devcies": 6 }""", "devcies")]
-    [InlineData("""{ "devices": "six" }""", "configuration")]
+    [InlineData("""{ "devices": "six" }""", "configuration: $.devices must be a 32-bit integer, got \"six\"")]
+    [InlineData("""{ "edges": [ { "devices": [0, 1, 2, 3, 4, 5], "filter": [8] } ] }""", "$.edges[0] has no field 'filter'")]
+    [InlineData("""{ "exitWeights": { "cloud": true } }""", "$.exitWeights.cloud must be a number, got true")]
+    [InlineData("""{ "cloudAggregator": 2 }""", "$.cloudAggregator: an aggregator must be a string")]
+    [InlineData("""{ "deviceFilters": 4 }""", "$.deviceFilters must be a list, got 4")]
+    [InlineData("""{ "binary": 1 }""", "$.binary must be true or false, got 1")]
+    [InlineData("null", "configuration: the JSON is null")]
     [InlineData("""{ "inputHeight": 2, "inputWidth": 2, "devicePool": { "kernel": 3, "stride": 1, "pad": 0 } }""", "pools the 2x2 input down to nothing")]
     [InlineData("""{ "devicePool": { "kernel": 3, "stride": 0, "pad": 1 } }""", "devicePool needs kernel >= 1, stride >= 1")]
     [InlineData("""{ "edges": [ { "devices": [0, 1, 2] } ] }""", "device 3 belongs to no edge")]

@@ -223,7 +223,11 @@ public class ResultsFolderTests
         Assert.Equal(info.CommandLine, read.CommandLine);
         Assert.Equal(42, read.Seed);
         Assert.Equal(5, read.DataSeed);
-        Assert.Null(RunInfo.FromJson("""{"commandLine": ["ddnn"], "seed": 1, "dataset": "synthetic", "threads": 1}""").DataSeed);
+        var minimal = RunInfo.FromJson("""{"commandLine": ["ddnn"], "seed": 1, "dataset": "synthetic", "threads": 1}""");
+        Assert.Null(minimal.DataSeed);
+        Assert.Empty(minimal.Versions);
+        Assert.Empty(minimal.Timings);
+        Assert.Equal(default, minimal.StartedUtc);
         Assert.Equal(info.StartedUtc, read.StartedUtc);
         Assert.Equal(info.Versions["dotnet"], read.Versions["dotnet"]);
         Assert.Equal(12.5, read.Timings.Single().Seconds);
