@@ -128,34 +128,25 @@ public static class MvmcDataset
     private static float[] ReadImages(NpyArray x, string name)
     {
         var data = new float[x.Count];
-        if (x.IsInteger)
+        var chunk = new double[Math.Min(data.Length, 1 << 14)];
+        for (int start = 0; start < data.Length; start += chunk.Length)
         {
-            for (int k = 0; k < data.Length; k++)
+            var values = chunk.AsSpan(0, Math.Min(chunk.Length, data.Length - start));
+            x.CopyTo(start, values);
+            for (int i = 0; i < values.Length; i++)
             {
-                Int128 v = x.GetInteger(k);
-                if (v < 0 || v > 255)
-                    throw ImageError(name, k, v.ToString(CultureInfo.InvariantCulture), "expected a pixel value 0..255 in an integer image");
-                data[k] = (int)v / 255f;
-            }
-        }
-        else
-        {
-            for (int k = 0; k < data.Length; k++)
-            {
-                double v = x.GetDouble(k);
-                float f = (float)v;
-                if (!float.IsFinite(f))
-                {
-                    throw ImageError(name, k, v.ToString(CultureInfo.InvariantCulture),
-                        double.IsFinite(v) ? "which does not fit float32" : "expected a finite number");
-                }
-                data[k] = f;
+                double v = values[i];
+                float f = x.IsInteger ? (float)v / 255f : (float)v;
+                // Integers beyond 2^53 round in the double, but stay outside 0..255; the message re-reads the exact value.
+                if (x.IsInteger ? !(v >= 0 && v <= 255) : !float.IsFinite(f))
+                    throw ImageError(x, name, start + i);
+                data[start + i] = f;
             }
         }
         return data;
     }
 
-    private static InvalidDataException ImageError(string name, int k, string value, string problem)
+    private static InvalidDataException ImageError(NpyArray x, string name, int k)
     {
         const int viewSize = Channels * ImageSize * ImageSize;
         int sample = k / (Devices * viewSize);
@@ -164,36 +155,35 @@ public static class MvmcDataset
         int channel = pixel / (ImageSize * ImageSize);
         int row = pixel / ImageSize % ImageSize;
         int column = pixel % ImageSize;
+        double v = x.GetDouble(k);
+        string problem = x.IsInteger ? "expected a pixel value 0..255 in an integer image"
+            : double.IsFinite(v) ? "which does not fit float32" : "expected a finite number";
         return new InvalidDataException(
-            $"{name}: sample {sample} view {view} (channel {channel}, row {row}, column {column}) has value {value}, {problem}");
+            $"{name}: sample {sample} view {view} (channel {channel}, row {row}, column {column}) has value {ExactValue(x, k)}, {problem}");
     }
 
     /// <summary>y as file labels 0..3; float labels are accepted when they are whole numbers (2.0 is label 2).</summary>
     private static int[] ReadLabels(NpyArray y, string name)
     {
-        var labels = new int[y.Count];
+        var values = new double[y.Count];
+        y.CopyTo(0, values);
+        var labels = new int[values.Length];
         for (int k = 0; k < labels.Length; k++)
         {
-            string? bad = null;
-            if (y.IsInteger)
+            double v = values[k];
+            if (!(v >= 0 && v <= FileNotVisibleLabel && v == Math.Floor(v)))
             {
-                Int128 v = y.GetInteger(k);
-                if (v < 0 || v > FileNotVisibleLabel)
-                    bad = v.ToString(CultureInfo.InvariantCulture);
-                else
-                    labels[k] = (int)v;
+                throw new InvalidDataException(
+                    $"{name}: sample {k / Devices} view {k % Devices} has label {ExactValue(y, k)}, expected an integer 0..{FileNotVisibleLabel}");
             }
-            else
-            {
-                double v = y.GetDouble(k);
-                if (!(v >= 0 && v <= FileNotVisibleLabel && v == Math.Floor(v)))
-                    bad = v.ToString(CultureInfo.InvariantCulture);
-                else
-                    labels[k] = (int)v;
-            }
-            if (bad is not null)
-                throw new InvalidDataException($"{name}: sample {k / Devices} view {k % Devices} has label {bad}, expected an integer 0..{FileNotVisibleLabel}");
+            labels[k] = (int)v;
         }
         return labels;
     }
+
+    /// <summary>The element as the file holds it: integers exactly (a uint64 beyond 2^53 too), floats as the shortest round-trip text.</summary>
+    private static string ExactValue(NpyArray array, int k) =>
+        array.IsInteger
+            ? array.GetInteger(k).ToString(CultureInfo.InvariantCulture)
+            : array.GetDouble(k).ToString(CultureInfo.InvariantCulture);
 }

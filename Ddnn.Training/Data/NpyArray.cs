@@ -76,6 +76,64 @@ public sealed class NpyArray
         };
     }
 
+    /// <summary>
+    /// Converts the elements from C-order index <paramref name="start"/> on into <paramref name="destination"/>, as
+    /// <see cref="GetDouble"/> does; the bulk path for whole arrays, with the dtype decided once per call.
+    /// </summary>
+    public void CopyTo(long start, Span<double> destination)
+    {
+        if (start < 0 || start > Count - destination.Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"elements [{start}, {start}+{destination.Length}) are outside 0..{Count}");
+        var bytes = _data.AsSpan((int)(start * ItemSize), destination.Length * ItemSize);
+        switch (_kind, ItemSize)
+        {
+            case ('u', 1):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = bytes[i];
+                break;
+            case ('i', 1):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = (sbyte)bytes[i];
+                break;
+            case ('u', 2):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
+                break;
+            case ('i', 2):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]);
+                break;
+            case ('u', 4):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadUInt32LittleEndian(bytes[(4 * i)..]);
+                break;
+            case ('i', 4):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * i)..]);
+                break;
+            case ('u', 8):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadUInt64LittleEndian(bytes[(8 * i)..]);
+                break;
+            case ('i', 8):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]);
+                break;
+            case ('f', 2):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * i)..]);
+                break;
+            case ('f', 4):
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+                break;
+            default:
+                for (int i = 0; i < destination.Length; i++)
+                    destination[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]);
+                break;
+        }
+    }
+
     private ReadOnlySpan<byte> Element(long index)
     {
         if ((ulong)index >= (ulong)Count)

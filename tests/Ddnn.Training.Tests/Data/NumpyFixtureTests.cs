@@ -49,17 +49,28 @@ public class NumpyFixtureTests
     {
         Assert.Equal([2, 3, 4], array.Shape);
         Assert.Equal(24, array.Count);
+        // The bulk path converts as the exact accessors do.
+        var bulk = new double[24];
+        array.CopyTo(0, bulk);
+        var tail = new double[5];
+        array.CopyTo(19, tail);
+        Assert.Equal(bulk[19..], tail);
+        Assert.Throws<ArgumentOutOfRangeException>(() => array.CopyTo(20, new double[5]));
+        if (code[0] == 'f')
+            Assert.Throws<InvalidOperationException>(() => array.GetInteger(0));
         for (int k = 0; k < 24; k++)
         {
             if (code[0] == 'f')
             {
                 Assert.False(array.IsInteger, what);
                 Assert.True(ExpectedFloat(code, k) == array.GetDouble(k), $"{what}[{k}]: {array.GetDouble(k)}, expected {ExpectedFloat(code, k)}");
+                Assert.True(ExpectedFloat(code, k) == bulk[k], $"{what}[{k}] in bulk: {bulk[k]}, expected {ExpectedFloat(code, k)}");
             }
             else
             {
                 Assert.True(array.IsInteger, what);
                 Assert.True(ExpectedInteger(code, k) == array.GetInteger(k), $"{what}[{k}]: {array.GetInteger(k)}, expected {ExpectedInteger(code, k)}");
+                Assert.True((double)ExpectedInteger(code, k) == bulk[k], $"{what}[{k}] in bulk: {bulk[k]}, expected {ExpectedInteger(code, k)}");
             }
         }
     }
