@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.IO.Compression;
 
 namespace Ddnn.Training.Data;
 
 /// <summary>
-/// Loader for the paper's MVMC set as the authors distributed it: a .npz with X float32 (N, 6, 3, 32, 32)
-/// and y int32 (N, 6), 0 car, 1 bus, 2 person, 3 not visible (datasets.md §3).
+/// Loader for the paper's MVMC set as the authors distributed it: a .npz with X (N, 6, 3, 32, 32) images and
+/// y (N, 6) view labels, 0 car, 1 bus, 2 person, 3 not visible (datasets.md §3). Any integer or float dtype NumPy
+/// writes is read (<see cref="NpyArray"/>); integer images are 8-bit pixels and are divided by 255.
 /// </summary>
 public static class MvmcDataset
 {
@@ -70,11 +72,11 @@ public static class MvmcDataset
             var y = ReadArray(archive, path, "y");
             x.RequireShape($"{path}: array X", -1, Devices, Channels, ImageSize, ImageSize);
             y.RequireShape($"{path}: array y", -1, Devices);
-            float[] data = x.Floats($"{path}: array X");
-            int[] fileLabels = y.Ints($"{path}: array y");
             int count = x.Shape[0];
             if (y.Shape[0] != count)
                 throw new InvalidDataException($"{path}: array X has {count} samples but array y has {y.Shape[0]}");
+            float[] data = ReadImages(x, $"{path}: array X");
+            int[] fileLabels = ReadLabels(y, $"{path}: array y");
 
             var labels = new int[count];
             var viewLabels = new int[count * Devices];
@@ -84,8 +86,6 @@ public static class MvmcDataset
                 for (int d = 0; d < Devices; d++)
                 {
                     int label = fileLabels[i * Devices + d];
-                    if ((uint)label > FileNotVisibleLabel)
-                        throw new InvalidDataException($"{path}: array y, sample {i} view {d} has label {label}, expected 0..{FileNotVisibleLabel}");
                     viewLabels[i * Devices + d] = label == FileNotVisibleLabel ? MultiViewDataset.NotVisible : label;
                     if (label != FileNotVisibleLabel)
                         global = Math.Max(global, label);
@@ -120,4 +120,70 @@ public static class MvmcDataset
             throw new InvalidDataException($"{name}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// X as float32 in [n][d][c][h][w] order. Integer images are 8-bit pixel values 0..255 and are divided by 255;
+    /// float images are used as stored, and must be finite and within float32's range.
+    /// </summary>
+    private static float[] ReadImages(NpyArray x, string name)
+    {
+        var data = new float[x.Count];
+        var chunk = new double[Math.Min(data.Length, 1 << 14)];
+        for (int start = 0; start < data.Length; start += chunk.Length)
+        {
+            var values = chunk.AsSpan(0, Math.Min(chunk.Length, data.Length - start));
+            x.CopyTo(start, values);
+            for (int i = 0; i < values.Length; i++)
+            {
+                double v = values[i];
+                float f = x.IsInteger ? (float)v / 255f : (float)v;
+                // Integers beyond 2^53 round in the double, but stay outside 0..255; the message re-reads the exact value.
+                if (x.IsInteger ? !(v >= 0 && v <= 255) : !float.IsFinite(f))
+                    throw ImageError(x, name, start + i);
+                data[start + i] = f;
+            }
+        }
+        return data;
+    }
+
+    private static InvalidDataException ImageError(NpyArray x, string name, int k)
+    {
+        const int viewSize = Channels * ImageSize * ImageSize;
+        int sample = k / (Devices * viewSize);
+        int view = k / viewSize % Devices;
+        int pixel = k % viewSize;
+        int channel = pixel / (ImageSize * ImageSize);
+        int row = pixel / ImageSize % ImageSize;
+        int column = pixel % ImageSize;
+        double v = x.GetDouble(k);
+        string problem = x.IsInteger ? "expected a pixel value 0..255 in an integer image"
+            : double.IsFinite(v) ? "which does not fit float32" : "expected a finite number";
+        return new InvalidDataException(
+            $"{name}: sample {sample} view {view} (channel {channel}, row {row}, column {column}) has value {ExactValue(x, k)}, {problem}");
+    }
+
+    /// <summary>y as file labels 0..3; float labels are accepted when they are whole numbers (2.0 is label 2).</summary>
+    private static int[] ReadLabels(NpyArray y, string name)
+    {
+        var values = new double[y.Count];
+        y.CopyTo(0, values);
+        var labels = new int[values.Length];
+        for (int k = 0; k < labels.Length; k++)
+        {
+            double v = values[k];
+            if (!(v >= 0 && v <= FileNotVisibleLabel && v == Math.Floor(v)))
+            {
+                throw new InvalidDataException(
+                    $"{name}: sample {k / Devices} view {k % Devices} has label {ExactValue(y, k)}, expected an integer 0..{FileNotVisibleLabel}");
+            }
+            labels[k] = (int)v;
+        }
+        return labels;
+    }
+
+    /// <summary>The element as the file holds it: integers exactly (a uint64 beyond 2^53 too), floats as the shortest round-trip text.</summary>
+    private static string ExactValue(NpyArray array, int k) =>
+        array.IsInteger
+            ? array.GetInteger(k).ToString(CultureInfo.InvariantCulture)
+            : array.GetDouble(k).ToString(CultureInfo.InvariantCulture);
 }

@@ -32,7 +32,12 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, int[] Shape)
                 SkipSpace();
                 switch (key)
                 {
-                    case "descr": descr = ParseString(); break;
+                    case "descr":
+                        // A list descr is a record dtype: numbers under field names, not one image or label array.
+                        if (_pos < text.Length && text[_pos] == '[')
+                            throw new InvalidDataException($"{name}: structured (record) dtype cannot be read: records are not image or label data (save an integer or float dtype)");
+                        descr = ParseString();
+                        break;
                     case "fortran_order": fortran = ParseBool(); break;
                     case "shape": shape = ParseShape(); break;
                     default: throw Error($"unexpected header key '{key}'");
