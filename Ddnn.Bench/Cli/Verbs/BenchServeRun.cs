@@ -411,12 +411,12 @@ internal static class BenchServeRun
     }
 
     /// <summary>CPU seconds at one moment: the broker's process, the tier processes together, and the machine.</summary>
-    private readonly record struct Cpu(double Wall, double? Broker, double Tiers, (double Busy, double Total)? Machine)
+    private readonly record struct Cpu(double Wall, double? Broker, double?[] Tiers, (double Busy, double Total)? Machine)
     {
         public static Cpu Read(int brokerPid, List<TierProcess> tiers) => new(
             Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
             CpuClock.ProcessSeconds(brokerPid),
-            tiers.Sum(t => CpuClock.ProcessSeconds(t.Id) ?? 0),
+            [.. tiers.Select(t => CpuClock.ProcessSeconds(t.Id))],
             CpuClock.MachineSeconds());
 
         /// <summary>Broker share of a core, tier processes in cores, machine share of all cores, between two readings.</summary>
@@ -426,7 +426,9 @@ internal static class BenchServeRun
             if (wall <= 0) return (null, null, null);
             double? broker = start.Broker is { } b0 && end.Broker is { } b1 ? (b1 - b0) / wall : null;
             double? machine = start.Machine is { } m0 && end.Machine is { } m1 && m1.Total > m0.Total ? (m1.Busy - m0.Busy) / (m1.Total - m0.Total) : null;
-            return (broker, (end.Tiers - start.Tiers) / wall, machine);
+            // Only processes read at both ends count: one that exited within the step would otherwise subtract its whole life.
+            var tiers = start.Tiers.Zip(end.Tiers).Sum(t => t is ({ } t0, { } t1) ? t1 - t0 : 0);
+            return (broker, tiers / wall, machine);
         }
     }
 }
