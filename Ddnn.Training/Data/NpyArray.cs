@@ -6,7 +6,7 @@ using System.Text;
 namespace Ddnn.Training.Data;
 
 /// <summary>A little-endian, C-order float32 or int32 array read from NumPy's .npy format (header versions 1.0 and 2.0).</summary>
-public sealed class NpyArray
+internal sealed class NpyArray
 {
     private NpyArray(string descr, int[] shape, float[]? floats, int[]? ints)
     {
