@@ -19,7 +19,7 @@ public static class Autograd
     }
 
     /// <summary>True when an op over <paramref name="inputs"/> must record a node.</summary>
-    public static bool ShouldRecord(params ReadOnlySpan<Tensor> inputs)
+    internal static bool ShouldRecord(params ReadOnlySpan<Tensor> inputs)
     {
         if (_noGradDepth != 0) return false;
         foreach (var t in inputs)

@@ -32,22 +32,22 @@ public sealed class Graph
     }
 
     /// <summary>The graph active on this thread, or null (ops then allocate on the heap).</summary>
-    public static Graph? Current => _current;
+    internal static Graph? Current => _current;
 
     /// <summary>The batch split this graph records one lane of, or null for a pass over a whole batch.</summary>
-    public BatchSplit? Split { get; }
+    internal BatchSplit? Split { get; }
 
     /// <summary>This graph's lane in <see cref="Split"/> (0 without a split).</summary>
-    public int Lane { get; }
+    internal int Lane { get; }
 
     /// <summary>The lane of the graph active on this thread (0 when none is, or it has no split).</summary>
     internal static int CurrentLane => _current?.Lane ?? 0;
 
     /// <summary>Incremented by every <see cref="Release"/>; tensors remember the generation they were rented in.</summary>
-    public int Generation { get; private set; }
+    internal int Generation { get; private set; }
 
     /// <summary>Number of float values currently handed out (diagnostics).</summary>
-    public long RentedFloatCount { get; private set; }
+    internal long RentedFloatCount { get; private set; }
 
     /// <summary>Makes this graph the current one on this thread until the returned scope is disposed.</summary>
     public Scope Activate()
@@ -70,7 +70,7 @@ public sealed class Graph
     }
 
     /// <summary>A float buffer of exactly <paramref name="length"/> values; contents are undefined.</summary>
-    public float[] Rent(int length)
+    internal float[] Rent(int length)
     {
         var pool = Pool(_freeFloats, length);
         var a = pool.Count > 0 ? pool.Pop() : new float[length];
@@ -80,7 +80,7 @@ public sealed class Graph
     }
 
     /// <summary>An int buffer of exactly <paramref name="length"/> values; contents are undefined.</summary>
-    public int[] RentInts(int length)
+    internal int[] RentInts(int length)
     {
         var pool = Pool(_freeInts, length);
         var a = pool.Count > 0 ? pool.Pop() : new int[length];

@@ -4,7 +4,7 @@ namespace Ddnn.Core;
 /// One recorded op application: its inputs, its output and the backward rule that turns the output's
 /// gradient into gradient contributions for the inputs that require one.
 /// </summary>
-public abstract class Node
+internal abstract class Node
 {
     private Tensor[] _inputs = [];
 

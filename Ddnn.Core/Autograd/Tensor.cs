@@ -96,7 +96,7 @@ public class Tensor
     public bool RequiresGrad { get; set; }
 
     /// <summary>The op that produced this tensor while recording, or null for leaves.</summary>
-    public Node? Creator { get; internal set; }
+    internal Node? Creator { get; set; }
 
     /// <summary>True once a gradient has been written since the last <see cref="ZeroGrad"/>.</summary>
     public bool HasGrad => Gradient.Written;

@@ -88,7 +88,7 @@ public static class DdnnExporter
     }
 
     /// <summary>Packs one conv-pool-BN-sign block and folds its bias + BN + sign into thresholds.</summary>
-    public static PackedConvBlock ExportBlock(ConvPoolBNBlock block, int inChannels, (int Height, int Width) size, bool floatInput)
+    internal static PackedConvBlock ExportBlock(ConvPoolBNBlock block, int inChannels, (int Height, int Width) size, bool floatInput)
     {
         ArgumentNullException.ThrowIfNull(block);
         var conv = block.Conv;
@@ -114,7 +114,7 @@ public static class DdnnExporter
     }
 
     /// <summary>Packs one BinaryLinearBN exit over a (channels, height, width) input.</summary>
-    public static PackedExit ExportExit(LinearBNBlock exit, int channels, (int Height, int Width) size)
+    internal static PackedExit ExportExit(LinearBNBlock exit, int channels, (int Height, int Width) size)
     {
         ArgumentNullException.ThrowIfNull(exit);
         if (!exit.IsBinary) throw new ArgumentException("packed export needs a binary model with binary exits.", nameof(exit));

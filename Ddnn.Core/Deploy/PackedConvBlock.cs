@@ -166,7 +166,7 @@ public sealed class PackedConvBlock
     /// Input with zero channels: <paramref name="zerosAsPlus"/> and <paramref name="zerosAsMinus"/> are the same packed
     /// map with the zero channels set to +1 and to −1; the accumulator is their average (exact).
     /// </summary>
-    public void RunWithZeros(ReadOnlySpan<ulong> zerosAsPlus, ReadOnlySpan<ulong> zerosAsMinus, Span<ulong> output)
+    internal void RunWithZeros(ReadOnlySpan<ulong> zerosAsPlus, ReadOnlySpan<ulong> zerosAsMinus, Span<ulong> output)
     {
         if (FloatInput) throw new InvalidOperationException("this block reads float input, not packed bits.");
         if (output.Length != OutputWords)

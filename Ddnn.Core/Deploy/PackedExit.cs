@@ -138,7 +138,7 @@ public sealed class PackedExit
     }
 
     /// <summary>Logits from a packed map with zero channels, given with the zeros read as +1 and as −1 (exact average).</summary>
-    public void RunWithZeros(ReadOnlySpan<ulong> zerosAsPlus, ReadOnlySpan<ulong> zerosAsMinus, Span<float> logits)
+    internal void RunWithZeros(ReadOnlySpan<ulong> zerosAsPlus, ReadOnlySpan<ulong> zerosAsMinus, Span<float> logits)
     {
         CheckIo(zerosAsPlus.Length, logits.Length);
         CheckIo(zerosAsMinus.Length, logits.Length);

@@ -20,7 +20,7 @@ public enum DdnnFileKind : uint
 }
 
 /// <summary>Human-readable names of <see cref="DdnnFileKind"/> values for error messages.</summary>
-public static class DdnnFileKindNames
+internal static class DdnnFileKindNames
 {
     /// <summary>"trainable model", "packed whole model", ...; unknown values are shown as numbers.</summary>
     public static string Describe(this DdnnFileKind kind) => kind switch

@@ -4,7 +4,7 @@ namespace Ddnn.Core.IO;
 /// Which sections each <see cref="DdnnFileKind"/> holds, in which order and how many: a sequence of slots, each a set
 /// of section types with a minimum and maximum count. Reader and writer both enforce it.
 /// </summary>
-public static class FileLayout
+internal static class FileLayout
 {
     private sealed record Slot(SectionType[] Types, int Min, int Max)
     {

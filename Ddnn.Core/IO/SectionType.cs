@@ -29,7 +29,7 @@ public enum SectionType : uint
 }
 
 /// <summary>Human-readable names of <see cref="SectionType"/> values for error messages.</summary>
-public static class SectionTypeNames
+internal static class SectionTypeNames
 {
     /// <summary>True for the ids this build knows.</summary>
     public static bool IsKnown(this SectionType type) => type is >= SectionType.Config and <= SectionType.OptimizerSlot;

@@ -31,7 +31,7 @@ public sealed class SeededRandom
     }
 
     /// <summary>One step of SplitMix64 (also used to expand seeds).</summary>
-    public static ulong SplitMix64(ref ulong state)
+    internal static ulong SplitMix64(ref ulong state)
     {
         var z = state += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;

@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace Ddnn.Training.Data;
 
 /// <summary>Reader for gzip-compressed IDX files (the MNIST / Fashion-MNIST format): unsigned-byte images and labels.</summary>
-public static class IdxFile
+internal static class IdxFile
 {
     /// <summary>Big-endian magic number of an idx3-ubyte file: unsigned bytes, three dimensions (count, rows, columns).</summary>
     public const int ImagesMagic = 0x00000803;

@@ -9,7 +9,7 @@ namespace Ddnn.Training.Data;
 /// writes (|u1 |i1 i2 u2 i4 u4 i8 u8 f2 f4 f8) in either byte order, stored in C or Fortran order. Elements are
 /// exposed by their C-order (row-major) index whatever the stored order.
 /// </summary>
-public sealed class NpyArray
+internal sealed class NpyArray
 {
     private NpyArray(string descr, char kind, int itemSize, bool fortranOrder, int[] shape, byte[] data)
     {

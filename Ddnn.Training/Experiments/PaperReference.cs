@@ -1,7 +1,7 @@
 namespace Ddnn.Training.Experiments;
 
 /// <summary>The paper's MVMC reference figures (shared/spec/ddnn.md, from the authors' published CSVs).</summary>
-public static class PaperReference
+internal static class PaperReference
 {
     /// <summary>MP-CC local and cloud accuracy (paper text).</summary>
     public const double MpCcAccuracy = 0.98;

@@ -59,7 +59,7 @@ public sealed record RisingTrend(double FirstX, double LastX, double Rise, doubl
         $"{100 * Rise:+0.0;-0.0} points from {FirstX:0.##} to {LastX:0.##} {unit}; largest step back {100 * LargestStepBack:F1} points{(LargestStepBack > 0 ? $" ({StepBackFromX:0.##} → {StepBackToX:0.##} {unit})" : "")}, tolerance {100 * Tolerance:F1} points (2 standard errors of a difference on {TestSamples} test samples); Spearman rank correlation {RankCorrelation:F2} (reported, not judged); criterion: rise > {100 * MinRise:0} points and no step back beyond the tolerance");
 
     /// <summary>Spearman's rank correlation of two equally long series (ties get their mean rank).</summary>
-    public static double SpearmanRankCorrelation(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    internal static double SpearmanRankCorrelation(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);

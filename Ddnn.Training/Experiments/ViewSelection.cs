@@ -4,7 +4,7 @@ using Ddnn.Training.Data;
 namespace Ddnn.Training.Experiments;
 
 /// <summary>Restricts a multi-view data set to some of its views (the number-of-devices study).</summary>
-public static class ViewSelection
+internal static class ViewSelection
 {
     /// <summary>
     /// A copy of <paramref name="data"/> holding only <paramref name="views"/> of every sample, in that order (global

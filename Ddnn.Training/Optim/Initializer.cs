@@ -52,7 +52,7 @@ public sealed class Initializer(ulong seed)
     }
 
     /// <summary>FNV-1a 64-bit hash of the UTF-16 code units of <paramref name="text"/>.</summary>
-    public static ulong Fnv1a64(string text)
+    internal static ulong Fnv1a64(string text)
     {
         var h = 0xCBF29CE484222325UL;
         foreach (var ch in text)

@@ -4,7 +4,7 @@ using Ddnn.Kernels;
 namespace Ddnn.Training.Optim;
 
 /// <summary>Clips latent binary weights to [-1, 1] (BinaryConnect), leaving every other parameter alone.</summary>
-public static class LatentWeightClipper
+internal static class LatentWeightClipper
 {
     /// <summary>Clamps each parameter with <see cref="Parameter.IsBinaryLatent"/> to [-1, 1] in place.</summary>
     public static void Clip(IEnumerable<Parameter> parameters)

@@ -7,7 +7,7 @@ namespace Ddnn.Training.Reporting;
 /// (or "(no rows)"), then the footnote. Columns are padded to the same terminal width (<see cref="TextWidth"/>), text
 /// left- and numbers right-aligned, two spaces apart; lines carry no trailing spaces. Lines end with '\n'.
 /// </summary>
-public static class ConsoleTableRenderer
+internal static class ConsoleTableRenderer
 {
     /// <summary>Shown under the rule of a table without rows.</summary>
     public const string NoRows = "(no rows)";

@@ -3,7 +3,7 @@ using System.Text;
 namespace Ddnn.Training.Reporting;
 
 /// <summary>RFC 4180 CSV records: writing with minimal quoting and CRLF line ends, and a strict reader for round trips.</summary>
-public static class CsvFormat
+internal static class CsvFormat
 {
     /// <summary>A field as written: quoted (with inner quotes doubled) when it holds a comma, quote, CR or LF, or edge spaces.</summary>
     public static string Escape(string field)

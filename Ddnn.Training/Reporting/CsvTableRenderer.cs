@@ -7,7 +7,7 @@ namespace Ddnn.Training.Reporting;
 /// labels, then one record per row with numbers at full round-trip precision and missing cells empty; CRLF line ends.
 /// Title and footnote are not written.
 /// </summary>
-public static class CsvTableRenderer
+internal static class CsvTableRenderer
 {
     /// <summary>The CSV text of <paramref name="table"/>.</summary>
     public static string Render(ResultTable table)

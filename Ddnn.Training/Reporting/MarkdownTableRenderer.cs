@@ -6,7 +6,7 @@ namespace Ddnn.Training.Reporting;
 /// The Markdown form of a <see cref="ResultTable"/>: a GitHub-flavoured table (no title; pipes and line breaks in cells
 /// escaped by <see cref="MarkdownText.Cell"/>), followed by the footnote as a paragraph when there is one. Lines end with '\n'.
 /// </summary>
-public static class MarkdownTableRenderer
+internal static class MarkdownTableRenderer
 {
     /// <summary>The Markdown text of <paramref name="table"/>.</summary>
     public static string Render(ResultTable table)

@@ -3,7 +3,7 @@ using System.Text;
 namespace Ddnn.Training.Reporting;
 
 /// <summary>Escaping of free text placed into Markdown, so that data never breaks the document's structure.</summary>
-public static class MarkdownText
+internal static class MarkdownText
 {
     /// <summary>Text fit for one table cell: pipes escaped, line breaks turned into &lt;br&gt;.</summary>
     public static string Cell(string text)

@@ -7,7 +7,7 @@ namespace Ddnn.Training.Reporting;
 /// How many terminal columns text occupies, so console tables stay aligned: combining marks and format characters
 /// take none, East Asian wide and fullwidth characters (CJK, Hangul, most emoji) take two, everything else one.
 /// </summary>
-public static class TextWidth
+internal static class TextWidth
 {
     /// <summary>The number of terminal columns <paramref name="text"/> occupies on one line.</summary>
     public static int Of(string text)

@@ -8,7 +8,7 @@ namespace Ddnn.Training.Trainer;
 /// A cheap identity of a training split (sample count, view shape, CRC-32 of the labels and of the first and last
 /// samples), stored in checkpoints so that resuming on different data fails loudly instead of silently diverging.
 /// </summary>
-public static class DataFingerprint
+internal static class DataFingerprint
 {
     /// <summary>The fingerprint of <paramref name="data"/>; equal strings mean (almost certainly) the same split.</summary>
     public static string Of(MultiViewDataset data)

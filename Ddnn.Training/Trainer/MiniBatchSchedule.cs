@@ -3,13 +3,13 @@ using Ddnn.Core.Randomness;
 namespace Ddnn.Training.Trainer;
 
 /// <summary>Receives one mini-batch: the sample indices (in shuffled order) and the batch's position in the epoch.</summary>
-public delegate void BatchStep(ReadOnlySpan<int> sampleIndices, int batchIndex);
+internal delegate void BatchStep(ReadOnlySpan<int> sampleIndices, int batchIndex);
 
 /// <summary>
 /// Seeded mini-batch order: each epoch shuffles 0..n-1 with Fisher-Yates from a stream derived from the seed
 /// and the epoch number (so epoch e's order does not depend on earlier epochs), then cuts it into batches.
 /// </summary>
-public sealed class MiniBatchSchedule
+internal sealed class MiniBatchSchedule
 {
     private readonly int[] _order;
 

@@ -19,7 +19,7 @@ public sealed class FloatBinaryConvWeights : PreparedConvWeights
     }
 
     /// <summary>Sign masks <c>(Cout, Cin, kH, kW)</c>: 0 for a +1 weight, 0x8000_0000 (the float sign bit) for −1.</summary>
-    public ReadOnlySpan<uint> SignMasks => _signMasks;
+    internal ReadOnlySpan<uint> SignMasks => _signMasks;
 
     /// <summary>Per output channel and tap (ci, ky, kx order): 0 for a +1 weight, the float sign bit for −1.</summary>
     internal static void BuildSignMasks(ReadOnlySpan<ulong> weights, int outChannels, int inChannels, int taps, Span<uint> masks)

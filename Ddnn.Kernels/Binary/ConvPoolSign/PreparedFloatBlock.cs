@@ -43,7 +43,7 @@ public sealed class PreparedFloatBlock
     /// padding, one-sided tests with finite bounds and biases, |bound| + |bias| ≤ 1e30): same bits as the exact
     /// summation order, about a third of the additions, see <see cref="Run(ReadOnlySpan{float}, Span{ulong}, Span{float})"/>.
     /// </summary>
-    public bool UsesSplitSums => _splitSums is not null;
+    internal bool UsesSplitSums => _splitSums is not null;
 
     /// <summary>Floats of the NCHW input <c>(N, Cin, H, W)</c>.</summary>
     public int InputLength { get; }

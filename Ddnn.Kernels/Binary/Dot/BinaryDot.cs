@@ -68,7 +68,7 @@ public static unsafe class BinaryDot
     }
 
     /// <summary>Longest vector <see cref="XorPopCounts"/> counts with scalar popcnt on every path.</summary>
-    public const int ShortWords = 8;
+    internal const int ShortWords = 8;
 
     internal static long Count(ulong* a, ulong* b, int words, KernelPath path) => path switch
     {
