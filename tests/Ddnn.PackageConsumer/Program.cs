@@ -60,7 +60,7 @@ public static class Program
 
         try
         {
-            var partition = LoadDevice(partitionPath);
+            var partition = DeployFile.LoadDevice(partitionPath);
             using var views = viewsPath == "-" ? Console.OpenStandardInput() : File.OpenRead(viewsPath);
             using var messages = outPath == "-" ? Console.OpenStandardOutput() : File.Create(outPath);
             DeviceStream.Run(partition, views, messages, scores, firstSample);
@@ -71,16 +71,6 @@ public static class Program
             Console.Error.WriteLine($"ddnn-device: {e.Message}");
             return 1;
         }
-    }
-
-    /// <summary>The one device partition of a deploy file; the file's configuration has been checked against it.</summary>
-    private static DevicePartition LoadDevice(string path)
-    {
-        var bundle = DeployFile.LoadBundle(path);
-        var devices = bundle.Partitions.Where(p => p.Kind == PartitionKind.Device).ToArray();
-        if (devices.Length != 1)
-            throw new InvalidDataException($"{path}: holds {devices.Length} device partitions ({string.Join(", ", bundle.Partitions)}); give one device's file (dev<d>.ddnnp of ddnn export).");
-        return bundle.Device(devices[0].Index)!;
     }
 
     private static int UsageError(string message)
