@@ -27,6 +27,9 @@ base=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.prop
 [ -n "$base" ] || { echo "publish.sh: no <Version> in $root/Directory.Build.props" >&2; exit 1; }
 version="$base-local.$(date -u +%Y%m%d%H%M%S).$$"
 feed="$out/feed"
+# The packed version is never used again: drop it from the NuGet cache when done, so runs do not pile up there.
+cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+trap 'rm -rf "$cache/ddnn.kernels/$version" "$cache/ddnn.core/$version"' EXIT
 rm -rf "$feed" "$out/artifacts"
 mkdir -p "$feed"
 
