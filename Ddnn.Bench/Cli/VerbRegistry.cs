@@ -16,6 +16,7 @@ public static class VerbRegistry
         new PaperVerb(),
         new ExportVerb(),
         new InferVerb(),
+        new DeviceVerb(),
         new ServeVerb(),
     ];
 

@@ -30,6 +30,20 @@ public static class DeployFile
     /// <summary>Reads a packed whole-model or single-partition file.</summary>
     public static DeployBundle LoadBundle(string path) => FromContents(DdnnFile.Read(path, DdnnFileKind.PackedModel, DdnnFileKind.PackedPartition));
 
+    /// <summary>
+    /// Reads a deploy file that holds exactly one device partition (a <c>dev&lt;d&gt;.ddnnp</c> of <c>ddnn export</c>): what
+    /// an end device loads. Its configuration is checked against the partition as for any deploy file.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Anything is wrong with the file, or it holds no or several device partitions.</exception>
+    public static DevicePartition LoadDevice(string path)
+    {
+        var bundle = LoadBundle(path);
+        var devices = bundle.Partitions.Where(p => p.Kind == PartitionKind.Device).ToArray();
+        if (devices.Length != 1)
+            throw new InvalidDataException($"{path}: holds {devices.Length} device partitions ({string.Join(", ", bundle.Partitions)}); a device loads its own file, dev<d>.ddnnp of an export.");
+        return bundle.Device(devices[0].Index)!;
+    }
+
     /// <summary>The bytes of a packed whole-model file.</summary>
     public static byte[] Serialize(DeployedModel model) =>
         DdnnFile.Serialize(DdnnFileKind.PackedModel, Sections(model, PartitionId.AllOf(model)));
