@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime;
 using Ddnn.Core.Deploy;
 
@@ -25,8 +26,8 @@ public static class CodeWarmUp
     public readonly record struct Outcome(int Runs, TimeSpan Elapsed, bool Settled)
     {
         public override string ToString() => Settled
-            ? $"code warmed up in {Elapsed.TotalSeconds:0.0} s ({Runs} placeholder runs)"
-            : $"code warm-up stopped at its budget, {Elapsed.TotalSeconds:0.0} s ({Runs} placeholder runs), with the JIT still compiling";
+            ? string.Create(CultureInfo.InvariantCulture, $"code warmed up in {Elapsed.TotalSeconds:0.0} s ({Runs} placeholder runs)")
+            : string.Create(CultureInfo.InvariantCulture, $"code warm-up stopped at its budget, {Elapsed.TotalSeconds:0.0} s ({Runs} placeholder runs), with the JIT still compiling");
     }
 
     /// <summary>
