@@ -38,8 +38,15 @@ public sealed class TierProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>The runtime setting a tier process is started with (0: no tiered PGO) unless this process's environment sets it.</summary>
-    public const string TieredPgoVariable = "DOTNET_TieredPGO";
+    /// <summary>
+    /// The runtime settings a tier process is started with, each unless this process's environment sets it: no tiered
+    /// compilation (so no tiered PGO either).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> RuntimeSettings = new Dictionary<string, string>
+    {
+        ["DOTNET_TieredCompilation"] = "0",
+        ["DOTNET_TieredPGO"] = "0",
+    };
 
     /// <summary>
     /// Starts <c>ddnn serve</c> with <paramref name="arguments"/> (after "serve"), logging to <paramref name="logPath"/>;
@@ -61,10 +68,12 @@ public sealed class TierProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = false,
         };
-        // A tier's hot path is small and steady. Tiered PGO re-JITs it twice more (instrumented, then optimized), for
-        // seconds after start on a loaded 2-core machine, and that JIT work showed as the served latency's tail
-        // (docs/serving.md). A value the caller set wins.
-        if (Environment.GetEnvironmentVariable(TieredPgoVariable) is null) info.Environment[TieredPgoVariable] = "0";
+        // A tier's hot path is small and steady; compiled optimized at its first call, it is never compiled again. With
+        // tiered compilation its methods were re-JITted once they had been called 30 times after start-up, which at a
+        // low rate came seconds into a run, in every tier process at once (bench serve, K = 16: 36 processes on two
+        // cores stalled for 0.5–1.3 s around the same samples). A value the caller set wins.
+        foreach (var (variable, value) in RuntimeSettings)
+            if (Environment.GetEnvironmentVariable(variable) is null) info.Environment[variable] = value;
         foreach (var a in prefix) info.ArgumentList.Add(a);
         info.ArgumentList.Add("serve");
         foreach (var a in arguments) info.ArgumentList.Add(a);
