@@ -27,8 +27,8 @@ public sealed class LocalAggregatorTier : ServingTier
     private readonly ulong[][] _mapCheck; // a map decoded only to check it, so a broken one is dropped here, not in a job
     private readonly string[] _subscriptions;
     private readonly Sample[] _slots;
-    // The slots in flight by sample id: every message and every host turn asks for a sample or the next deadline, and a
-    // scan of all --in-flight slots for each was a seventh of the aggregator's CPU at 512 slots.
+    // The slots in flight by sample id: every message and every host turn asks for a sample, the count or the next
+    // deadline, and scanning all --in-flight slots for each was 8.6% of the aggregator's CPU at 512 slots (perf, 12,500/s).
     private readonly Dictionary<uint, Sample> _inFlight;
     private readonly float[] _logits, _mean;
     private readonly float[] _incoming; // scores of the message being handled, checked before they are kept
