@@ -48,14 +48,28 @@ public sealed class PlotWriter : IPlotRenderer
     {
         foreach (var s in line.Series)
         {
-            var scatter = plot.Add.Scatter(s.X.ToArray(), s.Y.ToArray());
+            var logY = line.LogY && s.Axis == PlotAxis.Left;
+            var scatter = plot.Add.Scatter(Scaled(s.X, line.LogX), Scaled(s.Y, logY));
             scatter.LegendText = s.Name;
             scatter.LineWidth = 2;
             scatter.MarkerSize = 6;
             if (s.Axis == PlotAxis.Right) scatter.Axes.YAxis = plot.Axes.Right;
         }
         if (line.RightYLabel is { } right) plot.Axes.Right.Label.Text = right;
+        if (line.LogX) plot.Axes.Bottom.TickGenerator = LogTicks();
+        if (line.LogY) plot.Axes.Left.TickGenerator = LogTicks();
     }
+
+    /// <summary>The values as drawn: their base-10 logarithms on a logarithmic axis (ScottPlot draws linear axes only).</summary>
+    private static double[] Scaled(IReadOnlyList<double> values, bool log) => log ? [.. values.Select(Math.Log10)] : [.. values];
+
+    /// <summary>Ticks for an axis drawn in log10 units: a labelled tick at each power of ten, minor ticks at 2–9 times it.</summary>
+    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
+    {
+        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+        IntegerTicksOnly = true,
+        LabelFormatter = exponent => Math.Pow(10, exponent).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static void DrawScatter(Plot plot, ScatterPlot description)
     {

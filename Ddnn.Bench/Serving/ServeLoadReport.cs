@@ -113,14 +113,15 @@ public static class ServeLoadReport
         var series = new List<PlotSeries>();
         foreach (var group in steps.GroupBy(s => (s.Broker, s.Deployments)))
         {
-            var points = group.Where(s => double.IsFinite(s.P99Ms)).ToList();
+            var points = group.Where(s => double.IsFinite(s.P99Ms) && s.P99Ms > 0).ToList();
             if (points.Count == 0) continue;
             series.Add(new PlotSeries(string.Create(CultureInfo.InvariantCulture, $"{group.Key.Broker}, K={group.Key.Deployments}"),
                 [.. points.Select(p => p.OfferedRate)], [.. points.Select(p => p.P99Ms)]));
         }
         if (steps.Count > 0)
             series.Add(new PlotSeries($"{LoadKnee.P99LimitMs} ms limit", [steps.Min(s => s.OfferedRate), steps.Max(s => s.OfferedRate)], [LoadKnee.P99LimitMs, LoadKnee.P99LimitMs]));
-        return new LinePlot("ddnn bench serve: p99 end-to-end latency against offered rate", "offered samples/s (all deployments)", "p99 latency, ms", series);
+        // The ladder's rates and the p99s both span decades (50 to 5,000 samples/s, a few ms to seconds past the knee).
+        return new LinePlot("ddnn bench serve: p99 end-to-end latency against offered rate", "offered samples/s (all deployments)", "p99 latency, ms", series, logX: true, logY: true);
     }
 
     /// <summary>A knee as the table shows it: the rate, "≥ rate" when the ladder never broke, "below rate" when its first step did.</summary>

@@ -25,14 +25,25 @@ public abstract record PlotDescription
 /// <summary>Lines with markers; series on <see cref="PlotAxis.Right"/> use a second y axis labelled <see cref="RightYLabel"/>.</summary>
 public sealed record LinePlot : PlotDescription
 {
-    /// <summary>A line plot of at least one series; <paramref name="rightYLabel"/> labels the second y axis when a series uses it.</summary>
-    public LinePlot(string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, string? rightYLabel = null)
+    /// <summary>
+    /// A line plot of at least one series; <paramref name="rightYLabel"/> labels the second y axis when a series uses it.
+    /// <paramref name="logX"/> and <paramref name="logY"/> draw the x axis and the left y axis on a logarithmic scale,
+    /// for values that span decades; every value drawn on such an axis must then be positive.
+    /// </summary>
+    public LinePlot(string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, string? rightYLabel = null, bool logX = false, bool logY = false)
         : base(title, xLabel, yLabel)
     {
         ArgumentNullException.ThrowIfNull(series);
         if (series.Count == 0) throw new ArgumentException($"line plot '{title}' needs at least one series", nameof(series));
+        foreach (var s in series)
+        {
+            if (logX) RequirePositive(title, s, s.X, "x");
+            if (logY && s.Axis == PlotAxis.Left) RequirePositive(title, s, s.Y, "y");
+        }
         Series = series.ToArray();
         RightYLabel = rightYLabel;
+        LogX = logX;
+        LogY = logY;
     }
 
     /// <summary>The lines, in legend order; each uses the left or right y axis as its <see cref="PlotSeries.Axis"/> says.</summary>
@@ -40,6 +51,19 @@ public sealed record LinePlot : PlotDescription
 
     /// <summary>Label of the second y axis; null when no series is drawn against it.</summary>
     public string? RightYLabel { get; }
+
+    /// <summary>The x axis is logarithmic.</summary>
+    public bool LogX { get; }
+
+    /// <summary>The left y axis is logarithmic (a right axis stays linear).</summary>
+    public bool LogY { get; }
+
+    private static void RequirePositive(string title, PlotSeries series, IReadOnlyList<double> values, string axis)
+    {
+        foreach (var v in values)
+            if (!(v > 0))
+                throw new ArgumentException($"line plot '{title}': series '{series.Name}' has {axis} = {v}, which a logarithmic {axis} axis cannot show (it needs values above 0)", nameof(series));
+    }
 }
 
 /// <summary>Points without lines, each series in its own colour; <see cref="PointLabels"/> (optional) annotate the points of the first series.</summary>

@@ -1,3 +1,4 @@
+using Ddnn.Bench.Plots;
 using Ddnn.Bench.Serving;
 using Ddnn.Core.Serving;
 
@@ -75,7 +76,13 @@ public sealed class LoadBenchTests(ServedModels models) : IClassFixture<ServedMo
         // The last column: no step lost a sample, so both ladders are lossless up to their top.
         Assert.Contains("| ≥ 100 |", table, StringComparison.Ordinal);
         Assert.Contains("| ≥ 50 |", table, StringComparison.Ordinal);
-        Assert.Equal(3, ServeLoadReport.P99Plot(steps).Series.Count);
+        var plot = ServeLoadReport.P99Plot(steps);
+        Assert.Equal(3, plot.Series.Count);
+        Assert.True(plot.LogX && plot.LogY);
+        // A step without a positive p99 cannot sit on the log axis: it is left out, not an error at the end of a run.
+        Assert.Single(ServeLoadReport.P99Plot([.. steps, Step(0.2, 0.3) with { Broker = "embedded", P99Ms = 0, OfferedRate = 100 }]).Series[1].X);
+        var png = new PlotWriter().Render(plot);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }
 
     [Fact]
