@@ -5,10 +5,11 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading.Channels;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Text;
 using Ddnn.Core.Serving;
-using MQTTnet;
-using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 
 namespace Ddnn.Bench.Serving;
@@ -43,15 +44,14 @@ public sealed record MqttTransportOptions
 
     /// <summary>
     /// MQTT keep-alive. The broker declares a silent client gone after 1.5 times this and publishes its will, so it
-    /// bounds how long a frozen or cut-off tier goes unnoticed; MQTT counts it in whole seconds.
+    /// bounds how long a frozen or cut-off tier goes unnoticed; MQTT counts it in whole seconds. The client pings when
+    /// it has sent or heard nothing for half of it, and ends a connection that heard nothing for twice it (then
+    /// reconnects), so a cut link or a frozen broker is noticed from this side too.
     /// </summary>
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long one connection attempt may take.</summary>
+    /// <summary>How long one connection attempt may take (TCP, TLS, CONNACK and SUBACK together).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Publishes queued for the sender at most; past this a publish is dropped and counted (a stalled broker must not grow memory).</summary>
-    public int OutgoingCapacity { get; init; } = 16384;
 
     /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default.</summary>
     public MessageKindOf TopicKind { get; init; } = (topic, _) => topic;
@@ -90,121 +90,74 @@ public sealed class TopicKindCounter
 }
 
 /// <summary>
-/// <see cref="IMessageTransport"/> over an MQTT broker (MQTTnet client, MQTT 5). Publishes are copied and queued to one
-/// sender task, so the tier's thread never waits on the network and message order per tier is kept; failures are
-/// counted, never thrown into the tier. When the connection drops (the broker restarted, the link was cut) it
-/// reconnects by itself, subscribes again and re-publishes its retained messages, which a broker without persistence
-/// forgets on restart.
+/// <see cref="IMessageTransport"/> over an MQTT broker (MQTT 5, MQTTnet's packets on our own blocking socket). A
+/// publish is written on the caller's thread, so per-tier order is kept and no other thread wakes for it; failures are
+/// counted, never thrown into the tier. One receive thread per transport reads the broker's packets and hands each
+/// message on. When the connection drops (the broker restarted, the link was cut) that thread reconnects, subscribes
+/// again and re-publishes the retained messages, which a broker without persistence forgets on restart.
 /// </summary>
 public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
 {
+    /// <summary>QoS 1 publishes awaiting the broker's acknowledgement at most; past this one is dropped and counted (a broker that never acknowledges must not grow memory).</summary>
+    private const int MaxAwaitingAck = 1024;
+
     private readonly MqttTransportOptions _options;
     private readonly Action<string, byte[]> _onMessage;
-    private readonly IMqttClient _client;
-    private readonly MqttClientOptions _clientOptions;
-    private readonly Channel<Outgoing> _outgoing;
+    private readonly SslClientAuthenticationOptions? _tls;
     private readonly ConcurrentDictionary<string, Outgoing> _retained = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TopicKindCounter> _published = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _holding = new();
     private readonly List<HeldTopic> _held = [];
+    private readonly Lock _acks = new();
+    private readonly Dictionary<ushort, Outgoing> _awaitingAck = [];
+    private ushort _lastPacketId;
     private int _heldCount;
     private IReadOnlyList<string> _subscriptions = [];
-    private Task? _sender;
-    private int _reconnecting;
-    private long _publishes, _received, _droppedFull, _droppedDisconnected, _failed, _reconnects, _disconnects;
+    private MqttConnection? _connection;
+    private Thread? _receiver;
+    private Timer? _keepAlive;
+    private long _publishes, _received, _droppedDisconnected, _failed, _reconnects, _disconnects;
     private readonly X509Certificate2Collection? _trusted;
     private volatile string? _certificateProblem;
 
-    /// <summary>A transport that hands each received message (topic, payload copy) to <paramref name="onMessage"/>, on MQTTnet's receive thread, in arrival order.</summary>
+    /// <summary>A transport that hands each received message (topic, payload copy) to <paramref name="onMessage"/>, on its receive thread, in arrival order.</summary>
     public MqttTransport(MqttTransportOptions options, Action<string, byte[]> onMessage)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onMessage);
         _options = options;
         _onMessage = onMessage;
-        _outgoing = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(options.OutgoingCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-            // The sender loop's wait completes on the thread that queues (the tier's host, when it flushes), which then
-            // starts the publishes itself instead of waking a thread-pool worker for them: one thread hop less per
-            // flush, the bulk of a served tier's CPU on a loaded machine. The loop only starts sends there, it never blocks.
-            AllowSynchronousContinuations = true,
-        });
-        var builder = new MqttClientFactory().CreateClientOptionsBuilder()
-            .WithTcpServer(options.Broker.Host, options.Broker.Port)
-            .WithClientId(options.ClientId)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithCleanStart(true)
-            .WithKeepAlivePeriod(options.KeepAlive)
-            .WithTimeout(options.ConnectTimeout)
-            // MQTT 5 lets a client cap the packets the broker sends it: a peer's megabyte publish is dropped at the
-            // broker instead of being buffered here. Our largest message, a full bundle, stays far below it.
-            .WithMaximumPacketSize(MaxPacketBytes);
-        if (options.UserName is not null || options.Password is not null)
-        {
-            if (options.UserName is null || options.Password is null) throw new ArgumentException("give both a user name and a password, or neither", nameof(options));
-            builder = builder.WithCredentials(options.UserName, options.Password);
-        }
+        if ((options.UserName is null) != (options.Password is null)) throw new ArgumentException("give both a user name and a password, or neither", nameof(options));
+        if (options.KeepAlive < TimeSpan.FromSeconds(1) || options.KeepAlive > TimeSpan.FromSeconds(ushort.MaxValue))
+            throw new ArgumentException($"the keep-alive must be between 1 s and {ushort.MaxValue} s (MQTT counts it in whole seconds), not {options.KeepAlive}", nameof(options));
         if (options.Broker.Tls)
         {
             _trusted = options.CaFile is null ? null : LoadCertificates(options.CaFile);
-            builder = builder.WithTlsOptions(tls => tls.UseTls().WithTargetHost(options.Broker.Host)
-                .WithCertificateValidationHandler(ValidateBrokerCertificate));
+            _tls = new SslClientAuthenticationOptions
+            {
+                TargetHost = options.Broker.Host,
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateBrokerCertificate(certificate, chain, errors),
+            };
         }
         else if (options.CaFile is not null) throw new ArgumentException($"a CA file goes with an mqtts:// broker, not {options.Broker}", nameof(options));
-        if (options.Will is { } will)
-            builder = builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload)
-                .WithWillQualityOfServiceLevel(QualityOf(will.Delivery)).WithWillRetain(will.Retain);
-        _clientOptions = builder.Build();
-        if (_clientOptions.ChannelOptions is MqttClientTcpOptions tcp)
-        {
-            // Messages are small and latency-bound: no Nagle (MQTTnet's default too, stated because it matters).
-            tcp.NoDelay = true;
-            // MQTTnet sets the socket buffers to this size before it connects, which also fixes the TCP window scale:
-            // at its small default the window stays under 8 KB, and at a thousand samples/s the broker's sends to a tier
-            // stall on it (delayed ACKs, seconds of queue) until every sample times out. The kernel caps the value.
-            tcp.BufferSize = SocketBufferBytes;
-        }
-        _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += e =>
-        {
-            Interlocked.Increment(ref _received);
-            _onMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
-            return Task.CompletedTask;
-        };
-        _client.DisconnectedAsync += e =>
-        {
-            if (e.ClientWasConnected && !_stopping.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref _disconnects);
-                // Before the reconnect starts, so the receiver hears of the loss before anything that comes after it.
-                ConnectionLost?.Invoke();
-                StartReconnecting();
-            }
-            return Task.CompletedTask;
-        };
     }
 
     public BrokerAddress Broker => _options.Broker;
 
-    /// <summary>Raised (on a transport thread) when an established connection is lost, before the transport starts reconnecting.</summary>
+    /// <summary>Raised (on the receive thread) when an established connection is lost, before the transport starts reconnecting.</summary>
     public event Action? ConnectionLost;
 
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => Volatile.Read(ref _connection) is { Closed: false };
 
-    /// <summary>MQTT publishes handed to the broker (after a successful send); a bundle is one.</summary>
+    /// <summary>MQTT publishes handed to the broker: a QoS 0 one once written, a QoS 1 one once acknowledged; a bundle is one.</summary>
     public long Publishes => Interlocked.Read(ref _publishes);
     public long Received => Interlocked.Read(ref _received);
 
-    /// <summary>Publishes dropped because the outgoing queue was full.</summary>
-    public long DroppedQueueFull => Interlocked.Read(ref _droppedFull);
-
-    /// <summary>Publishes dropped because the broker was not connected when their turn came.</summary>
+    /// <summary>Publishes dropped because the broker was not connected when they were made.</summary>
     public long DroppedDisconnected => Interlocked.Read(ref _droppedDisconnected);
 
-    /// <summary>Publishes the client failed to send while connected.</summary>
+    /// <summary>Publishes that failed while connected: the write failed, the broker refused them (a QoS 1 acknowledgement with an error) or the connection ended before their acknowledgement.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>Successful reconnections after a lost connection.</summary>
@@ -214,35 +167,30 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     public long Disconnects => Interlocked.Read(ref _disconnects);
 
     /// <summary>All publishes dropped, for whatever reason.</summary>
-    public long Dropped => DroppedQueueFull + DroppedDisconnected + Failed;
+    public long Dropped => DroppedDisconnected + Failed;
 
     /// <summary>Published messages and payload bytes per topic kind (<see cref="MqttTransportOptions.TopicKind"/>).</summary>
     public IReadOnlyDictionary<string, TopicKindCounter> PublishedByKind => _published;
 
     /// <summary>
-    /// Connects, subscribes to <paramref name="subscriptions"/> and starts the sender. A broker that cannot be reached
-    /// is a <see cref="BrokerUnreachableException"/> naming the address and the reason.
+    /// Connects, subscribes to <paramref name="subscriptions"/> and starts the receive thread. A broker that cannot be
+    /// reached is a <see cref="BrokerUnreachableException"/> naming the address and the reason.
     /// </summary>
-    public async Task ConnectAsync(IReadOnlyList<string> subscriptions, CancellationToken cancellation)
+    public Task ConnectAsync(IReadOnlyList<string> subscriptions, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(subscriptions);
-        if (_sender is not null) throw new InvalidOperationException("the transport is already connected");
+        if (_receiver is not null) throw new InvalidOperationException("the transport is already connected");
         _subscriptions = subscriptions.ToArray();
-        try
+        // A blocking connect and handshake: on a pool thread, so that an awaiting caller's thread is not held.
+        return Task.Run(() =>
         {
-            var connected = await _client.ConnectAsync(_clientOptions, cancellation).ConfigureAwait(false);
-            if (connected.ResultCode != MqttClientConnectResultCode.Success) throw new BrokerRefusedException(_options.Broker, Who, Refusal(connected.ResultCode), null);
-            await SubscribeAsync(cancellation).ConfigureAwait(false);
-        }
-        catch (BrokerRefusedException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
-        {
-            throw new BrokerUnreachableException(_options.Broker, Reason(e), e, transient: _certificateProblem is null);
-        }
-        _sender = Task.Run(SendLoopAsync, CancellationToken.None);
+            var connection = Open(cancellation);
+            Volatile.Write(ref _connection, connection);
+            _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "MQTT receive" };
+            _receiver.Start();
+            var period = _options.KeepAlive / 4;
+            _keepAlive = new Timer(_ => KeepAlive(), null, period, period);
+        }, CancellationToken.None);
     }
 
     /// <summary>
@@ -296,7 +244,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>Sends what <see cref="MqttTransportOptions.Coalesce"/> held: one bundle per topic, a single message as itself. Returns the publishes queued.</summary>
+    /// <summary>Sends what <see cref="MqttTransportOptions.Coalesce"/> held: one bundle per topic, a single message as itself. Returns the publishes made.</summary>
     public int Flush()
     {
         lock (_holding) return FlushHeld();
@@ -337,42 +285,86 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         return 1;
     }
 
+    /// <summary>Writes one publish on this thread; counted as dropped when there is no connection, as failed when the write fails (and the connection is then ended, for the receive thread to reconnect).</summary>
     private void Send(Outgoing message)
     {
-        if (!_outgoing.Writer.TryWrite(message)) Interlocked.Add(ref _droppedFull, message.Messages);
+        var connection = Volatile.Read(ref _connection);
+        if (connection is null || connection.Closed)
+        {
+            Interlocked.Add(ref _droppedDisconnected, message.Messages);
+            return;
+        }
+        var packet = new MqttPublishPacket
+        {
+            Topic = message.Topic,
+            PayloadSegment = message.Payload,
+            QualityOfServiceLevel = QualityOf(message.Delivery),
+            Retain = message.Retain,
+        };
+        if (message.Delivery == Delivery.AtLeastOnce)
+            lock (_acks)
+            {
+                if (_awaitingAck.Count >= MaxAwaitingAck)
+                {
+                    Interlocked.Add(ref _failed, message.Messages);
+                    return;
+                }
+                do _lastPacketId = (ushort)(_lastPacketId == ushort.MaxValue ? 1 : _lastPacketId + 1);
+                while (_awaitingAck.ContainsKey(_lastPacketId));
+                packet.PacketIdentifier = _lastPacketId;
+                _awaitingAck[_lastPacketId] = message;
+            }
+        try
+        {
+            connection.Send(packet);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            if (message.Delivery == Delivery.AtLeastOnce)
+                lock (_acks)
+                    if (!_awaitingAck.Remove(packet.PacketIdentifier)) return; // the connection's end already counted it
+            Interlocked.Add(ref _failed, message.Messages);
+            connection.Abort();
+            return;
+        }
+        if (message.Delivery == Delivery.AtMostOnce) CountPublished(message);
     }
 
     /// <summary>
     /// Publishes the will itself (peers learn at once that this tier left, as they would if it had died; MQTTnet's
-    /// broker ignores MQTT 5's disconnect-with-will), sends what is queued (for at most
-    /// <paramref name="drainTimeout"/>) and disconnects.
+    /// broker ignores MQTT 5's disconnect-with-will), waits at most <paramref name="drainTimeout"/> for the broker to
+    /// acknowledge the QoS 1 publishes still unacknowledged, and disconnects.
     /// </summary>
     public async Task DisconnectAsync(TimeSpan drainTimeout)
     {
         if (_stopping.IsCancellationRequested) return;
         Flush();
-        if (_options.Will is { } will && _sender is not null) Publish(will.Topic, will.Payload, will.Delivery, will.Retain);
-        _outgoing.Writer.TryComplete();
-        if (_sender is not null) await Task.WhenAny(_sender, Task.Delay(drainTimeout)).ConfigureAwait(false);
+        if (_options.Will is { } will && IsConnected) Publish(will.Topic, will.Payload, will.Delivery, will.Retain);
+        var draining = System.Diagnostics.Stopwatch.StartNew();
+        while (AwaitingAck > 0 && IsConnected && draining.Elapsed < drainTimeout) await Task.Delay(2).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_client.IsConnected)
+        if (_keepAlive is { } timer) await timer.DisposeAsync().ConfigureAwait(false);
+        var connection = Volatile.Read(ref _connection);
+        if (connection is { Closed: false })
         {
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), timeout.Token).ConfigureAwait(false);
+                connection.Send(new MqttDisconnectPacket { ReasonCode = MqttDisconnectReasonCode.NormalDisconnection });
             }
-            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
                 // Already gone: the broker publishes the will on its own.
             }
         }
+        connection?.Abort();
+        // The receive thread sees the end of the stream and, stopping, leaves without reconnecting.
+        _receiver?.Join(TimeSpan.FromSeconds(2));
+        connection?.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
         await DisconnectAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        _client.Dispose();
         _stopping.Dispose();
     }
 
@@ -382,45 +374,240 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         var kinds = string.Join(", ", _published.OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value.Messages}/{p.Value.Bytes} B")));
         return string.Create(CultureInfo.InvariantCulture,
-            $"published {Publishes} ({(kinds.Length == 0 ? "nothing" : kinds)}), received {Received}, dropped {Dropped} (queue full {DroppedQueueFull}, disconnected {DroppedDisconnected}, failed {Failed}), disconnects {Disconnects}, reconnects {Reconnects}");
+            $"published {Publishes} ({(kinds.Length == 0 ? "nothing" : kinds)}), received {Received}, dropped {Dropped} (disconnected {DroppedDisconnected}, failed {Failed}), disconnects {Disconnects}, reconnects {Reconnects}");
     }
 
-    /// <summary>Publishes started before the sender waits for them: MQTTnet writes a QoS 0 publish when it is called and completes it when the bytes are out, so a batch costs one wait, not one per message.</summary>
-    private const int MaxBatch = 64;
-
-    private async Task SendLoopAsync()
+    private int AwaitingAck
     {
-        var reader = _outgoing.Reader;
-        var batch = new (Outgoing Message, Task<bool> Sent)[MaxBatch];
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        get
         {
-            var n = 0;
-            while (n < MaxBatch && reader.TryRead(out var message))
+            lock (_acks) return _awaitingAck.Count;
+        }
+    }
+
+    /// <summary>Connects, says hello and subscribes, within the connect timeout; any failure disposes the connection.</summary>
+    private MqttConnection Open(CancellationToken cancellation)
+    {
+        MqttConnection? connection = null;
+        // The timeout ends the attempt by closing the socket: a socket read or write timeout would switch .NET to its
+        // emulated blocking for the life of the connection (see MqttConnection).
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        attempt.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            _certificateProblem = null;
+            connection = MqttConnection.Open(_options.Broker, _tls, MaxPacketBytes, attempt.Token);
+            using (attempt.Token.Register(connection.Abort))
             {
-                if (_stopping.IsCancellationRequested) return;
-                if (!_client.IsConnected)
+                connection.Send(ConnectPacket());
+                if (connection.Receive() is not MqttConnAckPacket connected)
+                    throw new IOException("the broker closed the connection without answering it (no CONNACK)");
+                if (connected.ReasonCode != MqttConnectReasonCode.Success)
+                    throw new BrokerRefusedException(_options.Broker, Who, Refusal(connected.ReasonCode), null);
+                Subscribe(connection);
+            }
+            if (connection.Closed) throw new OperationCanceledException(attempt.Token);
+            return connection;
+        }
+        catch (Exception e)
+        {
+            connection?.Dispose();
+            if (e is BrokerConnectException) throw;
+            if (cancellation.IsCancellationRequested) throw new OperationCanceledException("stopped while connecting to the broker", e, cancellation);
+            if (attempt.IsCancellationRequested) throw new BrokerUnreachableException(_options.Broker, "no answer (timed out)", e);
+            if (e is InvalidOperationException or IOException or SocketException or AuthenticationException or ObjectDisposedException)
+                throw new BrokerUnreachableException(_options.Broker, Reason(e), e, transient: _certificateProblem is null);
+            throw;
+        }
+    }
+
+    private MqttConnectPacket ConnectPacket()
+    {
+        var packet = new MqttConnectPacket
+        {
+            ClientId = _options.ClientId,
+            CleanSession = true,
+            KeepAlivePeriod = (ushort)_options.KeepAlive.TotalSeconds,
+            // MQTT 5 lets a client cap the packets the broker sends it: a peer's megabyte publish is dropped at the
+            // broker instead of being buffered here. Our largest message, a full bundle, stays far below it.
+            MaximumPacketSize = MaxPacketBytes,
+            Username = _options.UserName,
+            Password = _options.Password is { } password ? Encoding.UTF8.GetBytes(password) : null,
+        };
+        if (_options.Will is { } will)
+        {
+            packet.WillFlag = true;
+            packet.WillTopic = will.Topic;
+            packet.WillMessage = will.Payload;
+            packet.WillQoS = QualityOf(will.Delivery);
+            packet.WillRetain = will.Retain;
+        }
+        return packet;
+    }
+
+    /// <summary>
+    /// Subscribes (QoS 1 at most) and reads the broker's verdict. Messages can come before it (MQTTnet's broker sends
+    /// the retained ones first, and a peer's publish may be routed before the SUBACK is written): they are handed on.
+    /// </summary>
+    private void Subscribe(MqttConnection connection)
+    {
+        if (_subscriptions.Count == 0) return;
+        var subscribe = new MqttSubscribePacket { PacketIdentifier = 1 };
+        foreach (var filter in _subscriptions)
+            subscribe.TopicFilters.Add(new MqttTopicFilter { Topic = filter, QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce });
+        connection.Send(subscribe);
+        MqttSubAckPacket? granted = null;
+        while (granted is null)
+            switch (connection.Receive())
+            {
+                case null:
+                    throw new IOException("the broker closed the connection without answering the subscription (no SUBACK)");
+                case MqttSubAckPacket answer:
+                    granted = answer;
+                    break;
+                case var packet:
+                    Handle(connection, packet);
+                    break;
+            }
+        if (granted.ReasonCodes.Count != _subscriptions.Count)
+            throw new IOException($"the broker answered {granted.ReasonCodes.Count} of the {_subscriptions.Count} topic filters subscribed to");
+        for (var i = 0; i < _subscriptions.Count; i++)
+            if (granted.ReasonCodes[i] == MqttSubscribeReasonCode.SharedSubscriptionsNotSupported)
+                throw new BrokerRefusedException(_options.Broker, Who, $"it has no MQTT 5 shared subscriptions (refused '{_subscriptions[i]}'), which cloud workers need; use a broker that has them, e.g. mosquitto 2", null);
+            else if ((int)granted.ReasonCodes[i] > (int)MqttSubscribeReasonCode.GrantedQoS2)
+                throw new InvalidOperationException($"the broker refused the subscription to '{_subscriptions[i]}': {granted.ReasonCodes[i]}");
+    }
+
+    /// <summary>The receive thread: reads and hands on packets; when the connection ends, reconnects until stopped.</summary>
+    private void ReceiveLoop()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (Volatile.Read(ref _connection) is not { } connection)
+            {
+                if (!Reconnect()) return;
+                continue;
+            }
+            try
+            {
+                while (connection.Receive() is { } packet) Handle(connection, packet);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                // The connection is gone (or the broker broke the protocol): reconnect.
+            }
+            Lost(connection);
+        }
+    }
+
+    private void Handle(MqttConnection connection, MqttPacket packet)
+    {
+        switch (packet)
+        {
+            case MqttPublishPacket publish:
+                if (publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce)
+                    throw new IOException($"the broker sent a QoS 2 publish on '{publish.Topic}', above the QoS 1 this client subscribed with");
+                Interlocked.Increment(ref _received);
+                _onMessage(publish.Topic, PayloadOf(publish));
+                if (publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce)
+                    connection.Send(new MqttPubAckPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = MqttPubAckReasonCode.Success });
+                break;
+            case MqttPubAckPacket acknowledged:
+                Outgoing message;
+                lock (_acks)
+                    if (!_awaitingAck.Remove(acknowledged.PacketIdentifier, out message)) break;
+                if ((int)acknowledged.ReasonCode < 0x80)
                 {
-                    Interlocked.Add(ref _droppedDisconnected, message.Messages);
-                    continue;
-                }
-                batch[n++] = (message, TrySendAsync(message));
-            }
-            // Completed in the order started: the client writes publishes in call order, so per-tier order is kept.
-            for (var i = 0; i < n; i++)
-            {
-                var (message, sent) = batch[i];
-                batch[i] = default;
-                if (await sent.ConfigureAwait(false))
+                    Interlocked.Increment(ref _publishes);
                     CountPublished(message);
-                else
-                    Interlocked.Add(ref _failed, message.Messages);
+                }
+                else Interlocked.Add(ref _failed, message.Messages);
+                break;
+            case MqttDisconnectPacket disconnect:
+                throw new IOException($"the broker ended the connection: {disconnect.ReasonCode}");
+            // PINGRESP: its arrival is what the keep-alive watch looks for (any bytes count).
+        }
+    }
+
+    /// <summary>The publish's payload as an array of its own: the decoder's copy when it is one whole array.</summary>
+    private static byte[] PayloadOf(MqttPublishPacket publish)
+    {
+        var payload = publish.Payload;
+        if (payload.IsSingleSegment && MemoryMarshal.TryGetArray(payload.First, out var segment)
+            && segment.Offset == 0 && segment.Count == segment.Array!.Length)
+            return segment.Array;
+        return payload.ToArray();
+    }
+
+    /// <summary>Forgets a connection that ended: its unacknowledged publishes fail, and the tier hears of the loss.</summary>
+    private void Lost(MqttConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref _connection, null, connection) != connection) return;
+        connection.Dispose();
+        lock (_acks)
+        {
+            foreach (var message in _awaitingAck.Values) Interlocked.Add(ref _failed, message.Messages);
+            _awaitingAck.Clear();
+        }
+        if (_stopping.IsCancellationRequested) return;
+        Interlocked.Increment(ref _disconnects);
+        // Before the reconnect starts, so the receiver hears of the loss before anything that comes after it.
+        ConnectionLost?.Invoke();
+    }
+
+    /// <summary>Reconnects with a growing pause (50 ms up to 1 s) until it succeeds, and re-publishes the retained messages; false when stopped first.</summary>
+    private bool Reconnect()
+    {
+        var pause = TimeSpan.FromMilliseconds(50);
+        while (!_stopping.Token.WaitHandle.WaitOne(pause))
+        {
+            try
+            {
+                var connection = Open(_stopping.Token);
+                Volatile.Write(ref _connection, connection);
+                foreach (var retained in _retained.Values) Send(retained);
+                Interlocked.Increment(ref _reconnects);
+                return true;
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The broker is still away (or refuses us for now); retry, backing off.
+                pause = TimeSpan.FromMilliseconds(Math.Min(1000, pause.TotalMilliseconds * 2));
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Every quarter keep-alive: a PINGREQ when nothing was sent or received for half of it (the broker must hear from
+    /// us within one and a half, and its answer proves the link), and the end of a connection that heard nothing for
+    /// two: a cut link or a frozen broker gives no end of stream, so without this the receive thread would wait forever.
+    /// </summary>
+    private void KeepAlive()
+    {
+        if (Volatile.Read(ref _connection) is not { Closed: false } connection) return;
+        var now = Environment.TickCount64;
+        var keepAlive = (long)_options.KeepAlive.TotalMilliseconds;
+        if (now - connection.LastReceivedMs > 2 * keepAlive)
+        {
+            connection.Abort();
+            return;
+        }
+        if (now - connection.LastSentMs < keepAlive / 2 && now - connection.LastReceivedMs < keepAlive / 2) return;
+        try
+        {
+            connection.Send(MqttPingReqPacket.Instance);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            connection.Abort();
         }
     }
 
     /// <summary>Counts each message of a sent publish under its kind; a bundle's marker goes with its first message, each length field with its message.</summary>
     private void CountPublished(Outgoing message)
     {
+        if (message.Delivery == Delivery.AtMostOnce) Interlocked.Increment(ref _publishes);
         if (message.Messages == 1)
         {
             Count(message.Topic, message.Payload, message.Payload.Length);
@@ -436,87 +623,6 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
 
     private void Count(string topic, ReadOnlySpan<byte> payload, int bytes) =>
         _published.GetOrAdd(_options.TopicKind(topic, payload), _ => new TopicKindCounter()).Add(bytes);
-
-    private async Task<bool> TrySendAsync(Outgoing message)
-    {
-        try
-        {
-            var built = new MqttApplicationMessageBuilder()
-                .WithTopic(message.Topic)
-                .WithPayload(message.Payload)
-                .WithQualityOfServiceLevel(QualityOf(message.Delivery))
-                .WithRetainFlag(message.Retain)
-                .Build();
-            var result = await _client.PublishAsync(built, _stopping.Token).ConfigureAwait(false);
-            if (!result.IsSuccess) return false;
-            Interlocked.Increment(ref _publishes);
-            return true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A dropped connection surfaces here as several exception types; the reconnect loop deals with the cause.
-            return false;
-        }
-    }
-
-    private void StartReconnecting()
-    {
-        if (Interlocked.Exchange(ref _reconnecting, 1) == 1) return;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                var delay = TimeSpan.FromMilliseconds(50);
-                while (!_stopping.IsCancellationRequested && !_client.IsConnected)
-                {
-                    try
-                    {
-                        await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
-                        await _client.ConnectAsync(_clientOptions, _stopping.Token).ConfigureAwait(false);
-                        try
-                        {
-                            await SubscribeAsync(_stopping.Token).ConfigureAwait(false);
-                        }
-                        catch (Exception e) when (e is not OutOfMemoryException)
-                        {
-                            // Connected but not subscribed would look healthy and hear nothing: drop the connection and retry.
-                            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                            try { await _client.DisconnectAsync(new MqttClientDisconnectOptions(), quick.Token).ConfigureAwait(false); }
-                            catch (Exception ignored) when (ignored is not OutOfMemoryException) { }
-                            throw;
-                        }
-                        foreach (var retained in _retained.Values) await TrySendAsync(retained).ConfigureAwait(false);
-                        Interlocked.Increment(ref _reconnects);
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        // The broker is still away; retry, backing off to at most 1 s between attempts.
-                        delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
-                    }
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _reconnecting, 0);
-            }
-            // A drop between the loop's last check and the flag's reset would have been missed.
-            if (!_client.IsConnected && !_stopping.IsCancellationRequested) StartReconnecting();
-        });
-    }
-
-    private async Task SubscribeAsync(CancellationToken cancellation)
-    {
-        if (_subscriptions.Count == 0) return;
-        var builder = new MqttClientFactory().CreateSubscribeOptionsBuilder();
-        foreach (var filter in _subscriptions)
-            builder = builder.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
-        var result = await _client.SubscribeAsync(builder.Build(), cancellation).ConfigureAwait(false);
-        foreach (var item in result.Items)
-            if (item.ResultCode == MqttClientSubscribeResultCode.SharedSubscriptionsNotSupported)
-                throw new BrokerRefusedException(_options.Broker, Who, $"it has no MQTT 5 shared subscriptions (refused '{item.TopicFilter.Topic}'), which cloud workers need; use a broker that has them, e.g. mosquitto 2", null);
-            else if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
-                throw new InvalidOperationException($"the broker refused the subscription to '{item.TopicFilter.Topic}': {item.ResultCode}");
-    }
 
     private static MqttQualityOfServiceLevel QualityOf(Delivery delivery) =>
         delivery == Delivery.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;
@@ -541,17 +647,17 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     /// Accepts the broker's certificate when it names the address's host and chains to <see cref="MqttTransportOptions.CaFile"/>
     /// (or, without one, to the machine's trusted roots); otherwise keeps why, for the error message.
     /// </summary>
-    private bool ValidateBrokerCertificate(MqttClientCertificateValidationEventArgs e)
+    private bool ValidateBrokerCertificate(X509Certificate? presented, X509Chain? machineChain, SslPolicyErrors errors)
     {
         string? problem = null;
-        if (e.Certificate is null || (e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        if (presented is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
             problem = "it sent no certificate";
-        else if ((e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        else if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
             problem = $"its certificate does not name host '{_options.Broker.Host}'";
         else if (_trusted is null)
         {
-            if ((e.SslPolicyErrors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                problem = $"its certificate is not trusted by this machine ({ChainStatus(e.Chain)}); give the CA that signs it (--ca-file)";
+            if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                problem = $"its certificate is not trusted by this machine ({ChainStatus(machineChain)}); give the CA that signs it (--ca-file)";
         }
         else
         {
@@ -560,7 +666,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             chain.ChainPolicy.CustomTrustStore.AddRange(_trusted);
             // A private CA publishes no revocation lists.
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            using var certificate = X509CertificateLoader.LoadCertificate(e.Certificate.GetRawCertData());
+            using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
             if (!chain.Build(certificate))
                 problem = $"its certificate is not signed by a CA of '{_options.CaFile}' ({ChainStatus(chain)})";
         }
@@ -575,29 +681,27 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private string Who => _options.Describe ?? (_options.UserName is { } user ? $"user '{user}'" : "an anonymous client");
 
     /// <summary>Why a broker refused a connection, in words.</summary>
-    private static string Refusal(MqttClientConnectResultCode code) => code switch
+    private static string Refusal(MqttConnectReasonCode code) => code switch
     {
-        MqttClientConnectResultCode.BadUserNameOrPassword => "bad user name or password",
+        MqttConnectReasonCode.BadUserNameOrPassword => "bad user name or password",
         // mosquitto answers this one for a wrong password too, not only for a missing one.
-        MqttClientConnectResultCode.NotAuthorized => "not authorized (bad or missing user name or password)",
+        MqttConnectReasonCode.NotAuthorized => "not authorized (bad or missing user name or password)",
         _ => $"connection refused ({code})",
     };
 
-    /// <summary>The innermost useful message: MQTTnet wraps the socket error that says what happened.</summary>
+    /// <summary>The innermost useful message: a TLS or I/O error wraps the socket error that says what happened.</summary>
     private string Reason(Exception e)
     {
         if (_certificateProblem is { } certificate) return "TLS: the broker's certificate was refused: " + certificate;
         for (var inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is SocketException socket) return socket.Message;
-        if (e is OperationCanceledException or TimeoutException) return "no answer (timed out)";
+            if (inner is SocketException socket)
+                return socket.Message;
+        if (e is IOException { InnerException: null } && e.Message.Length > 0) return e.Message;
         return e.InnerException is { } cause && cause.Message.Length > 0 ? cause.Message : e.Message;
     }
 
     /// <summary>The largest MQTT packet this client accepts (announced at connect): four times the largest bundle.</summary>
     private const uint MaxPacketBytes = 4 * MaxBundleBytes;
-
-    /// <summary>Socket send and receive buffer size asked for (the kernel caps it at net.core.[rw]mem_max).</summary>
-    private const int SocketBufferBytes = 1 << 20;
 
     /// <summary>A bundle stays this small (bytes), far below any broker's packet limit.</summary>
     private const int MaxBundleBytes = 256 * 1024;

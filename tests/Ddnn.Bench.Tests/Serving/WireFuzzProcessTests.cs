@@ -119,7 +119,7 @@ public sealed class WireFuzzProcessTests(ServedModels models, ITestOutputHelper 
             var fuzzer = new WireFuzzer(model, fingerprint, topics, RunA, seed: 14);
             var messages = fuzzer.Generate(FuzzMessages, newest, oversized: 3);
             var flood = Stopwatch.StartNew();
-            await using (var publisher = new MqttTransport(new MqttTransportOptions { Broker = mosquitto.Address, ClientId = $"fuzzer-{Environment.ProcessId}", OutgoingCapacity = messages.Count + 1 }, (_, _) => { }))
+            await using (var publisher = new MqttTransport(new MqttTransportOptions { Broker = mosquitto.Address, ClientId = $"fuzzer-{Environment.ProcessId}" }, (_, _) => { }))
             {
                 await publisher.ConnectAsync([], CancellationToken.None);
                 foreach (var m in messages) publisher.Publish(m.Topic, m.Payload, Delivery.AtMostOnce, retain: false);
