@@ -53,7 +53,7 @@ public sealed record MqttTransportOptions
     /// <summary>How long one connection attempt may take (TCP, TLS, CONNACK and SUBACK together).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default.</summary>
+    /// <summary>Names the kind of a message (topic, payload) for the byte counters, e.g. its link; the topic itself by default. Called by one thread at a time.</summary>
     public MessageKindOf TopicKind { get; init; } = (topic, _) => topic;
 
     /// <summary>
@@ -110,6 +110,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     private readonly Lock _holding = new();
     private readonly List<HeldTopic> _held = [];
     private readonly Lock _acks = new();
+    private readonly Lock _counting = new();
     private readonly Dictionary<ushort, Outgoing> _awaitingAck = [];
     private ushort _lastPacketId;
     private int _heldCount;
@@ -365,7 +366,8 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DisconnectAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        _stopping.Dispose();
+        // A receive thread still inside a connect attempt reads the token on its way out.
+        if (_receiver is not { IsAlive: true }) _stopping.Dispose();
     }
 
     /// <summary>One line of counters, e.g. for a tier's last line.</summary>
@@ -621,8 +623,14 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         }
     }
 
-    private void Count(string topic, ReadOnlySpan<byte> payload, int bytes) =>
-        _published.GetOrAdd(_options.TopicKind(topic, payload), _ => new TopicKindCounter()).Add(bytes);
+    /// <summary>
+    /// Under a lock: a QoS 0 publish is counted on the publishing thread and a QoS 1 one on the receive thread (at its
+    /// PUBACK), and a <see cref="MessageKindOf"/> may keep state (<see cref="ServedLinks.Classifier"/> caches topics).
+    /// </summary>
+    private void Count(string topic, ReadOnlySpan<byte> payload, int bytes)
+    {
+        lock (_counting) _published.GetOrAdd(_options.TopicKind(topic, payload), _ => new TopicKindCounter()).Add(bytes);
+    }
 
     private static MqttQualityOfServiceLevel QualityOf(Delivery delivery) =>
         delivery == Delivery.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;

@@ -38,7 +38,7 @@ public static class ServedLinks
     public static MessageKindOf Classifier(TopicScheme topics, uint measuredFrom)
     {
         ArgumentNullException.ThrowIfNull(topics);
-        // A tier publishes on a handful of topics: parse each once, not once per message. Called by the one sender task.
+        // A tier publishes on a handful of topics: parse each once, not once per message. The transport calls it one message at a time.
         var links = new Dictionary<string, (string Link, string WarmUp)>(StringComparer.Ordinal);
         return (topic, payload) =>
         {
