@@ -169,8 +169,13 @@ internal sealed class MqttConnection : IDisposable
     public void Dispose()
     {
         Abort();
-        _stream.Dispose();
-        _socket.Dispose();
+        // After the abort a write in progress fails at once; disposing under the write lock keeps a TLS stream from
+        // being torn down in the middle of one (it throws other exceptions than I/O errors then).
+        lock (_writing)
+        {
+            _stream.Dispose();
+            _socket.Dispose();
+        }
     }
 
     private bool TryTake(out MqttPacket packet)
