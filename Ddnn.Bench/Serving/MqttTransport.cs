@@ -518,11 +518,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
                 Outgoing message;
                 lock (_acks)
                     if (!_awaitingAck.Remove(acknowledged.PacketIdentifier, out message)) break;
-                if ((int)acknowledged.ReasonCode < 0x80)
-                {
-                    Interlocked.Increment(ref _publishes);
-                    CountPublished(message);
-                }
+                if ((int)acknowledged.ReasonCode < 0x80) CountPublished(message);
                 else Interlocked.Add(ref _failed, message.Messages);
                 break;
             case MqttDisconnectPacket disconnect:
@@ -606,10 +602,10 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>Counts each message of a sent publish under its kind; a bundle's marker goes with its first message, each length field with its message.</summary>
+    /// <summary>Counts a publish as sent (a QoS 0 one once written, a QoS 1 one at its PUBACK) and each of its messages under its kind; a bundle's marker goes with its first message, each length field with its message.</summary>
     private void CountPublished(Outgoing message)
     {
-        if (message.Delivery == Delivery.AtMostOnce) Interlocked.Increment(ref _publishes);
+        Interlocked.Increment(ref _publishes);
         if (message.Messages == 1)
         {
             Count(message.Topic, message.Payload, message.Payload.Length);
