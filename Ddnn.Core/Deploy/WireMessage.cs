@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Ddnn.Core.Inference;
 using Ddnn.Kernels.Binary;
@@ -116,13 +117,36 @@ public static class WireMessage
         var length = FeaturesBytes(channels, height, width);
         Fit(destination, length);
         WriteHeader(destination, new WireHeader(WireMessageKind.Features, sender, sample));
-        var body = destination[HeaderBytes..length];
-        body.Clear();
-        var bit = 0;
-        for (var p = 0; p < height * width; p++)
-        for (var c = 0; c < channels; c++, bit++)
-            if (((map[p * words + (c >> 6)] >> (c & 63)) & 1) != 0) body[bit >> 3] |= (byte)(1 << (bit & 7));
+        var pixels = height * width;
+        var tightWords = TightPacking.Words(pixels, channels);
+        ulong[]? rented = null;
+        var tight = tightWords <= StackWords ? stackalloc ulong[tightWords] : (rented = ArrayPool<ulong>.Shared.Rent(tightWords)).AsSpan(0, tightWords);
+        TightPacking.Tighten(map, pixels, channels, tight);
+        TightToBytes(tight, destination[HeaderBytes..length]);
+        if (rented is not null) ArrayPool<ulong>.Shared.Return(rented);
         return length;
+    }
+
+    /// <summary>Tight words on the stack when encoding or decoding a feature map (4 KB); larger maps rent them.</summary>
+    private const int StackWords = 512;
+
+    /// <summary>The first <paramref name="body"/>.Length bytes of the little-endian tight words: a feature body.</summary>
+    private static void TightToBytes(ReadOnlySpan<ulong> tight, Span<byte> body)
+    {
+        var whole = body.Length / 8;
+        for (var k = 0; k < whole; k++) BinaryPrimitives.WriteUInt64LittleEndian(body[(8 * k)..], tight[k]);
+        for (var b = 8 * whole; b < body.Length; b++) body[b] = (byte)(tight[whole] >> (8 * (b - 8 * whole)));
+    }
+
+    /// <summary>Tight words from a feature body, the bytes past its end zero.</summary>
+    private static void BytesToTight(ReadOnlySpan<byte> body, Span<ulong> tight)
+    {
+        var whole = body.Length / 8;
+        for (var k = 0; k < whole; k++) tight[k] = BinaryPrimitives.ReadUInt64LittleEndian(body[(8 * k)..]);
+        if (whole == tight.Length) return;
+        ulong last = 0;
+        for (var b = 8 * whole; b < body.Length; b++) last |= (ulong)body[b] << (8 * (b - 8 * whole));
+        tight[whole] = last;
     }
 
     /// <summary>Reads a feature message into a packed map <c>(H, W, WordsFor(C))</c>; padding bits must be zero.</summary>
@@ -144,11 +168,12 @@ public static class WireMessage
             throw new ArgumentException($"map has {map.Length} words, ({height}, {width}, {words}) needs {height * width * words}.", nameof(map));
         var bits = channels * height * width;
         if (bits % 8 != 0 && body[^1] >> (bits % 8) != 0) throw new InvalidDataException("feature message has padding bits set.");
-        map.Clear();
-        var bit = 0;
-        for (var p = 0; p < height * width; p++)
-        for (var c = 0; c < channels; c++, bit++)
-            if (((body[bit >> 3] >> (bit & 7)) & 1) != 0) map[p * words + (c >> 6)] |= 1UL << (c & 63);
+        var tightWords = TightPacking.Words(height * width, channels);
+        ulong[]? rented = null;
+        var tight = tightWords <= StackWords ? stackalloc ulong[tightWords] : (rented = ArrayPool<ulong>.Shared.Rent(tightWords)).AsSpan(0, tightWords);
+        BytesToTight(body, tight);
+        TightPacking.Loosen(tight, height * width, channels, map);
+        if (rented is not null) ArrayPool<ulong>.Shared.Return(rented);
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public abstract class FusionTier : ServingTier
     private readonly (int Channels, int Height, int Width)[] _shapes;
     private readonly SlotState[] _state;
     private readonly uint[] _sample;
+    // Which slot holds a sample: every map and start looks its sample up, and a scan of all held slots (512 at
+    // --in-flight 512) was a twentieth of the cloud's time at 17,500 samples/s.
+    private readonly Dictionary<uint, int> _slotOf;
     private readonly double[] _deadline;
     private readonly bool[][] _received;
     private readonly ulong[][][] _maps;
@@ -40,6 +43,7 @@ public abstract class FusionTier : ServingTier
         var n = Settings.MaxSamples;
         _state = new SlotState[n];
         _sample = new uint[n];
+        _slotOf = new Dictionary<uint, int>(n);
         _deadline = new double[n];
         _received = new bool[n][];
         _maps = new ulong[n][][];
@@ -89,6 +93,7 @@ public abstract class FusionTier : ServingTier
             else if (_state[s] == SlotState.Collecting)
             {
                 _state[s] = SlotState.Free;
+                _slotOf.Remove(_sample[s]);
                 Drop(DropReason.Expired);
             }
         }
@@ -98,6 +103,7 @@ public abstract class FusionTier : ServingTier
     protected override void OnRunChanged()
     {
         Array.Clear(_state);
+        _slotOf.Clear();
         _newest.Reset();
     }
 
@@ -203,12 +209,7 @@ public abstract class FusionTier : ServingTier
         OnRan(_sample[slot], slot, _logits);
     }
 
-    private int Find(uint sample)
-    {
-        for (var s = 0; s < _state.Length; s++)
-            if (_state[s] != SlotState.Free && _sample[s] == sample) return s;
-        return -1;
-    }
+    private int Find(uint sample) => _slotOf.TryGetValue(sample, out var slot) ? slot : -1;
 
     /// <summary>
     /// A free slot for <paramref name="sample"/>, evicting the oldest answered sample if needed, else the oldest maps
@@ -232,7 +233,9 @@ public abstract class FusionTier : ServingTier
             slot = oldestCollecting;
         }
         if (slot < 0) { Drop(DropReason.StateFull); return -1; }
+        if (_state[slot] != SlotState.Free) _slotOf.Remove(_sample[slot]);
         _sample[slot] = sample;
+        _slotOf[sample] = slot;
         Array.Clear(_received[slot]);
         OnSlotReset(slot);
         return slot;

@@ -103,17 +103,19 @@ internal static unsafe class WindowPooling
         int hp = pool.OutputSize(ho), wp = pool.OutputSize(wo);
         var word = channel >> 6;
         var shift = channel & 63;
-        Span<ulong> masks = stackalloc ulong[2 * k];
+        var strideMask = StrideMask(s, wp);
+        // Every conv row's masks once: overlapping windows (stride below the kernel) share rows, and on the cloud's
+        // 8×8 maps computing them per window row tripled the block's pooling time.
+        Span<ulong> masks = ho <= 256 ? stackalloc ulong[2 * ho] : new ulong[2 * ho];
         fixed (ulong* fire = masks)
         {
-            var nan = fire + k;
+            var nan = fire + ho;
+            for (var y = 0; y < ho; y++) fire[y] = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out nan[y]);
             for (var py = 0; py < hp; py++)
             {
                 var y0 = Math.Max(0, py * s - p);
                 var y1 = Math.Min(ho, py * s - p + k);
-                for (var y = y0; y < y1; y++)
-                    fire[y - y0] = RowMask(plane + (long)y * wo, wo, bound, atLeast, vectorised, out nan[y - y0]);
-                var windows = PooledRowBits(fire, nan, 1, y1 - y0, wo, pool, atLeast, vectorised);
+                var windows = PooledRowBits(fire + y0, nan + y0, y1 - y0, wo, wp, strideMask, pool, atLeast, vectorised);
                 var bits = image + (long)py * wp * words + word;
                 for (var px = 0; px < wp; px++)
                     bits[(long)px * words] |= ((windows >> px) & 1UL) << shift;
@@ -165,19 +167,20 @@ internal static unsafe class WindowPooling
 
     /// <summary>
     /// One pooled row of a one-sided test from the masks of its window rows (<paramref name="rows"/> of them, at
-    /// <paramref name="fire"/>[i·<paramref name="step"/>], NaN cells likewise): rows are ORed (v ≥ bound; a NaN cell
+    /// <paramref name="fire"/>[i], NaN cells likewise): rows are ORed (v ≥ bound; a NaN cell
     /// vetoes its windows as a NaN max would) or ANDed (v ≤ bound), window columns likewise by shifts of the padded mask
-    /// (padding neutral: 0 for OR, 1 for AND), and bit px of the result is window px (bit px·stride before compaction).
+    /// (padding neutral: 0 for OR, 1 for AND), and bit px of the result is window px (bit px·stride before compaction);
+    /// <paramref name="wp"/> windows, picked by <paramref name="strideMask"/> = <see cref="StrideMask"/>(stride, wp).
     /// </summary>
-    private static ulong PooledRowBits(ulong* fire, ulong* nan, int step, int rows, int wo, PoolGeometry pool, bool atLeast,
-        bool vectorised)
+    private static ulong PooledRowBits(ulong* fire, ulong* nan, int rows, int wo, int wp, ulong strideMask, PoolGeometry pool,
+        bool atLeast, bool vectorised)
     {
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         ulong rowFire = atLeast ? 0 : ulong.MaxValue, rowNan = 0;
         for (var i = 0; i < rows; i++)
         {
-            rowFire = atLeast ? rowFire | fire[(long)i * step] : rowFire & fire[(long)i * step];
-            rowNan |= nan[(long)i * step];
+            rowFire = atLeast ? rowFire | fire[i] : rowFire & fire[i];
+            rowNan |= nan[i];
         }
         ulong windows;
         if (atLeast)
@@ -197,8 +200,7 @@ internal static unsafe class WindowPooling
             windows = ulong.MaxValue;
             for (var dx = 0; dx < k; dx++) windows &= paddedFire >> dx;
         }
-        var count = pool.OutputSize(wo);
-        return Compact(windows, StrideMask(s, count), s, count, vectorised);
+        return Compact(windows, strideMask, s, wp, vectorised);
     }
 
     /// <summary>
@@ -372,6 +374,7 @@ internal static unsafe class WindowPooling
     /// <summary>Bits 0, n, 2n, … (<paramref name="count"/> of them, all below 64).</summary>
     private static ulong StrideMask(int n, int count)
     {
+        if (n == 1) return count == 64 ? ulong.MaxValue : (1UL << count) - 1;
         ulong mask = 0;
         for (var i = 0; i < count; i++) mask |= 1UL << (i * n);
         return mask;

@@ -33,6 +33,40 @@ public class WireMessageTests
         Assert.Equal(map, back);
     }
 
+    /// <summary>The body bit by bit, as the wire format defines it: bit p·C + c of the body is channel c of pixel p.</summary>
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(4, 8, 8)]
+    [InlineData(3, 5, 7)]
+    [InlineData(24, 8, 8)]
+    [InlineData(70, 3, 2)]
+    [InlineData(128, 2, 2)]
+    [InlineData(128, 16, 20)] // 40,960 bits: past the stack scratch, so the rented one is used
+    public void FeatureBodyBitIsChannelOfPixelBothWays(int channels, int height, int width)
+    {
+        var rng = new SeededRandom((ulong)(channels * 31 + height * 7 + width));
+        var words = BitPacking.WordsFor(channels);
+        var map = new ulong[height * width * words];
+        for (var i = 0; i < map.Length; i++) map[i] = rng.NextUInt64(); // channel bits past C are set too: never sent
+        var length = WireMessage.FeaturesBytes(channels, height, width);
+        var expected = new byte[length - WireMessage.HeaderBytes];
+        for (int p = 0, bit = 0; p < height * width; p++)
+        for (var c = 0; c < channels; c++, bit++)
+            if (((map[p * words + (c >> 6)] >> (c & 63)) & 1) != 0) expected[bit >> 3] |= (byte)(1 << (bit & 7));
+        var buffer = new byte[length];
+        WireMessage.WriteFeatures(1, 2, map, channels, height, width, buffer);
+        Assert.Equal(expected, buffer[WireMessage.HeaderBytes..]);
+        var back = new ulong[map.Length];
+        Array.Fill(back, ulong.MaxValue);
+        WireMessage.ReadFeatureBody(expected, channels, height, width, back);
+        for (var p = 0; p < height * width; p++)
+        for (var c = 0; c < words * 64; c++)
+        {
+            var want = c < channels && ((map[p * words + (c >> 6)] >> (c & 63)) & 1) != 0;
+            Assert.Equal(want, ((back[p * words + (c >> 6)] >> (c & 63)) & 1) != 0);
+        }
+    }
+
     [Property(MaxTest = 50)]
     public void Float32ScoresRoundTripExactly(float[] logits, byte sender, uint sample)
     {

@@ -39,11 +39,41 @@ public class TightPackingTests
         Assert.Equal(expected, tight);
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void LoosenUndoesTightenWithZeroTailBits(int pixels, int channels)
+    {
+        var random = new Random(pixels * 1000 + channels + 7);
+        var perPixel = BitPacking.WordsFor(channels);
+        var tight = new ulong[TightPacking.Words(pixels, channels)];
+        for (var i = 0; i < tight.Length; i++) tight[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+        var expected = new ulong[pixels * perPixel];
+        for (var p = 0; p < pixels; p++)
+        for (var c = 0; c < channels; c++)
+        {
+            var at = (long)p * channels + c;
+            var bit = (tight[at >> 6] >> (int)(at & 63)) & 1;
+            expected[p * perPixel + (c >> 6)] |= bit << (c & 63);
+        }
+        var packed = new ulong[pixels * perPixel];
+        Array.Fill(packed, ulong.MaxValue); // every word must be written, tail bits cleared
+        TightPacking.Loosen(tight, pixels, channels, packed);
+        Assert.Equal(expected, packed);
+        // Bits past pixels·channels in the last tight word are not part of the map.
+        var back = new ulong[tight.Length];
+        TightPacking.Tighten(packed, pixels, channels, back);
+        var bits = (long)pixels * channels;
+        if (bits % 64 != 0) tight[^1] &= (1UL << (int)(bits % 64)) - 1;
+        Assert.Equal(tight, back);
+    }
+
     [Fact]
     public void WrongLengthsAreRejected()
     {
         Assert.Throws<ArgumentException>("packed", () => TightPacking.Tighten(new ulong[3], 4, 4, new ulong[1]));
         Assert.Throws<ArgumentException>("tight", () => TightPacking.Tighten(new ulong[4], 4, 4, new ulong[2]));
         Assert.Throws<ArgumentOutOfRangeException>("channels", () => TightPacking.Words(4, 0));
+        Assert.Throws<ArgumentException>("packed", () => TightPacking.Loosen(new ulong[1], 4, 4, new ulong[3]));
+        Assert.Throws<ArgumentException>("tight", () => TightPacking.Loosen(new ulong[2], 4, 4, new ulong[4]));
     }
 }
