@@ -142,12 +142,15 @@ internal sealed class MqttConnection : IDisposable
     /// <summary>
     /// The next packet, blocking until it has arrived whole; null when the broker closed the connection. A packet over
     /// the size this client announced, or one that is not MQTT, is an <see cref="IOException"/> naming what is wrong.
+    /// <paramref name="beforeReading"/> is called whenever every whole packet read so far has been taken and the
+    /// connection is about to be read again (which may block).
     /// </summary>
-    public MqttPacket? Receive()
+    public MqttPacket? Receive(Action? beforeReading = null)
     {
         while (true)
         {
             if (TryTake(out var packet)) return packet;
+            beforeReading?.Invoke();
             if (!Fill()) return null;
         }
     }

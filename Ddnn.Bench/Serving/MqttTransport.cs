@@ -103,6 +103,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
 
     private readonly MqttTransportOptions _options;
     private readonly Action<string, byte[]> _onMessage;
+    private readonly Action _caughtUp;
     private readonly SslClientAuthenticationOptions? _tls;
     private readonly ConcurrentDictionary<string, Outgoing> _retained = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TopicKindCounter> _published = new(StringComparer.Ordinal);
@@ -129,6 +130,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(onMessage);
         _options = options;
         _onMessage = onMessage;
+        _caughtUp = () => CaughtUp?.Invoke();
         if ((options.UserName is null) != (options.Password is null)) throw new ArgumentException("give both a user name and a password, or neither", nameof(options));
         if (options.KeepAlive < TimeSpan.FromSeconds(1) || options.KeepAlive > TimeSpan.FromSeconds(ushort.MaxValue))
             throw new ArgumentException($"the keep-alive must be between 1 s and {ushort.MaxValue} s (MQTT counts it in whole seconds), not {options.KeepAlive}", nameof(options));
@@ -148,6 +150,12 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
 
     /// <summary>Raised (on the receive thread) when an established connection is lost, before the transport starts reconnecting.</summary>
     public event Action? ConnectionLost;
+
+    /// <summary>
+    /// Raised on the receive thread when it has handed on every message received so far and reads the connection again
+    /// (where it may wait): the moment to flush what the receiver published while handling them.
+    /// </summary>
+    public event Action? CaughtUp;
 
     public bool IsConnected => Volatile.Read(ref _connection) is { Closed: false };
 
@@ -492,7 +500,7 @@ public sealed class MqttTransport : IMessageTransport, IAsyncDisposable
             }
             try
             {
-                while (connection.Receive() is { } packet) Handle(connection, packet);
+                while (connection.Receive(_caughtUp) is { } packet) Handle(connection, packet);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {

@@ -85,11 +85,12 @@ internal static class ServeDevicesRun
                     TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(ServeVerb.FirstSample.Name)),
                     Coalesce = !arguments.GetFlag(ServeVerb.NoBundles.Name),
                     CaFile = arguments.GetOptionalString(ServeVerb.CaFile.Name),
-                }, (topic, payload) => device.Host?.Post(topic, payload));
+                }, (topic, payload) => device.Host?.Deliver(topic, payload));
                 device.Tier = new DeviceTier(copy, d, fingerprint, topics, device.Transport, clock, sensors[d],
                     new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = ServeVerb.CapsFor(inFlight).Samples },
                     line => { lock (context.Out) context.Out.WriteLine($"{topics.Deployment}/{line}"); });
                 device.Host = new TierHost(device.Tier, clock, flush: () => device.Transport.Flush());
+                device.Transport.CaughtUp += device.Host.CaughtUp;
                 device.PlaceholderRun = CodeWarmUp.PlaceholderRun(copy, id);
                 devices.Add(device);
             }

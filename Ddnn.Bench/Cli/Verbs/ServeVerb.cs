@@ -308,7 +308,7 @@ public sealed class ServeVerb : ICliVerb
             TopicKind = ServedLinks.Classifier(topics, (uint)arguments.GetInt(FirstSample.Name)),
             Coalesce = !arguments.GetFlag(NoBundles.Name),
             CaFile = arguments.GetOptionalString(CaFile.Name),
-        }, (topic, payload) => host?.Post(topic, payload));
+        }, (topic, payload) => host?.Deliver(topic, payload));
         var log = new Action<string>(line => context.Out.WriteLine(line));
         var sensor = id.Kind == PartitionKind.Device ? LoadSensor(arguments, context, model, id.Index) : null;
         LocalRun? local = null;
@@ -341,6 +341,7 @@ public sealed class ServeVerb : ICliVerb
             local?.FlushAnswers();
         });
         transport.ConnectionLost += host.ConnectionLost;
+        transport.CaughtUp += host.CaughtUp;
         try
         {
             var wait = TimeSpan.FromSeconds(arguments.GetFloat(BrokerWait.Name));
