@@ -24,11 +24,7 @@ public static unsafe class TightPacking
     /// </summary>
     public static void Tighten(ReadOnlySpan<ulong> packed, int pixels, int channels, Span<ulong> tight)
     {
-        var tightWords = Words(pixels, channels);
-        var perPixel = BitPacking.WordsFor(channels);
-        BinaryArgs.Length(packed, BinaryArgs.Product("packed map", pixels, perPixel), nameof(packed),
-            "(pixels={0}, words={1})", pixels, perPixel);
-        BinaryArgs.Length(tight, tightWords, nameof(tight), "(ceil({0}·{1} / 64))", pixels, channels);
+        var (tightWords, _) = CheckLengths(packed, tight, pixels, channels);
         fixed (ulong* src = packed)
         fixed (ulong* dst = tight)
             Run(src, pixels, channels, dst, tightWords, KernelDispatch.Active);
@@ -45,11 +41,7 @@ public static unsafe class TightPacking
     /// </remarks>
     public static void Loosen(ReadOnlySpan<ulong> tight, int pixels, int channels, Span<ulong> packed)
     {
-        var tightWords = Words(pixels, channels);
-        var perPixel = BitPacking.WordsFor(channels);
-        BinaryArgs.Length(packed, BinaryArgs.Product("packed map", pixels, perPixel), nameof(packed),
-            "(pixels={0}, words={1})", pixels, perPixel);
-        BinaryArgs.Length(tight, tightWords, nameof(tight), "(ceil({0}·{1} / 64))", pixels, channels);
+        var (_, perPixel) = CheckLengths(packed, tight, pixels, channels);
         var lastBits = channels - ((perPixel - 1) << 6);
         long position = 0;
         var at = 0;
@@ -64,6 +56,17 @@ public static unsafe class TightPacking
             packed[at] = count == 64 ? bits : bits & ((1UL << count) - 1);
             position += count;
         }
+    }
+
+    /// <summary>Checks the lengths of an NHWC-packed and a tight map of the same shape; their words per map and per pixel.</summary>
+    private static (int TightWords, int PerPixel) CheckLengths(ReadOnlySpan<ulong> packed, ReadOnlySpan<ulong> tight, int pixels, int channels)
+    {
+        var tightWords = Words(pixels, channels);
+        var perPixel = BitPacking.WordsFor(channels);
+        BinaryArgs.Length(packed, BinaryArgs.Product("packed map", pixels, perPixel), nameof(packed),
+            "(pixels={0}, words={1})", pixels, perPixel);
+        BinaryArgs.Length(tight, tightWords, nameof(tight), "(ceil({0}·{1} / 64))", pixels, channels);
+        return (tightWords, perPixel);
     }
 
     /// <summary>
