@@ -647,7 +647,14 @@ public sealed class ServeVerb : ICliVerb
 
         private void OnAnswer(CascadeOutcome outcome)
         {
-            if (outcome.Sample < _first) return;
+            if (outcome.Sample < _first)
+            {
+                // Warm-up answers are formatted and thrown away, so that the line's formatting code (enum names,
+                // number formats) is compiled before the measured samples: compiled at the first measured answer,
+                // it held the aggregator up for tens of ms, and at 20,000/s the first few hundred answers with it.
+                if (_answers is not null) AnswerFile.WriteLine(TextWriter.Null, outcome);
+                return;
+            }
             ref var recent = ref _recent[outcome.Sample & (_recent.Length - 1)];
             if (recent == outcome.Sample + 1) _answeredTwice++;
             recent = outcome.Sample + 1;
