@@ -220,10 +220,10 @@ public sealed class TierHost : IDisposable
         }
     }
 
-    /// <summary>Until the tier's next deadline or <paramref name="wakeAtMs"/>, at most 100 ms so that a <c>finished</c> condition is polled.</summary>
     /// <summary>
-    /// How long to wait, and the time the host is then due for (a delivery that brings a deadline before it wakes the
-    /// host; one at that time or after does not need to, even when the wait was rounded up past it).
+    /// How long to wait: until the tier's next deadline or <paramref name="wakeAtMs"/>, at most 100 ms so that a
+    /// <c>finished</c> condition is polled; and the time the host is then due for (a delivery that brings a deadline
+    /// before it wakes the host; one at that time or after need not, even when the wait was rounded up past it).
     /// </summary>
     private (TimeSpan Wait, double DueMs) WaitTime(double? wakeAtMs)
     {
