@@ -60,7 +60,8 @@ public sealed record MqttTransportOptions
     /// Holds publishes until <see cref="MqttTransport.Flush"/> (or until <see cref="MaxHeld"/> are held) and sends the
     /// messages held for one topic as one <see cref="MessageBundle"/>: one broker route, one parse and one wake-up for
     /// what a tier published in one pass, instead of one per message. Retained messages are never held or bundled. The
-    /// caller must flush (<see cref="TierHost"/> does whenever its queue runs empty); off by default.
+    /// caller must flush (<see cref="TierHost"/> does when the receive thread has caught up, see <see cref="MqttTransport.CaughtUp"/>,
+    /// and when its own thread is about to sleep); off by default.
     /// </summary>
     public bool Coalesce { get; init; }
 

@@ -45,9 +45,10 @@ public sealed class TierHost : IDisposable
 
     /// <summary>
     /// A host for <paramref name="handler"/>. <paramref name="flush"/> (e.g. <see cref="MqttTransport.Flush"/> of a
-    /// coalescing transport) is called on the host's thread whenever the queue runs empty, after every
-    /// <see cref="FlushEvery"/> messages handled in a row, and when <see cref="Run"/> returns: what the tier published
-    /// while it worked through what had arrived goes out together.
+    /// coalescing transport) is called in the tier's turn: on the host's thread whenever it has no message queued and is
+    /// about to sleep, on the delivering thread at <see cref="CaughtUp"/>, after every <see cref="FlushEvery"/> messages
+    /// handled in a row, and when <see cref="Run"/> returns: what the tier published while it worked through what had
+    /// arrived goes out together.
     /// </summary>
     public TierHost(IMessageHandler handler, IServingClock clock, int capacity = 65536, Action? flush = null)
     {
