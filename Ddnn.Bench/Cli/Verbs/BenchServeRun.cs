@@ -38,9 +38,13 @@ internal static class BenchServeRun
     internal static readonly CliOption InFlight = CliOption.Int("in-flight", 1024, "serve suite: samples in flight per aggregator, so the offered rate is ticked even when answers lag", min: 1, max: 4096);
     internal static readonly CliOption WarmUp = CliOption.Int("warmup", 200, "serve suite: samples each aggregator ticks before the ladder, not measured", min: 0);
     internal static readonly CliOption TickPeriod = CliOption.Float("tick-period-ms", 0, "serve suite: each aggregator sends its ticks in frames at most this often (0: every sample its own tick, the most messages per sample)", min: 0);
+    internal static readonly CliOption DeviceWait = CliOption.Float(ServeVerb.DeviceWait.Name, new AggregatorSettings().DeviceWaitMs,
+        "serve suite: how long each aggregator waits after a tick for its devices' scores; a sample still missing some is answered degraded", min: 0);
+    internal static readonly CliOption CloudWait = CliOption.Float(ServeVerb.CloudWait.Name, new AggregatorSettings().CloudWaitMs,
+        "serve suite: how long each aggregator waits for the cloud's answer before it falls back to its own", min: 0);
     internal static readonly CliOption MosquittoPath = CliOption.String("mosquitto", MosquittoProcess.DefaultExecutable, "serve suite: the mosquitto executable", "file");
 
-    public static IReadOnlyList<CliOption> Options { get; } = [Brokers, DeploymentCounts, Rates, StepSeconds, StepGap, PerGenerator, InFlight, WarmUp, TickPeriod, MosquittoPath, .. ExperimentOptions.DataOptions];
+    public static IReadOnlyList<CliOption> Options { get; } = [Brokers, DeploymentCounts, Rates, StepSeconds, StepGap, PerGenerator, InFlight, WarmUp, TickPeriod, DeviceWait, CloudWait, MosquittoPath, .. ExperimentOptions.DataOptions];
 
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
@@ -120,7 +124,7 @@ internal static class BenchServeRun
             string.Create(inv, $"ddnn bench serve, {started:yyyy-MM-dd HH:mm}–{DateTime.UtcNow:HH:mm} UTC, {ProcessorDescription.Describe()}, {Environment.ProcessorCount} logical cores, ") +
             string.Create(inv, $"1-minute load average {LoadAverage.Describe(loadBefore)} before and {LoadAverage.Describe(loadAfter)} after (other users' processes count in the machine's CPU). ") +
             string.Create(inv, $"Model {ModelFingerprint.Of(model).Short}, {model.Devices.Length} devices per deployment, each device its own MQTT connection and user; one aggregator and one cloud process per deployment, ") +
-            string.Create(inv, $"up to {arguments.GetInt(PerGenerator.Name)} deployments' devices per load generator; {stepSeconds} s per step, {gap} s between steps, {arguments.GetInt(InFlight.Name)} in flight, tick frames every {arguments.GetFloat(TickPeriod.Name)} ms (0: a tick per sample); ") +
+            string.Create(inv, $"up to {arguments.GetInt(PerGenerator.Name)} deployments' devices per load generator; {stepSeconds} s per step, {gap} s between steps, {arguments.GetInt(InFlight.Name)} in flight, tick frames every {arguments.GetFloat(TickPeriod.Name)} ms (0: a tick per sample), devices waited for {arguments.GetFloat(DeviceWait.Name)} ms and the cloud {arguments.GetFloat(CloudWait.Name)} ms; ") +
             string.Create(inv, $"latency from when a sample was due to its answer. The embedded broker runs inside the benchmark process, which otherwise sleeps during a step.") +
             (failures.Count > 0 ? " FAILED runs: " + string.Join("; ", failures) : "");
         var stepTable = ServeLoadReport.StepTable(steps, footnote);
@@ -233,6 +237,7 @@ internal static class BenchServeRun
                     "--step-seconds", stepSeconds.ToString("R", inv), "--step-gap-seconds", gap.ToString("R", inv), "--go-file", goFile,
                     "--tick-phase", ((double)j / count).ToString("R", inv),
                     "--answers", Path.Combine(work, $"{name}-answers.csv"), "--start-timeout", "600", "--tick-period-ms", arguments.GetFloat(TickPeriod.Name).ToString("R", inv),
+                    "--device-wait-ms", arguments.GetFloat(DeviceWait.Name).ToString("R", inv), "--cloud-wait-ms", arguments.GetFloat(CloudWait.Name).ToString("R", inv),
                 ], Path.Combine(work, $"{name}-local.log"), line =>
                 {
                     lock (ready)
