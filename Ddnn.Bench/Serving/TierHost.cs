@@ -65,6 +65,19 @@ public sealed class TierHost : IDisposable
         });
     }
 
+    /// <summary>
+    /// A host for <paramref name="handler"/> that hears from <paramref name="transport"/> when it caught up (the
+    /// flush) and when it lost the broker (<see cref="ConnectionLost"/>). The transport's message callback, given
+    /// when it was made, goes to <see cref="Deliver"/>.
+    /// </summary>
+    public static TierHost Over(MqttTransport transport, IMessageHandler handler, IServingClock clock, Action flush)
+    {
+        var host = new TierHost(handler, clock, flush: flush);
+        transport.ConnectionLost += host.ConnectionLost;
+        transport.CaughtUp += host.CaughtUp;
+        return host;
+    }
+
     /// <summary>Messages accepted into the queue.</summary>
     public long Received => Interlocked.Read(ref _received);
 

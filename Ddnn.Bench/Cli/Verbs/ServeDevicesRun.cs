@@ -89,8 +89,7 @@ internal static class ServeDevicesRun
                 device.Tier = new DeviceTier(copy, d, fingerprint, topics, device.Transport, clock, sensors[d],
                     new DeviceSettings { Scores = ScoreEncodingOption.Read(arguments), KeptSamples = ServeVerb.CapsFor(inFlight).Samples },
                     line => { lock (context.Out) context.Out.WriteLine($"{topics.Deployment}/{line}"); });
-                device.Host = new TierHost(device.Tier, clock, flush: () => device.Transport.Flush());
-                device.Transport.CaughtUp += device.Host.CaughtUp;
+                device.Host = TierHost.Over(device.Transport, device.Tier, clock, flush: () => device.Transport.Flush());
                 device.PlaceholderRun = CodeWarmUp.PlaceholderRun(copy, id);
                 devices.Add(device);
             }

@@ -335,13 +335,11 @@ public sealed class ServeVerb : ICliVerb
                 tier = aggregator;
                 break;
         }
-        host = new TierHost(tier, clock, flush: () =>
+        host = TierHost.Over(transport, tier, clock, flush: () =>
         {
             transport.Flush();
             local?.FlushAnswers();
         });
-        transport.ConnectionLost += host.ConnectionLost;
-        transport.CaughtUp += host.CaughtUp;
         try
         {
             var wait = TimeSpan.FromSeconds(arguments.GetFloat(BrokerWait.Name));

@@ -210,6 +210,29 @@ public sealed class MqttTransportTests
     }
 
     [Fact]
+    public async Task A_host_over_the_transport_gets_its_messages_and_hears_that_the_broker_is_gone()
+    {
+        using var mosquitto = Mosquitto.Start();
+        var tier = new TierHostTests.RecordingTier();
+        TierHost? host = null;
+        await using var transport = new MqttTransport(new MqttTransportOptions
+        {
+            Broker = mosquitto.Address, ClientId = $"test-host-{Environment.ProcessId}", KeepAlive = TimeSpan.FromSeconds(1), TopicKind = (t, _) => t.Split('/')[1],
+        }, (topic, payload) => host?.Deliver(topic, payload));
+        using var hosted = host = TierHost.Over(transport, tier, new MonotonicClock(), () => transport.Flush());
+        await transport.ConnectAsync(["t/#"], CancellationToken.None);
+        using var stop = new CancellationTokenSource(Patience);
+
+        transport.Publish("t/self", [1, 2], Delivery.AtLeastOnce, retain: false);
+        host.Run(stop.Token, () => tier.Calls.Contains("t/self:2"));
+        Assert.False(stop.IsCancellationRequested, $"timed out after {Patience.TotalSeconds} s waiting for the tier's own message; the tier saw: {string.Join(", ", tier.Calls)}");
+
+        mosquitto.Dispose();
+        host.Run(stop.Token, () => tier.Calls.Contains("lost"));
+        Assert.False(stop.IsCancellationRequested, $"timed out after {Patience.TotalSeconds} s waiting for the tier to hear of the lost broker; the tier saw: {string.Join(", ", tier.Calls)}");
+    }
+
+    [Fact]
     public async Task An_unreachable_broker_is_one_error_naming_the_address_and_the_reason()
     {
         var port = EmbeddedBroker.FreePort(IPAddress.Loopback);

@@ -11,7 +11,7 @@ public sealed class TierHostTests
     }
 
     /// <summary>Records what the host calls, and optionally arms one deadline.</summary>
-    private sealed class RecordingTier : IMessageHandler
+    internal sealed class RecordingTier : IMessageHandler
     {
         public List<string> Calls { get; } = [];
         public int CallingThreads => _threads.Count;
