@@ -352,23 +352,26 @@ internal static class BenchServeRun
                 throw new LoadRunException($"cannot read the answers of {name}: {e.Message}");
             }
             var seen = new HashSet<long>();
+            var mine = new long[ladder.Count];
             foreach (var a in answers)
             {
                 var step = ladder.StepOf(a.Sample);
                 if (step < 0 || a.Tier == ExitTier.None || !seen.Add(a.Sample)) continue;
                 answered[step]++;
+                mine[step]++;
                 latencies[step].Add(a.LatencyMs);
                 if (a.Degraded || a.PresentAtLocal.Contains(false)) degraded[step]++;
             }
             foreach (var line in stepLines[name])
             {
-                // "local: step i: n answers of m in s s, started d ms late"
+                // "local: step i: n answers of m in s s, started d ms late, g given up": the window and the late start
+                // from here; the answers themselves from the answers file, the one count of what was answered.
                 var f = line[ServeVerb.LocalStepPrefix.Length..].Split(' ');
                 var inv = CultureInfo.InvariantCulture;
-                if (f.Length != 12 || !int.TryParse(f[0].TrimEnd(':'), inv, out var i) || i < 0 || i >= ladder.Count
-                    || !long.TryParse(f[1], inv, out var n) || !double.TryParse(f[6], inv, out var seconds) || !double.TryParse(f[9], inv, out var lateMs))
+                if (f.Length != 15 || !int.TryParse(f[0].TrimEnd(':'), inv, out var i) || i < 0 || i >= ladder.Count
+                    || !double.TryParse(f[6], inv, out var seconds) || !double.TryParse(f[9], inv, out var lateMs))
                     throw new LoadRunException($"{name}'s aggregator printed a step line this benchmark cannot read: '{line}'");
-                perSecond[i] += n / Math.Max(seconds, ladder.StepSeconds);
+                perSecond[i] += mine[i] / Math.Max(seconds, ladder.StepSeconds);
                 late[i] = Math.Max(late[i], lateMs);
             }
         }

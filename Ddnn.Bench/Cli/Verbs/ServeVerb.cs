@@ -491,7 +491,7 @@ public sealed class ServeVerb : ICliVerb
         private readonly StreamWriter? _answers;
         private readonly string? _answersPath;
         private string? _answersError;
-        private long _answered, _answeredTwice;
+        private long _answered, _givenUp, _answeredTwice;
         private readonly System.Diagnostics.Stopwatch _window = new();
         private readonly LoadLadder? _ladder;
         private readonly double _tickPhase;
@@ -557,7 +557,7 @@ public sealed class ServeVerb : ICliVerb
                 if (stop.IsCancellationRequested || refused()) return CliApp.ExitSuccess;
             }
             if (_ladder is not null) return RunLadder(host, refused, _ladder);
-            _answered = 0;
+            _answered = _givenUp = 0;
             var total = _samples ?? LocalAggregatorTier.IdsFrom(_first);
             _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"local: run {_tier.RunId}: ticking {(_samples is { } n ? n.ToString(CultureInfo.InvariantCulture) : "endless")} samples from id {_first} at {(_rate > 0 ? $"{_rate} samples/s" : "the pace of the answers")}, {_tier.Settings.MaxInFlight} in flight"));
@@ -569,7 +569,7 @@ public sealed class ServeVerb : ICliVerb
                 if (progressAt.Elapsed.TotalSeconds >= 2)
                 {
                     progressAt.Restart();
-                    _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: answered {_answered}{(_samples is { } all ? $" of {all}" : "")}"));
+                    _context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: answered {_answered}{(_samples is { } all ? $" of {all}" : "")}{(_givenUp > 0 ? $", given up {_givenUp}" : "")}"));
                 }
                 return refused() || _tier.ScheduleDone || _answersError is not null;
             });
@@ -587,7 +587,7 @@ public sealed class ServeVerb : ICliVerb
         /// <summary>Start of the line the aggregator prints when its warm-up is done and it waits for the go file.</summary>
         internal const string ReadyLine = "local: ready";
 
-        /// <summary>Start of the line the aggregator prints after each step of a ladder: "local: step i: n answers of m in s s, started d ms late".</summary>
+        /// <summary>Start of the line the aggregator prints after each step of a ladder: "local: step i: n answers of m in s s, started d ms late, g given up" (n and g together are m: a sample given up has no tier's answer; s runs to the last of them).</summary>
         internal const string StepPrefix = "local: step ";
 
         /// <summary>
@@ -608,7 +608,7 @@ public sealed class ServeVerb : ICliVerb
                 host.Run(stop, () => refused() || UnixNowMs() >= startMs, TimeSpan.FromMilliseconds(Math.Max(0, startMs - UnixNowMs())));
                 if (stop.IsCancellationRequested || refused()) break;
                 var late = UnixNowMs() - startMs;
-                _answered = 0;
+                _answered = _givenUp = 0;
                 _lastAnswerSeconds = 0;
                 _window.Restart();
                 _tier.Schedule(ladder.FirstIdOf(i), ladder.SamplesOf(i), ladder.Rates[i]);
@@ -618,7 +618,7 @@ public sealed class ServeVerb : ICliVerb
                     _context.Error.WriteLine($"ddnn serve local: cannot write the answers to '{_answersPath}': {_answersError}");
                     return CliApp.ExitFailure;
                 }
-                _context.Out.WriteLine(string.Create(inv, $"{StepPrefix}{i}: {_answered} answers of {ladder.SamplesOf(i)} in {_lastAnswerSeconds:0.######} s, started {late:0} ms late"));
+                _context.Out.WriteLine(string.Create(inv, $"{StepPrefix}{i}: {_answered} answers of {ladder.SamplesOf(i)} in {_lastAnswerSeconds:0.######} s, started {late:0} ms late, {_givenUp} given up"));
             }
             return CliApp.ExitSuccess;
         }
@@ -656,7 +656,9 @@ public sealed class ServeVerb : ICliVerb
             ref var recent = ref _recent[outcome.Sample & (_recent.Length - 1)];
             if (recent == outcome.Sample + 1) _answeredTwice++;
             recent = outcome.Sample + 1;
-            _answered++;
+            // A sample given up (no tier could answer in time) ends the window like an answer but is not one.
+            if (outcome.Tier == ExitTier.None) _givenUp++;
+            else _answered++;
             _lastAnswerSeconds = _window.Elapsed.TotalSeconds;
             if (_answers is null || _answersError is not null) return;
             // Called from inside the tier: a full disk must stop the run with one line, not throw through the tier.

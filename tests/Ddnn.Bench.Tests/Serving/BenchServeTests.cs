@@ -73,6 +73,24 @@ public sealed class BenchServeTests(ServedModels models) : IClassFixture<ServedM
         }
     }
 
+    [Fact]
+    public void A_sample_given_up_counts_as_unanswered_not_as_answered()
+    {
+        // No wait at all: every sample's devices and cloud are given up on at once, so no tier answers any sample.
+        var outDir = models.Scratch("bench-serve-given-up");
+        var run = DdnnCli.Run([
+            "bench", "serve", "--model", models.Plain, .. ServedModels.DataArgs, "--broker", "embedded", "--deployments", "1",
+            "--rates", "20", "--step-seconds", "1", "--step-gap-seconds", "0.5", "--warmup", "4", "--device-wait-ms", "0", "--cloud-wait-ms", "0", "--out", outDir,
+        ]);
+        Assert.True(run.Code == 0, run.ToString());
+        var row = Assert.Single(DdnnCli.TableAfter(run.Out, "ddnn bench serve: every step (K deployments of 6 devices on one broker)"), r => r.StartsWith("embedded", StringComparison.Ordinal));
+        var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(cells[3] == "0" && cells[6] == "20" && cells[7] == "20", $"expected 0 answered/s and all 20 samples unanswered: {row}\n{run}");
+        var steps = File.ReadAllLines(Path.Combine(outDir, "embedded-k1", "load0-local.log")).Where(l => l.StartsWith("local: step ", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("local: step 2: 0 answers of 20 in ", steps.Last(), StringComparison.Ordinal);
+        Assert.EndsWith(" ms late, 20 given up", steps.Last(), StringComparison.Ordinal);
+    }
+
     /// <summary>Every tier's last line (its counters: drops by reason, disconnects, reconnects) from the run's logs, to explain a failure.</summary>
     private static string TierLastLines(string outDir) =>
         string.Join('\n', Directory.EnumerateFiles(outDir, "*.log", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
