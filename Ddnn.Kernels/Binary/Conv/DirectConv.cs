@@ -62,32 +62,31 @@ internal static unsafe class DirectConv
             PaddingCorrection.Apply(g, tapPopCounts, output);
         }
         else
-            RowsParallelAvx512(weights, tapPopCounts, g, planes, paddedW, offsets, groups, rowWords, bits, output, pixels, parts);
+            RowsParallelAvx512(weights, PaddingCorrection.For(g, tapPopCounts), g, planes, paddedW, offsets, groups, rowWords, bits, output, pixels, parts);
     }
 
     /// <summary>Kept apart so its closure is only allocated when threads are actually used.</summary>
-    private static void RowsParallelAvx512(ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* planes, int paddedW,
+    private static void RowsParallelAvx512(ulong* weights, PaddingCorrection.Plan? padding, BinaryConvGeometry g, ulong* planes, int paddedW,
         int* offsets, int groups, int rowWords, int bits, int* output, int pixels, int parts)
     {
-        nint pw = (nint)weights, pt = (nint)tapPopCounts, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
+        nint pw = (nint)weights, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            RowsAvx512((ulong*)pw, (int*)pt, g, (ulong*)pp, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
+            RowsAvx512((ulong*)pw, padding, g, (ulong*)pp, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
                 (int)((long)g.OutHeight * (part + 1) / parts), groups, rowWords, bits, (int*)pout, pixels));
     }
 
     /// <summary>
-    /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>), each corrected right after it is computed unless
-    /// <paramref name="tapPopCounts"/> is null (the caller then corrects the whole image).
+    /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>), each corrected with <paramref name="padding"/> right
+    /// after it is computed (null: no padding, or the caller corrects the whole image).
     /// </summary>
-    private static void RowsAvx512(ulong* weights, int* tapPopCounts, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets,
+    private static void RowsAvx512(ulong* weights, PaddingCorrection.Plan? padding, BinaryConvGeometry g, ulong* planes, int paddedW, int* offsets,
         int oy0, int oy1, int groups, int rowWords, int bits, int* output, int pixels)
     {
-        var windows = new PaddingCorrection.Windows();
         for (var oy = oy0; oy < oy1; oy++)
         {
             GroupedAvx512Gemm.RunGroups(weights, g.OutChannels, planes + (long)oy * paddedW, GroupedAvx512Gemm.GroupWidth, offsets,
                 g.OutWidth, 0, groups, rowWords, bits, output + (long)oy * g.OutWidth, pixels);
-            if (tapPopCounts != null) PaddingCorrection.Apply(g, tapPopCounts, output, oy, oy + 1, ref windows);
+            padding?.Apply(output, oy, oy + 1);
         }
     }
 
@@ -151,30 +150,28 @@ internal static unsafe class DirectConv
             PaddingCorrection.Apply(g, tapPopCounts, output);
         }
         else
-            RowsParallel(weightsLow, weightsHigh, tapPopCounts, g, planes, hiDistance, paddedW, offsets, rowWords, bits, output, pixels, parts);
+            RowsParallel(weightsLow, weightsHigh, PaddingCorrection.For(g, tapPopCounts), g, planes, hiDistance, paddedW, offsets, rowWords, bits, output, pixels, parts);
     }
 
     /// <summary>AVX2 twin of <see cref="RowsAvx512"/>.</summary>
-    private static void Rows(ulong* weightsLow, ulong* weightsHigh, int* tapPopCounts, BinaryConvGeometry g, ulong* planes,
+    private static void Rows(ulong* weightsLow, ulong* weightsHigh, PaddingCorrection.Plan? padding, BinaryConvGeometry g, ulong* planes,
         long hiDistance, int paddedW, int* offsets, int oy0, int oy1, int rowWords, int bits, int* output, int pixels)
     {
-        var windows = new PaddingCorrection.Windows();
         for (var oy = oy0; oy < oy1; oy++)
         {
             NibbleSplitAvx2Kernel.Run(weightsLow, weightsHigh, g.OutChannels, rowWords, planes + (long)oy * paddedW, hiDistance, 4,
                 offsets, g.OutWidth, bits, output + (long)oy * g.OutWidth, pixels);
-            if (tapPopCounts != null) PaddingCorrection.Apply(g, tapPopCounts, output, oy, oy + 1, ref windows);
+            padding?.Apply(output, oy, oy + 1);
         }
     }
 
     /// <summary>Kept apart so its closure is only allocated when threads are actually used.</summary>
-    private static void RowsParallel(ulong* weightsLow, ulong* weightsHigh, int* tapPopCounts, BinaryConvGeometry g, ulong* planes,
+    private static void RowsParallel(ulong* weightsLow, ulong* weightsHigh, PaddingCorrection.Plan? padding, BinaryConvGeometry g, ulong* planes,
         long hiDistance, int paddedW, int* offsets, int rowWords, int bits, int* output, int pixels, int parts)
     {
-        nint pl = (nint)weightsLow, ph = (nint)weightsHigh, pt = (nint)tapPopCounts, pp = (nint)planes, po = (nint)offsets,
-            pout = (nint)output;
+        nint pl = (nint)weightsLow, ph = (nint)weightsHigh, pp = (nint)planes, po = (nint)offsets, pout = (nint)output;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            Rows((ulong*)pl, (ulong*)ph, (int*)pt, g, (ulong*)pp, hiDistance, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
+            Rows((ulong*)pl, (ulong*)ph, padding, g, (ulong*)pp, hiDistance, paddedW, (int*)po, (int)((long)g.OutHeight * part / parts),
                 (int)((long)g.OutHeight * (part + 1) / parts), rowWords, bits, (int*)pout, pixels));
     }
 }

@@ -125,6 +125,35 @@ public class BinaryConv2dTests
         Assert.Throws<ArgumentException>("kernelH", () => new BinaryConvGeometry(1, 1, 2, 4, 1, 5, 3, 1, 1));
     }
 
+    /// <summary>
+    /// The padding corrections a thread keeps are found by the weights' content: new weights written into the same
+    /// buffer, and more layers in turn than the thread keeps (ten, twice round), each still equal the float conv.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
+    public void KeptPaddingCorrectionsFollowTheWeightsNotTheirBuffer(KernelPath path)
+    {
+        using var scope = KernelPaths.Enter(path);
+        using var oneThread = KernelParallelism.Use(1);
+        var random = new Random(11);
+        var g = new BinaryConvGeometry(1, 24, 8, 8, 16, 3, 3, 1, 1);
+        var input = BinaryReference.RandomSigns(random, g.InputLength);
+        var packedInput = new ulong[g.PackedInputLength];
+        BitPacking.PackNchw(input, 1, g.InChannels, g.Height, g.Width, packedInput);
+        var layers = Enumerable.Range(0, 10).Select(_ => BinaryReference.RandomSigns(random, g.OutChannels * g.InChannels * g.Taps)).ToArray();
+        var packedWeights = new ulong[g.PackedWeightsLength];
+        var output = new int[g.OutputLength];
+        for (var round = 0; round < 2; round++)
+            for (var l = 0; l < layers.Length; l++)
+            {
+                BitPacking.PackConvWeights(layers[l], g.OutChannels, g.InChannels, g.KernelH, g.KernelW, packedWeights);
+                BinaryConv2d.Forward(packedInput, packedWeights, g, output);
+                var expected = BinaryReference.Conv(input, layers[l], null, g);
+                for (var i = 0; i < output.Length; i++)
+                    Assert.True(expected[i] == output[i], $"path {path}, round {round}, layer {l}: output[{i}] = {output[i]}, float conv gives {expected[i]}");
+            }
+    }
+
     [SkippableTheory]
     [MemberData(nameof(KernelPaths.Every), MemberType = typeof(KernelPaths))]
     public void SingleThreadLayerCallsAllocateNothing(KernelPath path)
