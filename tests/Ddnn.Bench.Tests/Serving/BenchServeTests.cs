@@ -23,8 +23,8 @@ public sealed class BenchServeTests(ServedModels models) : IClassFixture<ServedM
             // broker's 40 samples at 40/s unanswered in a 1 s step) must not decide a test of what the report holds.
             "--rates", "20,40", "--step-seconds", "2", "--step-gap-seconds", "0.5", "--warmup", "10", "--out", outDir,
             // Waits far past any pause of a loaded machine, so that "degraded" below means a device's scores never came
-            // (refused by the ACL), not that they came late: with the 20 ms default, a CI run beside the other test
-            // assemblies had 41 of the embedded broker's 170 answers, and 20 of mosquitto's, degraded by late scores.
+            // (refused by the ACL), not that they came late: with the 20 ms default, one CI run on this 2-core VM had 41
+            // of the embedded broker's 170 answers, and 20 of mosquitto's, degraded by late scores.
             "--device-wait-ms", "2000", "--cloud-wait-ms", "5000",
         ];
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
